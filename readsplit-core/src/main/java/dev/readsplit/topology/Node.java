@@ -1,0 +1,241 @@
+package dev.readsplit.topology;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.HikariPoolMXBean;
+import dev.readsplit.Role;
+import dev.readsplit.balance.Candidate;
+import dev.readsplit.config.NodeConfig;
+import dev.readsplit.config.ReadsplitConfig;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * One database server behind a {@code ReadsplitDataSource}: its configuration, its own HikariCP pool,
+ * and what Readsplit currently knows about it (observed role, health state, latency, replay position).
+ *
+ * <p>Concurrency: the observed fields are single-writer (the health/lag monitor thread, or the failure
+ * funnel through {@link Topology}) and many-reader (routing threads), so they are plain
+ * {@code volatile}s; counters are atomics. Routing reads them without locks and tolerates a value that
+ * is one check old.
+ */
+public final class Node implements Candidate {
+
+    private final NodeConfig config;
+    private final HikariDataSource pool;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final LongAdder readsServed = new LongAdder();
+    private final LongAdder writesServed = new LongAdder();
+    private final AtomicLong replayLsn = new AtomicLong(-1);
+
+    private volatile Role role;
+    private volatile NodeState state = NodeState.UP;
+    private volatile long latencyEwmaNanos;
+    private volatile long lastCheckMillis;
+    private volatile int consecutiveFailures;
+    private volatile String lastError;
+    private volatile long timeline = -1;
+    private volatile long lagBytes = -1;
+    private volatile long lagMillis = -1;
+    private volatile boolean lagExcluded;
+
+    Node(ReadsplitConfig ds, NodeConfig config, Role configuredRole) {
+        this.config = config;
+        this.role = configuredRole;
+        this.pool = new HikariDataSource(poolConfig(ds, config, configuredRole));
+    }
+
+    private static HikariConfig poolConfig(ReadsplitConfig ds, NodeConfig node, Role role) {
+        HikariConfig hc = new HikariConfig();
+        hc.setPoolName(ds.name() + "-" + node.name());
+        hc.setJdbcUrl(node.jdbcUrl());
+        hc.setUsername(node.user());
+        if (node.password() != null) {
+            hc.setPassword(node.password().reveal());
+        }
+        node.jdbcProperties().forEach(hc::addDataSourceProperty);
+        int size = role == Role.PRIMARY ? ds.primaryPoolSize() : ds.replicaPoolSize();
+        hc.setMaximumPoolSize(size);
+        hc.setMinimumIdle(Math.min(ds.minIdle(), size));
+        hc.setConnectionTimeout(Math.max(250, ds.connectionTimeout().toMillis()));
+        hc.setIdleTimeout(ds.idleTimeout().toMillis());
+        hc.setMaxLifetime(ds.maxLifetime().toMillis());
+        // Start even when the node is unreachable: the data source serves what it can (degraded start).
+        hc.setInitializationFailTimeout(-1);
+        hc.addDataSourceProperty("connectTimeout", Long.toString(Math.max(1, ds.connectionTimeout().toSeconds())));
+        hc.addDataSourceProperty("ApplicationName", ds.name());
+        return hc;
+    }
+
+    /** A physical connection from this node's pool. */
+    public Connection borrow() throws SQLException {
+        return pool.getConnection();
+    }
+
+    public HikariDataSource pool() {
+        return pool;
+    }
+
+    public NodeConfig config() {
+        return config;
+    }
+
+    @Override
+    public String name() {
+        return config.name();
+    }
+
+    @Override
+    public int weight() {
+        return config.weight();
+    }
+
+    @Override
+    public String zone() {
+        return config.zone();
+    }
+
+    @Override
+    public int inFlight() {
+        return inFlight.get();
+    }
+
+    @Override
+    public long latencyEwmaNanos() {
+        return latencyEwmaNanos;
+    }
+
+    public void beginStatement() {
+        inFlight.incrementAndGet();
+    }
+
+    public void endStatement(long elapsedNanos, boolean read) {
+        inFlight.decrementAndGet();
+        if (read) {
+            readsServed.increment();
+        } else {
+            writesServed.increment();
+        }
+        recordLatency(elapsedNanos);
+    }
+
+    /** EWMA with alpha = 1/8: cheap, and a single slow query moves it only an eighth of the way. */
+    public void recordLatency(long nanos) {
+        long old = latencyEwmaNanos;
+        latencyEwmaNanos = old == 0 ? nanos : old + ((nanos - old) >> 3);
+    }
+
+    public long readsServed() {
+        return readsServed.sum();
+    }
+
+    public long writesServed() {
+        return writesServed.sum();
+    }
+
+    public Role role() {
+        return role;
+    }
+
+    void role(Role role) {
+        this.role = role;
+    }
+
+    public NodeState state() {
+        return state;
+    }
+
+    void state(NodeState state) {
+        this.state = state;
+    }
+
+    public int consecutiveFailures() {
+        return consecutiveFailures;
+    }
+
+    void consecutiveFailures(int n) {
+        this.consecutiveFailures = n;
+    }
+
+    public long lastCheckMillis() {
+        return lastCheckMillis;
+    }
+
+    void lastCheckMillis(long millis) {
+        this.lastCheckMillis = millis;
+    }
+
+    public String lastError() {
+        return lastError;
+    }
+
+    void lastError(String error) {
+        this.lastError = error;
+    }
+
+    public long timeline() {
+        return timeline;
+    }
+
+    void timeline(long timeline) {
+        this.timeline = timeline;
+    }
+
+    /** The highest WAL position this node is known to have replayed (-1 unknown). Only ever grows. */
+    public long replayLsn() {
+        return replayLsn.get();
+    }
+
+    public void observeReplayLsn(long lsn) {
+        replayLsn.accumulateAndGet(lsn, Math::max);
+    }
+
+    /** Forget the replay position (a node that changed timeline or was rebuilt). */
+    void resetReplayLsn() {
+        replayLsn.set(-1);
+    }
+
+    public long lagBytes() {
+        return lagBytes;
+    }
+
+    public long lagMillis() {
+        return lagMillis;
+    }
+
+    void lag(long bytes, long millis) {
+        this.lagBytes = bytes;
+        this.lagMillis = millis;
+    }
+
+    public boolean lagExcluded() {
+        return lagExcluded;
+    }
+
+    void lagExcluded(boolean excluded) {
+        this.lagExcluded = excluded;
+    }
+
+    /** Pool counters as HikariCP reports them (0 when the pool has not started). */
+    public PoolStats poolStats() {
+        HikariPoolMXBean mx = pool.getHikariPoolMXBean();
+        if (mx == null) {
+            return new PoolStats(0, 0, 0, 0, pool.getMaximumPoolSize());
+        }
+        return new PoolStats(mx.getActiveConnections(), mx.getIdleConnections(), mx.getTotalConnections(),
+                mx.getThreadsAwaitingConnection(), pool.getMaximumPoolSize());
+    }
+
+    void close() {
+        pool.close();
+    }
+
+    @Override
+    public String toString() {
+        return name() + "(" + role + ", " + state + ")";
+    }
+}

@@ -1,0 +1,50 @@
+package dev.readsplit.topology;
+
+import java.sql.SQLException;
+import java.sql.SQLNonTransientConnectionException;
+import java.sql.SQLRecoverableException;
+import java.sql.SQLTransientConnectionException;
+
+/** What an SQLSTATE says about who is at fault: the node (connection-level) or the statement. */
+public final class SqlStates {
+
+    /** A hot standby refusing a write: the statement was misrouted. */
+    public static final String READ_ONLY_TRANSACTION = "25006";
+
+    private SqlStates() {
+    }
+
+    /**
+     * Connection-level: class 08 (connection exception), 57P01-57P03 (admin/crash shutdown, cannot
+     * connect now), 53300 (too many connections), 58030 (I/O error), and the JDBC connection exception
+     * types. Such a failure says the node is unwell, not that the statement was wrong.
+     */
+    public static boolean isConnectionLevel(SQLException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException s) {
+                String state = s.getSQLState();
+                if (state != null && (state.startsWith("08") || state.equals("57P01") || state.equals("57P02")
+                        || state.equals("57P03") || state.equals("53300") || state.equals("58030"))) {
+                    return true;
+                }
+                if (s instanceof SQLNonTransientConnectionException || s instanceof SQLTransientConnectionException
+                        || s instanceof SQLRecoverableException) {
+                    return true;
+                }
+            }
+            if (t instanceof java.io.IOException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    public static boolean isReadOnlyViolation(SQLException e) {
+        return READ_ONLY_TRANSACTION.equals(e.getSQLState());
+    }
+
+    /** A short description for logs: SQLSTATE and message, never a connection string. */
+    public static String describe(SQLException e) {
+        return (e.getSQLState() != null ? "[" + e.getSQLState() + "] " : "") + e.getMessage();
+    }
+}

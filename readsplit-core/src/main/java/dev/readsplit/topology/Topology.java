@@ -1,0 +1,210 @@
+package dev.readsplit.topology;
+
+import dev.readsplit.Role;
+import dev.readsplit.config.NodeConfig;
+import dev.readsplit.config.ReadsplitConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The nodes behind one data source, which one is the primary now, and the single funnel through
+ * which every failure becomes a node state change.
+ *
+ * <p>Concurrency: the node list is copy-on-write (changes are rare: runtime add/remove, failover);
+ * routing takes {@link #snapshot()} without locks. State changes go through {@code synchronized}
+ * methods so two threads seeing the same failure produce one transition and one WARN line.
+ */
+public final class Topology implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Topology.class);
+
+    private final ReadsplitConfig config;
+    private final CopyOnWriteArrayList<Node> nodes = new CopyOnWriteArrayList<>();
+    private final List<TopologyListener> listeners = new CopyOnWriteArrayList<>();
+    private volatile Node primary;
+    private volatile Runnable urgentCheck = () -> { };
+
+    public Topology(ReadsplitConfig config) {
+        this.config = config;
+        this.primary = new Node(config, config.primary(), Role.PRIMARY);
+        nodes.add(primary);
+        for (NodeConfig r : config.replicas()) {
+            nodes.add(new Node(config, r, Role.REPLICA));
+        }
+    }
+
+    public ReadsplitConfig config() {
+        return config;
+    }
+
+    /** The node writes go to now (the configured primary until a node observed as primary replaces it). */
+    public Node primary() {
+        return primary;
+    }
+
+    /** Every node, primary first, in configuration order. */
+    public List<Node> nodes() {
+        return nodes;
+    }
+
+    /** The nodes currently observed as replicas (whatever their state). */
+    public List<Node> replicas() {
+        List<Node> out = new ArrayList<>(nodes.size());
+        for (Node n : nodes) {
+            if (n != primary && n.role() == Role.REPLICA) {
+                out.add(n);
+            }
+        }
+        return out;
+    }
+
+    public Node node(String name) {
+        for (Node n : nodes) {
+            if (n.name().equals(name)) {
+                return n;
+            }
+        }
+        return null;
+    }
+
+    public void addListener(TopologyListener listener) {
+        listeners.add(listener);
+    }
+
+    public void removeListener(TopologyListener listener) {
+        listeners.remove(listener);
+    }
+
+    /** What the health checker runs when live traffic reports a failure: a check now, not at the next tick. */
+    public void urgentCheck(Runnable check) {
+        this.urgentCheck = check;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // the failure funnel
+
+    /**
+     * Every {@link SQLException} seen on a physical connection passes here. Returns whether it is a
+     * connection-level failure (the node, not the statement, is at fault). Such a failure marks the
+     * node {@link NodeState#SUSPECT} at once and asks for an immediate health check.
+     */
+    public boolean onTrafficError(Node node, SQLException e) {
+        if (!SqlStates.isConnectionLevel(e)) {
+            return false;
+        }
+        transition(node, NodeState.SUSPECT, "traffic error: " + SqlStates.describe(e));
+        urgentCheck.run();
+        return true;
+    }
+
+    /** Moves a node to {@code next}, logs one WARN (or INFO when it recovers) and tells the listeners. */
+    public synchronized void transition(Node node, NodeState next, String why) {
+        NodeState previous = node.state();
+        if (previous == next) {
+            return;
+        }
+        if (previous == NodeState.FENCED && next != NodeState.DOWN) {
+            // only an operator un-fences; a fenced node that dies is still reported as DOWN
+            return;
+        }
+        if (previous == NodeState.DRAINING && next == NodeState.UP) {
+            return;
+        }
+        node.state(next);
+        node.lastError(next == NodeState.UP ? null : why);
+        if (next == NodeState.UP) {
+            log.info("{}: node {} is UP again (was {})", config.name(), node.name(), previous);
+        } else {
+            log.warn("{}: node {} {} -> {}: {}", config.name(), node.name(), previous, next, why);
+        }
+        TopologyEvent event = TopologyEvent.stateChange(node.name(), previous, next, why);
+        for (TopologyListener l : listeners) {
+            try {
+                l.onEvent(event);
+            } catch (RuntimeException ex) {
+                log.warn("{}: topology listener {} failed", config.name(), l, ex);
+            }
+        }
+    }
+
+    /** Records an observed role; a node newly seen as primary while the current one is not becomes primary. */
+    public synchronized void observeRole(Node node, Role observed, long timeline) {
+        Role before = node.role();
+        node.timeline(timeline);
+        if (before != observed) {
+            node.role(observed);
+            publish(TopologyEvent.roleChange(node.name(), before, observed, timeline));
+        }
+    }
+
+    /** Makes {@code node} the write target. */
+    public synchronized void promoteToPrimary(Node node, String why) {
+        Node old = primary;
+        if (old == node) {
+            return;
+        }
+        primary = node;
+        log.warn("{}: writes now go to {} (was {}): {}", config.name(), node.name(), old.name(), why);
+        publish(TopologyEvent.primaryChange(node.name(), old.name(), why));
+    }
+
+    public void publish(TopologyEvent event) {
+        for (TopologyListener l : listeners) {
+            try {
+                l.onEvent(event);
+            } catch (RuntimeException ex) {
+                log.warn("{}: topology listener {} failed", config.name(), l, ex);
+            }
+        }
+    }
+
+    /** Records a successful check. */
+    public void checkSucceeded(Node node, long nanos, long nowMillis) {
+        node.lastCheckMillis(nowMillis);
+        node.recordLatency(nanos);
+        int successes = node.consecutiveFailures() < 0 ? -node.consecutiveFailures() + 1 : 1;
+        NodeState s = node.state();
+        if (s == NodeState.UP) {
+            node.consecutiveFailures(0);
+            return;
+        }
+        if (s == NodeState.SUSPECT && node.consecutiveFailures() > 0) {
+            // one good check clears a suspicion raised by traffic or a single failed check
+            node.consecutiveFailures(0);
+            transition(node, NodeState.UP, "check succeeded");
+            return;
+        }
+        // DOWN (or SUSPECT after a recovery started): need recoveryThreshold successes in a row;
+        // successes are counted as negative numbers in the same field
+        if (successes >= config.recoveryThreshold()) {
+            node.consecutiveFailures(0);
+            transition(node, NodeState.UP, successes + " successful checks");
+        } else {
+            node.consecutiveFailures(-successes);
+        }
+    }
+
+    /** Records a failed check. */
+    public void checkFailed(Node node, String why, long nowMillis) {
+        node.lastCheckMillis(nowMillis);
+        int failures = node.consecutiveFailures() > 0 ? node.consecutiveFailures() + 1 : 1;
+        node.consecutiveFailures(failures);
+        if (failures >= config.failureThreshold()) {
+            transition(node, NodeState.DOWN, failures + " consecutive failed checks; last: " + why);
+        } else if (node.state() == NodeState.UP) {
+            transition(node, NodeState.SUSPECT, "failed check: " + why);
+        }
+    }
+
+    @Override
+    public void close() {
+        for (Node n : nodes) {
+            n.close();
+        }
+    }
+}
