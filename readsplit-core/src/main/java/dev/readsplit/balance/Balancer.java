@@ -1,0 +1,19 @@
+package dev.readsplit.balance;
+
+import java.util.List;
+
+/**
+ * Chooses one node among the eligible ones (healthy, fresh enough for the consistency asked). Implementations
+ * are made by {@link Balancers#create}; they are thread-safe, lock-free, and allocate nothing per call.
+ */
+public interface Balancer {
+
+    /**
+     * Chooses one element of {@code eligible}.
+     *
+     * @param eligible the eligible candidates; must be a {@link java.util.RandomAccess} list (it is read by
+     *                 index, never iterated) and must not change during the call; it is not modified
+     * @return one element of {@code eligible}, or null if it is empty
+     */
+    <T extends Candidate> T choose(List<T> eligible);
+}

@@ -1,0 +1,24 @@
+package dev.readsplit.balance;
+
+/**
+ * What a {@link Balancer} needs to know about an eligible node. The router's node objects implement it; every
+ * method is called on the hot path, so each must be a cheap read of a field (volatile or plain), never a
+ * computation, a lock or an allocation. Values may change concurrently; balancers tolerate stale reads.
+ */
+public interface Candidate {
+
+    /** Stable display name (for logs; balancers do not use it). */
+    String name();
+
+    /** Relative share for the weighted balancer; at least 1. */
+    int weight();
+
+    /** Zone or region, matched against the balancer's local zone; null when unknown. */
+    String zone();
+
+    /** Statements currently executing on this node through this data source. */
+    int inFlight();
+
+    /** Exponentially weighted moving average of observed response time in nanoseconds; 0 = no sample yet. */
+    long latencyEwmaNanos();
+}

@@ -1,0 +1,760 @@
+package dev.readsplit.config;
+
+import dev.readsplit.Consistency;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The complete, validated configuration of one Readsplit data source. Immutable and thread-safe; getters are
+ * named like the keys ({@code healthCheckInterval()} ↔ {@code readsplit.healthCheckInterval}).
+ *
+ * <p>Made by {@link #builder()} (each setter checks its argument at once, {@link Builder#build()} runs the
+ * cross-field checks and reports all of them together), {@link #fromProperties(Properties)} or
+ * {@link ReadsplitUrl#parse}. Every failure is a {@link ConfigException} naming the key and the bad value;
+ * no password or token ever appears in a message or in {@link #toString()}.
+ *
+ * <p>The nodes returned by {@link #primary()} and {@link #replicas()} already carry the data-source-wide
+ * {@code database}, {@code user}, {@code password} and jdbc properties where they had none of their own.
+ */
+public final class ReadsplitConfig {
+
+    /** Upper bound for {@code healthCheckTimeout}. */
+    static final Duration MAX_HEALTH_CHECK_TIMEOUT = Duration.ofMinutes(1);
+    /** HikariCP's minimum connection timeout. */
+    static final Duration MIN_CONNECTION_TIMEOUT = Duration.ofMillis(250);
+    /** {@code healthCheckTimeout} may be at most this many {@code healthCheckInterval}s. */
+    static final int HEALTH_CHECK_TIMEOUT_INTERVALS = 10;
+
+    private final String name;
+    private final NodeConfig primary;
+    private final List<NodeConfig> replicas;
+    private final int primaryPoolSize;
+    private final int replicaPoolSize;
+    private final int minIdle;
+    private final Duration connectionTimeout;
+    private final Duration idleTimeout;
+    private final Duration maxLifetime;
+    private final BalancerKind balancer;
+    private final String localZone;
+    private final Consistency consistency;
+    private final boolean fallbackToPrimary;
+    private final Duration healthCheckInterval;
+    private final Duration healthCheckTimeout;
+    private final int failureThreshold;
+    private final int recoveryThreshold;
+    private final long maxLagBytes;
+    private final Duration maxLag;
+    private final double lagReadmitRatio;
+    private final Duration readYourWritesWait;
+    private final Set<String> writeFunctions;
+    private final Set<String> readFunctions;
+    private final boolean shadowMode;
+    private final Duration lagAlertInfo;
+    private final Duration lagAlertWarning;
+    private final Duration lagAlertError;
+    private final Duration lagAlertCritical;
+    private final Secret adminToken;
+
+    private ReadsplitConfig(Builder b) {
+        this.name = b.name;
+        this.primary = b.primary.withDefaults(b.database, b.user, b.password, b.jdbcProperties);
+        List<NodeConfig> reps = new ArrayList<>(b.replicas.size());
+        for (NodeConfig r : b.replicas) {
+            reps.add(r.withDefaults(b.database, b.user, b.password, b.jdbcProperties));
+        }
+        this.replicas = List.copyOf(reps);
+        this.primaryPoolSize = b.primaryPoolSize;
+        this.replicaPoolSize = b.replicaPoolSize;
+        this.minIdle = b.minIdle;
+        this.connectionTimeout = b.connectionTimeout;
+        this.idleTimeout = b.idleTimeout;
+        this.maxLifetime = b.maxLifetime;
+        this.balancer = b.balancer;
+        this.localZone = b.localZone;
+        this.consistency = b.consistency;
+        this.fallbackToPrimary = b.fallbackToPrimary;
+        this.healthCheckInterval = b.healthCheckInterval;
+        this.healthCheckTimeout = b.healthCheckTimeout;
+        this.failureThreshold = b.failureThreshold;
+        this.recoveryThreshold = b.recoveryThreshold;
+        this.maxLagBytes = b.maxLagBytes;
+        this.maxLag = b.maxLag;
+        this.lagReadmitRatio = b.lagReadmitRatio;
+        this.readYourWritesWait = b.readYourWritesWait;
+        this.writeFunctions = Collections.unmodifiableSet(new LinkedHashSet<>(b.writeFunctions));
+        this.readFunctions = Collections.unmodifiableSet(new LinkedHashSet<>(b.readFunctions));
+        this.shadowMode = b.shadowMode;
+        this.lagAlertInfo = b.lagAlertInfo;
+        this.lagAlertWarning = b.lagAlertWarning;
+        this.lagAlertError = b.lagAlertError;
+        this.lagAlertCritical = b.lagAlertCritical;
+        this.adminToken = b.adminToken;
+    }
+
+    /** A builder with every default. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder holding this configuration (nodes with their resolved credentials). */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.name = name;
+        b.primary = primary;
+        b.replicas.addAll(replicas);
+        b.primaryPoolSize = primaryPoolSize;
+        b.replicaPoolSize = replicaPoolSize;
+        b.minIdle = minIdle;
+        b.connectionTimeout = connectionTimeout;
+        b.idleTimeout = idleTimeout;
+        b.maxLifetime = maxLifetime;
+        b.balancer = balancer;
+        b.localZone = localZone;
+        b.consistency = consistency;
+        b.fallbackToPrimary = fallbackToPrimary;
+        b.healthCheckInterval = healthCheckInterval;
+        b.healthCheckTimeout = healthCheckTimeout;
+        b.failureThreshold = failureThreshold;
+        b.recoveryThreshold = recoveryThreshold;
+        b.maxLagBytes = maxLagBytes;
+        b.maxLag = maxLag;
+        b.lagReadmitRatio = lagReadmitRatio;
+        b.readYourWritesWait = readYourWritesWait;
+        b.writeFunctions.addAll(writeFunctions);
+        b.readFunctions.addAll(readFunctions);
+        b.shadowMode = shadowMode;
+        b.lagAlertInfo = lagAlertInfo;
+        b.lagAlertWarning = lagAlertWarning;
+        b.lagAlertError = lagAlertError;
+        b.lagAlertCritical = lagAlertCritical;
+        b.adminToken = adminToken;
+        return b;
+    }
+
+    /**
+     * Reads every {@code readsplit.*} key of {@code properties} (other keys are ignored). Unknown
+     * {@code readsplit.*} keys are errors that suggest the closest known key. All problems (unparseable values,
+     * invalid values, unknown keys, cross-field problems) are reported together in one {@link ConfigException}.
+     *
+     * <p>Keys: {@code name, primary, replicas, database, user, password, primaryPoolSize, replicaPoolSize,
+     * poolSize} (both), {@code minIdle, connectionTimeout, idleTimeout, maxLifetime, balancer, localZone,
+     * consistency, fallbackToPrimary, healthCheckInterval, healthCheckTimeout, failureThreshold,
+     * recoveryThreshold, maxLagBytes, maxLag, lagReadmitRatio, readYourWritesWait, writeFunctions,
+     * readFunctions, shadowMode, lagAlertInfo, lagAlertWarning, lagAlertError, lagAlertCritical, adminToken}
+     * and {@code jdbc.<name>} (a pgjdbc property for every node). {@code primary} is
+     * {@code host[:port][;zone=Z][;weight=N][;name=X]}, {@code replicas} a comma-separated list of the same.
+     * Durations: {@code 500ms, 2s, 1m, PT2S}, or a bare number of milliseconds. Byte sizes: {@code 16MB},
+     * {@code 512kB} (1024-based, as PostgreSQL), or a bare number of bytes.
+     */
+    public static ReadsplitConfig fromProperties(Properties properties) {
+        Objects.requireNonNull(properties, "properties");
+        Map<String, String> values = new TreeMap<>();
+        for (String key : properties.stringPropertyNames()) {
+            if (key.startsWith(ConfigKeys.PREFIX)) {
+                values.put(key.substring(ConfigKeys.PREFIX.length()), properties.getProperty(key));
+            }
+        }
+        ConfigKeys.Collector c = new ConfigKeys.Collector(ConfigKeys.PREFIX);
+        Builder b = builder();
+        for (Map.Entry<String, String> e : values.entrySet()) {
+            c.apply(b, e.getKey(), e.getValue(), ConfigKeys.Source.PROPERTIES);
+        }
+        return c.build(b);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public NodeConfig primary() {
+        return primary;
+    }
+
+    public List<NodeConfig> replicas() {
+        return replicas;
+    }
+
+    public int primaryPoolSize() {
+        return primaryPoolSize;
+    }
+
+    public int replicaPoolSize() {
+        return replicaPoolSize;
+    }
+
+    public int minIdle() {
+        return minIdle;
+    }
+
+    public Duration connectionTimeout() {
+        return connectionTimeout;
+    }
+
+    public Duration idleTimeout() {
+        return idleTimeout;
+    }
+
+    public Duration maxLifetime() {
+        return maxLifetime;
+    }
+
+    public BalancerKind balancer() {
+        return balancer;
+    }
+
+    /** The zone whose replicas are preferred, or null when zone preference is off. */
+    public String localZone() {
+        return localZone;
+    }
+
+    public Consistency consistency() {
+        return consistency;
+    }
+
+    public boolean fallbackToPrimary() {
+        return fallbackToPrimary;
+    }
+
+    public Duration healthCheckInterval() {
+        return healthCheckInterval;
+    }
+
+    public Duration healthCheckTimeout() {
+        return healthCheckTimeout;
+    }
+
+    public int failureThreshold() {
+        return failureThreshold;
+    }
+
+    public int recoveryThreshold() {
+        return recoveryThreshold;
+    }
+
+    public long maxLagBytes() {
+        return maxLagBytes;
+    }
+
+    public Duration maxLag() {
+        return maxLag;
+    }
+
+    /** A replica excluded for lag is readmitted once its lag is below {@code lagReadmitRatio × limit}. */
+    public double lagReadmitRatio() {
+        return lagReadmitRatio;
+    }
+
+    public Duration readYourWritesWait() {
+        return readYourWritesWait;
+    }
+
+    /** Lower-cased function names the classifier must treat as writing. */
+    public Set<String> writeFunctions() {
+        return writeFunctions;
+    }
+
+    /** Lower-cased function names the classifier may treat as read-only. */
+    public Set<String> readFunctions() {
+        return readFunctions;
+    }
+
+    public boolean shadowMode() {
+        return shadowMode;
+    }
+
+    public Duration lagAlertInfo() {
+        return lagAlertInfo;
+    }
+
+    public Duration lagAlertWarning() {
+        return lagAlertWarning;
+    }
+
+    public Duration lagAlertError() {
+        return lagAlertError;
+    }
+
+    public Duration lagAlertCritical() {
+        return lagAlertCritical;
+    }
+
+    /** The admin endpoint's bearer token, or null for none. */
+    public Secret adminToken() {
+        return adminToken;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ReadsplitConfig c && toComparable().equals(c.toComparable());
+    }
+
+    @Override
+    public int hashCode() {
+        return toComparable().hashCode();
+    }
+
+    private List<Object> toComparable() {
+        return java.util.Arrays.asList(name, primary, replicas, primaryPoolSize, replicaPoolSize, minIdle,
+                connectionTimeout, idleTimeout, maxLifetime, balancer, localZone, consistency, fallbackToPrimary,
+                healthCheckInterval, healthCheckTimeout, failureThreshold, recoveryThreshold, maxLagBytes, maxLag,
+                lagReadmitRatio, readYourWritesWait, writeFunctions, readFunctions, shadowMode, lagAlertInfo,
+                lagAlertWarning, lagAlertError, lagAlertCritical, adminToken);
+    }
+
+    /** Every setting; passwords and the admin token appear as {@code ****}. */
+    @Override
+    public String toString() {
+        return "ReadsplitConfig[name=" + name + ", primary=" + primary + ", replicas=" + replicas
+                + ", primaryPoolSize=" + primaryPoolSize + ", replicaPoolSize=" + replicaPoolSize
+                + ", minIdle=" + minIdle + ", connectionTimeout=" + connectionTimeout
+                + ", idleTimeout=" + idleTimeout + ", maxLifetime=" + maxLifetime + ", balancer=" + balancer
+                + ", localZone=" + localZone + ", consistency=" + consistency
+                + ", fallbackToPrimary=" + fallbackToPrimary + ", healthCheckInterval=" + healthCheckInterval
+                + ", healthCheckTimeout=" + healthCheckTimeout + ", failureThreshold=" + failureThreshold
+                + ", recoveryThreshold=" + recoveryThreshold + ", maxLagBytes=" + maxLagBytes
+                + ", maxLag=" + maxLag + ", lagReadmitRatio=" + lagReadmitRatio
+                + ", readYourWritesWait=" + readYourWritesWait + ", writeFunctions=" + writeFunctions
+                + ", readFunctions=" + readFunctions + ", shadowMode=" + shadowMode
+                + ", lagAlertInfo=" + lagAlertInfo + ", lagAlertWarning=" + lagAlertWarning
+                + ", lagAlertError=" + lagAlertError + ", lagAlertCritical=" + lagAlertCritical
+                + ", adminToken=" + (adminToken == null ? "null" : adminToken) + "]";
+    }
+
+    /**
+     * Builder for {@link ReadsplitConfig}. Not thread-safe. Each setter validates its argument at once and
+     * throws a {@link ConfigException} naming the key and the value; {@link #build()} runs the cross-field
+     * checks and reports every problem it finds in one exception.
+     */
+    public static final class Builder {
+        private String name = "readsplit";
+        private NodeConfig primary;
+        private final List<NodeConfig> replicas = new ArrayList<>();
+        private String database;
+        private String user;
+        private Secret password;
+        private final Map<String, String> jdbcProperties = new TreeMap<>();
+        private int primaryPoolSize = 10;
+        private int replicaPoolSize = 10;
+        private int minIdle = 0;
+        private Duration connectionTimeout = Duration.ofSeconds(5);
+        private Duration idleTimeout = Duration.ofMinutes(10);
+        private Duration maxLifetime = Duration.ofMinutes(30);
+        private BalancerKind balancer = BalancerKind.ROUND_ROBIN;
+        private String localZone;
+        private Consistency consistency = Consistency.readYourWrites();
+        private boolean fallbackToPrimary = true;
+        private Duration healthCheckInterval = Duration.ofSeconds(1);
+        private Duration healthCheckTimeout = Duration.ofSeconds(1);
+        private int failureThreshold = 3;
+        private int recoveryThreshold = 2;
+        private long maxLagBytes = 16L * 1024 * 1024;
+        private Duration maxLag = Duration.ofSeconds(10);
+        private double lagReadmitRatio = 0.5;
+        private Duration readYourWritesWait = Duration.ofMillis(100);
+        private final Set<String> writeFunctions = new LinkedHashSet<>();
+        private final Set<String> readFunctions = new LinkedHashSet<>();
+        private boolean shadowMode;
+        private Duration lagAlertInfo = Duration.ofSeconds(1);
+        private Duration lagAlertWarning = Duration.ofSeconds(5);
+        private Duration lagAlertError = Duration.ofSeconds(10);
+        private Duration lagAlertCritical = Duration.ofSeconds(30);
+        private Secret adminToken;
+
+        private Builder() {
+        }
+
+        /** Data source name, used as the prefix of log lines and error messages (default {@code readsplit}). */
+        public Builder name(String name) {
+            this.name = notBlank("name", name);
+            return this;
+        }
+
+        public Builder primary(NodeConfig primary) {
+            this.primary = notNull("primary", primary);
+            return this;
+        }
+
+        public Builder primary(String host, int port) {
+            return primary(NodeConfig.of(host, port));
+        }
+
+        /** Replaces the replica list. */
+        public Builder replicas(Collection<NodeConfig> replicas) {
+            notNull("replicas", replicas);
+            for (NodeConfig r : replicas) {
+                notNull("replicas", r);
+            }
+            this.replicas.clear();
+            this.replicas.addAll(replicas);
+            return this;
+        }
+
+        public Builder addReplica(NodeConfig replica) {
+            replicas.add(notNull("replicas", replica));
+            return this;
+        }
+
+        public Builder addReplica(String host, int port) {
+            return addReplica(NodeConfig.of(host, port));
+        }
+
+        /** Database for every node that names none. */
+        public Builder database(String database) {
+            this.database = database == null ? null : notBlank("database", database);
+            return this;
+        }
+
+        /** User for every node that names none. */
+        public Builder user(String user) {
+            this.user = user == null ? null : notBlank("user", user);
+            return this;
+        }
+
+        /** Password for every node that has none. */
+        public Builder password(Secret password) {
+            this.password = password;
+            return this;
+        }
+
+        public Builder password(String password) {
+            return password(Secret.ofNullable(password));
+        }
+
+        /** A pgjdbc property for every node (a node's own value wins), e.g. {@code sslmode=require}. */
+        public Builder jdbcProperty(String key, String value) {
+            NodeConfig.checkProperty(key, value);
+            jdbcProperties.put(key, value);
+            return this;
+        }
+
+        public Builder primaryPoolSize(int size) {
+            this.primaryPoolSize = atLeastOne("primaryPoolSize", size);
+            return this;
+        }
+
+        public Builder replicaPoolSize(int size) {
+            this.replicaPoolSize = atLeastOne("replicaPoolSize", size);
+            return this;
+        }
+
+        /** Minimum idle connections per node pool: 0 up to the pool size (checked in {@link #build()}). */
+        public Builder minIdle(int minIdle) {
+            if (minIdle < 0) {
+                throw new ConfigException("minIdle", "minIdle must not be negative: " + minIdle);
+            }
+            this.minIdle = minIdle;
+            return this;
+        }
+
+        /** Maximum wait for a pooled connection; at least 250ms (HikariCP's minimum). */
+        public Builder connectionTimeout(Duration timeout) {
+            positive("connectionTimeout", timeout);
+            if (timeout.compareTo(MIN_CONNECTION_TIMEOUT) < 0) {
+                throw new ConfigException("connectionTimeout",
+                        "connectionTimeout must be at least " + MIN_CONNECTION_TIMEOUT + ": " + timeout);
+            }
+            this.connectionTimeout = timeout;
+            return this;
+        }
+
+        /** Idle connections above {@code minIdle} are closed after this; zero means never. */
+        public Builder idleTimeout(Duration timeout) {
+            this.idleTimeout = notNegative("idleTimeout", timeout);
+            return this;
+        }
+
+        /** Connections are replaced after this; zero means never. */
+        public Builder maxLifetime(Duration lifetime) {
+            this.maxLifetime = notNegative("maxLifetime", lifetime);
+            return this;
+        }
+
+        public Builder balancer(BalancerKind balancer) {
+            this.balancer = notNull("balancer", balancer);
+            return this;
+        }
+
+        /** Prefer replicas in this zone, falling back to others; null turns zone preference off. */
+        public Builder localZone(String zone) {
+            this.localZone = zone == null ? null : notBlank("localZone", zone);
+            return this;
+        }
+
+        public Builder consistency(Consistency consistency) {
+            this.consistency = notNull("consistency", consistency);
+            return this;
+        }
+
+        public Builder fallbackToPrimary(boolean fallback) {
+            this.fallbackToPrimary = fallback;
+            return this;
+        }
+
+        public Builder healthCheckInterval(Duration interval) {
+            this.healthCheckInterval = positive("healthCheckInterval", interval);
+            return this;
+        }
+
+        /** At most one minute, and at most ten health-check intervals (checked in {@link #build()}). */
+        public Builder healthCheckTimeout(Duration timeout) {
+            positive("healthCheckTimeout", timeout);
+            if (timeout.compareTo(MAX_HEALTH_CHECK_TIMEOUT) > 0) {
+                throw new ConfigException("healthCheckTimeout",
+                        "healthCheckTimeout must be at most " + MAX_HEALTH_CHECK_TIMEOUT + ": " + timeout);
+            }
+            this.healthCheckTimeout = timeout;
+            return this;
+        }
+
+        /** Consecutive failed checks that mark a node DOWN. */
+        public Builder failureThreshold(int n) {
+            this.failureThreshold = atLeastOne("failureThreshold", n);
+            return this;
+        }
+
+        /** Consecutive successful checks that bring a DOWN node back. */
+        public Builder recoveryThreshold(int n) {
+            this.recoveryThreshold = atLeastOne("recoveryThreshold", n);
+            return this;
+        }
+
+        /** Replicas further behind than this many bytes of WAL are excluded from new reads. */
+        public Builder maxLagBytes(long bytes) {
+            if (bytes <= 0) {
+                throw new ConfigException("maxLagBytes", "maxLagBytes must be positive: " + bytes);
+            }
+            this.maxLagBytes = bytes;
+            return this;
+        }
+
+        /** Replicas further behind than this are excluded from new reads. */
+        public Builder maxLag(Duration lag) {
+            this.maxLag = positive("maxLag", lag);
+            return this;
+        }
+
+        /** Hysteresis: an excluded replica is readmitted below {@code ratio × limit}; strictly between 0 and 1. */
+        public Builder lagReadmitRatio(double ratio) {
+            if (!(ratio > 0 && ratio < 1)) {
+                throw new ConfigException("lagReadmitRatio",
+                        "lagReadmitRatio must be strictly between 0 and 1: " + ratio);
+            }
+            this.lagReadmitRatio = ratio;
+            return this;
+        }
+
+        /** How long a read may wait for a replica to replay the session's token; zero means do not wait. */
+        public Builder readYourWritesWait(Duration wait) {
+            this.readYourWritesWait = notNegative("readYourWritesWait", wait);
+            return this;
+        }
+
+        /** Adds function names the classifier must treat as writing (lower-cased). */
+        public Builder writeFunctions(Collection<String> names) {
+            addFunctions("writeFunctions", names, writeFunctions);
+            return this;
+        }
+
+        /** Adds function names the classifier may treat as read-only (lower-cased). */
+        public Builder readFunctions(Collection<String> names) {
+            addFunctions("readFunctions", names, readFunctions);
+            return this;
+        }
+
+        /** Route everything to the primary while recording where each statement would have gone. */
+        public Builder shadowMode(boolean shadow) {
+            this.shadowMode = shadow;
+            return this;
+        }
+
+        public Builder lagAlertInfo(Duration threshold) {
+            this.lagAlertInfo = positive("lagAlertInfo", threshold);
+            return this;
+        }
+
+        public Builder lagAlertWarning(Duration threshold) {
+            this.lagAlertWarning = positive("lagAlertWarning", threshold);
+            return this;
+        }
+
+        public Builder lagAlertError(Duration threshold) {
+            this.lagAlertError = positive("lagAlertError", threshold);
+            return this;
+        }
+
+        public Builder lagAlertCritical(Duration threshold) {
+            this.lagAlertCritical = positive("lagAlertCritical", threshold);
+            return this;
+        }
+
+        /** Bearer token required by the admin endpoint; null for none. */
+        public Builder adminToken(Secret token) {
+            if (token != null && token.isEmpty()) {
+                throw new ConfigException("adminToken", "adminToken must not be empty");
+            }
+            this.adminToken = token;
+            return this;
+        }
+
+        public Builder adminToken(String token) {
+            return adminToken(Secret.ofNullable(token));
+        }
+
+        /**
+         * Runs the cross-field checks and returns the configuration.
+         *
+         * @throws ConfigException carrying every problem found, one per line of the message
+         */
+        public ReadsplitConfig build() {
+            List<ConfigException.Problem> problems = problems();
+            if (!problems.isEmpty()) {
+                throw new ConfigException(problems);
+            }
+            return new ReadsplitConfig(this);
+        }
+
+        /** The cross-field problems, in a stable order. */
+        List<ConfigException.Problem> problems() {
+            List<ConfigException.Problem> p = new ArrayList<>();
+            if (primary == null) {
+                p.add(new ConfigException.Problem("primary", "primary is required"));
+            }
+            checkDuplicates(p);
+            int smallest = Math.min(primaryPoolSize, replicaPoolSize);
+            if (minIdle > smallest) {
+                String pool = primaryPoolSize <= replicaPoolSize ? "primaryPoolSize" : "replicaPoolSize";
+                p.add(new ConfigException.Problem("minIdle",
+                        "minIdle (" + minIdle + ") must not exceed " + pool + " (" + smallest + ")"));
+            }
+            if (!idleTimeout.isZero() && !maxLifetime.isZero() && idleTimeout.compareTo(maxLifetime) >= 0) {
+                p.add(new ConfigException.Problem("idleTimeout", "idleTimeout (" + idleTimeout
+                        + ") must be less than maxLifetime (" + maxLifetime + ")"));
+            }
+            Duration limit = healthCheckInterval.multipliedBy(HEALTH_CHECK_TIMEOUT_INTERVALS);
+            if (healthCheckTimeout.compareTo(limit) > 0) {
+                p.add(new ConfigException.Problem("healthCheckTimeout", "healthCheckTimeout (" + healthCheckTimeout
+                        + ") must not exceed " + HEALTH_CHECK_TIMEOUT_INTERVALS + " x healthCheckInterval ("
+                        + limit + ")"));
+            }
+            increasing(p, "lagAlertInfo", lagAlertInfo, "lagAlertWarning", lagAlertWarning);
+            increasing(p, "lagAlertWarning", lagAlertWarning, "lagAlertError", lagAlertError);
+            increasing(p, "lagAlertError", lagAlertError, "lagAlertCritical", lagAlertCritical);
+            for (String f : writeFunctions) {
+                if (readFunctions.contains(f)) {
+                    p.add(new ConfigException.Problem("readFunctions",
+                            "function '" + f + "' is in both writeFunctions and readFunctions"));
+                }
+            }
+            if (!fallbackToPrimary && replicas.isEmpty()) {
+                p.add(new ConfigException.Problem("fallbackToPrimary",
+                        "fallbackToPrimary=false needs at least one replica (every read would fail)"));
+            }
+            return p;
+        }
+
+        private void checkDuplicates(List<ConfigException.Problem> p) {
+            List<NodeConfig> all = new ArrayList<>(replicas.size() + 1);
+            List<String> labels = new ArrayList<>(replicas.size() + 1);
+            if (primary != null) {
+                all.add(primary);
+                labels.add("primary");
+            }
+            for (int i = 0; i < replicas.size(); i++) {
+                all.add(replicas.get(i));
+                labels.add("replicas[" + i + "]");
+            }
+            for (int j = 1; j < all.size(); j++) {
+                for (int i = 0; i < j; i++) {
+                    NodeConfig a = all.get(i);
+                    NodeConfig b = all.get(j);
+                    String key = labels.get(i).equals("primary") ? "primary" : "replicas";
+                    if (a.port() == b.port() && a.host().equalsIgnoreCase(b.host())) {
+                        p.add(new ConfigException.Problem(key, "duplicate node " + b.address() + ": "
+                                + labels.get(i) + " and " + labels.get(j)));
+                    } else if (a.name().equals(b.name())) {
+                        p.add(new ConfigException.Problem(key, "duplicate node name '" + a.name() + "': "
+                                + labels.get(i) + " (" + a.address() + ") and " + labels.get(j)
+                                + " (" + b.address() + ")"));
+                    }
+                }
+            }
+        }
+
+        private static void increasing(List<ConfigException.Problem> p, String lowKey, Duration low,
+                                       String highKey, Duration high) {
+            if (high.compareTo(low) <= 0) {
+                p.add(new ConfigException.Problem(highKey,
+                        highKey + " (" + high + ") must be greater than " + lowKey + " (" + low + ")"));
+            }
+        }
+
+        private static void addFunctions(String key, Collection<String> names, Set<String> into) {
+            notNull(key, names);
+            for (String n : names) {
+                if (n == null || n.isBlank()) {
+                    throw new ConfigException(key, key + " must not contain a blank name: '"
+                            + (n == null ? "" : n) + "'");
+                }
+                String f = n.trim().toLowerCase(Locale.ROOT);
+                for (int i = 0; i < f.length(); i++) {
+                    char c = f.charAt(i);
+                    if (!(Character.isLetterOrDigit(c) || c == '_' || c == '$' || c == '.')) {
+                        throw new ConfigException(key, key + " must contain function names: '" + n.trim() + "'");
+                    }
+                }
+            }
+            for (String n : names) {
+                into.add(n.trim().toLowerCase(Locale.ROOT));
+            }
+        }
+
+        private static <T> T notNull(String key, T value) {
+            if (value == null) {
+                throw new ConfigException(key, key + " must not be null");
+            }
+            return value;
+        }
+
+        private static String notBlank(String key, String value) {
+            notNull(key, value);
+            if (value.isBlank()) {
+                throw new ConfigException(key, key + " must not be blank: '" + value + "'");
+            }
+            return value.trim();
+        }
+
+        private static int atLeastOne(String key, int value) {
+            if (value < 1) {
+                throw new ConfigException(key, key + " must be at least 1: " + value);
+            }
+            return value;
+        }
+
+        private static Duration positive(String key, Duration d) {
+            notNull(key, d);
+            if (d.isNegative() || d.isZero()) {
+                throw new ConfigException(key, key + " must be positive: " + d);
+            }
+            return d;
+        }
+
+        private static Duration notNegative(String key, Duration d) {
+            notNull(key, d);
+            if (d.isNegative()) {
+                throw new ConfigException(key, key + " must not be negative: " + d);
+            }
+            return d;
+        }
+    }
+}
