@@ -137,7 +137,7 @@ final class ConfigKeys {
 
         private void unknown(ReadsplitConfig.Builder b, String key, String value, Source source) {
             if (source == Source.PROPERTIES && key.startsWith(JDBC_PREFIX) && key.length() > JDBC_PREFIX.length()) {
-                passThrough(b, key.substring(JDBC_PREFIX.length()), value);
+                passThrough(b, prefix + key, key.substring(JDBC_PREFIX.length()), value);
                 return;
             }
             String suggestion = suggest(key);
@@ -148,14 +148,14 @@ final class ConfigKeys {
                         + (suggestion == null ? "" : " \u2014 did you mean " + prefix + suggestion + "?"));
                 return;
             }
-            passThrough(b, key, value);
+            passThrough(b, prefix + key, key, value);
         }
 
-        private void passThrough(ReadsplitConfig.Builder b, String key, String value) {
+        private void passThrough(ReadsplitConfig.Builder b, String displayKey, String property, String value) {
             try {
-                b.jdbcProperty(key, value);
+                b.jdbcProperty(property, value);
             } catch (ConfigException e) {
-                problem(prefix + key, e.getMessage());
+                problem(displayKey, displayKey + ": " + e.getMessage());
             }
         }
 
@@ -189,10 +189,6 @@ final class ConfigKeys {
                 throw new ConfigException(problems);
             }
             return b.build();
-        }
-
-        boolean hasProblems() {
-            return !problems.isEmpty();
         }
     }
 

@@ -176,6 +176,10 @@ class PropertiesConfigTest {
                 PASSWORD, "readsplit.jdbc.password", PASSWORD, "readsplit.pasword", PASSWORD)));
         assertThat(e.getMessage()).doesNotContain(PASSWORD)
                 .contains("unknown key readsplit.pasword \u2014 did you mean readsplit.password?")
-                .contains("readsplit.primary is required");
+                .contains("readsplit.primary is required")
+                .contains("readsplit.jdbc.password: jdbcProperties must not contain 'password'; set password on "
+                        + "the node or the data source");
+        assertThat(e.problems()).extracting(ConfigException.Problem::key)
+                .contains("readsplit.jdbc.password", "readsplit.pasword", "readsplit.primary");
     }
 }
