@@ -68,6 +68,11 @@ public final class Node implements Candidate {
         hc.setInitializationFailTimeout(-1);
         hc.addDataSourceProperty("connectTimeout", Long.toString(Math.max(1, ds.connectionTimeout().toSeconds())));
         hc.addDataSourceProperty("ApplicationName", ds.name());
+        // setReadOnly(true) must hold in auto-commit too (a read-only session that fell back to the
+        // primary must fail a write as a replica would), not only inside transactions
+        if (!node.jdbcProperties().containsKey("readOnlyMode")) {
+            hc.addDataSourceProperty("readOnlyMode", "always");
+        }
         return hc;
     }
 

@@ -163,6 +163,26 @@ public final class Topology implements AutoCloseable {
         }
     }
 
+    /** Records a replica's measured lag (bytes -1 when the primary's position is not known yet). */
+    public void recordLag(Node replica, long bytes, long millis) {
+        replica.lag(bytes, millis);
+    }
+
+    /** Excludes a replica from new reads for lag, or readmits it; one log line and one event per change. */
+    public synchronized void excludeForLag(Node replica, boolean exclude, String why) {
+        if (replica.lagExcluded() == exclude) {
+            return;
+        }
+        replica.lagExcluded(exclude);
+        if (exclude) {
+            log.warn("{}: replica {} excluded from reads: {}", config.name(), replica.name(), why);
+        } else {
+            log.info("{}: replica {} readmitted: {}", config.name(), replica.name(), why);
+        }
+        publish(new TopologyEvent(java.time.Instant.now(), TopologyEvent.Kind.LAG_ALERT, replica.name(),
+                replica.name() + (exclude ? " excluded from reads: " : " readmitted: ") + why));
+    }
+
     /** Records a successful check. */
     public void checkSucceeded(Node node, long nanos, long nowMillis) {
         node.lastCheckMillis(nowMillis);

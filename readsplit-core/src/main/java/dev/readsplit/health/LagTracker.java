@@ -1,0 +1,46 @@
+package dev.readsplit.health;
+
+import dev.readsplit.config.ReadsplitConfig;
+import dev.readsplit.topology.Node;
+import dev.readsplit.topology.Topology;
+
+/**
+ * Replication lag per replica, the PostgreSQL way: bytes are the primary's last observed WAL position
+ * minus the replica's replay position; time is reported by the replica (0 when it has replayed all it
+ * received). Replicas over {@code maxLagBytes} or {@code maxLag} are excluded from new reads, and
+ * readmitted only once under {@code lagReadmitRatio} of both limits (hysteresis, so they do not flap).
+ * Running queries on an excluded replica are not touched: they finish.
+ */
+final class LagTracker {
+
+    private final Topology topology;
+    private final ReadsplitConfig config;
+    private volatile long primaryLsn = -1;
+
+    LagTracker(Topology topology) {
+        this.topology = topology;
+        this.config = topology.config();
+    }
+
+    void primaryObserved(Node primary, long lsn) {
+        if (primary == topology.primary()) {
+            primaryLsn = Math.max(primaryLsn, lsn);
+        }
+    }
+
+    void replicaObserved(Node replica, long replayLsn, long lagMillis) {
+        long p = primaryLsn;
+        long bytes = p < 0 ? -1 : Math.max(0, p - replayLsn);
+        topology.recordLag(replica, bytes, lagMillis);
+        boolean excluded = replica.lagExcluded();
+        long maxBytes = config.maxLagBytes();
+        long maxMillis = config.maxLag().toMillis();
+        if (!excluded && (bytes > maxBytes || lagMillis > maxMillis)) {
+            topology.excludeForLag(replica, true, "lag " + bytes + " bytes / " + lagMillis + " ms over the limit of "
+                    + maxBytes + " bytes / " + maxMillis + " ms");
+        } else if (excluded && bytes <= maxBytes * config.lagReadmitRatio()
+                && lagMillis <= maxMillis * config.lagReadmitRatio()) {
+            topology.excludeForLag(replica, false, "lag back to " + bytes + " bytes / " + lagMillis + " ms");
+        }
+    }
+}

@@ -1,0 +1,1112 @@
+package dev.readsplit.jdbc;
+
+import dev.readsplit.Consistency;
+import dev.readsplit.Role;
+import dev.readsplit.consistency.CausalToken;
+import dev.readsplit.sql.Classification;
+import dev.readsplit.sql.Hint;
+import dev.readsplit.sql.SessionEffect;
+import dev.readsplit.topology.Node;
+import dev.readsplit.topology.SqlStates;
+import dev.readsplit.topology.Topology;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.sql.Array;
+import java.sql.Blob;
+import java.sql.CallableStatement;
+import java.sql.Clob;
+import java.sql.Connection;
+import java.sql.DatabaseMetaData;
+import java.sql.NClob;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLClientInfoException;
+import java.sql.SQLException;
+import java.sql.SQLWarning;
+import java.sql.SQLXML;
+import java.sql.Savepoint;
+import java.sql.Statement;
+import java.sql.Struct;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The logical connection of design §2: routes each statement, holds at most one physical connection per
+ * node (opened lazily from that node's pool), replays session state onto each, and returns them all on
+ * {@link #close()}.
+ *
+ * <p>Concurrency: like any JDBC connection, one thread at a time. Nothing here is shared between logical
+ * connections except through the data source (topology, caches, counters), which is thread-safe.
+ */
+final class LogicalConnection implements ReadsplitConnection {
+
+    private static final Logger log = LoggerFactory.getLogger("dev.readsplit.route");
+    private static final String CURRENT_LSN = "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint";
+    private static final String REPLAY_LSN = "SELECT pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0')::bigint";
+    private static final String SYSTEM_ID = "SELECT system_identifier FROM pg_control_system()";
+
+    private final ReadsplitDataSource ds;
+    private final Role explicitRole;
+
+    // physical connections, at most one per node (a handful of nodes: arrays beat maps)
+    private Node[] heldNodes = new Node[4];
+    private Connection[] heldConns = new Connection[4];
+    private int held;
+
+    private final List<LogicalStatement> statements = new ArrayList<>();
+    private final List<String> sessionStatements = new ArrayList<>(0);
+
+    private boolean closed;
+    private boolean autoCommit = true;
+    private boolean readOnly;
+    private int isolation = -1;
+    private String schema;
+    private String catalog;
+    private int holdability = -1;
+    private int networkTimeout = -1;
+    private Executor networkTimeoutExecutor;
+    private Map<String, Class<?>> typeMap;
+    private final Properties clientInfo = new Properties();
+
+    private Consistency consistency;
+    private boolean pinned;
+    /** The node running the current transaction (JDBC or SQL BEGIN), or null. */
+    private Node txnNode;
+    /** A write has committed since the causal position was last taken. */
+    private boolean writePending;
+    private long tokenLsn = -1;
+    private RouteDecision lastRoute;
+
+    LogicalConnection(ReadsplitDataSource ds, Role explicitRole) {
+        this.ds = ds;
+        this.explicitRole = explicitRole;
+        this.consistency = ds.defaultConsistency();
+    }
+
+    ReadsplitDataSource dataSource() {
+        return ds;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // routing
+
+    /**
+     * Where a statement goes, applying design §2's rules in order. {@code exclude} is a node a retried
+     * read already failed on.
+     */
+    RouteDecision route(Classification c, String sql, Node exclude, boolean batch) throws SQLException {
+        checkOpen();
+        RouteDecision d = decide(c, sql, exclude, batch);
+        if (ds.shadowMode() && d.node() != ds.topology().primary()) {
+            ds.countShadow(d.reason());
+            d = new RouteDecision(ds.topology().primary(), RouteReason.SHADOW);
+        } else if (ds.shadowMode()) {
+            ds.countShadow(d.reason());
+        }
+        ds.countRoute(d.reason());
+        lastRoute = d;
+        if (log.isDebugEnabled()) {
+            log.debug("{}: {} -> {}", ds.name(), abbreviate(sql), d);
+        }
+        return d;
+    }
+
+    private RouteDecision decide(Classification c, String sql, Node exclude, boolean batch) throws SQLException {
+        Topology topology = ds.topology();
+        Node primary = topology.primary();
+        if (explicitRole == Role.PRIMARY) {
+            return new RouteDecision(primary, RouteReason.EXPLICIT_ROLE);
+        }
+        if (ds.primaryScopeActive()) {
+            return new RouteDecision(primary, RouteReason.SCOPE);
+        }
+        if (txnNode != null) {
+            // never split a transaction across nodes
+            return new RouteDecision(txnNode, readOnly ? RouteReason.READ_ONLY : RouteReason.IN_TRANSACTION);
+        }
+        if (readOnly || explicitRole == Role.REPLICA) {
+            return replicaOrFallback(c, readOnly ? RouteReason.READ_ONLY : RouteReason.EXPLICIT_ROLE, exclude);
+        }
+        if (!autoCommit) {
+            return new RouteDecision(primary, RouteReason.IN_TRANSACTION);
+        }
+        if (pinned) {
+            return new RouteDecision(primary, RouteReason.SESSION_PIN);
+        }
+        if (batch) {
+            return new RouteDecision(primary, RouteReason.WRITE);
+        }
+        Hint hint = c.hint();
+        if (hint == Hint.PRIMARY) {
+            return new RouteDecision(primary, RouteReason.HINT);
+        }
+        if (hint == Hint.REPLICA && c.sessionEffect() != SessionEffect.BEGIN_TRANSACTION) {
+            return replicaOrFallback(c, RouteReason.HINT, exclude);
+        }
+        if (!c.isRead()) {
+            return new RouteDecision(primary, switch (c.sessionEffect()) {
+                case PIN_TO_PRIMARY -> RouteReason.SESSION_PIN;
+                case SET_SESSION_STATE -> RouteReason.SESSION_STATE;
+                case BEGIN_TRANSACTION, END_TRANSACTION -> RouteReason.IN_TRANSACTION;
+                default -> RouteReason.WRITE;
+            });
+        }
+        if (ds.misrouteMemory().contains(sql)) {
+            return new RouteDecision(primary, RouteReason.LEARNED_MISROUTE);
+        }
+        if (!c.userFunctions().isEmpty() && ds.volatility().anyVolatile(c.userFunctions())) {
+            return new RouteDecision(primary, RouteReason.VOLATILE_FUNCTION);
+        }
+        if (consistency.level() == Consistency.Level.STRONG) {
+            return new RouteDecision(primary, RouteReason.STRONG);
+        }
+        return replicaOrFallback(c, exclude == null ? RouteReason.READ : RouteReason.RETRY, exclude);
+    }
+
+    /** A replica under the consistency rules, or the primary with the reason no replica would do. */
+    private RouteDecision replicaOrFallback(Classification c, RouteReason reason, Node exclude) throws SQLException {
+        long maxLag = stalenessBound(c);
+        long minLsn = consistency.level() == Consistency.Level.READ_YOUR_WRITES ? requiredLsn() : -1;
+        ReplicaSelector selector = ds.selector();
+        List<Node> eligible = selector.eligible(maxLag, minLsn, exclude);
+        if (eligible.isEmpty() && minLsn >= 0) {
+            Node fresh = awaitReplay(maxLag, minLsn, exclude);
+            if (fresh != null) {
+                return new RouteDecision(fresh, reason);
+            }
+            eligible = selector.eligible(maxLag, minLsn, exclude);
+        }
+        if (!eligible.isEmpty()) {
+            return new RouteDecision(selector.choose(eligible), reason);
+        }
+        ReplicaSelector.Shortfall why = selector.shortfall(maxLag, minLsn, exclude);
+        if (!ds.config().fallbackToPrimary()) {
+            throw new ReadsplitSqlException(ds.name() + ": no eligible replica for a read and fallback to the primary"
+                    + " is off (" + describe(why, maxLag) + "; " + selector.describeReplicas() + ")",
+                    ReadsplitSqlException.NO_ELIGIBLE_NODE);
+        }
+        return new RouteDecision(ds.topology().primary(), switch (why) {
+            case LAG -> RouteReason.LAG;
+            case TOKEN -> RouteReason.TOKEN_NOT_REPLAYED;
+            default -> exclude != null ? RouteReason.RETRY : RouteReason.NO_REPLICA_FALLBACK;
+        });
+    }
+
+    private static String describe(ReplicaSelector.Shortfall why, long maxLag) {
+        return switch (why) {
+            case LAG -> "every healthy replica is behind the staleness bound of " + maxLag + " ms";
+            case TOKEN -> "no healthy replica has replayed this session's writes yet";
+            default -> "no replica is healthy";
+        };
+    }
+
+    private long stalenessBound(Classification c) {
+        long bound = c.maxLagMillis();
+        if (consistency.level() == Consistency.Level.BOUNDED_STALENESS) {
+            long level = consistency.maxStaleness().toMillis();
+            bound = bound < 0 ? level : Math.min(bound, level);
+        }
+        return bound;
+    }
+
+    /**
+     * The causal position reads must see, taken lazily: only when a read follows a write. It is
+     * {@code pg_current_wal_insert_lsn()} on the primary, read after our commit returned. Our commit record
+     * was inserted into WAL before the commit returned, and the insert position only moves forward, so this
+     * position is at or past the end of our commit record, whatever {@code synchronous_commit} says. (The
+     * write or flush position would not do: with {@code synchronous_commit=off} a commit returns before its
+     * record is written, so they can still be before it.)
+     */
+    private long requiredLsn() throws SQLException {
+        if (writePending) {
+            Node primary = ds.topology().primary();
+            Connection c = physical(primary);
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(CURRENT_LSN)) {
+                rs.next();
+                tokenLsn = Math.max(tokenLsn, rs.getLong(1));
+            } catch (SQLException e) {
+                if (ds.topology().onTrafficError(primary, e)) {
+                    discard(primary);
+                }
+                throw e;
+            }
+            writePending = false;
+        }
+        return tokenLsn;
+    }
+
+    /**
+     * No replica is known to have replayed {@code minLsn}: ask the candidates themselves (the monitor's
+     * positions may be a check old), and keep asking until {@code readYourWritesWait} has passed.
+     */
+    private Node awaitReplay(long maxLag, long minLsn, Node exclude) {
+        long waitNanos = ds.config().readYourWritesWait().toNanos();
+        long deadline = System.nanoTime() + waitNanos;
+        long pause = TimeUnit.MILLISECONDS.toNanos(2);
+        while (true) {
+            List<Node> candidates = ds.selector().eligible(maxLag, -1, exclude);
+            if (candidates.isEmpty()) {
+                return null;
+            }
+            Node[] snapshot = candidates.toArray(new Node[0]);
+            for (Node n : snapshot) {
+                if (freshReplayLsn(n) >= minLsn) {
+                    List<Node> ready = ds.selector().eligible(maxLag, minLsn, exclude);
+                    return ready.isEmpty() ? n : ds.selector().choose(ready);
+                }
+            }
+            if (System.nanoTime() + pause > deadline) {
+                return null;
+            }
+            LockSupport.parkNanos(pause);
+            pause = Math.min(pause * 2, TimeUnit.MILLISECONDS.toNanos(20));
+        }
+    }
+
+    private long freshReplayLsn(Node n) {
+        try {
+            Connection c = physical(n);
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(REPLAY_LSN)) {
+                if (rs.next()) {
+                    long lsn = rs.getLong(1);
+                    if (!rs.wasNull()) {
+                        n.observeReplayLsn(lsn);
+                        return lsn;
+                    }
+                }
+            }
+        } catch (SQLException e) {
+            if (ds.topology().onTrafficError(n, e)) {
+                discard(n);
+            }
+        }
+        return -1;
+    }
+
+    /** Called once a statement has run successfully on the decision's node. */
+    void afterExecute(RouteDecision d, Classification c, String sql) throws SQLException {
+        Node node = d.node();
+        boolean onPrimary = node == ds.topology().primary();
+        switch (c.sessionEffect()) {
+            case BEGIN_TRANSACTION -> txnNode = node;
+            case END_TRANSACTION -> {
+                if (txnNode != null && txnNode == ds.topology().primary()) {
+                    writePending = true;
+                }
+                txnNode = null;
+            }
+            case PIN_TO_PRIMARY -> {
+                if (onPrimary) {
+                    pinned = true;
+                }
+            }
+            case SET_SESSION_STATE -> followSessionState(sql, node);
+            default -> { }
+        }
+        if (onPrimary && txnNode == null && autoCommit && !c.isRead()) {
+            writePending = true;
+        }
+    }
+
+    /** A SET/RESET ran on one node: apply it to every other physical connection now, and to later ones on open. */
+    private void followSessionState(String sql, Node ranOn) throws SQLException {
+        if (sql == null || txnNode != null) {
+            return; // inside a transaction a SET is transactional: it stays where the transaction is
+        }
+        sessionStatements.add(sql);
+        for (int i = 0; i < held; i++) {
+            if (heldNodes[i] != ranOn) {
+                try (Statement s = heldConns[i].createStatement()) {
+                    s.execute(sql);
+                }
+            }
+        }
+    }
+
+    /** The transaction rule: the first statement of a JDBC transaction starts it on the decision's node. */
+    void beforeExecute(RouteDecision d, Connection physical) throws SQLException {
+        if (!autoCommit && txnNode == null) {
+            physical.setAutoCommit(false);
+            txnNode = d.node();
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // physical connections
+
+    /** The physical connection to {@code node}, opened and given this session's state on first use. */
+    Connection physical(Node node) throws SQLException {
+        for (int i = 0; i < held; i++) {
+            if (heldNodes[i] == node) {
+                return heldConns[i];
+            }
+        }
+        Connection c;
+        try {
+            c = node.borrow();
+        } catch (SQLException e) {
+            ds.topology().onTrafficError(node, e);
+            throw new ReadsplitSqlException(ds.name() + ": cannot get a connection to " + node.name() + ": "
+                    + e.getMessage(), e.getSQLState() != null ? e.getSQLState() : "08001", e);
+        }
+        try {
+            prepare(node, c);
+        } catch (SQLException e) {
+            closeQuietly(c);
+            ds.topology().onTrafficError(node, e);
+            throw e;
+        }
+        if (held == heldNodes.length) {
+            heldNodes = java.util.Arrays.copyOf(heldNodes, held * 2);
+            heldConns = java.util.Arrays.copyOf(heldConns, held * 2);
+        }
+        heldNodes[held] = node;
+        heldConns[held] = c;
+        held++;
+        return c;
+    }
+
+    private void prepare(Node node, Connection c) throws SQLException {
+        if (readOnly) {
+            c.setReadOnly(true);
+        }
+        if (isolation >= 0) {
+            c.setTransactionIsolation(isolation);
+        }
+        if (schema != null) {
+            c.setSchema(schema);
+        }
+        if (catalog != null) {
+            c.setCatalog(catalog);
+        }
+        if (holdability >= 0) {
+            c.setHoldability(holdability);
+        }
+        if (networkTimeout >= 0) {
+            c.setNetworkTimeout(networkTimeoutExecutor, networkTimeout);
+        }
+        if (typeMap != null) {
+            c.setTypeMap(typeMap);
+        }
+        if (!clientInfo.isEmpty()) {
+            c.setClientInfo(clientInfo);
+        }
+        for (String sql : sessionStatements) {
+            try (Statement s = c.createStatement()) {
+                s.execute(sql);
+            }
+        }
+    }
+
+    /** Drops a broken physical connection (its pool evicts it) and the statements opened on it. */
+    void discard(Node node) {
+        for (int i = 0; i < held; i++) {
+            if (heldNodes[i] == node) {
+                Connection c = heldConns[i];
+                System.arraycopy(heldNodes, i + 1, heldNodes, i, held - i - 1);
+                System.arraycopy(heldConns, i + 1, heldConns, i, held - i - 1);
+                held--;
+                heldNodes[held] = null;
+                heldConns[held] = null;
+                for (LogicalStatement s : statements) {
+                    s.forget(node);
+                }
+                if (txnNode == node) {
+                    txnNode = null;
+                }
+                closeQuietly(c);
+                return;
+            }
+        }
+    }
+
+    private Connection txnPhysical() throws SQLException {
+        return txnNode == null ? null : physical(txnNode);
+    }
+
+    void register(LogicalStatement s) {
+        statements.add(s);
+    }
+
+    void unregister(LogicalStatement s) {
+        statements.remove(s);
+    }
+
+    Classification classify(String sql) {
+        return ds.classifier().classify(sql);
+    }
+
+    boolean retryAllowed(RouteDecision d, Classification c) {
+        return autoCommit && txnNode == null && !readOnly && explicitRole == null && c.isRead()
+                && c.hint() != Hint.REPLICA
+                && (d.reason() == RouteReason.READ || d.reason() == RouteReason.NO_REPLICA_FALLBACK);
+    }
+
+    boolean misrouteRecoverable(RouteDecision d, Classification c) {
+        return autoCommit && txnNode == null && !readOnly && explicitRole == null
+                && c.hint() != Hint.REPLICA && d.node() != ds.topology().primary()
+                && (d.reason() == RouteReason.READ || d.reason() == RouteReason.RETRY);
+    }
+
+    Node primary() {
+        return ds.topology().primary();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // ReadsplitConnection
+
+    @Override
+    public Consistency consistency() {
+        return consistency;
+    }
+
+    @Override
+    public void setConsistency(Consistency consistency) {
+        this.consistency = java.util.Objects.requireNonNull(consistency, "consistency");
+    }
+
+    @Override
+    public CausalToken causalToken() throws SQLException {
+        checkOpen();
+        if (writePending) {
+            requiredLsn();
+        }
+        if (tokenLsn < 0) {
+            return null;
+        }
+        return new CausalToken(systemIdentifier(), tokenLsn);
+    }
+
+    @Override
+    public void observe(CausalToken token) throws SQLException {
+        checkOpen();
+        if (token == null) {
+            return;
+        }
+        long mine = systemIdentifier();
+        if (token.systemIdentifier() != 0 && mine != 0 && token.systemIdentifier() != mine) {
+            throw new ReadsplitSqlException(ds.name() + ": causal token " + token.export()
+                    + " belongs to a different cluster (system identifier " + Long.toHexString(token.systemIdentifier())
+                    + ", this cluster is " + Long.toHexString(mine) + ")", "22023");
+        }
+        tokenLsn = Math.max(tokenLsn, token.lsn());
+    }
+
+    private long systemIdentifier() throws SQLException {
+        long id = ds.systemIdentifier();
+        if (id == 0) {
+            Node primary = ds.topology().primary();
+            try (Statement s = physical(primary).createStatement(); ResultSet rs = s.executeQuery(SYSTEM_ID)) {
+                rs.next();
+                id = rs.getLong(1);
+                ds.systemIdentifier(id);
+            }
+        }
+        return id;
+    }
+
+    @Override
+    public RouteDecision lastRoute() {
+        return lastRoute;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // statements
+
+    @Override
+    public Statement createStatement() throws SQLException {
+        return createStatement(ResultSet.TYPE_FORWARD_ONLY, ResultSet.CONCUR_READ_ONLY);
+    }
+
+    @Override
+    public Statement createStatement(int resultSetType, int resultSetConcurrency) throws SQLException {
+        return createStatement(resultSetType, resultSetConcurrency, -1);
+    }
+
+    @Override
+    public Statement createStatement(int resultSetType, int resultSetConcurrency, int resultSetHoldability) throws SQLException {
+        checkOpen();
+        return new LogicalStatement(this, resultSetType, resultSetConcurrency, resultSetHoldability);
+    }
+
+    @Override
+    public PreparedStatement prepareStatement(String sql) throws SQLException {
+        return prepare(sql, PhysicalFactory.plain(sql));
+    }
+
+    @Override
+    public PreparedStatement prepareStatement(String sql, int resultSetType, int resultSetConcurrency) throws SQLException {
+        return prepare(sql, c -> c.prepareStatement(sql, resultSetType, resultSetConcurrency));
+    }
+
+    @Override
+    public PreparedStatement prepareStatement(String sql, int resultSetType, int resultSetConcurrency, int resultSetHoldability) throws SQLException {
+        return prepare(sql, c -> c.prepareStatement(sql, resultSetType, resultSetConcurrency, resultSetHoldability));
+    }
+
+    @Override
+    public PreparedStatement prepareStatement(String sql, int autoGeneratedKeys) throws SQLException {
+        return prepare(sql, c -> c.prepareStatement(sql, autoGeneratedKeys));
+    }
+
+    @Override
+    public PreparedStatement prepareStatement(String sql, int[] columnIndexes) throws SQLException {
+        return prepare(sql, c -> c.prepareStatement(sql, columnIndexes));
+    }
+
+    @Override
+    public PreparedStatement prepareStatement(String sql, String[] columnNames) throws SQLException {
+        return prepare(sql, c -> c.prepareStatement(sql, columnNames));
+    }
+
+    private PreparedStatement prepare(String sql, PhysicalFactory factory) throws SQLException {
+        checkOpen();
+        if (sql == null) {
+            throw new ReadsplitSqlException(ds.name() + ": SQL must not be null", "42601");
+        }
+        return new LogicalPreparedStatement(this, sql, factory);
+    }
+
+    /** Stored procedures may write: they always run on the primary (within the transaction rule). */
+    @Override
+    public CallableStatement prepareCall(String sql) throws SQLException {
+        return callable(c -> c.prepareCall(sql));
+    }
+
+    @Override
+    public CallableStatement prepareCall(String sql, int resultSetType, int resultSetConcurrency) throws SQLException {
+        return callable(c -> c.prepareCall(sql, resultSetType, resultSetConcurrency));
+    }
+
+    @Override
+    public CallableStatement prepareCall(String sql, int resultSetType, int resultSetConcurrency, int resultSetHoldability) throws SQLException {
+        return callable(c -> c.prepareCall(sql, resultSetType, resultSetConcurrency, resultSetHoldability));
+    }
+
+    private CallableStatement callable(PhysicalFactory factory) throws SQLException {
+        checkOpen();
+        Node target = readOnly || explicitRole == Role.REPLICA ? null : primary();
+        RouteDecision d;
+        if (txnNode != null) {
+            d = new RouteDecision(txnNode, RouteReason.IN_TRANSACTION);
+        } else if (target == null) {
+            d = replicaOrFallback(ds.classifier().classify("SELECT 1"), RouteReason.READ_ONLY, null);
+        } else {
+            d = new RouteDecision(target, autoCommit ? RouteReason.WRITE : RouteReason.IN_TRANSACTION);
+        }
+        ds.countRoute(d.reason());
+        lastRoute = d;
+        Connection c = physical(d.node());
+        beforeExecute(d, c);
+        if (d.node() == primary() && autoCommit) {
+            writePending = true;
+        }
+        CallableStatement physical = (CallableStatement) factory.create(c);
+        return CallableStatements.wrap(physical, this);
+    }
+
+    @Override
+    public String nativeSQL(String sql) {
+        return sql;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // transactions
+
+    @Override
+    public void setAutoCommit(boolean autoCommit) throws SQLException {
+        checkOpen();
+        if (this.autoCommit == autoCommit) {
+            return;
+        }
+        if (autoCommit && txnNode != null) {
+            // JDBC: switching auto-commit on commits the running transaction
+            commit();
+        }
+        this.autoCommit = autoCommit;
+        if (autoCommit) {
+            for (int i = 0; i < held; i++) {
+                heldConns[i].setAutoCommit(true);
+            }
+        }
+    }
+
+    @Override
+    public boolean getAutoCommit() throws SQLException {
+        checkOpen();
+        return autoCommit;
+    }
+
+    @Override
+    public void commit() throws SQLException {
+        checkOpen();
+        if (autoCommit) {
+            throw new ReadsplitSqlException(ds.name() + ": cannot commit when auto-commit is on", "25000");
+        }
+        Node node = txnNode;
+        if (node == null) {
+            return; // nothing ran in this transaction
+        }
+        Connection c = physical(node);
+        try {
+            c.commit();
+        } catch (SQLException e) {
+            if (ds.topology().onTrafficError(node, e)) {
+                discard(node);
+            }
+            txnNode = null;
+            throw e;
+        }
+        if (node == primary()) {
+            writePending = true;
+        }
+        txnNode = null;
+    }
+
+    @Override
+    public void rollback() throws SQLException {
+        checkOpen();
+        if (autoCommit) {
+            throw new ReadsplitSqlException(ds.name() + ": cannot roll back when auto-commit is on", "25000");
+        }
+        Node node = txnNode;
+        if (node == null) {
+            return;
+        }
+        try {
+            physical(node).rollback();
+        } catch (SQLException e) {
+            if (ds.topology().onTrafficError(node, e)) {
+                discard(node);
+            }
+            throw e;
+        } finally {
+            txnNode = null;
+        }
+    }
+
+    @Override
+    public Savepoint setSavepoint() throws SQLException {
+        return transactionConnection().setSavepoint();
+    }
+
+    @Override
+    public Savepoint setSavepoint(String name) throws SQLException {
+        return transactionConnection().setSavepoint(name);
+    }
+
+    @Override
+    public void rollback(Savepoint savepoint) throws SQLException {
+        Connection c = txnPhysical();
+        if (c == null) {
+            throw new ReadsplitSqlException(ds.name() + ": no transaction is running, savepoint " + savepoint + " is gone", "3B001");
+        }
+        c.rollback(savepoint);
+    }
+
+    @Override
+    public void releaseSavepoint(Savepoint savepoint) throws SQLException {
+        Connection c = txnPhysical();
+        if (c == null) {
+            throw new ReadsplitSqlException(ds.name() + ": no transaction is running, savepoint " + savepoint + " is gone", "3B001");
+        }
+        c.releaseSavepoint(savepoint);
+    }
+
+    /** A savepoint starts the transaction if no statement has yet: on the node a statement would go to. */
+    private Connection transactionConnection() throws SQLException {
+        checkOpen();
+        if (autoCommit) {
+            throw new ReadsplitSqlException(ds.name() + ": savepoints need auto-commit off", "25000");
+        }
+        if (txnNode == null) {
+            RouteDecision d = route(ds.classifier().classify(readOnly ? "SELECT 1" : "SAVEPOINT s"), null, null, false);
+            Connection c = physical(d.node());
+            beforeExecute(d, c);
+            return c;
+        }
+        return physical(txnNode);
+    }
+
+    @Override
+    public void setTransactionIsolation(int level) throws SQLException {
+        checkOpen();
+        for (int i = 0; i < held; i++) {
+            heldConns[i].setTransactionIsolation(level);
+        }
+        this.isolation = level;
+    }
+
+    @Override
+    public int getTransactionIsolation() throws SQLException {
+        checkOpen();
+        if (isolation >= 0) {
+            return isolation;
+        }
+        return held > 0 ? heldConns[0].getTransactionIsolation() : Connection.TRANSACTION_READ_COMMITTED;
+    }
+
+    @Override
+    public void setReadOnly(boolean readOnly) throws SQLException {
+        checkOpen();
+        if (this.readOnly == readOnly) {
+            return;
+        }
+        if (txnNode != null) {
+            throw new ReadsplitSqlException(ds.name() + ": cannot change read-only in the middle of a transaction", "25001");
+        }
+        for (int i = 0; i < held; i++) {
+            heldConns[i].setReadOnly(readOnly);
+        }
+        this.readOnly = readOnly;
+    }
+
+    @Override
+    public boolean isReadOnly() throws SQLException {
+        checkOpen();
+        return readOnly;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // session properties applied to every physical connection
+
+    @Override
+    public void setSchema(String schema) throws SQLException {
+        checkOpen();
+        for (int i = 0; i < held; i++) {
+            heldConns[i].setSchema(schema);
+        }
+        this.schema = schema;
+    }
+
+    @Override
+    public String getSchema() throws SQLException {
+        checkOpen();
+        if (held > 0) {
+            return heldConns[0].getSchema();
+        }
+        return schema != null ? schema : physical(primary()).getSchema();
+    }
+
+    @Override
+    public void setCatalog(String catalog) throws SQLException {
+        checkOpen();
+        for (int i = 0; i < held; i++) {
+            heldConns[i].setCatalog(catalog);
+        }
+        this.catalog = catalog;
+    }
+
+    @Override
+    public String getCatalog() throws SQLException {
+        checkOpen();
+        return held > 0 ? heldConns[0].getCatalog() : physical(primary()).getCatalog();
+    }
+
+    @Override
+    public void setHoldability(int holdability) throws SQLException {
+        checkOpen();
+        for (int i = 0; i < held; i++) {
+            heldConns[i].setHoldability(holdability);
+        }
+        this.holdability = holdability;
+    }
+
+    @Override
+    public int getHoldability() throws SQLException {
+        checkOpen();
+        return holdability >= 0 ? holdability : ResultSet.HOLD_CURSORS_OVER_COMMIT;
+    }
+
+    @Override
+    public void setNetworkTimeout(Executor executor, int milliseconds) throws SQLException {
+        checkOpen();
+        for (int i = 0; i < held; i++) {
+            heldConns[i].setNetworkTimeout(executor, milliseconds);
+        }
+        this.networkTimeout = milliseconds;
+        this.networkTimeoutExecutor = executor;
+    }
+
+    @Override
+    public int getNetworkTimeout() throws SQLException {
+        checkOpen();
+        return Math.max(0, networkTimeout);
+    }
+
+    @Override
+    public Map<String, Class<?>> getTypeMap() throws SQLException {
+        checkOpen();
+        return typeMap != null ? typeMap : new java.util.HashMap<>();
+    }
+
+    @Override
+    public void setTypeMap(Map<String, Class<?>> map) throws SQLException {
+        checkOpen();
+        for (int i = 0; i < held; i++) {
+            heldConns[i].setTypeMap(map);
+        }
+        this.typeMap = map;
+    }
+
+    @Override
+    public void setClientInfo(String name, String value) throws SQLClientInfoException {
+        if (closed) {
+            throw new SQLClientInfoException(ds.name() + ": connection is closed", "08003", null);
+        }
+        for (int i = 0; i < held; i++) {
+            heldConns[i].setClientInfo(name, value);
+        }
+        if (value == null) {
+            clientInfo.remove(name);
+        } else {
+            clientInfo.setProperty(name, value);
+        }
+    }
+
+    @Override
+    public void setClientInfo(Properties properties) throws SQLClientInfoException {
+        if (closed) {
+            throw new SQLClientInfoException(ds.name() + ": connection is closed", "08003", null);
+        }
+        for (int i = 0; i < held; i++) {
+            heldConns[i].setClientInfo(properties);
+        }
+        clientInfo.clear();
+        clientInfo.putAll(properties);
+    }
+
+    @Override
+    public String getClientInfo(String name) throws SQLException {
+        checkOpen();
+        return clientInfo.getProperty(name);
+    }
+
+    @Override
+    public Properties getClientInfo() throws SQLException {
+        checkOpen();
+        Properties p = new Properties();
+        p.putAll(clientInfo);
+        return p;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // objects made by a physical connection
+
+    /** Metadata describes the database, which the primary holds authoritatively. */
+    @Override
+    public DatabaseMetaData getMetaData() throws SQLException {
+        checkOpen();
+        return physical(readOnly ? anyHeldOrPrimary() : primary()).getMetaData();
+    }
+
+    private Node anyHeldOrPrimary() {
+        return held > 0 ? heldNodes[0] : primary();
+    }
+
+    @Override
+    public Clob createClob() throws SQLException {
+        return physical(anyHeldOrPrimary()).createClob();
+    }
+
+    @Override
+    public Blob createBlob() throws SQLException {
+        return physical(anyHeldOrPrimary()).createBlob();
+    }
+
+    @Override
+    public NClob createNClob() throws SQLException {
+        return physical(anyHeldOrPrimary()).createNClob();
+    }
+
+    @Override
+    public SQLXML createSQLXML() throws SQLException {
+        return physical(anyHeldOrPrimary()).createSQLXML();
+    }
+
+    @Override
+    public Array createArrayOf(String typeName, Object[] elements) throws SQLException {
+        checkOpen();
+        return physical(anyHeldOrPrimary()).createArrayOf(typeName, elements);
+    }
+
+    @Override
+    public Struct createStruct(String typeName, Object[] attributes) throws SQLException {
+        checkOpen();
+        return physical(anyHeldOrPrimary()).createStruct(typeName, attributes);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // warnings, validity, close
+
+    @Override
+    public SQLWarning getWarnings() throws SQLException {
+        checkOpen();
+        SQLWarning first = null;
+        for (int i = 0; i < held; i++) {
+            SQLWarning w = heldConns[i].getWarnings();
+            if (w != null) {
+                if (first == null) {
+                    first = w;
+                } else {
+                    first.setNextWarning(w);
+                }
+            }
+        }
+        return first;
+    }
+
+    @Override
+    public void clearWarnings() throws SQLException {
+        checkOpen();
+        for (int i = 0; i < held; i++) {
+            heldConns[i].clearWarnings();
+        }
+    }
+
+    /** Valid when open and every physical connection it holds is valid (none held: the primary is reachable). */
+    @Override
+    public boolean isValid(int timeout) throws SQLException {
+        if (timeout < 0) {
+            throw new ReadsplitSqlException(ds.name() + ": timeout must not be negative: " + timeout, "22023");
+        }
+        if (closed) {
+            return false;
+        }
+        if (held == 0) {
+            return physical(primary()).isValid(timeout);
+        }
+        for (int i = 0; i < held; i++) {
+            if (!heldConns[i].isValid(timeout)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /**
+     * Closes every statement, rolls back an unfinished transaction, clears session state that was set by
+     * SQL (so the next borrower of a physical connection does not inherit it), and returns every physical
+     * connection to its pool.
+     */
+    @Override
+    public void close() throws SQLException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        SQLException first = null;
+        for (LogicalStatement s : new ArrayList<>(statements)) {
+            try {
+                s.close();
+            } catch (SQLException e) {
+                first = first == null ? e : first;
+            }
+        }
+        statements.clear();
+        boolean resetSession = pinned || !sessionStatements.isEmpty();
+        for (int i = 0; i < held; i++) {
+            Connection c = heldConns[i];
+            try {
+                if (!c.getAutoCommit()) {
+                    c.rollback();
+                    c.setAutoCommit(true);
+                }
+                if (resetSession) {
+                    try (Statement s = c.createStatement()) {
+                        s.execute("DISCARD ALL");
+                    }
+                }
+            } catch (SQLException e) {
+                ds.topology().onTrafficError(heldNodes[i], e);
+                first = first == null ? e : first;
+            } finally {
+                closeQuietly(c);
+                heldConns[i] = null;
+                heldNodes[i] = null;
+            }
+        }
+        held = 0;
+        txnNode = null;
+        if (first != null && !SqlStates.isConnectionLevel(first)) {
+            throw first;
+        }
+    }
+
+    @Override
+    public void abort(Executor executor) throws SQLException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (int i = 0; i < held; i++) {
+            heldConns[i].abort(executor);
+        }
+        held = 0;
+    }
+
+    void checkOpen() throws SQLException {
+        if (closed) {
+            throw new ReadsplitSqlException(ds.name() + ": connection is closed", "08003");
+        }
+    }
+
+    private static void closeQuietly(Connection c) {
+        try {
+            c.close();
+        } catch (SQLException ignored) {
+            // returning to the pool failed: the pool has already dropped it
+        }
+    }
+
+    static String abbreviate(String sql) {
+        if (sql == null) {
+            return "null";
+        }
+        String s = sql.length() > 120 ? sql.substring(0, 117) + "..." : sql;
+        return s.replace('\n', ' ');
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Wrapper
+
+    @Override
+    public <T> T unwrap(Class<T> iface) throws SQLException {
+        if (iface.isInstance(this)) {
+            return iface.cast(this);
+        }
+        throw new ReadsplitSqlException(ds.name() + ": a logical connection is not a wrapper for " + iface.getName()
+                + " (it spans several physical connections)", "0A000");
+    }
+
+    @Override
+    public boolean isWrapperFor(Class<?> iface) {
+        return iface.isInstance(this);
+    }
+
+    @Override
+    public String toString() {
+        return "ReadsplitConnection[" + ds.name() + ", nodes held=" + held + (txnNode != null ? ", in transaction on " + txnNode.name() : "") + "]";
+    }
+
+    /** How a prepared statement is created on a physical connection. */
+    @FunctionalInterface
+    interface PhysicalFactory {
+        Statement create(Connection c) throws SQLException;
+
+        static PhysicalFactory plain(String sql) {
+            return c -> c.prepareStatement(sql);
+        }
+    }
+}

@@ -1,0 +1,608 @@
+package dev.readsplit.jdbc;
+
+import dev.readsplit.sql.Classification;
+import dev.readsplit.topology.Node;
+import dev.readsplit.topology.SqlStates;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.SQLWarning;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A {@link Statement} whose every execution is routed by its logical connection. It keeps at most one
+ * physical statement per node, created on first use with this statement's settings, and closes them all.
+ *
+ * <p>The execution core ({@link #run}) is shared with {@link LogicalPreparedStatement}: route, run, and on
+ * failure let the topology's funnel decide whether the node is at fault; retry an autocommit read once on
+ * another node after a connection-level failure; re-run on the primary a read a replica refused with 25006.
+ */
+class LogicalStatement implements Statement {
+
+    final LogicalConnection conn;
+    private final int resultSetType;
+    private final int resultSetConcurrency;
+    private final int resultSetHoldability;
+
+    private Node[] nodes = new Node[2];
+    private Statement[] physicals = new Statement[2];
+    private int count;
+    /** The physical statement of the last execution: results, update counts and keys come from it. */
+    Statement current;
+    private boolean closed;
+
+    // settings applied to every physical statement
+    private int fetchSize = -1;
+    private int maxRows = -1;
+    private long largeMaxRows = -1;
+    private int queryTimeout = -1;
+    private int maxFieldSize = -1;
+    private int fetchDirection = -1;
+    private Boolean escapeProcessing;
+    private Boolean poolable;
+    private String cursorName;
+    private boolean closeOnCompletion;
+
+    // Statement.addBatch(String) batches: always the primary
+    private List<String> batch;
+
+    LogicalStatement(LogicalConnection conn, int resultSetType, int resultSetConcurrency, int resultSetHoldability) {
+        this.conn = conn;
+        this.resultSetType = resultSetType;
+        this.resultSetConcurrency = resultSetConcurrency;
+        this.resultSetHoldability = resultSetHoldability;
+        conn.register(this);
+    }
+
+    @FunctionalInterface
+    interface Execution<T> {
+        T run(Statement physical) throws SQLException;
+    }
+
+    /** Routes and runs one execution, with the retry and misroute rules of design §2 (rule 7). */
+    final <T> T run(String sql, Classification c, boolean batchExecution, Execution<T> exec) throws SQLException {
+        checkOpen();
+        ReadsplitDataSource ds = conn.dataSource();
+        RouteDecision d = conn.route(c, sql, null, batchExecution);
+        boolean retried = false;
+        while (true) {
+            Node node = d.node();
+            Statement physical;
+            try {
+                Connection pc = conn.physical(node);
+                conn.beforeExecute(d, pc);
+                physical = physicalFor(node, pc);
+            } catch (SQLException e) {
+                if (!retried && SqlStates.isConnectionLevel(e) && conn.retryAllowed(d, c)) {
+                    retried = true;
+                    ds.countRetry();
+                    d = conn.route(c, sql, node, false);
+                    continue;
+                }
+                throw e;
+            }
+            long start = System.nanoTime();
+            node.beginStatement();
+            boolean ok = false;
+            try {
+                T result = exec.run(physical);
+                ok = true;
+                current = physical;
+                node.endStatement(System.nanoTime() - start, c.isRead());
+                conn.afterExecute(d, c, sql);
+                return result;
+            } catch (SQLException e) {
+                if (!ok) {
+                    node.endStatement(System.nanoTime() - start, c.isRead());
+                }
+                boolean nodeAtFault = ds.topology().onTrafficError(node, e);
+                if (nodeAtFault) {
+                    conn.discard(node);
+                    if (!retried && conn.retryAllowed(d, c)) {
+                        retried = true;
+                        ds.countRetry();
+                        d = conn.route(c, sql, node, false);
+                        continue;
+                    }
+                } else if (SqlStates.isReadOnlyViolation(e) && !retried && conn.misrouteRecoverable(d, c)) {
+                    // the classifier said read, the replica said write (e.g. a view over a writing function)
+                    retried = true;
+                    ds.countMisroute();
+                    ds.misrouteMemory().learn(sql);
+                    d = new RouteDecision(conn.primary(), RouteReason.MISROUTE);
+                    ds.countRoute(RouteReason.MISROUTE);
+                    continue;
+                }
+                throw e;
+            }
+        }
+    }
+
+    private Statement physicalFor(Node node, Connection pc) throws SQLException {
+        for (int i = 0; i < count; i++) {
+            if (nodes[i] == node) {
+                return physicals[i];
+            }
+        }
+        Statement s = create(pc);
+        applySettings(s);
+        if (count == nodes.length) {
+            nodes = java.util.Arrays.copyOf(nodes, count * 2);
+            physicals = java.util.Arrays.copyOf(physicals, count * 2);
+        }
+        nodes[count] = node;
+        physicals[count] = s;
+        count++;
+        return s;
+    }
+
+    /** Creates this statement's physical counterpart on a physical connection. */
+    Statement create(Connection pc) throws SQLException {
+        return resultSetHoldability >= 0
+                ? pc.createStatement(resultSetType, resultSetConcurrency, resultSetHoldability)
+                : pc.createStatement(resultSetType, resultSetConcurrency);
+    }
+
+    private void applySettings(Statement s) throws SQLException {
+        if (fetchSize >= 0) {
+            s.setFetchSize(fetchSize);
+        }
+        if (maxRows >= 0) {
+            s.setMaxRows(maxRows);
+        }
+        if (largeMaxRows >= 0) {
+            s.setLargeMaxRows(largeMaxRows);
+        }
+        if (queryTimeout >= 0) {
+            s.setQueryTimeout(queryTimeout);
+        }
+        if (maxFieldSize >= 0) {
+            s.setMaxFieldSize(maxFieldSize);
+        }
+        if (fetchDirection >= 0) {
+            s.setFetchDirection(fetchDirection);
+        }
+        if (escapeProcessing != null) {
+            s.setEscapeProcessing(escapeProcessing);
+        }
+        if (poolable != null) {
+            s.setPoolable(poolable);
+        }
+        if (cursorName != null) {
+            s.setCursorName(cursorName);
+        }
+    }
+
+    /** The connection dropped its physical connection to {@code node}: so do we. */
+    void forget(Node node) {
+        for (int i = 0; i < count; i++) {
+            if (nodes[i] == node) {
+                Statement s = physicals[i];
+                System.arraycopy(nodes, i + 1, nodes, i, count - i - 1);
+                System.arraycopy(physicals, i + 1, physicals, i, count - i - 1);
+                count--;
+                nodes[count] = null;
+                physicals[count] = null;
+                if (current == s) {
+                    current = null;
+                }
+                try {
+                    s.close();
+                } catch (SQLException ignored) {
+                    // its connection is broken
+                }
+                return;
+            }
+        }
+    }
+
+    final void forEachPhysical(PhysicalAction action) throws SQLException {
+        for (int i = 0; i < count; i++) {
+            action.apply(physicals[i]);
+        }
+    }
+
+    @FunctionalInterface
+    interface PhysicalAction {
+        void apply(Statement s) throws SQLException;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // execution
+
+    @Override
+    public ResultSet executeQuery(String sql) throws SQLException {
+        return run(sql, conn.classify(sql), false, s -> s.executeQuery(sql));
+    }
+
+    @Override
+    public int executeUpdate(String sql) throws SQLException {
+        return run(sql, conn.classify(sql), false, s -> s.executeUpdate(sql));
+    }
+
+    @Override
+    public int executeUpdate(String sql, int autoGeneratedKeys) throws SQLException {
+        return run(sql, conn.classify(sql), false, s -> s.executeUpdate(sql, autoGeneratedKeys));
+    }
+
+    @Override
+    public int executeUpdate(String sql, int[] columnIndexes) throws SQLException {
+        return run(sql, conn.classify(sql), false, s -> s.executeUpdate(sql, columnIndexes));
+    }
+
+    @Override
+    public int executeUpdate(String sql, String[] columnNames) throws SQLException {
+        return run(sql, conn.classify(sql), false, s -> s.executeUpdate(sql, columnNames));
+    }
+
+    @Override
+    public long executeLargeUpdate(String sql) throws SQLException {
+        return run(sql, conn.classify(sql), false, s -> s.executeLargeUpdate(sql));
+    }
+
+    @Override
+    public long executeLargeUpdate(String sql, int autoGeneratedKeys) throws SQLException {
+        return run(sql, conn.classify(sql), false, s -> s.executeLargeUpdate(sql, autoGeneratedKeys));
+    }
+
+    @Override
+    public long executeLargeUpdate(String sql, int[] columnIndexes) throws SQLException {
+        return run(sql, conn.classify(sql), false, s -> s.executeLargeUpdate(sql, columnIndexes));
+    }
+
+    @Override
+    public long executeLargeUpdate(String sql, String[] columnNames) throws SQLException {
+        return run(sql, conn.classify(sql), false, s -> s.executeLargeUpdate(sql, columnNames));
+    }
+
+    @Override
+    public boolean execute(String sql) throws SQLException {
+        return run(sql, conn.classify(sql), false, s -> s.execute(sql));
+    }
+
+    @Override
+    public boolean execute(String sql, int autoGeneratedKeys) throws SQLException {
+        return run(sql, conn.classify(sql), false, s -> s.execute(sql, autoGeneratedKeys));
+    }
+
+    @Override
+    public boolean execute(String sql, int[] columnIndexes) throws SQLException {
+        return run(sql, conn.classify(sql), false, s -> s.execute(sql, columnIndexes));
+    }
+
+    @Override
+    public boolean execute(String sql, String[] columnNames) throws SQLException {
+        return run(sql, conn.classify(sql), false, s -> s.execute(sql, columnNames));
+    }
+
+    @Override
+    public void addBatch(String sql) throws SQLException {
+        checkOpen();
+        if (batch == null) {
+            batch = new ArrayList<>();
+        }
+        batch.add(sql);
+    }
+
+    @Override
+    public void clearBatch() throws SQLException {
+        checkOpen();
+        if (batch != null) {
+            batch.clear();
+        }
+    }
+
+    /** Batches may write: they run on the primary (or inside the running transaction). */
+    @Override
+    public int[] executeBatch() throws SQLException {
+        checkOpen();
+        List<String> sqls = batch == null ? List.of() : new ArrayList<>(batch);
+        if (batch != null) {
+            batch.clear();
+        }
+        if (sqls.isEmpty()) {
+            return new int[0];
+        }
+        Classification c = conn.classify(String.join(";\n", sqls));
+        return run(null, c, true, s -> {
+            s.clearBatch();
+            for (String q : sqls) {
+                s.addBatch(q);
+            }
+            return s.executeBatch();
+        });
+    }
+
+    @Override
+    public long[] executeLargeBatch() throws SQLException {
+        int[] r = executeBatch();
+        long[] out = new long[r.length];
+        for (int i = 0; i < r.length; i++) {
+            out[i] = r[i];
+        }
+        return out;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // results of the last execution
+
+    private Statement currentOrThrow() throws SQLException {
+        checkOpen();
+        if (current == null) {
+            throw new ReadsplitSqlException(conn.dataSource().name() + ": no statement has been executed", "HY010");
+        }
+        return current;
+    }
+
+    @Override
+    public ResultSet getResultSet() throws SQLException {
+        checkOpen();
+        return current == null ? null : current.getResultSet();
+    }
+
+    @Override
+    public int getUpdateCount() throws SQLException {
+        checkOpen();
+        return current == null ? -1 : current.getUpdateCount();
+    }
+
+    @Override
+    public long getLargeUpdateCount() throws SQLException {
+        checkOpen();
+        return current == null ? -1 : current.getLargeUpdateCount();
+    }
+
+    @Override
+    public boolean getMoreResults() throws SQLException {
+        checkOpen();
+        return current != null && current.getMoreResults();
+    }
+
+    @Override
+    public boolean getMoreResults(int current) throws SQLException {
+        checkOpen();
+        return this.current != null && this.current.getMoreResults(current);
+    }
+
+    @Override
+    public ResultSet getGeneratedKeys() throws SQLException {
+        return currentOrThrow().getGeneratedKeys();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // settings
+
+    @Override
+    public int getMaxFieldSize() throws SQLException {
+        checkOpen();
+        return Math.max(0, maxFieldSize);
+    }
+
+    @Override
+    public void setMaxFieldSize(int max) throws SQLException {
+        checkOpen();
+        if (max < 0) {
+            throw new ReadsplitSqlException("max field size must not be negative: " + max, "22023");
+        }
+        forEachPhysical(s -> s.setMaxFieldSize(max));
+        maxFieldSize = max;
+    }
+
+    @Override
+    public int getMaxRows() throws SQLException {
+        checkOpen();
+        return Math.max(0, maxRows);
+    }
+
+    @Override
+    public void setMaxRows(int max) throws SQLException {
+        checkOpen();
+        if (max < 0) {
+            throw new ReadsplitSqlException("max rows must not be negative: " + max, "22023");
+        }
+        forEachPhysical(s -> s.setMaxRows(max));
+        maxRows = max;
+    }
+
+    @Override
+    public long getLargeMaxRows() throws SQLException {
+        checkOpen();
+        return largeMaxRows >= 0 ? largeMaxRows : Math.max(0, maxRows);
+    }
+
+    @Override
+    public void setLargeMaxRows(long max) throws SQLException {
+        checkOpen();
+        if (max < 0) {
+            throw new ReadsplitSqlException("max rows must not be negative: " + max, "22023");
+        }
+        forEachPhysical(s -> s.setLargeMaxRows(max));
+        largeMaxRows = max;
+    }
+
+    @Override
+    public void setEscapeProcessing(boolean enable) throws SQLException {
+        checkOpen();
+        forEachPhysical(s -> s.setEscapeProcessing(enable));
+        escapeProcessing = enable;
+    }
+
+    @Override
+    public int getQueryTimeout() throws SQLException {
+        checkOpen();
+        return Math.max(0, queryTimeout);
+    }
+
+    @Override
+    public void setQueryTimeout(int seconds) throws SQLException {
+        checkOpen();
+        if (seconds < 0) {
+            throw new ReadsplitSqlException("query timeout must not be negative: " + seconds, "22023");
+        }
+        forEachPhysical(s -> s.setQueryTimeout(seconds));
+        queryTimeout = seconds;
+    }
+
+    @Override
+    public void cancel() throws SQLException {
+        checkOpen();
+        if (current != null) {
+            current.cancel();
+        }
+    }
+
+    @Override
+    public SQLWarning getWarnings() throws SQLException {
+        checkOpen();
+        return current == null ? null : current.getWarnings();
+    }
+
+    @Override
+    public void clearWarnings() throws SQLException {
+        checkOpen();
+        forEachPhysical(Statement::clearWarnings);
+    }
+
+    @Override
+    public void setCursorName(String name) throws SQLException {
+        checkOpen();
+        forEachPhysical(s -> s.setCursorName(name));
+        cursorName = name;
+    }
+
+    @Override
+    public void setFetchDirection(int direction) throws SQLException {
+        checkOpen();
+        forEachPhysical(s -> s.setFetchDirection(direction));
+        fetchDirection = direction;
+    }
+
+    @Override
+    public int getFetchDirection() throws SQLException {
+        checkOpen();
+        return fetchDirection >= 0 ? fetchDirection : ResultSet.FETCH_FORWARD;
+    }
+
+    @Override
+    public void setFetchSize(int rows) throws SQLException {
+        checkOpen();
+        if (rows < 0) {
+            throw new ReadsplitSqlException("fetch size must not be negative: " + rows, "22023");
+        }
+        forEachPhysical(s -> s.setFetchSize(rows));
+        fetchSize = rows;
+    }
+
+    @Override
+    public int getFetchSize() throws SQLException {
+        checkOpen();
+        return Math.max(0, fetchSize);
+    }
+
+    @Override
+    public int getResultSetConcurrency() throws SQLException {
+        checkOpen();
+        return resultSetConcurrency;
+    }
+
+    @Override
+    public int getResultSetType() throws SQLException {
+        checkOpen();
+        return resultSetType;
+    }
+
+    @Override
+    public int getResultSetHoldability() throws SQLException {
+        checkOpen();
+        return resultSetHoldability >= 0 ? resultSetHoldability : ResultSet.HOLD_CURSORS_OVER_COMMIT;
+    }
+
+    @Override
+    public Connection getConnection() throws SQLException {
+        checkOpen();
+        return conn;
+    }
+
+    @Override
+    public void setPoolable(boolean poolable) throws SQLException {
+        checkOpen();
+        forEachPhysical(s -> s.setPoolable(poolable));
+        this.poolable = poolable;
+    }
+
+    @Override
+    public boolean isPoolable() throws SQLException {
+        checkOpen();
+        return poolable != null && poolable;
+    }
+
+    @Override
+    public void closeOnCompletion() throws SQLException {
+        checkOpen();
+        closeOnCompletion = true;
+    }
+
+    @Override
+    public boolean isCloseOnCompletion() throws SQLException {
+        checkOpen();
+        return closeOnCompletion;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // close
+
+    @Override
+    public void close() throws SQLException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        SQLException first = null;
+        for (int i = 0; i < count; i++) {
+            try {
+                physicals[i].close();
+            } catch (SQLException e) {
+                first = first == null ? e : first;
+            }
+            physicals[i] = null;
+            nodes[i] = null;
+        }
+        count = 0;
+        current = null;
+        conn.unregister(this);
+        if (first != null && !SqlStates.isConnectionLevel(first)) {
+            throw first;
+        }
+    }
+
+    @Override
+    public boolean isClosed() {
+        return closed;
+    }
+
+    final void checkOpen() throws SQLException {
+        if (closed) {
+            throw new ReadsplitSqlException(conn.dataSource().name() + ": statement is closed", "HY010");
+        }
+        conn.checkOpen();
+    }
+
+    @Override
+    public <T> T unwrap(Class<T> iface) throws SQLException {
+        if (iface.isInstance(this)) {
+            return iface.cast(this);
+        }
+        if (current != null && current.isWrapperFor(iface)) {
+            return current.unwrap(iface);
+        }
+        throw new ReadsplitSqlException(conn.dataSource().name() + ": not a wrapper for " + iface.getName(), "0A000");
+    }
+
+    @Override
+    public boolean isWrapperFor(Class<?> iface) throws SQLException {
+        return iface.isInstance(this) || current != null && current.isWrapperFor(iface);
+    }
+}

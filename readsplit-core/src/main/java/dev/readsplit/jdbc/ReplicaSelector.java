@@ -1,0 +1,93 @@
+package dev.readsplit.jdbc;
+
+import dev.readsplit.Role;
+import dev.readsplit.topology.Node;
+import dev.readsplit.topology.NodeState;
+import dev.readsplit.topology.Topology;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Chooses the replica for one read: the eligible replicas (observed role REPLICA, state UP, not excluded
+ * for lag, within the staleness bound, having replayed the causal position if one is required), then the
+ * balancer among them.
+ *
+ * <p>Concurrency: stateless except for a per-thread scratch list (owned by this data source, not static)
+ * so that choosing allocates nothing; the balancer is thread-safe.
+ */
+final class ReplicaSelector {
+
+    /** Why no replica could be chosen, most specific first. */
+    enum Shortfall { NONE, NO_REPLICA, LAG, TOKEN }
+
+    private final ReadsplitDataSource ds;
+    private final ThreadLocal<ArrayList<Node>> scratch = ThreadLocal.withInitial(() -> new ArrayList<>(8));
+
+    ReplicaSelector(ReadsplitDataSource ds) {
+        this.ds = ds;
+    }
+
+    /**
+     * The eligible replicas into the thread's scratch list.
+     *
+     * @param maxLagMillis staleness bound, or -1 for none
+     * @param minLsn       causal position every candidate must have replayed (as far as we know), or -1
+     * @param exclude      a node to leave out (the one a retried read failed on), or null
+     */
+    List<Node> eligible(long maxLagMillis, long minLsn, Node exclude) {
+        ArrayList<Node> out = scratch.get();
+        out.clear();
+        Topology topology = ds.topology();
+        Node primary = topology.primary();
+        List<Node> nodes = topology.nodes();
+        for (int i = 0, n = nodes.size(); i < n; i++) {
+            Node node = nodes.get(i);
+            if (node == primary || node == exclude || node.role() != Role.REPLICA
+                    || node.state() != NodeState.UP || node.lagExcluded()) {
+                continue;
+            }
+            if (maxLagMillis >= 0 && (node.lagMillis() < 0 || node.lagMillis() > maxLagMillis)) {
+                continue;
+            }
+            if (minLsn >= 0 && node.replayLsn() < minLsn) {
+                continue;
+            }
+            out.add(node);
+        }
+        return out;
+    }
+
+    /** What kept replicas out when {@link #eligible} came back empty. */
+    Shortfall shortfall(long maxLagMillis, long minLsn, Node exclude) {
+        if (eligible(-1, -1, exclude).isEmpty()) {
+            return Shortfall.NO_REPLICA;
+        }
+        if (maxLagMillis >= 0 && eligible(maxLagMillis, -1, exclude).isEmpty()) {
+            return Shortfall.LAG;
+        }
+        return minLsn >= 0 ? Shortfall.TOKEN : Shortfall.NONE;
+    }
+
+    Node choose(List<Node> eligible) {
+        return ds.balancer().choose(eligible);
+    }
+
+    /** A description of every replica's state, for the error raised when fallback is off. */
+    String describeReplicas() {
+        StringBuilder sb = new StringBuilder();
+        for (Node n : ds.topology().nodes()) {
+            if (n == ds.topology().primary()) {
+                continue;
+            }
+            if (sb.length() > 0) {
+                sb.append(", ");
+            }
+            sb.append(n.name()).append(" is ").append(n.role() == Role.REPLICA ? n.state() : "observed " + n.role());
+            if (n.lagExcluded()) {
+                sb.append(" (excluded for lag)");
+            }
+        }
+        return sb.length() == 0 ? "no replica is configured" : sb.toString();
+    }
+}
