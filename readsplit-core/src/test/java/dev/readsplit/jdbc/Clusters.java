@@ -1,0 +1,79 @@
+package dev.readsplit.jdbc;
+
+import dev.readsplit.config.ReadsplitConfig;
+import dev.readsplit.embedded.EmbeddedCluster;
+import dev.readsplit.embedded.EmbeddedNode;
+import dev.readsplit.topology.Node;
+import dev.readsplit.topology.NodeState;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+
+import static org.awaitility.Awaitility.await;
+
+/** Helpers shared by the integration tests: a data source config for an embedded cluster, server-side queries. */
+final class Clusters {
+
+    private Clusters() {
+    }
+
+    static ReadsplitConfig.Builder config(EmbeddedCluster cluster) {
+        ReadsplitConfig.Builder b = ReadsplitConfig.builder()
+                .name("test")
+                .primary(cluster.primary().host(), cluster.primary().port())
+                .database(cluster.database())
+                .user(cluster.user())
+                .healthCheckInterval(Duration.ofMillis(200))
+                .healthCheckTimeout(Duration.ofMillis(1000))
+                .primaryPoolSize(8)
+                .replicaPoolSize(8);
+        if (cluster.password() != null) {
+            b.password(cluster.password());
+        }
+        for (EmbeddedNode s : cluster.standbys()) {
+            b.addReplica(s.host(), s.port());
+        }
+        return b;
+    }
+
+    /** Waits until the data source has checked every node once and sees them all UP. */
+    static void awaitAllUp(ReadsplitDataSource ds) {
+        await().atMost(Duration.ofSeconds(30)).until(() -> ds.topology().nodes().stream()
+                .allMatch(n -> n.state() == NodeState.UP && n.lastCheckMillis() > 0));
+    }
+
+    static long queryLong(EmbeddedNode node, String sql) {
+        try (Connection c = node.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (SQLException e) {
+            throw new AssertionError(sql + " on " + node + ": " + e.getMessage(), e);
+        }
+    }
+
+    static void exec(EmbeddedNode node, String sql) {
+        try (Connection c = node.connect(); Statement s = c.createStatement()) {
+            s.execute(sql);
+        } catch (SQLException e) {
+            throw new AssertionError(sql + " on " + node + ": " + e.getMessage(), e);
+        }
+    }
+
+    static int port(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+
+    static int activeConnections(ReadsplitDataSource ds) {
+        int active = 0;
+        for (Node n : ds.topology().nodes()) {
+            active += n.poolStats().active();
+        }
+        return active;
+    }
+}
