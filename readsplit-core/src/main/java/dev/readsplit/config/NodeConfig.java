@@ -19,17 +19,22 @@ import java.util.TreeMap;
  * {@code password}, {@code secret} or {@code token}.
  */
 public record NodeConfig(String name, String host, int port, String database, String user, Secret password,
-                         String zone, int weight, Map<String, String> jdbcProperties) {
+                         String zone, int weight, Map<String, String> jdbcProperties, String url) {
 
     /** PostgreSQL's default port, used when a host is given without one. */
     public static final int DEFAULT_PORT = 5432;
 
     /** Validates every field; see the class documentation for the defaults. */
     public NodeConfig {
-        host = checkHost(host);
-        checkPort(port);
+        if (url != null) {
+            url = checkUrl(url);
+        }
+        if (url == null || host != null) {
+            host = checkHost(host);
+            checkPort(port);
+        }
         checkWeight(weight);
-        name = name == null ? address(host, port) : checkNotBlank("name", name);
+        name = name == null ? (host != null ? address(host, port) : urlName(url)) : checkNotBlank("name", name);
         database = database == null ? null : checkNotBlank("database", database);
         user = user == null ? null : checkNotBlank("user", user);
         zone = zone == null ? null : checkNotBlank("zone", zone);
@@ -38,7 +43,40 @@ public record NodeConfig(String name, String host, int port, String database, St
 
     /** A node at {@code host:port} with every other field defaulted. */
     public static NodeConfig of(String host, int port) {
-        return new NodeConfig(null, host, port, null, null, null, null, 1, Map.of());
+        return new NodeConfig(null, host, port, null, null, null, null, 1, Map.of(), null);
+    }
+
+    /**
+     * A node of a database other than PostgreSQL (the generic JDBC dialect), given by its whole JDBC URL, e.g.
+     * {@code jdbc:sqlite:/data/replica1.db}. Such nodes have no replication introspection: their role is the
+     * configured one, health is {@code SELECT 1}, and there is no lag measurement.
+     */
+    public static NodeConfig ofUrl(String jdbcUrl) {
+        return new NodeConfig(null, null, 0, null, null, null, null, 1, Map.of(), jdbcUrl);
+    }
+
+    /** Whether this node is PostgreSQL (host and port, or a {@code jdbc:postgresql:} URL). */
+    public boolean isPostgres() {
+        return url == null || url.startsWith("jdbc:postgresql:");
+    }
+
+    private static String checkUrl(String url) {
+        if (url.isBlank() || !url.startsWith("jdbc:") || url.startsWith("jdbc:readsplit:")) {
+            throw new ConfigException("url", "url must be a JDBC URL of the node itself (jdbc:...): '"
+                    + ReadsplitUrl.mask(url) + "'");
+        }
+        return url;
+    }
+
+    /** A readable default name for a URL node: the last path segment ({@code replica1.db}). */
+    private static String urlName(String url) {
+        String u = url;
+        int q = u.indexOf('?');
+        if (q > 0) {
+            u = u.substring(0, q);
+        }
+        int slash = Math.max(u.lastIndexOf('/'), u.lastIndexOf(':'));
+        return slash >= 0 && slash < u.length() - 1 ? u.substring(slash + 1) : u;
     }
 
     /**
@@ -140,12 +178,13 @@ public record NodeConfig(String name, String host, int port, String database, St
         b.zone = zone;
         b.weight = weight;
         b.jdbcProperties.putAll(jdbcProperties);
+        b.url = url;
         return b;
     }
 
     /** {@code host:port}, with IPv6 hosts in brackets. */
     public String address() {
-        return address(host, port);
+        return host == null ? ReadsplitUrl.mask(url) : address(host, port);
     }
 
     /**
@@ -153,6 +192,9 @@ public record NodeConfig(String name, String host, int port, String database, St
      * properties (pass {@link #user()}, {@link #password()} and {@link #jdbcProperties()} as {@code Properties}).
      */
     public String jdbcUrl() {
+        if (url != null) {
+            return url;
+        }
         return "jdbc:postgresql://" + address() + "/" + (database == null ? "" : encode(database));
     }
 
@@ -170,14 +212,15 @@ public record NodeConfig(String name, String host, int port, String database, St
         }
         return new NodeConfig(name, host, port, database == null ? defaultDatabase : database,
                 user == null ? defaultUser : user, password == null ? defaultPassword : password, zone, weight,
-                props);
+                props, url);
     }
 
     @Override
     public String toString() {
         return "NodeConfig[name=" + name + ", host=" + host + ", port=" + port + ", database=" + database
                 + ", user=" + user + ", password=" + (password == null ? "null" : password) + ", zone=" + zone
-                + ", weight=" + weight + ", jdbcProperties=" + maskedProperties(jdbcProperties) + "]";
+                + ", weight=" + weight + ", jdbcProperties=" + maskedProperties(jdbcProperties)
+                + (url == null ? "" : ", url=" + ReadsplitUrl.mask(url)) + "]";
     }
 
     static String maskedProperties(Map<String, String> props) {
@@ -269,6 +312,7 @@ public record NodeConfig(String name, String host, int port, String database, St
         private String user;
         private Secret password;
         private String zone;
+        private String url;
         private int weight = 1;
         private final Map<String, String> jdbcProperties = new TreeMap<>();
 
@@ -332,6 +376,12 @@ public record NodeConfig(String name, String host, int port, String database, St
             return this;
         }
 
+        /** The node's whole JDBC URL, for databases other than PostgreSQL (see {@link NodeConfig#ofUrl}). */
+        public Builder url(String url) {
+            this.url = checkUrl(url);
+            return this;
+        }
+
         public Builder jdbcProperties(Map<String, String> properties) {
             properties.forEach(this::jdbcProperty);
             return this;
@@ -341,10 +391,10 @@ public record NodeConfig(String name, String host, int port, String database, St
          * @throws ConfigException if no host was set
          */
         public NodeConfig build() {
-            if (host == null) {
+            if (host == null && url == null) {
                 throw new ConfigException("host", "host is required");
             }
-            return new NodeConfig(name, host, port, database, user, password, zone, weight, jdbcProperties);
+            return new NodeConfig(name, host, port, database, user, password, zone, weight, jdbcProperties, url);
         }
     }
 }

@@ -679,7 +679,10 @@ public final class ReadsplitConfig {
                     NodeConfig a = all.get(i);
                     NodeConfig b = all.get(j);
                     String key = labels.get(i).equals("primary") ? "primary" : "replicas";
-                    if (a.port() == b.port() && a.host().equalsIgnoreCase(b.host())) {
+                    boolean sameAddress = a.host() != null && b.host() != null
+                            ? a.port() == b.port() && a.host().equalsIgnoreCase(b.host())
+                            : a.jdbcUrl().equals(b.jdbcUrl());
+                    if (sameAddress) {
                         p.add(new ConfigException.Problem(key, "duplicate node " + b.address() + ": "
                                 + labels.get(i) + " and " + labels.get(j)));
                     } else if (a.name().equals(b.name())) {

@@ -101,6 +101,10 @@ public final class HealthChecker implements AutoCloseable {
     /** One check of one node, on the calling thread. */
     void check(Node node) {
         long start = System.nanoTime();
+        if (!node.isPostgres()) {
+            checkGeneric(node, start);
+            return;
+        }
         try {
             Connection c = connection(node);
             try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(CHECK)) {
@@ -130,6 +134,23 @@ public final class HealthChecker implements AutoCloseable {
         }
     }
 
+    /** Databases without replication introspection: reachable and answering {@code SELECT 1}; role as configured. */
+    private void checkGeneric(Node node, long start) {
+        try {
+            Connection c = connection(node);
+            try (Statement s = c.createStatement()) {
+                s.setQueryTimeout((int) Math.max(1, config.healthCheckTimeout().toSeconds()));
+                try (ResultSet rs = s.executeQuery("SELECT 1")) {
+                    rs.next();
+                }
+            }
+            topology.checkSucceeded(node, System.nanoTime() - start, clock.millis());
+        } catch (SQLException | RuntimeException e) {
+            dropConnection(node);
+            topology.checkFailed(node, e instanceof SQLException se ? SqlStates.describe(se) : e.toString(), clock.millis());
+        }
+    }
+
     private Connection connection(Node node) throws SQLException {
         Connection c = checkConnections.get(node);
         if (c != null) {
@@ -148,7 +169,15 @@ public final class HealthChecker implements AutoCloseable {
         p.setProperty("loginTimeout", Integer.toString(timeoutSeconds));
         p.setProperty("socketTimeout", Integer.toString(timeoutSeconds));
         p.setProperty("ApplicationName", config.name() + "-health");
-        c = new org.postgresql.Driver().connect(node.config().jdbcUrl(), p);
+        if (node.isPostgres()) {
+            c = new org.postgresql.Driver().connect(node.config().jdbcUrl(), p);
+        } else {
+            p.remove("connectTimeout");
+            p.remove("loginTimeout");
+            p.remove("socketTimeout");
+            p.remove("ApplicationName");
+            c = java.sql.DriverManager.getConnection(node.config().jdbcUrl(), p);
+        }
         if (c == null) {
             throw new SQLException("pgjdbc refused the URL of " + node.name(), "08001");
         }

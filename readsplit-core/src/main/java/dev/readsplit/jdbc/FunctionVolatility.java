@@ -49,6 +49,9 @@ final class FunctionVolatility {
     }
 
     private Boolean lookup(String qualified) {
+        if (!topology.primary().isPostgres()) {
+            return Boolean.TRUE; // no catalog to ask: fail closed
+        }
         int dot = qualified.lastIndexOf('.');
         String schema = dot > 0 ? qualified.substring(0, dot) : null;
         String name = dot > 0 ? qualified.substring(dot + 1) : qualified;

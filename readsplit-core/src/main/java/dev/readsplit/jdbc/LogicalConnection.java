@@ -53,6 +53,8 @@ final class LogicalConnection implements ReadsplitConnection {
 
     private final ReadsplitDataSource ds;
     private final Role explicitRole;
+    /** PostgreSQL (WAL positions, DISCARD ALL) rather than the generic JDBC dialect. */
+    private final boolean postgres;
 
     // physical connections, at most one per node (a handful of nodes: arrays beat maps)
     private Node[] heldNodes = new Node[4];
@@ -85,6 +87,7 @@ final class LogicalConnection implements ReadsplitConnection {
 
     LogicalConnection(ReadsplitDataSource ds, Role explicitRole) {
         this.ds = ds;
+        this.postgres = ds.topology().primary().isPostgres();
         this.explicitRole = explicitRole;
         this.consistency = ds.defaultConsistency();
     }
@@ -171,6 +174,12 @@ final class LogicalConnection implements ReadsplitConnection {
 
     /** A replica under the consistency rules, or the primary with the reason no replica would do. */
     private RouteDecision replicaOrFallback(Classification c, RouteReason reason, Node exclude) throws SQLException {
+        if (!postgres && consistency.level() == Consistency.Level.READ_YOUR_WRITES && (writePending || tokenLsn >= 0)) {
+            // no WAL positions to compare outside PostgreSQL: after its first write a session reads the primary
+            writePending = false;
+            tokenLsn = Long.MAX_VALUE;
+            return new RouteDecision(ds.topology().primary(), RouteReason.TOKEN_NOT_REPLAYED);
+        }
         long maxLag = stalenessBound(c);
         long minLsn = consistency.level() == Consistency.Level.READ_YOUR_WRITES ? requiredLsn() : -1;
         ReplicaSelector selector = ds.selector();
@@ -477,8 +486,8 @@ final class LogicalConnection implements ReadsplitConnection {
         if (writePending) {
             requiredLsn();
         }
-        if (tokenLsn < 0) {
-            return null;
+        if (tokenLsn < 0 || !postgres) {
+            return null; // generic JDBC: no WAL position to hand out
         }
         return new CausalToken(systemIdentifier(), tokenLsn);
     }
@@ -488,6 +497,10 @@ final class LogicalConnection implements ReadsplitConnection {
         checkOpen();
         if (token == null) {
             return;
+        }
+        if (!postgres) {
+            throw new ReadsplitSqlException(ds.name() + ": causal tokens need PostgreSQL WAL positions;"
+                    + " this data source uses the generic JDBC dialect", "0A000");
         }
         long mine = systemIdentifier();
         if (token.systemIdentifier() != 0 && mine != 0 && token.systemIdentifier() != mine) {
@@ -1015,7 +1028,7 @@ final class LogicalConnection implements ReadsplitConnection {
             }
         }
         statements.clear();
-        boolean resetSession = pinned || !sessionStatements.isEmpty();
+        boolean resetSession = postgres && (pinned || !sessionStatements.isEmpty());
         for (int i = 0; i < held; i++) {
             Connection c = heldConns[i];
             try {

@@ -66,6 +66,9 @@ public final class Node implements Candidate {
         hc.setMaxLifetime(ds.maxLifetime().toMillis());
         // Start even when the node is unreachable: the data source serves what it can (degraded start).
         hc.setInitializationFailTimeout(-1);
+        if (!node.isPostgres()) {
+            return hc; // generic JDBC: no pgjdbc properties
+        }
         hc.addDataSourceProperty("connectTimeout", Long.toString(Math.max(1, ds.connectionTimeout().toSeconds())));
         hc.addDataSourceProperty("ApplicationName", ds.name());
         // setReadOnly(true) must hold in auto-commit too (a read-only session that fell back to the
@@ -87,6 +90,11 @@ public final class Node implements Candidate {
 
     public NodeConfig config() {
         return config;
+    }
+
+    /** PostgreSQL (with replication introspection) rather than a generic JDBC database. */
+    public boolean isPostgres() {
+        return config.isPostgres();
     }
 
     @Override

@@ -45,7 +45,7 @@ class NodeConfigTest {
         assertThat(e.key()).isEqualTo("weight");
         assertThat(e).hasMessage("weight must be at least 1: 0");
         assertThrows(ConfigException.class,
-                () -> new NodeConfig(null, "h", 5432, null, null, null, null, 0, Map.of()));
+                () -> new NodeConfig(null, "h", 5432, null, null, null, null, 0, Map.of(), null));
     }
 
     @Test

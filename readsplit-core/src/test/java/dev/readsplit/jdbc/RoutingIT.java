@@ -258,6 +258,26 @@ class RoutingIT {
     }
 
     @Test
+    void theJdbcDriverRoutesFromAUrlAlone() throws SQLException {
+        String url = "jdbc:readsplit:postgresql://127.0.0.1:" + primaryPort + ",127.0.0.1:" + cluster.standby(0).port()
+                + ",127.0.0.1:" + cluster.standby(1).port() + "/readsplit?consistency=eventual&healthCheckInterval=200ms";
+        java.util.Properties info = new java.util.Properties();
+        info.setProperty("user", cluster.user());
+        info.setProperty("password", cluster.password());
+        try (Connection c = java.sql.DriverManager.getConnection(url, info)) {
+            assertThat(c).isInstanceOf(ReadsplitConnection.class);
+            assertThat(port(c, "INSERT INTO items(name, port) VALUES ('driver', inet_server_port()) RETURNING port")).isEqualTo(primaryPort);
+            Set<Integer> seen = new HashSet<>();
+            for (int i = 0; i < 10; i++) {
+                seen.add(port(c, "SELECT inet_server_port()"));
+            }
+            assertThat(seen).isEqualTo(replicaPorts);
+        } finally {
+            ReadsplitDriver.registered().closeAll();
+        }
+    }
+
+    @Test
     void readYourWritesOnTheSameConnection() throws SQLException {
         try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
             for (int i = 0; i < 50; i++) {
