@@ -76,7 +76,8 @@ final class LogicalConnection implements ReadsplitConnection {
     private Map<String, Class<?>> typeMap;
     private final Properties clientInfo = new Properties();
 
-    private Consistency consistency;
+    /** This connection's own override (setConsistency), or null: then the thread's scope or the default. */
+    private Consistency consistencyOverride;
     private boolean pinned;
     /** The node running the current transaction (JDBC or SQL BEGIN), or null. */
     private Node txnNode;
@@ -89,7 +90,6 @@ final class LogicalConnection implements ReadsplitConnection {
         this.ds = ds;
         this.postgres = ds.topology().primary().isPostgres();
         this.explicitRole = explicitRole;
-        this.consistency = ds.defaultConsistency();
     }
 
     ReadsplitDataSource dataSource() {
@@ -166,7 +166,7 @@ final class LogicalConnection implements ReadsplitConnection {
         if (!c.userFunctions().isEmpty() && ds.volatility().anyVolatile(c.userFunctions())) {
             return new RouteDecision(primary, RouteReason.VOLATILE_FUNCTION);
         }
-        if (consistency.level() == Consistency.Level.STRONG) {
+        if (consistency().level() == Consistency.Level.STRONG) {
             return new RouteDecision(primary, RouteReason.STRONG);
         }
         return replicaOrFallback(c, exclude == null ? RouteReason.READ : RouteReason.RETRY, exclude);
@@ -174,18 +174,21 @@ final class LogicalConnection implements ReadsplitConnection {
 
     /** A replica under the consistency rules, or the primary with the reason no replica would do. */
     private RouteDecision replicaOrFallback(Classification c, RouteReason reason, Node exclude) throws SQLException {
+        Consistency consistency = consistency();
         if (!postgres && consistency.level() == Consistency.Level.READ_YOUR_WRITES && (writePending || tokenLsn >= 0)) {
             // no WAL positions to compare outside PostgreSQL: after its first write a session reads the primary
             writePending = false;
             tokenLsn = Long.MAX_VALUE;
             return new RouteDecision(ds.topology().primary(), RouteReason.TOKEN_NOT_REPLAYED);
         }
-        long maxLag = stalenessBound(c);
+        long maxLag = stalenessBound(c, consistency);
         long minLsn = consistency.level() == Consistency.Level.READ_YOUR_WRITES ? requiredLsn() : -1;
         ReplicaSelector selector = ds.selector();
         List<Node> eligible = selector.eligible(maxLag, minLsn, exclude);
         if (eligible.isEmpty() && minLsn >= 0) {
+            long waitStart = System.nanoTime();
             Node fresh = awaitReplay(maxLag, minLsn, exclude);
+            ds.countConsistencyWait(System.nanoTime() - waitStart);
             if (fresh != null) {
                 return new RouteDecision(fresh, reason);
             }
@@ -215,7 +218,7 @@ final class LogicalConnection implements ReadsplitConnection {
         };
     }
 
-    private long stalenessBound(Classification c) {
+    private long stalenessBound(Classification c, Consistency consistency) {
         long bound = c.maxLagMillis();
         if (consistency.level() == Consistency.Level.BOUNDED_STALENESS) {
             long level = consistency.maxStaleness().toMillis();
@@ -472,12 +475,12 @@ final class LogicalConnection implements ReadsplitConnection {
 
     @Override
     public Consistency consistency() {
-        return consistency;
+        return consistencyOverride != null ? consistencyOverride : ds.effectiveDefaultConsistency();
     }
 
     @Override
     public void setConsistency(Consistency consistency) {
-        this.consistency = java.util.Objects.requireNonNull(consistency, "consistency");
+        this.consistencyOverride = java.util.Objects.requireNonNull(consistency, "consistency");
     }
 
     @Override

@@ -44,10 +44,13 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
     private final MisrouteMemory misroutes = new MisrouteMemory(10_000);
     private final ReplicaSelector selector;
     private final ThreadLocal<int[]> primaryScopeDepth = ThreadLocal.withInitial(() -> new int[1]);
+    private final ThreadLocal<Consistency> consistencyScope = new ThreadLocal<>();
     private final Map<RouteReason, LongAdder> routeCounts = new EnumMap<>(RouteReason.class);
     private final Map<RouteReason, LongAdder> shadowCounts = new EnumMap<>(RouteReason.class);
     private final LongAdder readRetries = new LongAdder();
     private final LongAdder misrouteCount = new LongAdder();
+    private final LongAdder consistencyWaits = new LongAdder();
+    private final LongAdder consistencyWaitNanos = new LongAdder();
     private volatile boolean shadowMode;
     private volatile boolean closed;
     private volatile long systemIdentifier;
@@ -139,6 +142,25 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
         }
     }
 
+    /**
+     * Sets the consistency level of every read on the current thread until the returned scope is closed
+     * (restoring the previous one). A connection's own {@code setConsistency} still wins over a scope; a
+     * scope wins over the data source's default.
+     * <pre>{@code try (var scope = ds.withConsistency(Consistency.strong())) { ... } }</pre>
+     */
+    public ConsistencyScope withConsistency(Consistency consistency) {
+        java.util.Objects.requireNonNull(consistency, "consistency");
+        Consistency previous = consistencyScope.get();
+        consistencyScope.set(consistency);
+        return new ConsistencyScope(this, previous);
+    }
+
+    /** The consistency in force for a connection without its own override, on the current thread. */
+    Consistency effectiveDefaultConsistency() {
+        Consistency scoped = consistencyScope.get();
+        return scoped != null ? scoped : config.consistency();
+    }
+
     boolean primaryScopeActive() {
         return primaryScopeDepth.get()[0] > 0;
     }
@@ -183,6 +205,21 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
 
     public long misroutes() {
         return misrouteCount.sum();
+    }
+
+    /** Reads that waited for a replica to replay the session's causal token (whatever the outcome). */
+    public long consistencyWaits() {
+        return consistencyWaits.sum();
+    }
+
+    /** Total time reads spent waiting for a replay, in nanoseconds. */
+    public long consistencyWaitNanos() {
+        return consistencyWaitNanos.sum();
+    }
+
+    void countConsistencyWait(long nanos) {
+        consistencyWaits.increment();
+        consistencyWaitNanos.add(nanos);
     }
 
     private static Map<RouteReason, Long> snapshot(Map<RouteReason, LongAdder> counts) {
@@ -234,10 +271,6 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
 
     HealthChecker healthChecker() {
         return healthChecker;
-    }
-
-    Consistency defaultConsistency() {
-        return config.consistency();
     }
 
     long systemIdentifier() {
@@ -308,6 +341,30 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
     public String toString() {
         return "ReadsplitDataSource[" + config.name() + ", primary=" + topology.primary().name()
                 + ", replicas=" + topology.replicas().size() + "]";
+    }
+
+    /** A consistency scope; see {@link ReadsplitDataSource#withConsistency(Consistency)}. */
+    public static final class ConsistencyScope implements AutoCloseable {
+        private final ReadsplitDataSource owner;
+        private final Consistency previous;
+        private boolean closed;
+
+        private ConsistencyScope(ReadsplitDataSource owner, Consistency previous) {
+            this.owner = owner;
+            this.previous = previous;
+        }
+
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                if (previous == null) {
+                    owner.consistencyScope.remove();
+                } else {
+                    owner.consistencyScope.set(previous);
+                }
+            }
+        }
     }
 
     /** A forced-primary scope; see {@link ReadsplitDataSource#forcePrimary()}. */
