@@ -687,6 +687,14 @@ final class EnvironmentConfig {
                     end = i;
                 }
             }
+            int lastAt = rest.lastIndexOf('@');
+            if (lastAt > end && rest.substring(0, lastAt).indexOf('=') < 0) {
+                // user:pa/ss@host: an unencoded '/', '?' or '#' in the user info. Not parsed further, so that no
+                // part of the password is mistaken for a host or port and echoed.
+                problems.add(var + ": the user name or password contains an unencoded '/', '?' or '#'; "
+                        + "percent-encode them (%2F, %3F, %23) (in " + masked + ")");
+                return null;
+            }
             String netloc = rest.substring(0, end);
             String tail = rest.substring(end);
             String user = null;
