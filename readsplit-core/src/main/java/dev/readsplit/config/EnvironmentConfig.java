@@ -126,8 +126,8 @@ final class EnvironmentConfig {
         seed002();
         seed003();
         if (!settings.containsKey("primary")) {
-            collector.problem("primary", "no primary configured: set DATABASE_URL (postgresql://user:****@host:port/db),"
-                    + " DB_HOST (with DB_PORT, DB_NAME, DB_USER, DB_PASSWORD) or READSPLIT_PRIMARY (host[:port])");
+            collector.problem("primary", "no primary configured: set DATABASE_URL "
+                    + "(postgresql://user:****@host:port/db), DB_HOST (with DB_PORT, DB_NAME, DB_USER, DB_PASSWORD) or READSPLIT_PRIMARY (host[:port])");
         }
         resolveJsonReplicas();
 
@@ -343,12 +343,8 @@ final class EnvironmentConfig {
         String replicas = get("DB_REPLICAS");
         if (replicas != null && !settings.containsKey("replicas")) {
             jsonReplicas = dbReplicas(replicas);
-            if (jsonReplicas == null) {
-                settings.put("replicas", Setting.failed("DB_REPLICAS"));
-            } else {
-                // Placeholder keeps the position; the nodes are made once the primary's port is known.
-                settings.put("replicas", Setting.failed("DB_REPLICAS"));
-            }
+            // Invalid, or a placeholder until resolveJsonReplicas() knows the primary's port.
+            settings.put("replicas", Setting.failed("DB_REPLICAS"));
         }
         millis("healthCheckInterval", "REPLICA_HEALTH_CHECK_INTERVAL");
         String max = get("DB_POOL_MAX");

@@ -11,7 +11,8 @@ import java.util.Map;
  * <li>nested maps by indentation (spaces only): {@code key: value} and {@code key:} followed by a more indented
  * block;</li>
  * <li>scalars: plain ({@code 1s}, {@code db1:5432}), single-quoted ({@code 'it''s'}) and double-quoted
- * ({@code "a\"b"}, escapes <code>&#92;&#92; &#92;" &#92;n &#92;t &#92;uXXXX</code>); {@code ~}, {@code null} and an empty value mean no value;</li>
+ * ({@code "a\"b"}, escapes <code>&#92;&#92; &#92;" &#92;n &#92;t &#92;uXXXX</code>); {@code ~}, {@code null} and
+ * an empty value mean no value;</li>
  * <li>lists of scalars, as {@code - item} lines (at the key's indentation or deeper) or inline
  * {@code [a, "b,c"]};</li>
  * <li>comments: {@code #} at the start of a line or after a space, outside quotes; a leading {@code ---}.</li>
