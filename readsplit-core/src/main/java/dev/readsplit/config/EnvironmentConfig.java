@@ -127,7 +127,8 @@ final class EnvironmentConfig {
         seed003();
         if (!settings.containsKey("primary")) {
             collector.problem("primary", "no primary configured: set DATABASE_URL "
-                    + "(postgresql://user:****@host:port/db), DB_HOST (with DB_PORT, DB_NAME, DB_USER, DB_PASSWORD) or READSPLIT_PRIMARY (host[:port])");
+                    + "(postgresql://user:****@host:port/db), DB_HOST (with DB_PORT, DB_NAME, DB_USER, DB_PASSWORD) "
+                    + "or READSPLIT_PRIMARY (host[:port])");
         }
         resolveJsonReplicas();
 
