@@ -5,6 +5,7 @@ import org.postgresql.PGProperty;
 
 import java.math.BigInteger;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -99,24 +100,49 @@ final class ConfigKeys {
         private final String prefix;
         private final List<ConfigException.Problem> problems = new ArrayList<>();
         private final Set<String> failedKeys = new HashSet<>();
+        /** Bare key -> the name the user wrote, when that is not {@code prefix + key} (environment variables). */
+        private final Map<String, String> displayKeys = new HashMap<>();
 
         Collector(String prefix) {
             this.prefix = prefix;
         }
 
         void problem(String key, String message) {
-            problems.add(new ConfigException.Problem(key, message));
+            ConfigException.Problem p = new ConfigException.Problem(key, message);
+            if (!problems.contains(p)) {
+                problems.add(p);
+            }
             failedKeys.add(key);
+        }
+
+        /** Marks {@code displayKey} as already failed: the builder's problems about it are not repeated. */
+        void suppress(String displayKey) {
+            failedKeys.add(displayKey);
+        }
+
+        /** Reports the builder's cross-field problems about {@code key} under {@code displayKey}. */
+        void display(String key, String displayKey) {
+            displayKeys.put(key, displayKey);
         }
 
         /** Applies one pair; a problem is recorded rather than thrown. */
         void apply(ReadsplitConfig.Builder b, String key, String rawValue, Source source) {
-            String displayKey = prefix + key;
+            apply(b, key, prefix + key, rawValue, source);
+        }
+
+        /**
+         * Applies one pair written by the user as {@code displayKey} (e.g. the environment variable
+         * {@code DB_POOL_MAX} for {@code poolSize}); problems name {@code displayKey}.
+         */
+        void apply(ReadsplitConfig.Builder b, String key, String displayKey, String rawValue, Source source) {
             String value = rawValue == null ? "" : rawValue.trim();
             Setter setter = SETTERS.get(key);
             if (setter == null) {
-                unknown(b, key, rawValue == null ? "" : rawValue, source);
+                unknown(b, key, displayKey, rawValue == null ? "" : rawValue, source);
                 return;
+            }
+            if (!displayKey.equals(prefix + key)) {
+                display(key, displayKey);
             }
             if (source != Source.PROPERTIES && URL_STRUCTURAL.contains(key)) {
                 problem(displayKey, displayKey + " cannot be a parameter: the URL's host list gives the primary "
@@ -130,12 +156,12 @@ final class ConfigKeys {
                 setter.set(b, displayKey, v);
             } catch (ConfigException e) {
                 for (ConfigException.Problem p : e.problems()) {
-                    add(key, p);
+                    add(key, displayKey, p);
                 }
             }
         }
 
-        private void unknown(ReadsplitConfig.Builder b, String key, String value, Source source) {
+        private void unknown(ReadsplitConfig.Builder b, String key, String writtenAs, String value, Source source) {
             if (source == Source.PROPERTIES && key.startsWith(JDBC_PREFIX) && key.length() > JDBC_PREFIX.length()) {
                 passThrough(b, prefix + key, key.substring(JDBC_PREFIX.length()), value);
                 return;
@@ -144,7 +170,8 @@ final class ConfigKeys {
             if (source == Source.PROPERTIES
                     || (source == Source.URL && PGProperty.forName(key) == null && suggestion != null)) {
                 String displayKey = prefix + key;
-                problem(displayKey, "unknown key " + displayKey
+                String where = writtenAs.equals(displayKey) ? "" : writtenAs + ": ";
+                problem(writtenAs, where + "unknown key " + displayKey
                         + (suggestion == null ? "" : " \u2014 did you mean " + prefix + suggestion + "?"));
                 return;
             }
@@ -160,11 +187,11 @@ final class ConfigKeys {
         }
 
         /** Re-keys a problem raised with a bare key (by the builder) to the key the user wrote. */
-        private void add(String bareKey, ConfigException.Problem p) {
-            String displayKey = prefix + bareKey;
-            if (p.key().equals(displayKey) || prefix.isEmpty()) {
+        private void add(String bareKey, String displayKey, ConfigException.Problem p) {
+            boolean prefixed = displayKey.equals(prefix + bareKey);
+            if (p.key().equals(displayKey) || (prefix.isEmpty() && prefixed)) {
                 problem(displayKey, p.message());
-            } else if (p.message().startsWith(bareKey)) {
+            } else if (prefixed && p.message().startsWith(bareKey)) {
                 problem(displayKey, prefix + p.message());
             } else {
                 problem(displayKey, displayKey + ": " + p.message());
@@ -177,12 +204,17 @@ final class ConfigKeys {
          */
         ReadsplitConfig build(ReadsplitConfig.Builder b) {
             for (ConfigException.Problem p : b.problems()) {
-                String displayKey = prefix + p.key();
+                String displayKey = displayKeys.getOrDefault(p.key(), prefix + p.key());
                 if (failedKeys.contains(displayKey)) {
                     continue;
                 }
-                String msg = !prefix.isEmpty() && p.message().startsWith(p.key()) ? prefix + p.message()
-                        : p.message();
+                String msg;
+                if (!displayKey.equals(prefix + p.key())) {
+                    msg = displayKey + ": " + p.message();
+                } else {
+                    msg = !prefix.isEmpty() && p.message().startsWith(p.key()) ? prefix + p.message()
+                            : p.message();
+                }
                 problems.add(new ConfigException.Problem(displayKey, msg));
             }
             if (!problems.isEmpty()) {

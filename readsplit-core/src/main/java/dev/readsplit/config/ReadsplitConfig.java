@@ -173,6 +173,40 @@ public final class ReadsplitConfig {
         return c.build(b);
     }
 
+    /**
+     * Reads the configuration from environment variables: pass {@code System.getenv()} in production. Accepts
+     * {@code READSPLIT_<KEY>} for every key of {@link #fromProperties} in upper snake case
+     * ({@code READSPLIT_HEALTH_CHECK_INTERVAL}) and, so that existing deployments move over unchanged, the names
+     * of the Node.js service ({@code DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD, DB_REPLICAS} (JSON),
+     * {@code REPLICA_HEALTH_CHECK_INTERVAL, DB_POOL_MAX, DB_POOL_MIN, DB_POOL_CONNECT_TIMEOUT, DB_POOL_IDLE}) and
+     * of the Python service ({@code DATABASE_URL, DATABASE_READ_URL, DATABASE_READ_URLS, DATABASE_POOL_SIZE,
+     * DATABASE_READ_POOL_SIZE, DATABASE_REPLICA_FALLBACK}). Other variables are ignored.
+     *
+     * <p>Precedence, per setting: {@code READSPLIT_*} over the Python names over the Node.js names. When both
+     * {@code DATABASE_URL} and {@code DB_HOST} are set, {@code DATABASE_URL} wins (not an error) and
+     * {@code DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD} are ignored. See {@code EnvironmentConfig} for the
+     * full rules.
+     *
+     * @throws ConfigException with every problem, each naming the variable and its value (passwords masked)
+     */
+    public static ReadsplitConfig fromEnvironment(Map<String, String> env) {
+        return EnvironmentConfig.fromEnvironment(Objects.requireNonNull(env, "env"));
+    }
+
+    /**
+     * Reads a configuration file: {@code .properties} (the keys of {@link #fromProperties}) or {@code .yml} /
+     * {@code .yaml} with a top-level {@code readsplit:} map whose keys are the same keys without the prefix
+     * (nested maps flatten with dots, lists join with commas). The YAML subset: nested maps by indentation,
+     * plain and quoted scalars, {@code - item} and {@code [a, b]} lists of scalars, {@code #} comments; anything
+     * else is an error naming the line. Other top-level YAML keys are ignored, as non-{@code readsplit.*}
+     * properties are.
+     *
+     * @throws ConfigException naming the file and, where known, the line of every problem
+     */
+    public static ReadsplitConfig fromFile(java.nio.file.Path file) {
+        return FileConfig.read(Objects.requireNonNull(file, "file"));
+    }
+
     public String name() {
         return name;
     }

@@ -45,6 +45,50 @@ public final class ReadsplitUrl {
      * @throws ConfigException naming the (masked) URL and every problem found
      */
     public static ReadsplitConfig parse(String url, Properties info) {
+        Parts parts = split(url);
+        String masked = parts.masked();
+        List<NodeConfig> nodes = parts.nodes();
+        Map<String, String> params = parts.params();
+        ReadsplitConfig.Builder b = ReadsplitConfig.builder();
+        if (parts.database() != null) {
+            b.database(parts.database());
+        }
+
+        b.primary(nodes.get(0));
+        b.replicas(nodes.subList(1, nodes.size()));
+        ConfigKeys.Collector c = new ConfigKeys.Collector("");
+        if (info != null) {
+            for (String k : info.stringPropertyNames()) {
+                if (!params.containsKey(k)) {
+                    c.apply(b, k, info.getProperty(k), ConfigKeys.Source.INFO);
+                }
+            }
+        }
+        for (Map.Entry<String, String> e : params.entrySet()) {
+            c.apply(b, e.getKey(), e.getValue(), ConfigKeys.Source.URL);
+        }
+        try {
+            return c.build(b);
+        } catch (ConfigException e) {
+            List<ConfigException.Problem> problems = new ArrayList<>();
+            for (ConfigException.Problem p : e.problems()) {
+                problems.add(new ConfigException.Problem(p.key(), p.message() + " (in " + masked + ")"));
+            }
+            throw new ConfigException(problems);
+        }
+    }
+
+    /** The URL taken apart: hosts (first = primary), decoded database (or null), decoded parameters in order. */
+    record Parts(String masked, List<NodeConfig> nodes, String database, Map<String, String> params) {
+    }
+
+    /**
+     * The structural part of {@link #parse}: host list, database and query parameters, without applying the
+     * parameters. Also used for a Readsplit URL given in {@code DATABASE_URL}.
+     *
+     * @throws ConfigException naming the masked URL and every structural problem
+     */
+    static Parts split(String url) {
         if (url == null) {
             throw new ConfigException("url", "Readsplit URL must not be null");
         }
@@ -66,7 +110,7 @@ public final class ReadsplitUrl {
                     + "connection properties");
             hosts = hosts.substring(hosts.lastIndexOf('@') + 1);
         }
-        ReadsplitConfig.Builder b = ReadsplitConfig.builder();
+        String database = null;
         List<NodeConfig> nodes = new ArrayList<>();
         if (hosts.isBlank()) {
             errors.add("no host given");
@@ -91,7 +135,10 @@ public final class ReadsplitUrl {
                 errors.add("the database name must not contain '/': '" + path + "'");
             } else {
                 try {
-                    b.database(decode(path));
+                    database = decode(path);
+                    if (database.isBlank()) {
+                        errors.add("invalid database name: '" + path + "'");
+                    }
                 } catch (IllegalArgumentException e) {
                     errors.add("invalid database name: '" + path + "'");
                 }
@@ -124,29 +171,7 @@ public final class ReadsplitUrl {
             }
             throw new ConfigException(problems);
         }
-
-        b.primary(nodes.get(0));
-        b.replicas(nodes.subList(1, nodes.size()));
-        ConfigKeys.Collector c = new ConfigKeys.Collector("");
-        if (info != null) {
-            for (String k : info.stringPropertyNames()) {
-                if (!params.containsKey(k)) {
-                    c.apply(b, k, info.getProperty(k), ConfigKeys.Source.INFO);
-                }
-            }
-        }
-        for (Map.Entry<String, String> e : params.entrySet()) {
-            c.apply(b, e.getKey(), e.getValue(), ConfigKeys.Source.URL);
-        }
-        try {
-            return c.build(b);
-        } catch (ConfigException e) {
-            List<ConfigException.Problem> problems = new ArrayList<>();
-            for (ConfigException.Problem p : e.problems()) {
-                problems.add(new ConfigException.Problem(p.key(), p.message() + " (in " + masked + ")"));
-            }
-            throw new ConfigException(problems);
-        }
+        return new Parts(masked, List.copyOf(nodes), database, params);
     }
 
     /** {@code url} with the values of {@code password}-, {@code secret}- and {@code token}-like parameters and any
