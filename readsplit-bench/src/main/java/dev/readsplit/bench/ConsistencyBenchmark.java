@@ -37,7 +37,7 @@ import java.util.concurrent.atomic.LongAdder;
  * latest row by id (a violation if it is missing) or insert a new one; think time between requests.
  *
  * <p>Run: {@code mvn -q install -DskipTests && java -cp readsplit-bench/target/benchmarks.jar
- * dev.readsplit.bench.ConsistencyBenchmark [seconds-per-strategy] [sessions]}
+ * dev.readsplit.bench.ConsistencyBenchmark [seconds-per-strategy] [sessions]} (defaults 20 and 64)
  */
 public final class ConsistencyBenchmark {
 
@@ -84,7 +84,8 @@ public final class ConsistencyBenchmark {
                 n.setApplyDelay(APPLY_DELAY);
             }
             List<Result> results = new ArrayList<>();
-            results.add(run(cluster, tokens(cluster, sessions), sessions, seconds));
+            results.add(run(cluster, tokens(cluster, sessions, Duration.ofMillis(250)), sessions, seconds));
+            results.add(run(cluster, tokens(cluster, sessions, Duration.ZERO), sessions, seconds));
             results.add(run(cluster, window(cluster, sessions), sessions, seconds));
             results.add(run(cluster, consistency(cluster, sessions, Consistency.strong(), "strong"), sessions, seconds));
             results.add(run(cluster, consistency(cluster, sessions, Consistency.eventual(), "eventual (no protection)"), sessions, seconds));
@@ -119,11 +120,11 @@ public final class ConsistencyBenchmark {
     }
 
     /** Readsplit: the session's causal token travels in its cookie; reads wait up to 250 ms for a replay. */
-    static Strategy tokens(EmbeddedCluster cluster, int sessions) {
-        ReadsplitDataSource ds = dataSource(cluster, sessions, Consistency.readYourWrites(), Duration.ofMillis(250));
+    static Strategy tokens(EmbeddedCluster cluster, int sessions, Duration wait) {
+        ReadsplitDataSource ds = dataSource(cluster, sessions, Consistency.readYourWrites(), wait);
         return new Strategy() {
             public String name() {
-                return "read_your_writes (causal token)";
+                return "read_your_writes, token, wait " + wait.toMillis() + " ms";
             }
 
             public Connection open(Session s) throws SQLException {
