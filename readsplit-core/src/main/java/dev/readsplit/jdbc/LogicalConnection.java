@@ -1015,7 +1015,8 @@ final class LogicalConnection implements ReadsplitConnection {
             }
         }
         statements.clear();
-        boolean resetSession = pinned || !sessionStatements.isEmpty();
+        // setSchema changes search_path, which HikariCP resets only when its pool has a schema configured
+        boolean resetSession = pinned || !sessionStatements.isEmpty() || schema != null;
         for (int i = 0; i < held; i++) {
             Connection c = heldConns[i];
             try {
