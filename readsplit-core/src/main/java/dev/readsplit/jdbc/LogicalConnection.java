@@ -1051,10 +1051,32 @@ final class LogicalConnection implements ReadsplitConnection {
             return;
         }
         closed = true;
+        SQLException first = null;
         for (int i = 0; i < held; i++) {
-            heldConns[i].abort(executor);
+            try {
+                heldConns[i].abort(executor);
+            } catch (SQLException e) {
+                first = first == null ? e : first;
+            } finally {
+                // an aborted connection is never closed through the pool: evict it, or it stays borrowed forever
+                heldNodes[i].pool().evictConnection(heldConns[i]);
+                heldConns[i] = null;
+                heldNodes[i] = null;
+            }
         }
         held = 0;
+        txnNode = null;
+        for (LogicalStatement s : new ArrayList<>(statements)) {
+            try {
+                s.close();
+            } catch (SQLException ignored) {
+                // its physical connection is gone
+            }
+        }
+        statements.clear();
+        if (first != null) {
+            throw first;
+        }
     }
 
     void checkOpen() throws SQLException {
