@@ -623,6 +623,27 @@ class JdbcBehaviourIT {
     }
 
     @Test
+    void abortClosesTheConnectionAndItsStatementsAndReturnsNoPhysicalConnectionToLimbo() throws SQLException {
+        Connection c = ds.getConnection();
+        Statement s = c.createStatement();
+        assertThat(replicaPorts).contains(port(c, "SELECT inet_server_port()"));
+        assertThat(s.executeUpdate("INSERT INTO t(name) VALUES ('before abort')")).isEqualTo(1);
+        assertThat(Clusters.activeConnections(ds)).isEqualTo(2);
+        c.abort(Runnable::run);
+        assertThat(c.isClosed()).isTrue();
+        assertThat(s.isClosed()).isTrue();
+        assertThrows(SQLException.class, () -> s.executeQuery("SELECT 1"));
+        c.abort(Runnable::run); // a second abort is a no-op
+        c.close();
+        await().atMost(Duration.ofSeconds(10)).until(() -> Clusters.activeConnections(ds) == 0);
+        // the pools still serve
+        try (Connection again = ds.getConnection()) {
+            assertThat(replicaPorts).contains(port(again, "SELECT inet_server_port()"));
+            assertThat(port(again, "/* readsplit:primary */ SELECT inet_server_port()")).isEqualTo(primaryPort);
+        }
+    }
+
+    @Test
     void manyMixedOperationsReturnEveryPhysicalConnection() throws SQLException {
         for (int round = 0; round < 30; round++) {
             Connection c = ds.getConnection();
