@@ -130,6 +130,10 @@ final class LogicalConnection implements ReadsplitConnection {
             // never split a transaction across nodes
             return new RouteDecision(txnNode, readOnly ? RouteReason.READ_ONLY : RouteReason.IN_TRANSACTION);
         }
+        if (isolation == Connection.TRANSACTION_SERIALIZABLE && explicitRole != Role.REPLICA && c.hint() != Hint.REPLICA) {
+            // a hot standby refuses SERIALIZABLE ("cannot use serializable mode in a hot standby")
+            return new RouteDecision(primary, RouteReason.SERIALIZABLE);
+        }
         if (readOnly || explicitRole == Role.REPLICA) {
             return replicaOrFallback(c, readOnly ? RouteReason.READ_ONLY : RouteReason.EXPLICIT_ROLE, exclude);
         }
