@@ -482,6 +482,33 @@ class JdbcBehaviourIT {
     }
 
     @Test
+    void serializableSessionReadsRunOnThePrimaryBecauseAHotStandbyRefusesThem() throws SQLException {
+        try (Connection c = ds.getConnection()) {
+            ((ReadsplitConnection) c).setConsistency(Consistency.eventual());
+            assertThat(replicaPorts).contains(port(c, "SELECT inet_server_port()"));
+            c.setTransactionIsolation(Connection.TRANSACTION_SERIALIZABLE);
+            // autocommit reads: a standby would fail them with "cannot use serializable mode in a hot standby"
+            for (int i = 0; i < 4; i++) {
+                assertThat(port(c, "SELECT inet_server_port()")).isEqualTo(primaryPort);
+                assertThat(((ReadsplitConnection) c).lastRoute().reason()).isEqualTo(RouteReason.SERIALIZABLE);
+            }
+            // a read-only serializable transaction too, still read-only
+            c.setReadOnly(true);
+            c.setAutoCommit(false);
+            assertThat(show(c, "SHOW transaction_isolation")).isEqualTo("serializable");
+            assertThat(port(c, "SELECT inet_server_port()")).isEqualTo(primaryPort);
+            SQLException e = assertThrows(SQLException.class, () -> port(c, "INSERT INTO t(name) VALUES ('ser-ro') RETURNING 1"));
+            assertThat(e.getSQLState()).isEqualTo("25006");
+            c.rollback();
+            c.setAutoCommit(true);
+            c.setReadOnly(false);
+            // back to read committed: reads go to replicas again
+            c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+            assertThat(replicaPorts).contains(port(c, "SELECT inet_server_port()"));
+        }
+    }
+
+    @Test
     void schemaIsSetAndFollowsTheSessionToEveryNode() throws SQLException {
         try (Connection c = ds.getConnection()) {
             assertThat(c.getSchema()).isEqualTo("public");
