@@ -133,6 +133,10 @@ final class LogicalConnection implements ReadsplitConnection {
             // never split a transaction across nodes
             return new RouteDecision(txnNode, readOnly ? RouteReason.READ_ONLY : RouteReason.IN_TRANSACTION);
         }
+        if (isolation == Connection.TRANSACTION_SERIALIZABLE && explicitRole != Role.REPLICA && c.hint() != Hint.REPLICA) {
+            // a hot standby refuses SERIALIZABLE ("cannot use serializable mode in a hot standby")
+            return new RouteDecision(primary, RouteReason.SERIALIZABLE);
+        }
         if (readOnly || explicitRole == Role.REPLICA) {
             return replicaOrFallback(c, readOnly ? RouteReason.READ_ONLY : RouteReason.EXPLICIT_ROLE, exclude);
         }
@@ -1031,7 +1035,8 @@ final class LogicalConnection implements ReadsplitConnection {
             }
         }
         statements.clear();
-        boolean resetSession = postgres && (pinned || !sessionStatements.isEmpty());
+        // setSchema changes search_path, which HikariCP resets only when its pool has a schema configured
+        boolean resetSession = postgres && (pinned || !sessionStatements.isEmpty() || schema != null);
         for (int i = 0; i < held; i++) {
             Connection c = heldConns[i];
             try {
@@ -1066,10 +1071,32 @@ final class LogicalConnection implements ReadsplitConnection {
             return;
         }
         closed = true;
+        SQLException first = null;
         for (int i = 0; i < held; i++) {
-            heldConns[i].abort(executor);
+            try {
+                heldConns[i].abort(executor);
+            } catch (SQLException e) {
+                first = first == null ? e : first;
+            } finally {
+                // an aborted connection is never closed through the pool: evict it, or it stays borrowed forever
+                heldNodes[i].pool().evictConnection(heldConns[i]);
+                heldConns[i] = null;
+                heldNodes[i] = null;
+            }
         }
         held = 0;
+        txnNode = null;
+        for (LogicalStatement s : new ArrayList<>(statements)) {
+            try {
+                s.close();
+            } catch (SQLException ignored) {
+                // its physical connection is gone
+            }
+        }
+        statements.clear();
+        if (first != null) {
+            throw first;
+        }
     }
 
     void checkOpen() throws SQLException {

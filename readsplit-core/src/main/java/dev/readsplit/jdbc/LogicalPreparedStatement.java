@@ -109,6 +109,8 @@ final class LogicalPreparedStatement extends LogicalStatement implements Prepare
         checkOpen();
         Arrays.fill(binders, null);
         maxIndex = 0;
+        // the physical statements still hold the values bound by earlier executions
+        forEachPhysical(s -> ((PreparedStatement) s).clearParameters());
     }
 
     @Override

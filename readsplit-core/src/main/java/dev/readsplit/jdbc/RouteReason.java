@@ -29,6 +29,8 @@ public enum RouteReason {
     LEARNED_MISROUTE,
     /** The consistency level is {@code STRONG}. */
     STRONG,
+    /** The session's isolation is {@code SERIALIZABLE}, which a hot standby cannot run. */
+    SERIALIZABLE,
     /** No replica fresh enough for the staleness bound. */
     LAG,
     /** No replica has replayed the session's causal token within the wait bound. */
