@@ -12,18 +12,29 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Whether a user-defined function may write, learned from {@code pg_proc}: {@code VOLATILE} functions
- * may (and go to the primary), {@code STABLE}/{@code IMMUTABLE} ones may not. Each name is looked up once
- * on the primary and cached for the data source's life. A name the catalog does not know is treated as
- * volatile (fail closed: the statement will probably fail anyway, and on the primary it fails honestly).
+ * may (and go to the primary), {@code STABLE}/{@code IMMUTABLE} ones may not. Each name found is looked up
+ * once on the primary and cached for the data source's life.
+ *
+ * <p>A name the catalog does not know cannot run anywhere, so it does not make the statement a write (the
+ * classifier also reports a few names that are not functions, such as a table alias with column names,
+ * {@code FROM t x(a)}). Such names are remembered for {@link #NOT_FOUND_TTL_MILLIS} only, so that a function
+ * created later is looked up again. If the primary cannot answer at all, the statement goes to the primary
+ * (fail closed) and nothing is cached.
  */
 final class FunctionVolatility {
 
-    private static final String QUERY = "SELECT coalesce(bool_or(p.provolatile = 'v'), true) FROM pg_proc p"
+    static final long NOT_FOUND_TTL_MILLIS = 60_000;
+
+    /** Cached verdict: volatile, or not found until the given time. */
+    private record Verdict(boolean mayWrite, long expiresAtMillis) {
+    }
+
+    private static final String QUERY = "SELECT bool_or(p.provolatile = 'v') FROM pg_proc p"
             + " JOIN pg_namespace n ON n.oid = p.pronamespace"
             + " WHERE p.proname = ? AND (?::text IS NULL OR n.nspname = ?)";
 
     private final Topology topology;
-    private final ConcurrentHashMap<String, Boolean> cache = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Verdict> cache = new ConcurrentHashMap<>();
 
     FunctionVolatility(Topology topology) {
         this.topology = topology;
@@ -33,24 +44,24 @@ final class FunctionVolatility {
     boolean anyVolatile(List<String> functions) {
         for (int i = 0; i < functions.size(); i++) {
             String f = functions.get(i);
-            Boolean v = cache.get(f);
-            if (v == null) {
+            Verdict v = cache.get(f);
+            if (v == null || v.expiresAtMillis() != Long.MAX_VALUE && v.expiresAtMillis() < System.currentTimeMillis()) {
                 v = lookup(f);
                 if (v == null) {
                     return true; // the primary cannot answer now: fail closed, do not cache
                 }
                 cache.put(f, v);
             }
-            if (v) {
+            if (v.mayWrite()) {
                 return true;
             }
         }
         return false;
     }
 
-    private Boolean lookup(String qualified) {
+    private Verdict lookup(String qualified) {
         if (!topology.primary().isPostgres()) {
-            return Boolean.TRUE; // no catalog to ask: fail closed
+            return new Verdict(true, Long.MAX_VALUE); // no catalog to ask: fail closed
         }
         int dot = qualified.lastIndexOf('.');
         String schema = dot > 0 ? qualified.substring(0, dot) : null;
@@ -61,7 +72,12 @@ final class FunctionVolatility {
             ps.setString(2, schema);
             ps.setString(3, schema);
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() && rs.getBoolean(1);
+                rs.next();
+                boolean volatileFound = rs.getBoolean(1);
+                if (rs.wasNull()) {
+                    return new Verdict(false, System.currentTimeMillis() + NOT_FOUND_TTL_MILLIS);
+                }
+                return new Verdict(volatileFound, Long.MAX_VALUE);
             }
         } catch (SQLException e) {
             topology.onTrafficError(primary, e);

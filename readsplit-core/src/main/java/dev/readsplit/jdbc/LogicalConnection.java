@@ -923,7 +923,7 @@ final class LogicalConnection implements ReadsplitConnection {
     @Override
     public DatabaseMetaData getMetaData() throws SQLException {
         checkOpen();
-        return physical(readOnly ? anyHeldOrPrimary() : primary()).getMetaData();
+        return MetaData.wrap(physical(readOnly ? anyHeldOrPrimary() : primary()).getMetaData(), this);
     }
 
     private Node anyHeldOrPrimary() {

@@ -70,11 +70,11 @@ final class LogicalPreparedStatement extends LogicalStatement implements Prepare
 
     @Override
     public ResultSet executeQuery() throws SQLException {
-        return run(sql, classification, false, s -> {
+        return LogicalResultSet.wrap(run(sql, classification, false, s -> {
             PreparedStatement ps = (PreparedStatement) s;
             bindAll(ps, binders, maxIndex);
             return ps.executeQuery();
-        });
+        }), this);
     }
 
     @Override
@@ -179,8 +179,9 @@ final class LogicalPreparedStatement extends LogicalStatement implements Prepare
         if (current instanceof PreparedStatement ps) {
             return ps;
         }
+        // prepared on the primary and kept with this statement's physical statements, so close() closes it
         Node primary = conn.primary();
-        PreparedStatement ps = (PreparedStatement) factory.create(conn.physical(primary));
+        PreparedStatement ps = (PreparedStatement) physicalFor(primary, conn.physical(primary));
         current = ps;
         return ps;
     }

@@ -121,7 +121,7 @@ class LogicalStatement implements Statement {
         }
     }
 
-    private Statement physicalFor(Node node, Connection pc) throws SQLException {
+    final Statement physicalFor(Node node, Connection pc) throws SQLException {
         for (int i = 0; i < count; i++) {
             if (nodes[i] == node) {
                 return physicals[i];
@@ -215,7 +215,7 @@ class LogicalStatement implements Statement {
 
     @Override
     public ResultSet executeQuery(String sql) throws SQLException {
-        return run(sql, conn.classify(sql), false, s -> s.executeQuery(sql));
+        return LogicalResultSet.wrap(run(sql, conn.classify(sql), false, s -> s.executeQuery(sql)), this);
     }
 
     @Override
@@ -340,7 +340,7 @@ class LogicalStatement implements Statement {
     @Override
     public ResultSet getResultSet() throws SQLException {
         checkOpen();
-        return current == null ? null : current.getResultSet();
+        return current == null ? null : LogicalResultSet.wrap(current.getResultSet(), this);
     }
 
     @Override
@@ -369,7 +369,24 @@ class LogicalStatement implements Statement {
 
     @Override
     public ResultSet getGeneratedKeys() throws SQLException {
-        return currentOrThrow().getGeneratedKeys();
+        return LogicalResultSet.wrap(currentOrThrow().getGeneratedKeys(), this);
+    }
+
+    /**
+     * A result set of this statement closed: with {@link #closeOnCompletion()}, the statement closes once
+     * none of its physical statements has an open result set left (JDBC 4.1, 13.1.4).
+     */
+    void resultSetClosed() throws SQLException {
+        if (!closeOnCompletion || closed) {
+            return;
+        }
+        for (int i = 0; i < count; i++) {
+            ResultSet open = physicals[i].getResultSet();
+            if (open != null && !open.isClosed()) {
+                return;
+            }
+        }
+        close();
     }
 
     // ---------------------------------------------------------------------------------------------

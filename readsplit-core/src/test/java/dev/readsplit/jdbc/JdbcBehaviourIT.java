@@ -715,6 +715,48 @@ class JdbcBehaviourIT {
         void run() throws SQLException;
     }
 
+    @Test
+    void physicalObjectsNeverEscapeThroughResultSetsOrMetadata() throws SQLException {
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT 1")) {
+            assertThat(rs.getStatement()).isSameAs(s);
+            assertThat(rs.getStatement().getConnection()).isSameAs(c);
+            assertThat(c.getMetaData().getConnection()).isSameAs(c);
+            try (PreparedStatement ps = c.prepareStatement("SELECT ?::int")) {
+                ps.setInt(1, 7);
+                try (ResultSet prs = ps.executeQuery()) {
+                    assertThat(prs.getStatement()).isSameAs(ps);
+                    assertThat(prs.isWrapperFor(ResultSet.class)).isTrue();
+                }
+            }
+        }
+    }
+
+    @Test
+    void closeOnCompletionClosesTheStatementWhenItsResultSetCloses() throws SQLException {
+        try (Connection c = ds.getConnection()) {
+            Statement s = c.createStatement();
+            s.closeOnCompletion();
+            ResultSet rs = s.executeQuery("SELECT 1");
+            assertThat(s.isClosed()).isFalse();
+            rs.close();
+            assertThat(s.isClosed()).isTrue();
+        }
+    }
+
+    @Test
+    void describingAPreparedStatementBeforeExecutingItLeavesNothingOpenAfterClose() throws SQLException {
+        try (Connection c = ds.getConnection()) {
+            PreparedStatement ps = c.prepareStatement("SELECT ?::int AS n");
+            assertThat(ps.getMetaData().getColumnName(1)).isEqualTo("n");
+            assertThat(ps.getParameterMetaData().getParameterCount()).isEqualTo(1);
+            ps.close();
+            assertThat(ps.isClosed()).isTrue();
+            SQLException e = assertThrows(SQLException.class, ps::getMetaData);
+            assertThat(e.getMessage()).contains("statement is closed");
+        }
+    }
+
     private static String show(Connection c, String sql) throws SQLException {
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
             rs.next();
