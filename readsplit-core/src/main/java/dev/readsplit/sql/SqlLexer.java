@@ -62,6 +62,7 @@ final class SqlLexer {
         FAST[')'] = RPAREN;
         FAST[';'] = SEMI;
         FAST['='] = OP;
+        FAST['.'] = DOT; // unless a digit follows: checked in next()
         FAST['*'] = OP;
         FAST['['] = LBRACKET;
         FAST[']'] = RBRACKET;
@@ -153,7 +154,7 @@ final class SqlLexer {
                     return word(s, pos, n);
                 }
                 int k = FAST[c];
-                if (k != 0) {
+                if (k != 0 && (k != DOT || pos + 1 >= n || !isDigit(s.charAt(pos + 1)))) {
                     return pack(k, pos, pos + 1);
                 }
             }
