@@ -139,8 +139,9 @@ final class SqlLexer {
     }
 
     /**
-     * The next token at or after {@code pos}. Kept small so that the JIT inlines it into the scanning loops:
-     * single spaces, words and one-character tokens are handled here, everything else in {@link #slowNext}.
+     * The next token at or after {@code pos}. Fast path for the common case (at most one space, then a word or
+     * a one-character token); everything else (comments, other whitespace, literals, numbers, operators) in
+     * {@link #slowNext}.
      */
     static long next(String s, int pos) {
         int n = s.length();
@@ -188,7 +189,7 @@ final class SqlLexer {
         }
         char c = s.charAt(pos);
         if (isIdentStart(c)) {
-            return word(s, pos, c);
+            return prefixedLiteralOrWord(s, pos, c);
         }
         switch (c) {
             case '(':
@@ -228,7 +229,8 @@ final class SqlLexer {
         return pack(OP, pos, pos + 1);
     }
 
-    private static long word(String s, int pos, char c) {
+    /** A word, or a literal with a one-letter prefix: {@code E'...'}, {@code B'...'}, {@code U&'...'}... */
+    private static long prefixedLiteralOrWord(String s, int pos, char c) {
         int n = s.length();
         char c1 = pos + 1 < n ? s.charAt(pos + 1) : 0;
         if (c1 == '\'' || c1 == '&') {
