@@ -54,6 +54,11 @@ import java.util.Set;
  * in neither curated list are reported in {@link Classification#userFunctions()} and the router decides with
  * {@code pg_proc}. The classifier never throws: {@code null} is {@link Reason#UNKNOWN}.
  *
+ * <p>What text alone cannot see, and the router's {@code 25006} re-run on the primary must catch: volatile
+ * functions reached indirectly (through a view, a column default, an operator, or attribute notation
+ * {@code t.f}). The lexer assumes {@code standard_conforming_strings = on} (the default since PostgreSQL 9.1);
+ * with it off, a backslash before a quote in a plain {@code '...'} literal is lexed differently.
+ *
  * <h2>Hints</h2>
  * Leading block comments (before the first token, possibly after whitespace, other comments and line
  * comments) whose text is {@code readsplit:} followed by one or more directives separated by commas and/or
@@ -240,7 +245,8 @@ public final class SqlClassifier {
             if ((r & LEX_ERROR) != 0) {
                 return r;
             }
-            pos = skipToEnd(s, posOf(r), (r & ATOMIC_BODY) != 0);
+            int stop = posOf(r);
+            pos = stop >= s.length() ? stop : skipToEnd(s, stop, (r & ATOMIC_BODY) != 0);
             if (pos < 0) {
                 return lexError(s);
             }
