@@ -856,7 +856,8 @@ public final class SqlClassifier {
         if (BuiltinFunctions.PIN.contains(s, ns, ne, nq)) {
             return CALL_PIN;
         }
-        if ((!userWrite.isEmpty() && userWrite.contains(s, ns, ne, nq)) || BuiltinFunctions.WRITE.contains(s, ns, ne, nq)) {
+        if ((!userWrite.isEmpty() && userWrite.contains(s, ns, ne, nq))
+                || BuiltinFunctions.WRITE.contains(s, ns, ne, nq)) {
             return CALL_WRITE;
         }
         if (!userRead.isEmpty() && userRead.contains(s, qs, qe, qq, ns, ne, nq)) {

@@ -90,7 +90,10 @@ final class SqlLexer {
         return (int) (token & MASK);
     }
 
-    /** Index of the first character at or after {@code pos} that is not whitespace or comment; -1 on an unterminated block comment. */
+    /**
+     * Index of the first character at or after {@code pos} that is not whitespace or comment; -1 on an
+     * unterminated block comment.
+     */
     static int skipTrivia(String s, int pos) {
         int n = s.length();
         while (pos < n) {
