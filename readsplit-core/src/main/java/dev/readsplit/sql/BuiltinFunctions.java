@@ -132,7 +132,7 @@ final class BuiltinFunctions {
             "right", "rollup", "row", "rows", "search", "select", "set", "sets", "similar", "some", "table",
             "tablesample", "then", "to", "union", "unique", "using", "values", "when", "where", "window", "with",
             "within", "without", "zone", "at", "overlaps", "operator", "nulls", "first", "last", "ordinality",
-            "symmetric", "asymmetric", "leading", "trailing", "both", "local", "if", "variadic", "unknown",
+            "symmetric", "asymmetric", "leading", "trailing", "both", "local", "if", "variadic", "columns", "passing", "path", "nested", "ties",
             "bit", "char", "character", "decimal", "float", "interval", "numeric", "time", "timestamp",
             "timestamptz", "timetz", "varbit", "varchar", "varying", "precision"));
 }

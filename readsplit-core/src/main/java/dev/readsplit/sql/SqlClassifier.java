@@ -54,6 +54,11 @@ import java.util.Set;
  * in neither curated list are reported in {@link Classification#userFunctions()} and the router decides with
  * {@code pg_proc}. The classifier never throws: {@code null} is {@link Reason#UNKNOWN}.
  *
+ * <p>What text alone cannot see, and the router's {@code 25006} re-run on the primary must catch: volatile
+ * functions reached indirectly (through a view, a column default, an operator, or attribute notation
+ * {@code t.f}). The lexer assumes {@code standard_conforming_strings = on} (the default since PostgreSQL 9.1);
+ * with it off, a backslash before a quote in a plain {@code '...'} literal is lexed differently.
+ *
  * <h2>Hints</h2>
  * Leading block comments (before the first token, possibly after whitespace, other comments and line
  * comments) whose text is {@code readsplit:} followed by one or more directives separated by commas and/or
@@ -98,6 +103,7 @@ public final class SqlClassifier {
     private static final long POS_MASK = SqlLexer.MAX_LENGTH;
     private static final long USER_FN = 1L << 48;
     private static final long LEX_ERROR = 1L << 49;
+    private static final long ATOMIC_BODY = 1L << 50; // CREATE: a BEGIN ATOMIC ... END body may follow
 
     private static final int READ = Reason.READ.ordinal();
     private static final int UNKNOWN = Reason.UNKNOWN.ordinal();
@@ -235,11 +241,12 @@ public final class SqlClassifier {
                 pos = end(t);
                 continue;
             }
-            long r = statement(s, start(t), false, sink);
+            long r = statement(s, t, false, sink);
             if ((r & LEX_ERROR) != 0) {
                 return r;
             }
-            pos = skipToEnd(s, posOf(r));
+            int stop = posOf(r);
+            pos = stop >= s.length() ? stop : skipToEnd(s, stop, (r & ATOMIC_BODY) != 0);
             if (pos < 0) {
                 return lexError(s);
             }
@@ -271,10 +278,10 @@ public final class SqlClassifier {
     }
 
     /**
-     * Skips to the end of the statement: just after the next {@code ;} at parenthesis depth 0 outside a
-     * {@code BEGIN ATOMIC ... END} body, or the end of text. -1 on a lexical error.
+     * Skips to the end of the statement: just after the next {@code ;} at parenthesis depth 0 (outside a
+     * {@code BEGIN ATOMIC ... END} body if {@code atomicBody}), or the end of text. -1 on a lexical error.
      */
-    private static int skipToEnd(String s, int pos) {
+    private static int skipToEnd(String s, int pos, boolean atomicBody) {
         int depth = 0;
         int atomic = 0;
         long prev = 0;
@@ -295,7 +302,7 @@ public final class SqlClassifier {
             } else if (type == RPAREN) {
                 depth--;
             } else if (type == WORD) {
-                if (isWord(s, t, "atomic") && isWord(s, prev, "begin")) {
+                if (atomicBody && isWord(s, t, "atomic") && isWord(s, prev, "begin")) {
                     atomic = 1;
                 } else if (atomic > 0 && isWord(s, t, "case")) {
                     atomic++;
@@ -313,7 +320,11 @@ public final class SqlClassifier {
      * {@code COPY}, which may not nest again.
      */
     private long statement(String s, int pos, boolean nested, List<String> sink) {
-        long t = next(s, pos);
+        return statement(s, next(s, pos), nested, sink);
+    }
+
+    /** As {@link #statement(String, int, boolean, List)} with the statement's first token already lexed. */
+    private long statement(String s, long t, boolean nested, List<String> sink) {
         int type = type(t);
         if (type == ERROR) {
             return lexError(s);
@@ -321,7 +332,7 @@ public final class SqlClassifier {
         int a = start(t);
         int b = end(t);
         if (type == LPAREN) {
-            return scanQuery(s, a, false, sink);
+            return scanQuery(s, a, 0L, false, sink);
         }
         if (type != WORD) {
             return result(a, Reason.UNKNOWN);
@@ -456,7 +467,7 @@ public final class SqlClassifier {
                 break;
             case 's':
                 if (is(s, a, b, "select")) {
-                    return scanQuery(s, a, false, sink);
+                    return scanQuery(s, b, t, false, sink);
                 }
                 if (is(s, a, b, "set")) {
                     return set(s, b);
@@ -480,7 +491,7 @@ public final class SqlClassifier {
                 break;
             case 't':
                 if (is(s, a, b, "table")) {
-                    return scanQuery(s, a, false, sink);
+                    return scanQuery(s, b, t, false, sink);
                 }
                 if (is(s, a, b, "truncate")) {
                     return result(b, Reason.DDL);
@@ -496,7 +507,7 @@ public final class SqlClassifier {
                 break;
             case 'v':
                 if (is(s, a, b, "values")) {
-                    return scanQuery(s, a, false, sink);
+                    return scanQuery(s, b, t, false, sink);
                 }
                 if (is(s, a, b, "vacuum")) {
                     return result(b, Reason.DDL);
@@ -504,7 +515,7 @@ public final class SqlClassifier {
                 break;
             case 'w':
                 if (is(s, a, b, "with")) {
-                    return scanQuery(s, a, true, sink);
+                    return scanQuery(s, b, t, true, sink);
                 }
                 break;
             default:
@@ -574,7 +585,7 @@ public final class SqlClassifier {
                 return pin(pos);
             }
         }
-        return result(pos, Reason.DDL);
+        return result(pos, Reason.DDL) | ATOMIC_BODY;
     }
 
     /** {@code COPY (query) TO ...} is the query; {@code COPY t ... FROM} writes; {@code COPY t ... TO} reads. */
@@ -689,11 +700,12 @@ public final class SqlClassifier {
 
     /**
      * Scans a query ({@code SELECT}, {@code VALUES}, {@code TABLE}, {@code WITH}, {@code (...)}) from
-     * {@code pos} to the {@code ;} at depth 0 or the end of text.
+     * {@code pos} to the {@code ;} at depth 0 or the end of text. {@code first}: the token just before
+     * {@code pos} (the leading keyword), 0 if none.
      */
-    private long scanQuery(String s, int pos, boolean withLed, List<String> sink) {
+    private long scanQuery(String s, int pos, long first, boolean withLed, List<String> sink) {
         int depth = 0;
-        long p1 = 0;
+        long p1 = first;
         long p2 = 0;
         long p3 = 0;
         long p4 = 0;
@@ -736,8 +748,12 @@ public final class SqlClassifier {
             } else if (type == WORD) {
                 int a = start(t);
                 int b = end(t);
-                if (is(s, a, b, "insert") || is(s, a, b, "update") || is(s, a, b, "delete")
-                        || is(s, a, b, "merge")) {
+                int len = b - a;
+                char c0 = (char) (s.charAt(a) | 0x20); // ASCII lower case; only compared with letters
+                if (len < 3 || len > 6 || (c0 != 'i' && c0 != 'u' && c0 != 'd' && c0 != 'm' && c0 != 'f')) {
+                    // not a keyword we look for
+                } else if ((len == 6 && (is(s, a, b, "insert") || is(s, a, b, "update") || is(s, a, b, "delete")))
+                        || (len == 5 && is(s, a, b, "merge"))) {
                     // Not a qualified column (t.update) or an alias (AS update).
                     if (type(p1) != DOT && !isWord(s, p1, "as")) {
                         if (type(p1) == LPAREN || (withLed && depth > 0) || dml == Reason.DATA_MODIFYING_CTE) {
@@ -746,7 +762,7 @@ public final class SqlClassifier {
                             dml = Reason.WRITE;
                         }
                     }
-                } else if (is(s, a, b, "for")) {
+                } else if (len == 3 && is(s, a, b, "for")) {
                     long u = next(s, pos);
                     if (isWord(s, u, "update") || isWord(s, u, "share")) {
                         locking = true;
@@ -768,7 +784,7 @@ public final class SqlClassifier {
                         }
                     }
                     pos = end(t);
-                } else if (is(s, a, b, "into")) {
+                } else if (len == 4 && is(s, a, b, "into")) {
                     into = true;
                     long u = next(s, pos);
                     if (isWord(s, u, "local") || isWord(s, u, "global")) {
@@ -808,6 +824,9 @@ public final class SqlClassifier {
      */
     private int callKind(String s, long p1, long p2, long p3, long p4, List<String> sink) {
         boolean nq = type(p1) == QIDENT;
+        if (nq && s.charAt(start(p1)) != '"') {
+            return CALL_WRITE; // U&"..." with escapes cannot be resolved here: fail closed
+        }
         int ns = start(p1) + (nq ? 1 : 0);
         int ne = end(p1) - (nq ? 1 : 0);
         int qs = -1;
@@ -817,6 +836,9 @@ public final class SqlClassifier {
         int p3Type = type(p3);
         if (type(p2) == DOT && (p3Type == WORD || p3Type == QIDENT)) {
             qq = p3Type == QIDENT;
+            if (qq && s.charAt(start(p3)) != '"') {
+                return CALL_WRITE;
+            }
             qs = start(p3) + (qq ? 1 : 0);
             qe = end(p3) - (qq ? 1 : 0);
             before = p4;
@@ -834,7 +856,8 @@ public final class SqlClassifier {
         if (BuiltinFunctions.PIN.contains(s, ns, ne, nq)) {
             return CALL_PIN;
         }
-        if ((!userWrite.isEmpty() && userWrite.contains(s, ns, ne, nq)) || BuiltinFunctions.WRITE.contains(s, ns, ne, nq)) {
+        if ((!userWrite.isEmpty() && userWrite.contains(s, ns, ne, nq))
+                || BuiltinFunctions.WRITE.contains(s, ns, ne, nq)) {
             return CALL_WRITE;
         }
         if (!userRead.isEmpty() && userRead.contains(s, qs, qe, qq, ns, ne, nq)) {

@@ -38,6 +38,39 @@ final class SqlLexer {
     static final int MAX_LENGTH = (1 << 30) - 1;
     private static final long MASK = MAX_LENGTH;
 
+    // ASCII character classes
+    private static final byte C_START = 1; // letter or '_'
+    private static final byte C_DIGIT = 2;
+    private static final byte C_DOLLAR = 4;
+    private static final byte C_SPACE = 8;
+    private static final byte[] CLASS = new byte[128];
+    /** Token type of ASCII characters that always form a one-character token; 0 otherwise. */
+    private static final byte[] FAST = new byte[128];
+
+    static {
+        for (char c = 'a'; c <= 'z'; c++) {
+            CLASS[c] = C_START;
+            CLASS[c - 32] = C_START;
+        }
+        CLASS['_'] = C_START;
+        for (char c = '0'; c <= '9'; c++) {
+            CLASS[c] = C_DIGIT;
+        }
+        CLASS['$'] = C_DOLLAR;
+        FAST[','] = COMMA;
+        FAST['('] = LPAREN;
+        FAST[')'] = RPAREN;
+        FAST[';'] = SEMI;
+        FAST['='] = OP;
+        FAST['.'] = DOT; // unless a digit follows: checked in next()
+        FAST['*'] = OP;
+        FAST['['] = LBRACKET;
+        FAST[']'] = RBRACKET;
+        for (char c : new char[] {' ', '\t', '\n', '\r', '\f', 0x0B}) {
+            CLASS[c] = C_SPACE;
+        }
+    }
+
     private SqlLexer() {
     }
 
@@ -57,13 +90,18 @@ final class SqlLexer {
         return (int) (token & MASK);
     }
 
-    /** Index of the first character at or after {@code pos} that is not whitespace or comment; -1 on an unterminated block comment. */
+    /**
+     * Index of the first character at or after {@code pos} that is not whitespace or comment; -1 on an
+     * unterminated block comment.
+     */
     static int skipTrivia(String s, int pos) {
         int n = s.length();
         while (pos < n) {
             char c = s.charAt(pos);
-            if (c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == 0x0B) {
+            if (c < 128 && CLASS[c] == C_SPACE) {
                 pos++;
+            } else if (c != '-' && c != '/') {
+                break;
             } else if (c == '-' && pos + 1 < n && s.charAt(pos + 1) == '-') {
                 pos += 2;
                 while (pos < n && s.charAt(pos) != '\n' && s.charAt(pos) != '\r') {
@@ -103,8 +141,47 @@ final class SqlLexer {
         return -1;
     }
 
-    /** The next token at or after {@code pos}. */
+    /**
+     * The next token at or after {@code pos}. Fast path for the common case (at most one space, then a word or
+     * a one-character token); everything else (comments, other whitespace, literals, numbers, operators) in
+     * {@link #slowNext}.
+     */
     static long next(String s, int pos) {
+        int n = s.length();
+        if (pos < n) {
+            char c = s.charAt(pos);
+            if (c == ' ' && pos + 1 < n) {
+                c = s.charAt(++pos);
+            }
+            if (c < 0x80) {
+                if (CLASS[c] == C_START) {
+                    return word(s, pos, n);
+                }
+                int k = FAST[c];
+                if (k != 0 && (k != DOT || pos + 1 >= n || !isDigit(s.charAt(pos + 1)))) {
+                    return pack(k, pos, pos + 1);
+                }
+            }
+        }
+        return slowNext(s, pos);
+    }
+
+    private static long word(String s, int pos, int n) {
+        int i = pos + 1;
+        while (i < n) {
+            char d = s.charAt(i);
+            if (d < 0x80 && (CLASS[d] & (C_START | C_DIGIT | C_DOLLAR)) == 0) {
+                if (i == pos + 1 && (d == '\'' || d == '&')) {
+                    return slowNext(s, pos); // possible E'', B'', X'', N'', U&'' prefix
+                }
+                break;
+            }
+            i++;
+        }
+        return pack(WORD, pos, i);
+    }
+
+    private static long slowNext(String s, int pos) {
         int n = s.length();
         pos = skipTrivia(s, pos);
         if (pos < 0) {
@@ -114,6 +191,9 @@ final class SqlLexer {
             return pack(EOF, n, n);
         }
         char c = s.charAt(pos);
+        if (isIdentStart(c)) {
+            return prefixedLiteralOrWord(s, pos, c);
+        }
         switch (c) {
             case '(':
                 return pack(LPAREN, pos, pos + 1);
@@ -149,8 +229,14 @@ final class SqlLexer {
         if (isDigit(c)) {
             return pack(NUMBER, pos, numberEnd(s, pos + 1));
         }
-        if (isIdentStart(c)) {
-            char c1 = pos + 1 < n ? s.charAt(pos + 1) : 0;
+        return pack(OP, pos, pos + 1);
+    }
+
+    /** A word, or a literal with a one-letter prefix: {@code E'...'}, {@code B'...'}, {@code U&'...'}... */
+    private static long prefixedLiteralOrWord(String s, int pos, char c) {
+        int n = s.length();
+        char c1 = pos + 1 < n ? s.charAt(pos + 1) : 0;
+        if (c1 == '\'' || c1 == '&') {
             if (c1 == '\'') {
                 if (c == 'e' || c == 'E') {
                     return string(s, pos, escapeStringEnd(s, pos + 2));
@@ -167,13 +253,12 @@ final class SqlLexer {
                     return quoted(s, pos, quotedIdentEnd(s, pos + 3));
                 }
             }
-            int i = pos + 1;
-            while (i < n && isIdentPart(s.charAt(i))) {
-                i++;
-            }
-            return pack(WORD, pos, i);
         }
-        return pack(OP, pos, pos + 1);
+        int i = pos + 1;
+        while (i < n && isIdentPart(s.charAt(i))) {
+            i++;
+        }
+        return pack(WORD, pos, i);
     }
 
     private static long string(String s, int start, int end) {
@@ -275,8 +360,6 @@ final class SqlLexer {
                 i++;
             } else if (c == '.' && !(i + 1 < n && s.charAt(i + 1) == '.')) {
                 i++;
-            } else if ((c == '+' || c == '-') && (s.charAt(i - 1) == 'e' || s.charAt(i - 1) == 'E')) {
-                i++;
             } else {
                 break;
             }
@@ -289,15 +372,15 @@ final class SqlLexer {
     }
 
     static boolean isIdentStart(char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
+        return c >= 0x80 || CLASS[c] == C_START;
     }
 
     static boolean isIdentPart(char c) {
-        return isIdentStart(c) || isDigit(c) || c == '$';
+        return c >= 0x80 || (CLASS[c] & (C_START | C_DIGIT | C_DOLLAR)) != 0;
     }
 
     private static boolean isTagPart(char c) {
-        return isIdentStart(c) || isDigit(c);
+        return c >= 0x80 || (CLASS[c] & (C_START | C_DIGIT)) != 0;
     }
 
     /** ASCII-only lower-casing, as PostgreSQL does for unquoted identifiers in multi-byte encodings. */

@@ -151,6 +151,15 @@ class SqlClassifierTest {
     }
 
     @Test
+    void aliasesTypeModifiersAndKeywordsAreNotFunctionCalls() {
+        Classification c = CLASSIFIER.classify("WITH RECURSIVE x(a) AS (SELECT 1) SELECT CAST(a AS numeric(10, 2)),"
+                + " a::varchar(3), EXISTS (SELECT 1), a IN (1), ARRAY(SELECT 1), ROW(1) FROM x, generate_series(1, 2)"
+                + " AS g(i) JOIN (VALUES (1)) v(j) ON (true) WHERE a = ANY (ARRAY[1])");
+        assertThat(c.isRead()).isTrue();
+        assertThat(c.userFunctions()).isEmpty();
+    }
+
+    @Test
     void userFunctionsOnlyForReads() {
         assertThat(CLASSIFIER.classify("SELECT my_func(1) FOR UPDATE").userFunctions()).isEmpty();
         assertThat(CLASSIFIER.classify("INSERT INTO t VALUES (my_func(1))").userFunctions()).isEmpty();
