@@ -278,6 +278,59 @@ public final class SqlClassifier {
     }
 
     /**
+     * {@code SHOW name}, {@code SHOW a.b}, {@code SHOW ALL}, {@code SHOW TIME ZONE},
+     * {@code SHOW TRANSACTION ISOLATION LEVEL}, {@code SHOW SESSION AUTHORIZATION}: at most three words
+     * (dotted names count once), then the end of the statement. Anything else is not a SHOW PostgreSQL
+     * would run: unknown, so primary (found by the property test: {@code SHOW MERGE INTO ...} was a read).
+     */
+    private static long show(String s, int pos) {
+        long t = next(s, pos);
+        if (isWord(s, t, "time")) {
+            return endOfShow(s, expectWords(s, end(t), "zone"));
+        }
+        if (isWord(s, t, "transaction")) {
+            return endOfShow(s, expectWords(s, end(t), "isolation", "level"));
+        }
+        if (isWord(s, t, "session")) {
+            return endOfShow(s, expectWords(s, end(t), "authorization"));
+        }
+        // one setting name, possibly dotted (pg_stat_statements.max), or ALL
+        int p = -1;
+        while (type(t) == WORD || type(t) == QIDENT) {
+            p = end(t);
+            long dot = next(s, p);
+            if (type(dot) != DOT) {
+                break;
+            }
+            t = next(s, end(dot));
+            p = -1;
+        }
+        return endOfShow(s, p);
+    }
+
+    /** The position after the given words in order, or -1. */
+    private static int expectWords(String s, int pos, String... words) {
+        for (String w : words) {
+            long t = next(s, pos);
+            if (!isWord(s, t, w)) {
+                return -1;
+            }
+            pos = end(t);
+        }
+        return pos;
+    }
+
+    /** A SHOW is a read only if its name is followed by the end of the statement. */
+    private static long endOfShow(String s, int pos) {
+        if (pos < 0) {
+            return result(s.length(), Reason.UNKNOWN);
+        }
+        long t = next(s, pos);
+        int type = type(t);
+        return type == EOF || type == SEMI ? result(start(t), Reason.READ) : result(pos, Reason.UNKNOWN);
+    }
+
+    /**
      * Skips to the end of the statement: just after the next {@code ;} at parenthesis depth 0 (outside a
      * {@code BEGIN ATOMIC ... END} body if {@code atomicBody}), or the end of text. -1 on a lexical error.
      */
@@ -473,7 +526,7 @@ public final class SqlClassifier {
                     return set(s, b);
                 }
                 if (is(s, a, b, "show")) {
-                    return result(b, Reason.READ);
+                    return show(s, b);
                 }
                 if (is(s, a, b, "start")) {
                     long u = next(s, b);
@@ -715,6 +768,7 @@ public final class SqlClassifier {
         boolean pin = false;
         boolean writeFn = false;
         boolean userFn = false;
+        boolean prelude = withLed;
         while (true) {
             long t = next(s, pos);
             int type = type(t);
@@ -725,7 +779,21 @@ public final class SqlClassifier {
             if (type == ERROR) {
                 return lexError(s);
             }
-            if (type == SEMI && depth <= 0) {
+            if (prelude && depth == 0) {
+                // WITH name [(cols)] AS [NOT] [MATERIALIZED] ( query ) [, ...] main-statement
+                if (isWord(s, p1, "as") && type != LPAREN && !isWord(s, t, "not") && !isWord(s, t, "materialized")) {
+                    return lexError(s); // "WITH x AS UPDATE ..." is no CTE: fail closed (found by the property test)
+                }
+                if (type == WORD && type(p1) == RPAREN && !isWord(s, t, "as")) {
+                    prelude = false; // the main statement begins
+                }
+            }
+            if (type == SEMI) {
+                if (depth > 0) {
+                    // a ';' inside parentheses: not a query PostgreSQL would run; fail closed rather than
+                    // read on past what may be the start of another statement (found by the property test)
+                    return lexError(s);
+                }
                 pos = start(t);
                 break;
             }
@@ -846,19 +914,22 @@ public final class SqlClassifier {
             before = p2;
         }
         int bt = type(before);
-        if (bt == DCOLON || bt == RPAREN || isWord(s, before, "as") || isWord(s, before, "with")
-                || isWord(s, before, "recursive")) {
-            return CALL_READ; // a type modifier, an alias or CTE column list: not a call
-        }
-        if (qs < 0 && !nq && BuiltinFunctions.NOT_FUNCTION.contains(s, ns, ne, false)) {
-            return CALL_READ;
-        }
+        // Write-capable names first, whatever precedes them: "(SELECT 1) nextval('s')" looks like an alias
+        // with a column list and "x::set_config(...)" like a type modifier, but no type or alias has such a
+        // name: fail closed (both found by the property test).
         if (BuiltinFunctions.PIN.contains(s, ns, ne, nq)) {
             return CALL_PIN;
         }
         if ((!userWrite.isEmpty() && userWrite.contains(s, ns, ne, nq))
                 || BuiltinFunctions.WRITE.contains(s, ns, ne, nq)) {
             return CALL_WRITE;
+        }
+        if (bt == DCOLON || bt == RPAREN || isWord(s, before, "as") || isWord(s, before, "with")
+                || isWord(s, before, "recursive")) {
+            return CALL_READ; // a type modifier, an alias or CTE column list: not a call
+        }
+        if (qs < 0 && !nq && BuiltinFunctions.NOT_FUNCTION.contains(s, ns, ne, false)) {
+            return CALL_READ;
         }
         if (!userRead.isEmpty() && userRead.contains(s, qs, qe, qq, ns, ne, nq)) {
             return CALL_READ;

@@ -227,7 +227,13 @@ final class SqlLexer {
                 break;
         }
         if (isDigit(c)) {
-            return pack(NUMBER, pos, numberEnd(s, pos + 1));
+            int end = numberEnd(s, pos + 1);
+            if (end < n && (s.charAt(end) == '$' || s.charAt(end) == '\'' || s.charAt(end) == '"')) {
+                // "1$tag$", "1E'...'": trailing junk after a number (an error since PostgreSQL 15); never guess
+                // whether a dollar quote or an escape string starts here (found by the property test)
+                return pack(ERROR, pos, end);
+            }
+            return pack(NUMBER, pos, end);
         }
         return pack(OP, pos, pos + 1);
     }
@@ -275,6 +281,11 @@ final class SqlLexer {
             int i = pos + 2;
             while (i < n && isDigit(s.charAt(i))) {
                 i++;
+            }
+            if (i < n && (s.charAt(i) == '$' || isTagPart(s.charAt(i)))) {
+                // "$1$$ ..." or "$1abc": trailing junk after a parameter (an error since PostgreSQL 15);
+                // never guess whether a dollar quote starts here (found by the property test)
+                return pack(ERROR, pos, i);
             }
             return pack(PARAM, pos, i);
         }
