@@ -100,16 +100,25 @@ public final class Node implements Candidate {
 
     /**
      * A number that changes whenever physical connections borrowed from this node earlier must be dropped
-     * rather than reused: the node changed role, was fenced, promoted or went DOWN. A logical connection
+     * rather than reused: the node changed role, was fenced or promoted, or lost its primary role. (Not
+     * when it goes DOWN: a transaction on a connection that still works is not aborted on a suspicion.) A logical connection
      * records it when it borrows and discards its physical connection when it no longer matches.
      */
     public int epoch() {
         return epoch;
     }
 
-    /** Invalidates earlier physical connections: logical connections drop theirs, the pool evicts its own. */
+    /**
+     * Invalidates earlier physical connections (the node is no longer what they were opened for): logical
+     * connections drop theirs on next use, the pool evicts its own.
+     */
     void invalidateConnections() {
         epoch++;
+        evictPool();
+    }
+
+    /** The pool's idle connections close now, borrowed ones when returned; running queries finish. */
+    void evictPool() {
         HikariPoolMXBean mx = pool.getHikariPoolMXBean();
         if (mx != null) {
             // idle connections close now; borrowed ones close when returned (running queries finish)

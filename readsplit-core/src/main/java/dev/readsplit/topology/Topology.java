@@ -168,8 +168,8 @@ public final class Topology implements AutoCloseable {
         }
         node.state(next);
         node.lastError(next == NodeState.UP ? null : why);
-        if (next == NodeState.DOWN || next == NodeState.FENCED) {
-            node.invalidateConnections();
+        if (next == NodeState.DOWN) {
+            node.evictPool(); // idle connections to a dead server would only fail their next borrower
         }
         if (next == NodeState.UP) {
             log.info("{}: node {} is UP again (was {}): {}", config.name(), node.name(), previous, why);
