@@ -275,11 +275,11 @@ public final class Topology implements AutoCloseable {
         } else if (timeline > current.timeline()) {
             promoteToPrimary(claimant, claimant.name() + " reports itself primary on timeline " + timeline
                     + ", newer than " + current.name() + "'s " + current.timeline());
-            if (current.state() != NodeState.DOWN) {
+            if (current.state() != NodeState.DOWN && current.timeline() >= 0) {
                 // both answer as primary right now: split brain, the older timeline loses
                 splitBrain(current, claimant);
             }
-            // a DOWN old primary is fenced when it comes back still claiming primary (older timeline)
+            // a DOWN (or never yet observed) old primary is fenced when it is seen still claiming primary
         } else {
             splitBrain(claimant, current);
         }
