@@ -13,7 +13,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The real check: one dedicated connection per node (not a pool's, so a full pool never blocks a check),
- * with connect, login and socket timeouts derived from {@code healthCheckTimeout}, and one query.
+ * with connect, login and socket timeouts at twice {@code healthCheckTimeout} (the checker's watchdog
+ * enforces the timeout itself), and one query.
  *
  * <p>Concurrency: {@link #check} runs on one worker per node at a time; {@link #abort} may run on another
  * thread while a check hangs: it removes the connection from the map and aborts it, which makes the
@@ -84,7 +85,9 @@ final class JdbcProbe implements Probe {
             p.setProperty("password", node.config().password().reveal());
         }
         if (node.isPostgres()) {
-            int timeoutSeconds = (int) Math.max(1, (config.healthCheckTimeout().toMillis() + 999) / 1000);
+            // the driver's own timeouts are a backstop at twice the check timeout (pgjdbc counts whole
+            // seconds); the checker's watchdog fails a check at healthCheckTimeout and aborts the connection
+            int timeoutSeconds = (int) Math.max(1, (2 * config.healthCheckTimeout().toMillis() + 999) / 1000);
             p.setProperty("connectTimeout", Integer.toString(timeoutSeconds));
             p.setProperty("loginTimeout", Integer.toString(timeoutSeconds));
             p.setProperty("socketTimeout", Integer.toString(timeoutSeconds));

@@ -275,11 +275,12 @@ public final class Topology implements AutoCloseable {
         } else if (timeline > current.timeline()) {
             promoteToPrimary(claimant, claimant.name() + " reports itself primary on timeline " + timeline
                     + ", newer than " + current.name() + "'s " + current.timeline());
-            if (current.state() != NodeState.DOWN && current.timeline() >= 0) {
+            if (current.state() == NodeState.UP && current.timeline() >= 0) {
                 // both answer as primary right now: split brain, the older timeline loses
                 splitBrain(current, claimant);
             }
-            // a DOWN (or never yet observed) old primary is fenced when it is seen still claiming primary
+            // an old primary that is not answering (SUSPECT, DOWN) or was never observed is fenced only if
+            // it is seen claiming primary again; if it comes back as a standby it simply rejoins the reads
         } else {
             splitBrain(claimant, current);
         }
