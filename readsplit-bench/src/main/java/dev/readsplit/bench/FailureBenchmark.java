@@ -6,6 +6,7 @@ import dev.readsplit.embedded.EmbeddedNode;
 import dev.readsplit.jdbc.ReadsplitDataSource;
 import dev.readsplit.topology.Node;
 import dev.readsplit.topology.NodeState;
+import dev.readsplit.topology.TopologyListener;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -88,10 +89,18 @@ public final class FailureBenchmark {
         Node node = node(ds, victim);
         try (Readers readers = new Readers(ds, 4); CounterWatch watch = new CounterWatch(node)) {
             awaitTrue(Duration.ofSeconds(10), () -> readers.reads.sum() > 500);
+            AtomicLong excludedAt = new AtomicLong();
+            TopologyListener l = e -> {
+                if (e.node().equals(node.name()) && "UP".equals(e.from())) {
+                    excludedAt.compareAndSet(0, System.nanoTime());
+                }
+            };
+            ds.topology().addListener(l);
             long t0 = System.nanoTime();
-            victim.kill();
-            awaitTrue(Duration.ofSeconds(10), () -> node.state() != NodeState.UP);
-            long excluded = System.nanoTime();
+            victim.kill(); // returns once every server process is gone (can take a second or two)
+            awaitTrue(Duration.ofSeconds(10), () -> excludedAt.get() != 0);
+            ds.topology().removeListener(l);
+            long excluded = excludedAt.get();
             awaitTrue(Duration.ofSeconds(10), () -> node.state() == NodeState.DOWN);
             long readsAfter = readers.reads.sum();
             awaitTrue(Duration.ofSeconds(10), () -> readers.reads.sum() > readsAfter + 500);
