@@ -8,16 +8,13 @@ import dev.readsplit.topology.Topology;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Clock;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -26,174 +23,183 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Checks every node every {@code healthCheckInterval}: reachable within {@code healthCheckTimeout}, its
- * role ({@code pg_is_in_recovery()}), its WAL position, and for replicas their lag. Results go through
- * the {@link Topology}'s funnel, which owns the state machine.
+ * role ({@code pg_is_in_recovery()}), its timeline and WAL position, and for replicas their lag. Results go
+ * through the {@link Topology}'s funnel, which owns the state machine; lag goes through {@link LagTracker}.
  *
- * <p>Threads: one scheduler thread ({@code readsplit-health-<name>}) ticks; each node's check runs on a
- * worker from a small cached pool ({@code readsplit-check-<name>-N}), and a node whose previous check is
- * still running is skipped, so a hung node (SIGSTOP) never delays the checks of the others. Each check uses
- * its own dedicated connection (not a pool's) with connect and socket timeouts equal to the check timeout:
- * a hung server makes the read time out instead of blocking. {@link #close()} stops both executors.
+ * <h2>Threads</h2>
+ * One scheduler thread ({@code readsplit-health-<name>}) ticks; each node's check runs on a worker from a
+ * cached pool ({@code readsplit-check-<name>-N}); a node whose previous check is still running is not
+ * checked again, so at most one worker per node is ever busy and a slow or hung node never delays the
+ * checks of the others. Checks never run on a caller's thread: a traffic error only asks for one
+ * ({@link Topology#onTrafficError}).
+ *
+ * <h2>Timeouts</h2>
+ * Each tick is also a watchdog: a check still running {@code healthCheckTimeout} after it started counts
+ * as a failure at once ("no answer within ..."), its connection is aborted, and its late result, if any, is
+ * ignored; if it is still stuck one more timeout later, that is another failure. So a hung server (SIGSTOP)
+ * reaches DOWN after {@code failureThreshold} timeouts, however the driver's own socket timeouts behave
+ * (pgjdbc's are whole seconds, and a TCP connect to a stopped server succeeds from the listen backlog).
+ *
+ * <h2>Time</h2>
+ * Deadlines and check timestamps come from the injected {@link Clock}; response times are measured with
+ * {@link System#nanoTime()} (durations, not instants).
  */
 public final class HealthChecker implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(HealthChecker.class);
 
-    private static final String CHECK = "SELECT pg_is_in_recovery(),"
-            + " pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END, '0/0')::bigint,"
-            + " CASE WHEN pg_is_in_recovery() THEN (SELECT timeline_id FROM pg_control_checkpoint())"
-            + "      ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::bigint END,"
-            // time lag: 0 when everything received has been replayed (an idle, caught-up replica),
-            // otherwise the age of the last replayed transaction
-            + " CASE WHEN NOT pg_is_in_recovery() THEN 0"
-            + "      WHEN pg_last_wal_receive_lsn() IS NOT NULL AND pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0"
-            + "      ELSE coalesce((extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()) * 1000)::bigint, 0) END";
-
     private final Topology topology;
     private final ReadsplitConfig config;
     private final Clock clock;
+    private final Probe probe;
     private final ScheduledExecutorService scheduler;
     private final ExecutorService workers;
-    private final Map<Node, AtomicBoolean> running = new ConcurrentHashMap<>();
-    private final Map<Node, Connection> checkConnections = new ConcurrentHashMap<>();
+    private final Map<Node, Slot> slots = new ConcurrentHashMap<>();
     private final LagTracker lag;
     private volatile boolean closed;
 
+    /** One node's check bookkeeping: at most one {@link Run} at a time. */
+    private static final class Slot {
+        final AtomicBoolean busy = new AtomicBoolean();
+        volatile Run current;
+    }
+
+    /** One check in flight. Exactly one of the worker and the watchdog reports its first outcome. */
+    private static final class Run {
+        final AtomicBoolean reported = new AtomicBoolean();
+        volatile long deadlineMillis;
+        volatile boolean timedOut;
+
+        Run(long deadlineMillis) {
+            this.deadlineMillis = deadlineMillis;
+        }
+    }
+
     public HealthChecker(Topology topology, Clock clock) {
+        this(topology, clock, new JdbcProbe(topology.config()));
+    }
+
+    HealthChecker(Topology topology, Clock clock, Probe probe) {
         this.topology = topology;
         this.config = topology.config();
         this.clock = clock;
+        this.probe = probe;
         this.lag = new LagTracker(topology);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(named("readsplit-health-" + config.name()));
         this.workers = Executors.newCachedThreadPool(named("readsplit-check-" + config.name()));
-        topology.urgentCheck(this::checkAllNow);
+        topology.urgentCheck(this::checkNow);
     }
 
     public void start() {
         long interval = config.healthCheckInterval().toMillis();
-        scheduler.scheduleWithFixedDelay(this::checkAllNow, 0, interval, TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(this::tick, 0, interval, TimeUnit.MILLISECONDS);
     }
 
-    /** Runs a check of every node whose previous check has finished (asynchronously). */
+    /** Runs a check of every node whose previous check has finished (asynchronously), and the watchdog. */
     public void checkAllNow() {
+        tick();
+    }
+
+    void tick() {
         if (closed) {
             return;
         }
-        for (Node n : topology.nodes()) {
-            AtomicBoolean busy = running.computeIfAbsent(n, k -> new AtomicBoolean());
-            if (busy.compareAndSet(false, true)) {
-                try {
-                    workers.execute(() -> {
-                        try {
-                            check(n);
-                        } finally {
-                            busy.set(false);
-                        }
-                    });
-                } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
-                    busy.set(false);
-                    return;
-                }
+        try {
+            for (Node n : topology.nodes()) {
+                checkNow(n);
             }
+        } catch (RuntimeException e) {
+            // never let an exception cancel the periodic task
+            log.warn("{}: health check tick failed", config.name(), e);
         }
     }
 
-    /** One check of one node, on the calling thread. */
-    void check(Node node) {
-        long start = System.nanoTime();
-        if (!node.isPostgres()) {
-            checkGeneric(node, start);
+    /**
+     * Starts a check of {@code node} unless one is running; if the running one is past its deadline,
+     * counts a timeout failure instead.
+     */
+    public void checkNow(Node node) {
+        if (closed) {
             return;
         }
+        Slot slot = slots.computeIfAbsent(node, k -> new Slot());
+        if (!slot.busy.compareAndSet(false, true)) {
+            watchdog(node, slot);
+            return;
+        }
+        Run run = new Run(clock.millis() + config.healthCheckTimeout().toMillis());
+        slot.current = run;
         try {
-            Connection c = connection(node);
-            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(CHECK)) {
-                rs.next();
-                boolean inRecovery = rs.getBoolean(1);
-                long lsn = rs.getLong(2);
-                long timeline = rs.getLong(3);
-                long lagMillis = rs.getLong(4);
-                long elapsed = System.nanoTime() - start;
-                Role role = inRecovery ? Role.REPLICA : Role.PRIMARY;
-                topology.observeRole(node, role, timeline);
-                if (inRecovery) {
-                    node.observeReplayLsn(lsn);
-                    lag.replicaObserved(node, lsn, lagMillis);
-                } else {
-                    lag.primaryObserved(node, lsn);
+            workers.execute(() -> {
+                try {
+                    check(node, run);
+                } finally {
+                    slot.current = null;
+                    slot.busy.set(false);
                 }
-                topology.checkSucceeded(node, elapsed, clock.millis());
+            });
+        } catch (RejectedExecutionException shuttingDown) {
+            slot.current = null;
+            slot.busy.set(false);
+        }
+    }
+
+    private void watchdog(Node node, Slot slot) {
+        Run run = slot.current;
+        long now = clock.millis();
+        if (run == null || now < run.deadlineMillis) {
+            return;
+        }
+        run.deadlineMillis = now + config.healthCheckTimeout().toMillis();
+        boolean first = run.reported.compareAndSet(false, true);
+        if (first || run.timedOut) {
+            run.timedOut = true;
+            topology.checkFailed(node, "no answer within " + config.healthCheckTimeout().toMillis() + " ms", now);
+            if (first) {
+                try {
+                    workers.execute(() -> probe.abort(node));
+                } catch (RejectedExecutionException shuttingDown) {
+                    // closing: the connections are dropped by close()
+                }
             }
+        }
+    }
+
+    /** One check of one node, on the calling thread; its outcome is reported unless the watchdog did first. */
+    private void check(Node node, Run run) {
+        long start = System.nanoTime();
+        Probe.Observation o;
+        try {
+            o = probe.check(node);
         } catch (SQLException e) {
-            dropConnection(node);
-            topology.checkFailed(node, SqlStates.describe(e), clock.millis());
+            probe.abort(node);
+            if (run.reported.compareAndSet(false, true)) {
+                topology.checkFailed(node, SqlStates.describe(e), clock.millis());
+            }
+            return;
         } catch (RuntimeException e) {
-            dropConnection(node);
-            log.warn("{}: health check of {} failed unexpectedly", config.name(), node.name(), e);
-            topology.checkFailed(node, e.toString(), clock.millis());
-        }
-    }
-
-    /** Databases without replication introspection: reachable and answering {@code SELECT 1}; role as configured. */
-    private void checkGeneric(Node node, long start) {
-        try {
-            Connection c = connection(node);
-            try (Statement s = c.createStatement()) {
-                s.setQueryTimeout((int) Math.max(1, config.healthCheckTimeout().toSeconds()));
-                try (ResultSet rs = s.executeQuery("SELECT 1")) {
-                    rs.next();
-                }
+            probe.abort(node);
+            if (run.reported.compareAndSet(false, true)) {
+                log.warn("{}: health check of {} failed unexpectedly", config.name(), node.name(), e);
+                topology.checkFailed(node, e.toString(), clock.millis());
             }
-            topology.checkSucceeded(node, System.nanoTime() - start, clock.millis());
-        } catch (SQLException | RuntimeException e) {
-            dropConnection(node);
-            topology.checkFailed(node, e instanceof SQLException se ? SqlStates.describe(se) : e.toString(), clock.millis());
+            return;
         }
-    }
-
-    private Connection connection(Node node) throws SQLException {
-        Connection c = checkConnections.get(node);
-        if (c != null) {
-            return c;
+        long elapsed = System.nanoTime() - start;
+        if (!run.reported.compareAndSet(false, true)) {
+            return; // too late: the watchdog already counted this check as a timeout
         }
-        Properties p = new Properties();
-        node.config().jdbcProperties().forEach(p::setProperty);
-        if (node.config().user() != null) {
-            p.setProperty("user", node.config().user());
-        }
-        if (node.config().password() != null) {
-            p.setProperty("password", node.config().password().reveal());
-        }
-        int timeoutSeconds = (int) Math.max(1, (config.healthCheckTimeout().toMillis() + 999) / 1000);
-        p.setProperty("connectTimeout", Integer.toString(timeoutSeconds));
-        p.setProperty("loginTimeout", Integer.toString(timeoutSeconds));
-        p.setProperty("socketTimeout", Integer.toString(timeoutSeconds));
-        p.setProperty("ApplicationName", config.name() + "-health");
-        if (node.isPostgres()) {
-            c = new org.postgresql.Driver().connect(node.config().jdbcUrl(), p);
-        } else {
-            p.remove("connectTimeout");
-            p.remove("loginTimeout");
-            p.remove("socketTimeout");
-            p.remove("ApplicationName");
-            c = java.sql.DriverManager.getConnection(node.config().jdbcUrl(), p);
-        }
-        if (c == null) {
-            throw new SQLException("pgjdbc refused the URL of " + node.name(), "08001");
-        }
-        checkConnections.put(node, c);
-        return c;
-    }
-
-    private void dropConnection(Node node) {
-        Connection c = checkConnections.remove(node);
-        if (c != null) {
-            try {
-                c.close();
-            } catch (SQLException ignored) {
-                // already broken
+        if (o.replication()) {
+            Role role = o.inRecovery() ? Role.REPLICA : Role.PRIMARY;
+            topology.observeRole(node, role, o.timeline());
+            if (o.inRecovery()) {
+                node.observeReplayLsn(o.lsn());
+                lag.replicaObserved(node, o.lsn(), o.lagMillis());
+            } else {
+                lag.primaryObserved(node, o.lsn());
             }
         }
+        topology.checkSucceeded(node, elapsed, clock.millis());
     }
 
     @Override
@@ -208,7 +214,7 @@ public final class HealthChecker implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         for (Node n : topology.nodes()) {
-            dropConnection(n);
+            probe.abort(n);
         }
     }
 
@@ -220,5 +226,4 @@ public final class HealthChecker implements AutoCloseable {
             return t;
         };
     }
-
 }

@@ -7,14 +7,19 @@ import dev.readsplit.topology.Topology;
 /**
  * Replication lag per replica, the PostgreSQL way: bytes are the primary's last observed WAL position
  * minus the replica's replay position; time is reported by the replica (0 when it has replayed all it
- * received). Replicas over {@code maxLagBytes} or {@code maxLag} are excluded from new reads, and
- * readmitted only once under {@code lagReadmitRatio} of both limits (hysteresis, so they do not flap).
- * Running queries on an excluded replica are not touched: they finish.
+ * received). Each measurement goes to {@link Topology#recordLag} (rolling percentiles, alert levels).
+ * Replicas over {@code maxLagBytes} or {@code maxLag} are excluded from new reads, and readmitted only
+ * once under {@code lagReadmitRatio} of both limits (hysteresis, so they do not flap). Running queries on
+ * an excluded replica are not touched: exclusion only changes where new statements are routed.
+ *
+ * <p>Concurrency: called from health-check workers, at most one per node at a time; the primary's
+ * position is a volatile that only grows while the same node is primary.
  */
 final class LagTracker {
 
     private final Topology topology;
     private final ReadsplitConfig config;
+    private volatile Node primaryNode;
     private volatile long primaryLsn = -1;
 
     LagTracker(Topology topology) {
@@ -23,13 +28,19 @@ final class LagTracker {
     }
 
     void primaryObserved(Node primary, long lsn) {
-        if (primary == topology.primary()) {
+        if (primary != topology.primary()) {
+            return; // a node claiming primary that is not the write target (fenced, or about to be followed)
+        }
+        if (primaryNode != primary) {
+            primaryNode = primary;
+            primaryLsn = lsn;
+        } else {
             primaryLsn = Math.max(primaryLsn, lsn);
         }
     }
 
     void replicaObserved(Node replica, long replayLsn, long lagMillis) {
-        long p = primaryLsn;
+        long p = primaryNode == topology.primary() ? primaryLsn : -1;
         long bytes = p < 0 ? -1 : Math.max(0, p - replayLsn);
         topology.recordLag(replica, bytes, lagMillis);
         boolean excluded = replica.lagExcluded();
@@ -40,7 +51,8 @@ final class LagTracker {
                     + maxBytes + " bytes / " + maxMillis + " ms");
         } else if (excluded && bytes <= maxBytes * config.lagReadmitRatio()
                 && lagMillis <= maxMillis * config.lagReadmitRatio()) {
-            topology.excludeForLag(replica, false, "lag back to " + bytes + " bytes / " + lagMillis + " ms");
+            topology.excludeForLag(replica, false, "lag back to " + bytes + " bytes / " + lagMillis
+                    + " ms, under " + config.lagReadmitRatio() + " of the limits");
         }
     }
 }

@@ -59,6 +59,8 @@ final class LogicalConnection implements ReadsplitConnection {
     // physical connections, at most one per node (a handful of nodes: arrays beat maps)
     private Node[] heldNodes = new Node[4];
     private Connection[] heldConns = new Connection[4];
+    /** {@link Node#epoch()} when each held connection was borrowed: a changed epoch means drop it. */
+    private int[] heldEpochs = new int[4];
     private int held;
 
     private final List<LogicalStatement> statements = new ArrayList<>();
@@ -360,9 +362,22 @@ final class LogicalConnection implements ReadsplitConnection {
     Connection physical(Node node) throws SQLException {
         for (int i = 0; i < held; i++) {
             if (heldNodes[i] == node) {
-                return heldConns[i];
+                if (heldEpochs[i] == node.epoch()) {
+                    return heldConns[i];
+                }
+                // the node changed role, was fenced or stopped being the primary since we borrowed this
+                // connection: never reuse it; a transaction on it cannot continue anywhere else
+                boolean inTransaction = txnNode == node;
+                discard(node);
+                if (inTransaction) {
+                    throw new ReadsplitSqlException(ds.name() + ": the transaction on " + node.name()
+                            + " cannot continue: the node changed role or was fenced (now " + node.role() + ", "
+                            + node.state() + ")", "08007");
+                }
+                break;
             }
         }
+        int epoch = node.epoch();
         Connection c;
         try {
             c = node.borrow();
@@ -381,9 +396,11 @@ final class LogicalConnection implements ReadsplitConnection {
         if (held == heldNodes.length) {
             heldNodes = java.util.Arrays.copyOf(heldNodes, held * 2);
             heldConns = java.util.Arrays.copyOf(heldConns, held * 2);
+            heldEpochs = java.util.Arrays.copyOf(heldEpochs, held * 2);
         }
         heldNodes[held] = node;
         heldConns[held] = c;
+        heldEpochs[held] = epoch;
         held++;
         return c;
     }
@@ -427,6 +444,7 @@ final class LogicalConnection implements ReadsplitConnection {
                 Connection c = heldConns[i];
                 System.arraycopy(heldNodes, i + 1, heldNodes, i, held - i - 1);
                 System.arraycopy(heldConns, i + 1, heldConns, i, held - i - 1);
+                System.arraycopy(heldEpochs, i + 1, heldEpochs, i, held - i - 1);
                 held--;
                 heldNodes[held] = null;
                 heldConns[held] = null;

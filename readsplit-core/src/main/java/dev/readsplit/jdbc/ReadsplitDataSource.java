@@ -72,7 +72,7 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
                 .build();
         this.balancer = Balancers.create(config.balancer(), config.localZone());
         this.shadowMode = config.shadowMode();
-        this.topology = new Topology(config);
+        this.topology = new Topology(config, clock);
         this.volatility = new FunctionVolatility(topology);
         this.selector = new ReplicaSelector(this);
         this.healthChecker = new HealthChecker(topology, clock);

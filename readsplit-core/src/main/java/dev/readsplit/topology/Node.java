@@ -37,6 +37,13 @@ public final class Node implements Candidate {
     private volatile long latencyEwmaNanos;
     private volatile long lastCheckMillis;
     private volatile int consecutiveFailures;
+    private volatile int consecutiveSuccesses;
+    private volatile long suspectedAtMillis;
+    private volatile long checkLatencyEwmaNanos;
+    /** Bumped whenever physical connections opened earlier must not be reused (role change, fencing, DOWN). */
+    private volatile int epoch;
+    private volatile LagLevel lagLevel = LagLevel.NONE;
+    private final LagWindow lagWindow = new LagWindow();
     private volatile String lastError;
     private volatile long timeline = -1;
     private volatile long lagBytes = -1;
@@ -79,9 +86,44 @@ public final class Node implements Candidate {
         return hc;
     }
 
-    /** A physical connection from this node's pool. */
+    /**
+     * A physical connection from this node's pool. A {@link NodeState#FENCED} node refuses: it gets no
+     * traffic at all, not even from a transaction or a logical connection that chose it earlier.
+     */
     public Connection borrow() throws SQLException {
+        if (state == NodeState.FENCED) {
+            throw new SQLException("node " + name() + " is fenced (a second primary on an older timeline);"
+                    + " no statement is sent to it until an operator unfences it", "08004");
+        }
         return pool.getConnection();
+    }
+
+    /**
+     * A number that changes whenever physical connections borrowed from this node earlier must be dropped
+     * rather than reused: the node changed role, was fenced or promoted, or lost its primary role. (Not
+     * when it goes DOWN: a transaction on a connection that still works is not aborted on a suspicion.) A logical connection
+     * records it when it borrows and discards its physical connection when it no longer matches.
+     */
+    public int epoch() {
+        return epoch;
+    }
+
+    /**
+     * Invalidates earlier physical connections (the node is no longer what they were opened for): logical
+     * connections drop theirs on next use, the pool evicts its own.
+     */
+    void invalidateConnections() {
+        epoch++;
+        evictPool();
+    }
+
+    /** The pool's idle connections close now, borrowed ones when returned; running queries finish. */
+    void evictPool() {
+        HikariPoolMXBean mx = pool.getHikariPoolMXBean();
+        if (mx != null) {
+            // idle connections close now; borrowed ones close when returned (running queries finish)
+            mx.softEvictConnections();
+        }
     }
 
     public HikariDataSource pool() {
@@ -172,6 +214,53 @@ public final class Node implements Candidate {
 
     void consecutiveFailures(int n) {
         this.consecutiveFailures = n;
+    }
+
+    /** Successful checks in a row (reset by a failure); a DOWN node needs {@code recoveryThreshold} of them. */
+    public int consecutiveSuccesses() {
+        return consecutiveSuccesses;
+    }
+
+    void consecutiveSuccesses(int n) {
+        this.consecutiveSuccesses = n;
+    }
+
+    /** When live traffic last marked this node SUSPECT (clock millis); a check started earlier cannot clear it. */
+    long suspectedAtMillis() {
+        return suspectedAtMillis;
+    }
+
+    void suspectedAtMillis(long millis) {
+        this.suspectedAtMillis = millis;
+    }
+
+    /** Health-check response time, EWMA (alpha 1/8), in nanoseconds; 0 before the first successful check. */
+    public long checkLatencyEwmaNanos() {
+        return checkLatencyEwmaNanos;
+    }
+
+    void recordCheckLatency(long nanos) {
+        long old = checkLatencyEwmaNanos;
+        checkLatencyEwmaNanos = old == 0 ? nanos : old + ((nanos - old) >> 3);
+        recordLatency(nanos);
+    }
+
+    /** The current lag alert level (time lag against the {@code lagAlert*} thresholds). */
+    public LagLevel lagLevel() {
+        return lagLevel;
+    }
+
+    void lagLevel(LagLevel level) {
+        this.lagLevel = level;
+    }
+
+    /** Rolling time-lag percentiles over the last minute. */
+    public LagWindow.Snapshot lagPercentiles(long nowMillis) {
+        return lagWindow.snapshot(nowMillis);
+    }
+
+    LagWindow lagWindow() {
+        return lagWindow;
     }
 
     public long lastCheckMillis() {

@@ -7,30 +7,59 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.sql.SQLException;
+import java.time.Clock;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /**
  * The nodes behind one data source, which one is the primary now, and the single funnel through
  * which every failure becomes a node state change.
  *
- * <p>Concurrency: the node list is copy-on-write (changes are rare: runtime add/remove, failover);
- * routing takes {@link #snapshot()} without locks. State changes go through {@code synchronized}
- * methods so two threads seeing the same failure produce one transition and one WARN line.
+ * <h2>State machine</h2>
+ * {@code UP → SUSPECT} on a connection-level error seen by live traffic (plus an immediate check) or on
+ * one failed check; {@code SUSPECT/UP → DOWN} after {@code failureThreshold} consecutive failed checks;
+ * {@code SUSPECT → UP} on one successful check that started after the suspicion was raised;
+ * {@code DOWN → UP} after {@code recoveryThreshold} consecutive successful checks. {@code FENCED} is left
+ * only through {@link #unfence(String)}; {@code DRAINING} only by the operator who set it.
+ *
+ * <h2>Topology</h2>
+ * Roles are observed, never assumed ({@link #observeRole}). A node that reports itself primary while it
+ * is not the write target takes over when the current primary no longer reports itself primary or is on
+ * an older timeline; of two primaries, the one on the older timeline (or, on equal timelines, the
+ * newcomer) is fenced and a {@link TopologyEvent.Kind#SPLIT_BRAIN} event is raised.
+ *
+ * <h2>Concurrency</h2>
+ * The node list is copy-on-write (changes are rare); routing reads {@link #primary()} and node fields
+ * without locks and tolerates a value one check old. Every state, role and primary change goes through a
+ * {@code synchronized} method, so two threads seeing the same failure produce one transition, one log
+ * line and one event. Listeners are called on the thread that made the change (a health-check worker or
+ * a query thread), while that lock is held: they must be quick and must not call back into routing.
  */
 public final class Topology implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Topology.class);
 
+    /** How many events {@link #recentEvents()} keeps. */
+    public static final int RECENT_EVENTS = 200;
+
     private final ReadsplitConfig config;
+    private final Clock clock;
     private final CopyOnWriteArrayList<Node> nodes = new CopyOnWriteArrayList<>();
     private final List<TopologyListener> listeners = new CopyOnWriteArrayList<>();
+    private final ArrayDeque<TopologyEvent> recent = new ArrayDeque<>(RECENT_EVENTS);
     private volatile Node primary;
-    private volatile Runnable urgentCheck = () -> { };
+    private volatile Consumer<Node> urgentCheck = n -> { };
 
     public Topology(ReadsplitConfig config) {
+        this(config, Clock.systemUTC());
+    }
+
+    public Topology(ReadsplitConfig config, Clock clock) {
         this.config = config;
+        this.clock = clock;
         this.primary = new Node(config, config.primary(), Role.PRIMARY);
         nodes.add(primary);
         for (NodeConfig r : config.replicas()) {
@@ -40,6 +69,11 @@ public final class Topology implements AutoCloseable {
 
     public ReadsplitConfig config() {
         return config;
+    }
+
+    /** The clock events and checks are timed by. */
+    public Clock clock() {
+        return clock;
     }
 
     /** The node writes go to now (the configured primary until a node observed as primary replaces it). */
@@ -80,9 +114,16 @@ public final class Topology implements AutoCloseable {
         listeners.remove(listener);
     }
 
-    /** What the health checker runs when live traffic reports a failure: a check now, not at the next tick. */
-    public void urgentCheck(Runnable check) {
+    /** What the health checker runs when live traffic reports a failure: a check of that node now. */
+    public void urgentCheck(Consumer<Node> check) {
         this.urgentCheck = check;
+    }
+
+    /** The last {@value #RECENT_EVENTS} events, oldest first. */
+    public List<TopologyEvent> recentEvents() {
+        synchronized (recent) {
+            return List.copyOf(recent);
+        }
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -90,15 +131,26 @@ public final class Topology implements AutoCloseable {
 
     /**
      * Every {@link SQLException} seen on a physical connection passes here. Returns whether it is a
-     * connection-level failure (the node, not the statement, is at fault). Such a failure marks the
-     * node {@link NodeState#SUSPECT} at once and asks for an immediate health check.
+     * connection-level failure (the node, not the statement, is at fault). Such a failure marks an UP
+     * node {@link NodeState#SUSPECT} at once and asks for an immediate health check of it; a node
+     * already SUSPECT, DOWN or FENCED is left as it is (no new log line, no new event).
      */
     public boolean onTrafficError(Node node, SQLException e) {
         if (!SqlStates.isConnectionLevel(e)) {
             return false;
         }
-        transition(node, NodeState.SUSPECT, "traffic error: " + SqlStates.describe(e));
-        urgentCheck.run();
+        boolean suspected;
+        synchronized (this) {
+            suspected = node.state() == NodeState.UP;
+            if (suspected) {
+                node.suspectedAtMillis(clock.millis());
+                node.consecutiveSuccesses(0);
+                transition(node, NodeState.SUSPECT, "traffic error: " + SqlStates.describe(e));
+            }
+        }
+        if (suspected) {
+            urgentCheck.accept(node);
+        }
         return true;
     }
 
@@ -108,64 +160,223 @@ public final class Topology implements AutoCloseable {
         if (previous == next) {
             return;
         }
-        if (previous == NodeState.FENCED && next != NodeState.DOWN) {
-            // only an operator un-fences; a fenced node that dies is still reported as DOWN
-            return;
+        if (previous == NodeState.FENCED) {
+            return; // only an operator unfences (unfence)
         }
         if (previous == NodeState.DRAINING && next == NodeState.UP) {
             return;
         }
         node.state(next);
         node.lastError(next == NodeState.UP ? null : why);
+        if (next == NodeState.DOWN) {
+            node.evictPool(); // idle connections to a dead server would only fail their next borrower
+        }
         if (next == NodeState.UP) {
-            log.info("{}: node {} is UP again (was {})", config.name(), node.name(), previous);
+            log.info("{}: node {} is UP again (was {}): {}", config.name(), node.name(), previous, why);
         } else {
             log.warn("{}: node {} {} -> {}: {}", config.name(), node.name(), previous, next, why);
         }
-        TopologyEvent event = TopologyEvent.stateChange(node.name(), previous, next, why);
-        for (TopologyListener l : listeners) {
-            try {
-                l.onEvent(event);
-            } catch (RuntimeException ex) {
-                log.warn("{}: topology listener {} failed", config.name(), l, ex);
+        publish(new TopologyEvent(clock.instant(), TopologyEvent.Kind.STATE_CHANGE, node.name(), previous.name(),
+                next.name(), node.name() + ": " + previous + " -> " + next + " (" + why + ")"));
+    }
+
+    /** Records a successful check that took {@code nanos} and ended at {@code nowMillis}. */
+    public synchronized void checkSucceeded(Node node, long nanos, long nowMillis) {
+        node.lastCheckMillis(nowMillis);
+        node.recordCheckLatency(nanos);
+        node.consecutiveFailures(0);
+        int successes = Math.min(node.consecutiveSuccesses(), 1 << 30) + 1;
+        node.consecutiveSuccesses(successes);
+        switch (node.state()) {
+            case SUSPECT -> {
+                long startedMillis = nowMillis - nanos / 1_000_000;
+                if (startedMillis >= node.suspectedAtMillis()) {
+                    // a suspicion (traffic error or failed checks under the threshold) is cleared by one
+                    // good check, provided the check began after the suspicion was raised
+                    transition(node, NodeState.UP, "check succeeded");
+                }
+            }
+            case DOWN -> {
+                if (successes >= config.recoveryThreshold()) {
+                    transition(node, NodeState.UP, successes + " successful checks in a row");
+                }
+            }
+            default -> {
+                // UP stays UP; FENCED and DRAINING are left only by an operator
             }
         }
     }
 
-    /** Records an observed role; a node newly seen as primary while the current one is not becomes primary. */
-    public synchronized void observeRole(Node node, Role observed, long timeline) {
-        Role before = node.role();
-        node.timeline(timeline);
-        if (before != observed) {
-            node.role(observed);
-            publish(TopologyEvent.roleChange(node.name(), before, observed, timeline));
+    /** Records a failed check ending at {@code nowMillis}. */
+    public synchronized void checkFailed(Node node, String why, long nowMillis) {
+        node.lastCheckMillis(nowMillis);
+        node.consecutiveSuccesses(0);
+        int failures = node.consecutiveFailures() + 1;
+        node.consecutiveFailures(failures);
+        if (failures >= config.failureThreshold()) {
+            transition(node, NodeState.DOWN, failures + " consecutive failed checks; last: " + why);
+        } else if (node.state() == NodeState.UP) {
+            transition(node, NodeState.SUSPECT, "failed check: " + why);
         }
     }
 
-    /** Makes {@code node} the write target. */
+    // ---------------------------------------------------------------------------------------------
+    // roles, primary, fencing
+
+    /**
+     * Records the role a node reports and the timeline it is on, and follows a change of primary:
+     * see the class comment ("Topology").
+     */
+    public synchronized void observeRole(Node node, Role observed, long timeline) {
+        Role before = node.role();
+        long timelineBefore = node.timeline();
+        node.timeline(timeline);
+        if (before != observed) {
+            node.role(observed);
+            node.invalidateConnections();
+            if (observed == Role.REPLICA) {
+                node.lagExcluded(false);
+            }
+            log.warn("{}: node {} now reports itself {} (was {}, timeline {})", config.name(), node.name(),
+                    observed, before, timeline);
+            publish(new TopologyEvent(clock.instant(), TopologyEvent.Kind.ROLE_CHANGE, node.name(), before.name(),
+                    observed.name(), node.name() + " now reports itself " + observed + " (was " + before
+                    + ", timeline " + timeline + ")"));
+        } else if (timelineBefore >= 0 && timeline != timelineBefore && observed == Role.REPLICA) {
+            // a standby that followed a promotion: the replay position restarts its meaning
+            node.resetReplayLsn();
+        }
+        if (node.state() == NodeState.FENCED) {
+            return;
+        }
+        Node current = primary;
+        if (observed == Role.PRIMARY && node != current) {
+            primaryClaim(node, timeline, current);
+        } else if (observed == Role.REPLICA && node == current) {
+            // the write target was demoted: follow another node that reports itself primary, if any
+            Node best = null;
+            for (Node n : nodes) {
+                if (n != node && n.role() == Role.PRIMARY && n.state() == NodeState.UP
+                        && (best == null || n.timeline() > best.timeline())) {
+                    best = n;
+                }
+            }
+            if (best != null) {
+                promoteToPrimary(best, node.name() + " reports itself a standby; " + best.name()
+                        + " reports itself primary (timeline " + best.timeline() + ")");
+            }
+        }
+    }
+
+    private void primaryClaim(Node claimant, long timeline, Node current) {
+        if (current.role() != Role.PRIMARY) {
+            promoteToPrimary(claimant, current.name() + " no longer reports itself primary; " + claimant.name()
+                    + " does (timeline " + timeline + ")");
+        } else if (timeline > current.timeline()) {
+            promoteToPrimary(claimant, claimant.name() + " reports itself primary on timeline " + timeline
+                    + ", newer than " + current.name() + "'s " + current.timeline());
+            if (current.state() == NodeState.UP && current.timeline() >= 0) {
+                // both answer as primary right now: split brain, the older timeline loses
+                splitBrain(current, claimant);
+            }
+            // an old primary that is not answering (SUSPECT, DOWN) or was never observed is fenced only if
+            // it is seen claiming primary again; if it comes back as a standby it simply rejoins the reads
+        } else {
+            splitBrain(claimant, current);
+        }
+    }
+
+    private void splitBrain(Node loser, Node winner) {
+        String why = "split brain: " + loser.name() + " (timeline " + loser.timeline() + ") and " + winner.name()
+                + " (timeline " + winner.timeline() + ") both report themselves primary; writes go to "
+                + winner.name();
+        log.error("{}: {}", config.name(), why);
+        publish(new TopologyEvent(clock.instant(), TopologyEvent.Kind.SPLIT_BRAIN, loser.name(), null,
+                winner.name(), why));
+        fence(loser, why);
+    }
+
+    /** Makes {@code node} the write target (an HA manager or an operator promoted it). */
     public synchronized void promoteToPrimary(Node node, String why) {
         Node old = primary;
         if (old == node) {
             return;
         }
         primary = node;
+        node.lagExcluded(false);
+        old.invalidateConnections();
+        node.invalidateConnections();
         log.warn("{}: writes now go to {} (was {}): {}", config.name(), node.name(), old.name(), why);
-        publish(TopologyEvent.primaryChange(node.name(), old.name(), why));
+        publish(new TopologyEvent(clock.instant(), TopologyEvent.Kind.PRIMARY_CHANGE, node.name(), old.name(),
+                node.name(), "writes now go to " + node.name() + " (was " + old.name() + "): " + why));
     }
 
-    public void publish(TopologyEvent event) {
-        for (TopologyListener l : listeners) {
-            try {
-                l.onEvent(event);
-            } catch (RuntimeException ex) {
-                log.warn("{}: topology listener {} failed", config.name(), l, ex);
-            }
+    /**
+     * Fences a node: no new statement of any kind goes to it, physical connections to it are dropped as
+     * they are returned, and only {@link #unfence(String)} lifts it.
+     */
+    public synchronized void fence(Node node, String why) {
+        if (node.state() == NodeState.FENCED) {
+            return;
         }
+        NodeState previous = node.state();
+        node.state(NodeState.FENCED);
+        node.lastError(why);
+        node.invalidateConnections();
+        log.warn("{}: node {} {} -> FENCED: {}", config.name(), node.name(), previous, why);
+        publish(new TopologyEvent(clock.instant(), TopologyEvent.Kind.FENCED, node.name(), previous.name(),
+                NodeState.FENCED.name(), node.name() + " fenced: " + why));
     }
 
-    /** Records a replica's measured lag (bytes -1 when the primary's position is not known yet). */
-    public void recordLag(Node replica, long bytes, long millis) {
+    /**
+     * Operator action: lifts the fence on {@code name}. The node comes back {@link NodeState#SUSPECT} and
+     * takes traffic after its next successful check, unless that check finds it still claiming primary on
+     * an older timeline (then it is fenced again).
+     *
+     * @return whether the node was fenced
+     */
+    public synchronized boolean unfence(String name) {
+        Node node = node(name);
+        if (node == null) {
+            throw new IllegalArgumentException(config.name() + ": no node named " + name);
+        }
+        if (node.state() != NodeState.FENCED) {
+            return false;
+        }
+        node.state(NodeState.SUSPECT);
+        node.suspectedAtMillis(clock.millis());
+        node.consecutiveFailures(0);
+        node.consecutiveSuccesses(0);
+        log.warn("{}: node {} unfenced by an operator", config.name(), node.name());
+        publish(new TopologyEvent(clock.instant(), TopologyEvent.Kind.UNFENCED, node.name(), NodeState.FENCED.name(),
+                NodeState.SUSPECT.name(), node.name() + " unfenced by an operator"));
+        return true;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // lag
+
+    /**
+     * Records a replica's measured lag (bytes -1 when the primary's position is not known yet) into its
+     * rolling window, and raises a {@link TopologyEvent.Kind#LAG_ALERT} when its alert level changes.
+     */
+    public synchronized void recordLag(Node replica, long bytes, long millis) {
         replica.lag(bytes, millis);
+        long now = clock.millis();
+        replica.lagWindow().record(now, millis);
+        LagLevel before = replica.lagLevel();
+        LagLevel after = LagLevel.next(before, Math.max(0, millis), config);
+        if (after != before) {
+            replica.lagLevel(after);
+            String msg = replica.name() + " replication lag " + millis + " ms: " + before + " -> " + after;
+            if (after.ordinal() >= LagLevel.WARNING.ordinal() && after.ordinal() > before.ordinal()) {
+                log.warn("{}: {}", config.name(), msg);
+            } else {
+                log.info("{}: {}", config.name(), msg);
+            }
+            publish(new TopologyEvent(clock.instant(), TopologyEvent.Kind.LAG_ALERT, replica.name(), before.name(),
+                    after.name(), msg));
+        }
     }
 
     /** Excludes a replica from new reads for lag, or readmits it; one log line and one event per change. */
@@ -179,45 +390,28 @@ public final class Topology implements AutoCloseable {
         } else {
             log.info("{}: replica {} readmitted: {}", config.name(), replica.name(), why);
         }
-        publish(new TopologyEvent(java.time.Instant.now(), TopologyEvent.Kind.LAG_ALERT, replica.name(),
-                replica.name() + (exclude ? " excluded from reads: " : " readmitted: ") + why));
+        publish(new TopologyEvent(clock.instant(),
+                exclude ? TopologyEvent.Kind.LAG_EXCLUDED : TopologyEvent.Kind.LAG_READMITTED, replica.name(),
+                null, null, replica.name() + (exclude ? " excluded from reads: " : " readmitted: ") + why));
     }
 
-    /** Records a successful check. */
-    public void checkSucceeded(Node node, long nanos, long nowMillis) {
-        node.lastCheckMillis(nowMillis);
-        node.recordLatency(nanos);
-        int successes = node.consecutiveFailures() < 0 ? -node.consecutiveFailures() + 1 : 1;
-        NodeState s = node.state();
-        if (s == NodeState.UP) {
-            node.consecutiveFailures(0);
-            return;
-        }
-        if (s == NodeState.SUSPECT && node.consecutiveFailures() > 0) {
-            // one good check clears a suspicion raised by traffic or a single failed check
-            node.consecutiveFailures(0);
-            transition(node, NodeState.UP, "check succeeded");
-            return;
-        }
-        // DOWN (or SUSPECT after a recovery started): need recoveryThreshold successes in a row;
-        // successes are counted as negative numbers in the same field
-        if (successes >= config.recoveryThreshold()) {
-            node.consecutiveFailures(0);
-            transition(node, NodeState.UP, successes + " successful checks");
-        } else {
-            node.consecutiveFailures(-successes);
-        }
-    }
+    // ---------------------------------------------------------------------------------------------
+    // events
 
-    /** Records a failed check. */
-    public void checkFailed(Node node, String why, long nowMillis) {
-        node.lastCheckMillis(nowMillis);
-        int failures = node.consecutiveFailures() > 0 ? node.consecutiveFailures() + 1 : 1;
-        node.consecutiveFailures(failures);
-        if (failures >= config.failureThreshold()) {
-            transition(node, NodeState.DOWN, failures + " consecutive failed checks; last: " + why);
-        } else if (node.state() == NodeState.UP) {
-            transition(node, NodeState.SUSPECT, "failed check: " + why);
+    /** Records an event in the recent ring and hands it to every listener (a failing listener is logged). */
+    public void publish(TopologyEvent event) {
+        synchronized (recent) {
+            if (recent.size() == RECENT_EVENTS) {
+                recent.removeFirst();
+            }
+            recent.addLast(event);
+        }
+        for (TopologyListener l : listeners) {
+            try {
+                l.onEvent(event);
+            } catch (RuntimeException ex) {
+                log.warn("{}: topology listener {} failed", config.name(), l, ex);
+            }
         }
     }
 

@@ -1,30 +1,46 @@
 package dev.readsplit.topology;
 
-import dev.readsplit.Role;
-
 import java.time.Instant;
 
 /**
  * Something that happened to the topology, for listeners, the status page and the demo's event line.
+ * {@link Topology#recentEvents()} keeps the last ones.
  *
+ * @param at      when, by the data source's clock
  * @param kind    what happened
  * @param node    the node concerned
+ * @param from    the value before, as text (a {@link NodeState}, a role, a {@link LagLevel}, the old
+ *                primary's name; {@code null} when it does not apply)
+ * @param to      the value after, as text (same conventions)
  * @param message a sentence a person can read (never a password or connection string)
  */
-public record TopologyEvent(Instant at, Kind kind, String node, String message) {
+public record TopologyEvent(Instant at, Kind kind, String node, String from, String to, String message) {
 
-    public enum Kind { STATE_CHANGE, ROLE_CHANGE, PRIMARY_CHANGE, FENCED, SPLIT_BRAIN, LAG_ALERT, NODE_ADDED, NODE_REMOVED }
-
-    static TopologyEvent stateChange(String node, NodeState from, NodeState to, String why) {
-        return new TopologyEvent(Instant.now(), Kind.STATE_CHANGE, node, node + ": " + from + " -> " + to + " (" + why + ")");
+    public enum Kind {
+        /** Health state changed ({@link NodeState}); from/to are state names. */
+        STATE_CHANGE,
+        /** The role a node reports changed ({@code pg_is_in_recovery()}); from/to are role names. */
+        ROLE_CHANGE,
+        /** Writes now go to another node; from/to are the old and new primary's names. */
+        PRIMARY_CHANGE,
+        /** Two nodes claim primary at once; node is the one that lost (and is fenced). */
+        SPLIT_BRAIN,
+        /** A node was fenced: no traffic at all until {@link Topology#unfence(String)}. */
+        FENCED,
+        /** An operator unfenced a node. */
+        UNFENCED,
+        /** A replica's time-lag alert level changed; from/to are {@link LagLevel} names. */
+        LAG_ALERT,
+        /** A replica was excluded from new reads for lag. */
+        LAG_EXCLUDED,
+        /** A replica excluded for lag is back under the low mark and serves reads again. */
+        LAG_READMITTED,
+        NODE_ADDED,
+        NODE_REMOVED
     }
 
-    static TopologyEvent roleChange(String node, Role from, Role to, long timeline) {
-        return new TopologyEvent(Instant.now(), Kind.ROLE_CHANGE, node,
-                node + " now reports itself " + to + " (was " + from + ", timeline " + timeline + ")");
-    }
-
-    static TopologyEvent primaryChange(String node, String old, String why) {
-        return new TopologyEvent(Instant.now(), Kind.PRIMARY_CHANGE, node, "writes now go to " + node + " (was " + old + "): " + why);
+    @Override
+    public String toString() {
+        return at + " " + kind + " " + node + ": " + message;
     }
 }

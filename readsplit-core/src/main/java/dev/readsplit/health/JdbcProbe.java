@@ -1,0 +1,123 @@
+package dev.readsplit.health;
+
+import dev.readsplit.config.ReadsplitConfig;
+import dev.readsplit.topology.Node;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The real check: one dedicated connection per node (not a pool's, so a full pool never blocks a check),
+ * with connect, login and socket timeouts at twice {@code healthCheckTimeout} (the checker's watchdog
+ * enforces the timeout itself), and one query.
+ *
+ * <p>Concurrency: {@link #check} runs on one worker per node at a time; {@link #abort} may run on another
+ * thread while a check hangs: it removes the connection from the map and aborts it, which makes the
+ * blocked read fail; the worker then finds no connection and opens a new one next time.
+ */
+final class JdbcProbe implements Probe {
+
+    /**
+     * Role, position, timeline and time lag in one round trip.
+     *
+     * <p>Timeline: a primary's comes from the name of its current WAL file (it changes at promotion, at
+     * once); a standby's from its last restartpoint (informational only: fencing compares primaries).
+     *
+     * <p>Time lag: 0 when a standby has replayed everything it received (an idle, caught-up standby: the
+     * age of its last replayed transaction grows forever and means nothing); otherwise the age of the last
+     * replayed transaction. Measured on the standby, so no mapping to {@code pg_stat_replication} rows is
+     * needed and a cascading standby works the same. Limitation: after a long idle period, the first write
+     * can read as a lag as old as the idle period until it is replayed (normally within milliseconds).
+     */
+    static final String CHECK = "SELECT pg_is_in_recovery(),"
+            + " pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END, '0/0')::bigint,"
+            + " CASE WHEN pg_is_in_recovery() THEN (SELECT timeline_id FROM pg_control_checkpoint())"
+            + "      ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::bigint END,"
+            + " CASE WHEN NOT pg_is_in_recovery() THEN 0"
+            + "      WHEN pg_last_wal_receive_lsn() IS NULL OR pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0"
+            + "      ELSE greatest(0, coalesce((extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()) * 1000)::bigint, 0)) END";
+
+    private final ReadsplitConfig config;
+    private final Map<Node, Connection> connections = new ConcurrentHashMap<>();
+
+    JdbcProbe(ReadsplitConfig config) {
+        this.config = config;
+    }
+
+    @Override
+    public Observation check(Node node) throws SQLException {
+        Connection c = connection(node);
+        try (Statement s = c.createStatement()) {
+            if (!node.isPostgres()) {
+                s.setQueryTimeout((int) Math.max(1, config.healthCheckTimeout().toSeconds()));
+                try (ResultSet rs = s.executeQuery("SELECT 1")) {
+                    rs.next();
+                }
+                return Observation.reachable();
+            }
+            try (ResultSet rs = s.executeQuery(CHECK)) {
+                rs.next();
+                boolean inRecovery = rs.getBoolean(1);
+                long lsn = rs.getLong(2);
+                long timeline = rs.getLong(3);
+                long lagMillis = rs.getLong(4);
+                return inRecovery ? Observation.standby(lsn, timeline, lagMillis) : Observation.primary(lsn, timeline);
+            }
+        }
+    }
+
+    private Connection connection(Node node) throws SQLException {
+        Connection c = connections.get(node);
+        if (c != null) {
+            return c;
+        }
+        Properties p = new Properties();
+        node.config().jdbcProperties().forEach(p::setProperty);
+        if (node.config().user() != null) {
+            p.setProperty("user", node.config().user());
+        }
+        if (node.config().password() != null) {
+            p.setProperty("password", node.config().password().reveal());
+        }
+        if (node.isPostgres()) {
+            // the driver's own timeouts are a backstop at twice the check timeout (pgjdbc counts whole
+            // seconds); the checker's watchdog fails a check at healthCheckTimeout and aborts the connection
+            int timeoutSeconds = (int) Math.max(1, (2 * config.healthCheckTimeout().toMillis() + 999) / 1000);
+            p.setProperty("connectTimeout", Integer.toString(timeoutSeconds));
+            p.setProperty("loginTimeout", Integer.toString(timeoutSeconds));
+            p.setProperty("socketTimeout", Integer.toString(timeoutSeconds));
+            p.setProperty("ApplicationName", config.name() + "-health");
+            c = new org.postgresql.Driver().connect(node.config().jdbcUrl(), p);
+        } else {
+            c = java.sql.DriverManager.getConnection(node.config().jdbcUrl(), p);
+        }
+        if (c == null) {
+            throw new SQLException("the driver refused the URL of " + node.name(), "08001");
+        }
+        connections.put(node, c);
+        return c;
+    }
+
+    @Override
+    public void abort(Node node) {
+        Connection c = connections.remove(node);
+        if (c == null) {
+            return;
+        }
+        try {
+            // abort closes the socket without a goodbye: a hung server cannot block it
+            c.abort(Runnable::run);
+        } catch (SQLException | RuntimeException e) {
+            try {
+                c.close();
+            } catch (SQLException ignored) {
+                // already broken
+            }
+        }
+    }
+}
