@@ -210,6 +210,9 @@ public final class HealthChecker implements AutoCloseable {
         for (Node n : topology.nodes()) {
             dropConnection(n);
         }
+        for (Node n : checkConnections.keySet()) {
+            dropConnection(n); // nodes removed while their check was running
+        }
     }
 
     private static ThreadFactory named(String prefix) {
@@ -221,4 +224,9 @@ public final class HealthChecker implements AutoCloseable {
         };
     }
 
+    /** Forgets a node removed from the topology: closes its check connection. */
+    public void forget(Node node) {
+        running.remove(node);
+        dropConnection(node);
+    }
 }
