@@ -140,8 +140,9 @@ public final class ReadsplitMetrics implements MeterBinder, AutoCloseable {
                     "1 when the node is UP"));
             meters.add(gauge("readsplit.node.primary", n, t, x -> x == ds.topology().primary() ? 1 : 0,
                     "1 for the node writes go to"));
-            meters.add(gauge("readsplit.node.response.time", n, t, x -> x.latencyEwmaNanos() / 1e9,
-                    "EWMA of check and statement response time, seconds"));
+            meters.add(Gauge.builder("readsplit.node.response.time", n, x -> x.latencyEwmaNanos() / 1e9).tags(t)
+                    .baseUnit("seconds").description("EWMA of check and statement response time")
+                    .strongReference(true).register(registry));
             meters.add(gauge("readsplit.replica.lag.bytes", n, t, x -> lagBytes(x),
                     "Replay lag in bytes (NaN until measured, 0 for the primary)"));
             meters.add(gauge("readsplit.replica.lag.seconds", n, t, x -> lagSeconds(x),
