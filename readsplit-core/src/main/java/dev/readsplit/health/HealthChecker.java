@@ -216,6 +216,15 @@ public final class HealthChecker implements AutoCloseable {
         for (Node n : topology.nodes()) {
             probe.abort(n);
         }
+        for (Node n : slots.keySet()) {
+            probe.abort(n); // nodes removed while their check was running
+        }
+    }
+
+    /** Forgets a node removed from the topology: closes its check connection. */
+    public void forget(Node node) {
+        slots.remove(node);
+        probe.abort(node);
     }
 
     private static ThreadFactory named(String prefix) {

@@ -35,6 +35,9 @@ import java.util.logging.Logger;
  */
 public final class ReadsplitDataSource implements DataSource, AutoCloseable {
 
+    /** How many topology events {@link #recentEvents()} keeps. */
+    public static final int RECENT_EVENTS = 100;
+
     private final ReadsplitConfig config;
     private final Topology topology;
     private final SqlClassifier classifier;
@@ -51,6 +54,10 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
     private final LongAdder misrouteCount = new LongAdder();
     private final LongAdder consistencyWaits = new LongAdder();
     private final LongAdder consistencyWaitNanos = new LongAdder();
+    private final RecentEvents events = new RecentEvents(RECENT_EVENTS);
+    private final LongAdder retiredReads = new LongAdder();
+    private final LongAdder retiredWrites = new LongAdder();
+    private final LongAdder retiredCheckFailures = new LongAdder();
     private volatile boolean shadowMode;
     private volatile boolean closed;
     private volatile long systemIdentifier;
@@ -73,6 +80,7 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
         this.balancer = Balancers.create(config.balancer(), config.localZone());
         this.shadowMode = config.shadowMode();
         this.topology = new Topology(config, clock);
+        topology.addListener(events);
         this.volatility = new FunctionVolatility(topology);
         this.selector = new ReplicaSelector(this);
         this.healthChecker = new HealthChecker(topology, clock);
@@ -387,6 +395,163 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
                     owner.primaryScopeDepth.remove();
                 }
             }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // observation totals and runtime topology changes (operator API, also behind the admin endpoint)
+
+    /** The last {@value #RECENT_EVENTS} topology events, oldest first. */
+    public java.util.List<dev.readsplit.topology.TopologyEvent> recentEvents() {
+        return events.snapshot();
+    }
+
+    /** How many times writes moved to another node (failovers and switchovers seen). */
+    public long primaryChanges() {
+        return events.primaryChanges();
+    }
+
+    /** Statements classified as reads executed so far, on any node (nodes removed since included). */
+    public long readsServed() {
+        long n = retiredReads.sum();
+        for (Node node : topology.nodes()) {
+            n += node.readsServed();
+        }
+        return n;
+    }
+
+    /** Statements not classified as reads executed so far, on any node (nodes removed since included). */
+    public long writesServed() {
+        long n = retiredWrites.sum();
+        for (Node node : topology.nodes()) {
+            n += node.writesServed();
+        }
+        return n;
+    }
+
+    /** Failed health checks so far, of every node (nodes removed since included). */
+    public long healthCheckFailures() {
+        long n = retiredCheckFailures.sum();
+        for (Node node : topology.nodes()) {
+            n += node.healthCheckFailures();
+        }
+        return n;
+    }
+
+    /**
+     * Adds a replica at runtime. It gets its own pool at once but takes no reads until the health checker
+     * has seen it answer ({@code recoveryThreshold} successful checks; a check starts now). Database, user,
+     * password and pgjdbc properties the node does not set are taken from the configured primary.
+     *
+     * @return the node's name
+     * @throws IllegalArgumentException if a node with that name or address is already present
+     */
+    public String addReplica(dev.readsplit.config.NodeConfig replica) {
+        java.util.Objects.requireNonNull(replica, "replica");
+        checkNotClosed();
+        dev.readsplit.config.NodeConfig p = config.primary();
+        dev.readsplit.config.NodeConfig.Builder b = replica.toBuilder();
+        if (replica.database() == null && p.database() != null) {
+            b.database(p.database());
+        }
+        if (replica.user() == null && p.user() != null) {
+            b.user(p.user());
+        }
+        if (replica.password() == null && p.password() != null) {
+            b.password(p.password());
+        }
+        if (replica.jdbcProperties().isEmpty() && replica.isPostgres() && p.isPostgres()) {
+            b.jdbcProperties(p.jdbcProperties());
+        }
+        Node node = topology.addReplica(b.build());
+        healthChecker.checkAllNow();
+        return node.name();
+    }
+
+    /**
+     * Drains a replica: no new statement is routed to it from now on; statements and read-only transactions
+     * already running there finish; once none is left (or {@code timeout} passed) its pool is closed. Its
+     * state stays {@code DRAINING} until it is removed. A logical connection that keeps a physical
+     * connection to the node open (idle) holds the drain until the timeout; HikariCP then aborts it.
+     *
+     * @return whether the node went quiet within the timeout (false: the pool was closed with work borrowed)
+     * @throws IllegalArgumentException if no node has that name
+     * @throws IllegalStateException    if the node is the primary
+     */
+    public boolean drainReplica(String name, java.time.Duration timeout) {
+        Node node = replicaNamed(name);
+        topology.drain(node, "drained by operator");
+        boolean quiet = awaitQuiet(node, timeout);
+        topology.closePool(node);
+        return quiet;
+    }
+
+    /**
+     * Removes a replica at runtime: drains it first (see {@link #drainReplica}) unless already drained, then
+     * takes it out of the topology and stops checking it.
+     *
+     * @return whether the drain finished within the timeout
+     * @throws IllegalArgumentException if no node has that name
+     * @throws IllegalStateException    if the node is the primary
+     */
+    public boolean removeReplica(String name, java.time.Duration drainTimeout) {
+        Node node = replicaNamed(name);
+        boolean quiet = true;
+        if (node.state() != dev.readsplit.topology.NodeState.DRAINING || !node.pool().isClosed()) {
+            quiet = drainReplica(name, drainTimeout);
+        }
+        synchronized (this) {
+            if (topology.node(name) == node) {
+                retiredReads.add(node.readsServed());
+                retiredWrites.add(node.writesServed());
+                retiredCheckFailures.add(node.healthCheckFailures());
+                topology.remove(node, "removed by operator");
+            }
+        }
+        healthChecker.forget(node);
+        return quiet;
+    }
+
+    private Node replicaNamed(String name) {
+        checkNotClosed();
+        Node node = name == null ? null : topology.node(name);
+        if (node == null) {
+            throw new IllegalArgumentException(config.name() + ": no node named '" + name + "'");
+        }
+        if (node == topology.primary()) {
+            throw new IllegalStateException(config.name() + ": " + name + " is the primary; only replicas can be"
+                    + " drained or removed");
+        }
+        return node;
+    }
+
+    /**
+     * Waits until nothing runs on {@code node} and none of its pool's connections is borrowed, seen twice in a
+     * row 50 ms apart: a statement routed there just before the drain may not have borrowed yet at the first
+     * look. (If one borrows after the pool closed, it gets 08003 and an autocommit read is retried elsewhere.)
+     */
+    private static boolean awaitQuiet(Node node, java.time.Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        int quietLooks = 0;
+        while (System.nanoTime() < deadline) {
+            boolean quiet = node.inFlight() == 0 && node.poolStats().active() == 0;
+            quietLooks = quiet ? quietLooks + 1 : 0;
+            if (quietLooks >= 2) {
+                return true;
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return false;
+    }
+
+    private void checkNotClosed() {
+        if (closed) {
+            throw new IllegalStateException(config.name() + ": data source is closed");
         }
     }
 }

@@ -49,6 +49,7 @@ public final class Node implements Candidate {
     private volatile long lagBytes = -1;
     private volatile long lagMillis = -1;
     private volatile boolean lagExcluded;
+    private final LongAdder checkFailures = new LongAdder();
 
     Node(ReadsplitConfig ds, NodeConfig config, Role configuredRole) {
         this.config = config;
@@ -95,7 +96,16 @@ public final class Node implements Candidate {
             throw new SQLException("node " + name() + " is fenced (a second primary on an older timeline);"
                     + " no statement is sent to it until an operator unfences it", "08004");
         }
-        return pool.getConnection();
+        try {
+            return pool.getConnection();
+        } catch (SQLException e) {
+            if (pool.isClosed()) {
+                // drained or removed at runtime between routing and borrowing: a connection-level state, so
+                // an autocommit read is retried on another node instead of failing
+                throw new SQLException("node " + name() + " has been drained or removed", "08003", e);
+            }
+            throw e;
+        }
     }
 
     /**
@@ -339,5 +349,14 @@ public final class Node implements Candidate {
     @Override
     public String toString() {
         return name() + "(" + role + ", " + state + ")";
+    }
+
+    /** Failed health checks of this node since it joined the topology. */
+    public long healthCheckFailures() {
+        return checkFailures.sum();
+    }
+
+    void countCheckFailure() {
+        checkFailures.increment();
     }
 }

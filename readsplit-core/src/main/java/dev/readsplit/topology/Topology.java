@@ -163,8 +163,8 @@ public final class Topology implements AutoCloseable {
         if (previous == NodeState.FENCED) {
             return; // only an operator unfences (unfence)
         }
-        if (previous == NodeState.DRAINING && next == NodeState.UP) {
-            return;
+        if (previous == NodeState.DRAINING) {
+            return; // a drain is ended only by removing the node (its pool may already be closed)
         }
         node.state(next);
         node.lastError(next == NodeState.UP ? null : why);
@@ -210,6 +210,7 @@ public final class Topology implements AutoCloseable {
     /** Records a failed check ending at {@code nowMillis}. */
     public synchronized void checkFailed(Node node, String why, long nowMillis) {
         node.lastCheckMillis(nowMillis);
+        node.countCheckFailure();
         node.consecutiveSuccesses(0);
         int failures = node.consecutiveFailures() + 1;
         node.consecutiveFailures(failures);
@@ -420,5 +421,64 @@ public final class Topology implements AutoCloseable {
         for (Node n : nodes) {
             n.close();
         }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // runtime changes (operator API)
+
+    /**
+     * Adds a replica at runtime with its own pool. It starts {@link NodeState#SUSPECT} with no check yet, so
+     * it takes no reads until the health checker has seen it answer.
+     *
+     * @throws IllegalArgumentException if a node with the same name or address is already in the topology
+     */
+    public synchronized Node addReplica(NodeConfig replica) {
+        for (Node n : nodes) {
+            NodeConfig c = n.config();
+            boolean sameAddress = c.host() != null && replica.host() != null
+                    ? c.port() == replica.port() && c.host().equalsIgnoreCase(replica.host())
+                    : c.jdbcUrl().equals(replica.jdbcUrl());
+            if (sameAddress || n.name().equals(replica.name())) {
+                throw new IllegalArgumentException(config.name() + ": node " + replica.name() + " ("
+                        + replica.address() + ") is already in the topology as " + n.name());
+            }
+        }
+        Node node = new Node(config, replica, Role.REPLICA);
+        node.state(NodeState.SUSPECT);
+        node.lastError("added at runtime; waiting for health checks");
+        nodes.add(node);
+        log.info("{}: replica {} added at {}", config.name(), node.name(), replica.address());
+        publish(new TopologyEvent(clock.instant(), TopologyEvent.Kind.NODE_ADDED, node.name(), null,
+                NodeState.SUSPECT.name(), node.name() + " added at " + replica.address()
+                + "; takes reads once a health check passes"));
+        return node;
+    }
+
+    /** Stops routing new work to {@code node} ({@link NodeState#DRAINING}); running work is untouched. */
+    public void drain(Node node, String why) {
+        transition(node, NodeState.DRAINING, why);
+    }
+
+    /** Closes a drained node's pool (connections still borrowed are aborted by HikariCP). */
+    public void closePool(Node node) {
+        node.close();
+    }
+
+    /**
+     * Removes a node from the topology and closes its pool. The primary cannot be removed.
+     *
+     * @throws IllegalStateException if {@code node} is the current primary
+     */
+    public synchronized void remove(Node node, String why) {
+        if (node == primary) {
+            throw new IllegalStateException(config.name() + ": " + node.name() + " is the primary; it cannot be removed");
+        }
+        if (!nodes.remove(node)) {
+            return;
+        }
+        node.close();
+        log.info("{}: node {} removed: {}", config.name(), node.name(), why);
+        publish(new TopologyEvent(clock.instant(), TopologyEvent.Kind.NODE_REMOVED, node.name(), node.state().name(),
+                null, node.name() + " removed: " + why));
     }
 }

@@ -1,0 +1,155 @@
+package dev.readsplit.metrics;
+
+import dev.readsplit.jdbc.ReadsplitDataSource;
+import dev.readsplit.topology.Node;
+import dev.readsplit.topology.PoolStats;
+import dev.readsplit.topology.TopologyEvent;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What a {@link ReadsplitDataSource} knows about its nodes at one moment: per node role, state, address
+ * (host, port, database, zone; never a password or a URL with credentials), last check, failures, response
+ * time, lag, pool and traffic; the counters ({@link MetricsSnapshot}); and the recent topology events.
+ * Immutable. {@link #toJson()} is what the admin server's {@code /replicas} returns.
+ *
+ * @param dataSource the data source's name
+ * @param at         when the snapshot was taken
+ * @param primary    the name of the node writes go to
+ * @param shadowMode whether shadow mode is on
+ * @param nodes      every node, primary first, in configuration order (runtime additions last)
+ * @param metrics    the counters
+ * @param events     recent topology events, oldest first
+ */
+public record StatusSnapshot(String dataSource, Instant at, String primary, boolean shadowMode,
+                             List<NodeStatus> nodes, MetricsSnapshot metrics, List<EventStatus> events) {
+
+    public StatusSnapshot {
+        nodes = List.copyOf(nodes);
+        events = List.copyOf(events);
+    }
+
+    /** The status of {@code ds} now. */
+    public static StatusSnapshot of(ReadsplitDataSource ds) {
+        List<Node> topologyNodes = ds.topology().nodes();
+        Redactor redactor = new Redactor(ds.config(), topologyNodes);
+        Node primary = ds.topology().primary();
+        List<NodeStatus> nodes = new ArrayList<>(topologyNodes.size());
+        for (Node n : topologyNodes) {
+            nodes.add(node(n, n == primary, redactor));
+        }
+        List<EventStatus> events = new ArrayList<>();
+        for (TopologyEvent e : ds.recentEvents()) {
+            events.add(new EventStatus(e.at(), e.kind().name(), e.node(), redactor.redact(e.message())));
+        }
+        return new StatusSnapshot(ds.name(), Instant.now(), primary.name(), ds.shadowMode(), nodes,
+                MetricsSnapshot.of(ds), events);
+    }
+
+    private static NodeStatus node(Node n, boolean isPrimary, Redactor redactor) {
+        PoolStats p = n.poolStats();
+        NodeStatus.Pool pool = new NodeStatus.Pool(p.active(), p.idle(), p.pending(), p.max(), p.total(),
+                p.available());
+        Long lagBytes;
+        Double lagSeconds;
+        if (isPrimary) {
+            lagBytes = 0L;
+            lagSeconds = 0.0;
+        } else {
+            lagBytes = n.lagBytes() < 0 ? null : n.lagBytes();
+            lagSeconds = n.lagMillis() < 0 ? null : n.lagMillis() / 1000.0;
+        }
+        double[] percentiles = lagPercentilesSeconds(n);
+        long lastCheck = n.lastCheckMillis();
+        return new NodeStatus(n.name(), n.role(), isPrimary, n.state(), n.config().host(), n.config().port(),
+                n.config().database(), n.config().zone(), lastCheck > 0 ? Instant.ofEpochMilli(lastCheck) : null,
+                Math.max(0, n.consecutiveFailures()), n.healthCheckFailures(), n.latencyEwmaNanos() / 1e6,
+                lagBytes, lagSeconds, percentiles == null ? null : percentiles[0],
+                percentiles == null ? null : percentiles[1], n.lagExcluded(), pool, n.inFlight(), n.readsServed(),
+                n.writesServed(), redactor.redact(n.lastError()));
+    }
+
+    /**
+     * The node's lag p95 and p99 in seconds over the lag monitor's window, or null while the topology does not
+     * measure lag percentiles. The one place to read them from the node once the lag monitor keeps its
+     * histogram there.
+     */
+    static double[] lagPercentilesSeconds(Node node) {
+        return null;
+    }
+
+    /** The node named {@code name}, or null. */
+    public NodeStatus node(String name) {
+        for (NodeStatus n : nodes) {
+            if (n.name().equals(name)) {
+                return n;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * This snapshot as JSON, seed 003's {@code /health/replicas} shape extended: {@code status}
+     * ({@code ok}, or {@code degraded} when the primary is not UP or no replica takes reads), {@code nodes},
+     * {@code replicas} (the non-primary nodes by name), {@code metrics} and {@code events}.
+     */
+    public String toJson() {
+        JsonWriter w = new JsonWriter();
+        w.beginObject()
+                .field("status", overall())
+                .field("dataSource", dataSource)
+                .field("at", at.toString())
+                .field("primary", primary)
+                .field("shadowMode", shadowMode);
+        w.name("nodes").beginArray();
+        for (NodeStatus n : nodes) {
+            n.write(w);
+        }
+        w.endArray();
+        w.name("replicas").beginObject();
+        for (NodeStatus n : nodes) {
+            if (!n.primary()) {
+                w.name(n.name());
+                n.write(w);
+            }
+        }
+        w.endObject();
+        w.name("metrics");
+        metrics.write(w);
+        w.name("events");
+        eventsJson(w, events);
+        w.endObject();
+        return w.toString();
+    }
+
+    /** The recent events alone, as a JSON array. */
+    public String eventsJson() {
+        JsonWriter w = new JsonWriter();
+        eventsJson(w, events);
+        return w.toString();
+    }
+
+    private static void eventsJson(JsonWriter w, List<EventStatus> events) {
+        w.beginArray();
+        for (EventStatus e : events) {
+            e.write(w);
+        }
+        w.endArray();
+    }
+
+    /** {@code ok}, or {@code degraded} when the primary is not UP or no replica takes reads. */
+    public String overall() {
+        boolean primaryUp = false;
+        boolean replicaUp = false;
+        for (NodeStatus n : nodes) {
+            if (n.primary()) {
+                primaryUp = n.state() == dev.readsplit.topology.NodeState.UP;
+            } else if (n.healthy()) {
+                replicaUp = true;
+            }
+        }
+        return primaryUp && (replicaUp || metrics.replicaCount() == 0) ? "ok" : "degraded";
+    }
+}
