@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = ReadsplitCommand.Version.class,
         description = "Readsplit: a PostgreSQL primary and its streaming replicas used as one database.",
-        subcommands = {DemoCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class ReadsplitCommand implements Runnable {
 
     public static final int EXIT_OK = 0;

@@ -1,0 +1,181 @@
+package dev.readsplit.bench.micro;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.readsplit.Consistency;
+import dev.readsplit.config.NodeConfig;
+import dev.readsplit.config.ReadsplitConfig;
+import dev.readsplit.jdbc.ReadsplitDataSource;
+import dev.readsplit.topology.NodeState;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Readsplit's own cost per operation, with no I/O: a {@link ReadsplitDataSource} over generic-JDBC nodes
+ * ({@code jdbc:stub:} URLs served by {@link StubDriver}, through Readsplit's real HikariCP pools), doing
+ * what one web request does: {@code getConnection()} → {@code prepareStatement} → execute → close.
+ * {@code hikari*} does the same through one plain HikariCP pool over the same stub driver: the difference
+ * is Readsplit (classifier, routing, balancer, logical connection and statement wrappers).
+ *
+ * <p>With generic nodes Readsplit uses its generic dialect (no WAL positions), so the read-your-writes
+ * read after a write in the same logical connection is not what PostgreSQL does (it asks the primary for
+ * its WAL position, a round trip); {@code readsplitWriteThenRead} shows the generic path only.
+ *
+ * <p>Run: {@code java -jar readsplit-bench/target/benchmarks.jar LogicalConnectionBenchmark -prof gc}
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(1)
+public class LogicalConnectionBenchmark {
+
+    static final String SELECT = "SELECT abalance FROM accounts WHERE aid = ?";
+    static final String UPDATE = "UPDATE accounts SET abalance = abalance + ? WHERE aid = ?";
+
+    private ReadsplitDataSource readsplit;
+    private ReadsplitDataSource eventual;
+    private HikariDataSource hikari;
+
+    @Setup(Level.Trial)
+    public void setup() throws Exception {
+        StubDriver.register();
+        readsplit = dataSource("rs", Consistency.readYourWrites());
+        eventual = dataSource("rs-eventual", Consistency.eventual());
+        HikariConfig hc = new HikariConfig();
+        hc.setJdbcUrl("jdbc:stub:plain");
+        hc.setMaximumPoolSize(4);
+        hc.setMinimumIdle(4);
+        hikari = new HikariDataSource(hc);
+    }
+
+    private static ReadsplitDataSource dataSource(String name, Consistency consistency) throws InterruptedException {
+        ReadsplitConfig config = ReadsplitConfig.builder().name(name)
+                .primary(NodeConfig.ofUrl("jdbc:stub:primary"))
+                .addReplica(NodeConfig.ofUrl("jdbc:stub:replica1"))
+                .addReplica(NodeConfig.ofUrl("jdbc:stub:replica2"))
+                .primaryPoolSize(4).replicaPoolSize(4).minIdle(4)
+                .consistency(consistency)
+                .healthCheckInterval(Duration.ofSeconds(1))
+                .build();
+        ReadsplitDataSource ds = new ReadsplitDataSource(config);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline && !ds.topology().nodes().stream()
+                .allMatch(n -> n.state() == NodeState.UP && n.lastCheckMillis() > 0)) {
+            Thread.sleep(20);
+        }
+        return ds;
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        readsplit.close();
+        eventual.close();
+        hikari.close();
+    }
+
+    private static int select(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(SELECT)) {
+            ps.setInt(1, 42);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+
+    private static int update(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(UPDATE)) {
+            ps.setInt(1, 5);
+            ps.setInt(2, 42);
+            return ps.executeUpdate();
+        }
+    }
+
+    @Benchmark
+    public int hikariSelect() throws SQLException {
+        try (Connection c = hikari.getConnection()) {
+            return select(c);
+        }
+    }
+
+    @Benchmark
+    public int readsplitSelect() throws SQLException {
+        try (Connection c = readsplit.getConnection()) {
+            return select(c);
+        }
+    }
+
+    @Benchmark
+    public int readsplitEventualSelect() throws SQLException {
+        try (Connection c = eventual.getConnection()) {
+            return select(c);
+        }
+    }
+
+    @Benchmark
+    public int hikariUpdate() throws SQLException {
+        try (Connection c = hikari.getConnection()) {
+            return update(c);
+        }
+    }
+
+    @Benchmark
+    public int readsplitUpdate() throws SQLException {
+        try (Connection c = readsplit.getConnection()) {
+            return update(c);
+        }
+    }
+
+    @Benchmark
+    public int readsplitWriteThenRead() throws SQLException {
+        try (Connection c = readsplit.getConnection()) {
+            return update(c) + select(c);
+        }
+    }
+
+    @Benchmark
+    public int hikariReadOnlyTransaction() throws SQLException {
+        try (Connection c = hikari.getConnection()) {
+            return readOnlyTransaction(c);
+        }
+    }
+
+    @Benchmark
+    public int readsplitReadOnlyTransaction() throws SQLException {
+        try (Connection c = readsplit.getConnection()) {
+            return readOnlyTransaction(c);
+        }
+    }
+
+    private static int readOnlyTransaction(Connection c) throws SQLException {
+        c.setReadOnly(true);
+        c.setAutoCommit(false);
+        int sum = 0;
+        for (int i = 0; i < 5; i++) {
+            sum += select(c);
+        }
+        c.commit();
+        c.setAutoCommit(true);
+        c.setReadOnly(false);
+        return sum;
+    }
+}
