@@ -21,6 +21,8 @@ final class LagTracker {
     private final ReadsplitConfig config;
     private volatile Node primaryNode;
     private volatile long primaryLsn = -1;
+    /** When each replica was last seen having replayed everything it had received. */
+    private final java.util.Map<Node, Long> lastCaughtUpMillis = new java.util.concurrent.ConcurrentHashMap<>();
 
     LagTracker(Topology topology) {
         this.topology = topology;
@@ -39,7 +41,24 @@ final class LagTracker {
         }
     }
 
-    void replicaObserved(Node replica, long replayLsn, long lagMillis) {
+    /**
+     * Records a replica's check. {@code reportedLagMillis} is what the replica says: 0 when it has replayed
+     * all it received, otherwise the age of its last replayed commit. That age is an upper bound of the real
+     * lag, but a loose one: after an idle minute, a burst of WAL with no commit record yet (a checkpoint,
+     * autovacuum) would read as a minute of lag. A second upper bound is tighter: nothing the replica has
+     * not replayed now can be older than the last check that saw it fully caught up. The lag used is the
+     * smaller of the two (an idle, caught-up cluster reads 0; a replica 3 s behind reads about 3 s).
+     */
+    void replicaObserved(Node replica, long replayLsn, long reportedLagMillis) {
+        long now = topology.clock().millis();
+        long lagMillis;
+        if (reportedLagMillis <= 0) {
+            lastCaughtUpMillis.put(replica, now);
+            lagMillis = Math.max(0, reportedLagMillis);
+        } else {
+            Long caughtUp = lastCaughtUpMillis.get(replica);
+            lagMillis = caughtUp == null ? reportedLagMillis : Math.min(reportedLagMillis, Math.max(0, now - caughtUp));
+        }
         long p = primaryNode == topology.primary() ? primaryLsn : -1;
         long bytes = p < 0 ? -1 : Math.max(0, p - replayLsn);
         topology.recordLag(replica, bytes, lagMillis);
