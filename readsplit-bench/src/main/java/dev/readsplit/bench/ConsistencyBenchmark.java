@@ -55,8 +55,16 @@ public final class ConsistencyBenchmark {
         }
     }
 
-    interface Strategy {
+    interface Strategy extends AutoCloseable {
         String name();
+
+        /** The data source behind the strategy, closed after its run (before the cluster stops). */
+        ReadsplitDataSource dataSource();
+
+        @Override
+        default void close() {
+            dataSource().close();
+        }
 
         Connection open(Session s) throws SQLException;
 
@@ -127,6 +135,10 @@ public final class ConsistencyBenchmark {
                 return "read_your_writes, token, wait " + wait.toMillis() + " ms";
             }
 
+            public ReadsplitDataSource dataSource() {
+                return ds;
+            }
+
             public Connection open(Session s) throws SQLException {
                 ReadsplitConnection c = ds.getConnection();
                 if (s.cookieToken != null) {
@@ -155,6 +167,10 @@ public final class ConsistencyBenchmark {
                 return "primary for 5 s after a write";
             }
 
+            public ReadsplitDataSource dataSource() {
+                return ds;
+            }
+
             public Connection open(Session s) throws SQLException {
                 return System.nanoTime() - s.lastWriteNanos < window ? ds.getConnection(Role.PRIMARY) : ds.getConnection();
             }
@@ -172,6 +188,10 @@ public final class ConsistencyBenchmark {
                 return name;
             }
 
+            public ReadsplitDataSource dataSource() {
+                return ds;
+            }
+
             public Connection open(Session s) throws SQLException {
                 return ds.getConnection();
             }
@@ -182,6 +202,12 @@ public final class ConsistencyBenchmark {
     }
 
     static Result run(EmbeddedCluster cluster, Strategy strategy, int sessions, int seconds) throws Exception {
+        try (strategy) {
+            return measure(cluster, strategy, sessions, seconds);
+        }
+    }
+
+    private static Result measure(EmbeddedCluster cluster, Strategy strategy, int sessions, int seconds) throws Exception {
         System.out.printf("running %-36s ", strategy.name());
         System.out.flush();
         Recorder latency = new Recorder(3);
