@@ -76,7 +76,8 @@ final class LogicalConnection implements ReadsplitConnection {
     private int networkTimeout = -1;
     private Executor networkTimeoutExecutor;
     private Map<String, Class<?>> typeMap;
-    private final Properties clientInfo = new Properties();
+    /** Created on first use: most connections never set client info. */
+    private Properties clientInfo;
 
     /** This connection's own override (setConsistency), or null: then the thread's scope or the default. */
     private Consistency consistencyOverride;
@@ -406,7 +407,7 @@ final class LogicalConnection implements ReadsplitConnection {
     }
 
     private void prepare(Node node, Connection c) throws SQLException {
-        if (readOnly) {
+        if (readOnly && needsReadOnlyFlag(node)) {
             c.setReadOnly(true);
         }
         if (isolation >= 0) {
@@ -427,7 +428,7 @@ final class LogicalConnection implements ReadsplitConnection {
         if (typeMap != null) {
             c.setTypeMap(typeMap);
         }
-        if (!clientInfo.isEmpty()) {
+        if (clientInfo != null && !clientInfo.isEmpty()) {
             c.setClientInfo(clientInfo);
         }
         for (String sql : sessionStatements) {
@@ -435,6 +436,16 @@ final class LogicalConnection implements ReadsplitConnection {
                 s.execute(sql);
             }
         }
+    }
+
+    /**
+     * Whether a physical connection must carry the JDBC read-only flag itself. A PostgreSQL hot standby
+     * refuses every write on its own (SQLSTATE 25006), so flagging its connections would only cost round
+     * trips ({@code readOnlyMode=always} makes pgjdbc send a SET on each change, and HikariCP resets it on
+     * return). The primary (read-only fallback) and non-PostgreSQL nodes need the flag.
+     */
+    private boolean needsReadOnlyFlag(Node node) {
+        return !node.isPostgres() || node == ds.topology().primary() || node.role() != Role.REPLICA;
     }
 
     /** Drops a broken physical connection (its pool evicts it) and the statements opened on it. */
@@ -800,7 +811,9 @@ final class LogicalConnection implements ReadsplitConnection {
             throw new ReadsplitSqlException(ds.name() + ": cannot change read-only in the middle of a transaction", "25001");
         }
         for (int i = 0; i < held; i++) {
-            heldConns[i].setReadOnly(readOnly);
+            if (needsReadOnlyFlag(heldNodes[i])) {
+                heldConns[i].setReadOnly(readOnly);
+            }
         }
         this.readOnly = readOnly;
     }
@@ -902,8 +915,13 @@ final class LogicalConnection implements ReadsplitConnection {
             heldConns[i].setClientInfo(name, value);
         }
         if (value == null) {
-            clientInfo.remove(name);
+            if (clientInfo != null) {
+                clientInfo.remove(name);
+            }
         } else {
+            if (clientInfo == null) {
+                clientInfo = new Properties();
+            }
             clientInfo.setProperty(name, value);
         }
     }
@@ -916,21 +934,23 @@ final class LogicalConnection implements ReadsplitConnection {
         for (int i = 0; i < held; i++) {
             heldConns[i].setClientInfo(properties);
         }
-        clientInfo.clear();
+        clientInfo = new Properties();
         clientInfo.putAll(properties);
     }
 
     @Override
     public String getClientInfo(String name) throws SQLException {
         checkOpen();
-        return clientInfo.getProperty(name);
+        return clientInfo == null ? null : clientInfo.getProperty(name);
     }
 
     @Override
     public Properties getClientInfo() throws SQLException {
         checkOpen();
         Properties p = new Properties();
-        p.putAll(clientInfo);
+        if (clientInfo != null) {
+            p.putAll(clientInfo);
+        }
         return p;
     }
 
