@@ -87,8 +87,8 @@ final class DemoChaos implements Runnable {
             if (!at(base, 0.12)) {
                 return;
             }
+            events.add("chaos: kill " + victim.name() + " (SIGKILL: as if its host died)");
             victim.kill();
-            events.add("chaos: killed " + victim.name() + " (SIGKILL: as if its host died)");
             if (!at(base, 0.35)) {
                 return;
             }
@@ -98,13 +98,13 @@ final class DemoChaos implements Runnable {
             if (!at(base, 0.55)) {
                 return;
             }
+            events.add("chaos: pause " + sleeper.name() + " (SIGSTOP: up but answering nothing)");
             sleeper.pause();
-            events.add("chaos: paused " + sleeper.name() + " (SIGSTOP: up but answering nothing)");
             if (!at(base, 0.75)) {
                 return;
             }
+            events.add("chaos: resume " + sleeper.name() + " (SIGCONT)");
             sleeper.resume();
-            events.add("chaos: resumed " + sleeper.name() + " (SIGCONT)");
         }
     }
 
@@ -119,9 +119,9 @@ final class DemoChaos implements Runnable {
             return;
         }
         EmbeddedNode old = cluster.primary();
-        old.stop();
-        events.add("chaos: stopped the primary " + old.name() + " (fast shutdown); writes fail until a standby"
+        events.add("chaos: stop the primary " + old.name() + " (fast shutdown); writes fail until a standby"
                 + " is promoted");
+        old.stop();
         if (!at(base, 0.30)) {
             return;
         }

@@ -130,6 +130,7 @@ final class DemoCommand implements Callable<Integer> {
                         screen.flush();
                     }
                     long started = System.nanoTime();
+                    events.startClock();
                     workload.start(setup);
                     faults.start();
                     long end = duration == null ? Long.MAX_VALUE : started + duration.toNanos();
@@ -225,6 +226,9 @@ final class DemoCommand implements Callable<Integer> {
                 .name("demo")
                 .database(cluster.database())
                 .user(cluster.user())
+                // a web app's short wait for a connection: during a failover gap a write fails in 2 s
+                // instead of holding its session for the default 5 s
+                .connectionTimeout(Duration.ofSeconds(2))
                 .primaryPoolSize(sessions + 2)
                 .replicaPoolSize(sessions + 2);
         if (cluster.password() != null) {
@@ -409,8 +413,8 @@ final class DemoCommand implements Callable<Integer> {
         }
 
         private String lag(Node n) {
-            if (n == ds.topology().primary()) {
-                return "-";
+            if (n == ds.topology().primary() || n.state() == dev.readsplit.topology.NodeState.DOWN) {
+                return "-"; // a down node's last measurement would only mislead
             }
             long b = n.lagBytes();
             long ms = n.lagMillis();
@@ -469,9 +473,10 @@ final class DemoCommand implements Callable<Integer> {
             out.println();
             out.printf(Locale.ROOT, "Summary: %.0f s, 1 primary + %d replicas, %d sessions, %.0f%% writes, chaos: %s%n%n",
                     seconds, replicas, sessions, writeRatio * 100, chaos);
-            Table t = new Table("NODE", "ROLE", "READS", "SHARE", "WRITES", "READ P50", "READ P99", "READ MAX");
+            Table t = new Table("NODE", "ROLE", "STATE", "READS", "SHARE", "WRITES", "READ P50", "READ P99",
+                    "READ MAX");
             for (NodeSummary n : nodes) {
-                t.row(n.name, n.role, Long.toString(n.reads), pct(n.reads, reads), Long.toString(n.writes),
+                t.row(n.name, n.role, n.state, Long.toString(n.reads), pct(n.reads, reads), Long.toString(n.writes),
                         millis(n.p50), millis(n.p99), millis(n.max));
             }
             t.print(out);

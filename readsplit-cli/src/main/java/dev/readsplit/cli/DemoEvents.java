@@ -17,9 +17,14 @@ final class DemoEvents {
 
     private static final int KEEP = 500;
 
-    private final long startNanos = System.nanoTime();
+    private volatile long startNanos = System.nanoTime();
     private final List<Event> events = new ArrayList<>();
     private long added;
+
+    /** Offsets count from now on (the workload's start); earlier events show a negative offset. */
+    void startClock() {
+        startNanos = System.nanoTime();
+    }
 
     synchronized void add(String text) {
         events.add(new Event((System.nanoTime() - startNanos) / 1_000_000, text));
