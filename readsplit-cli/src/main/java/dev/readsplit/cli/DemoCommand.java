@@ -145,6 +145,10 @@ final class DemoCommand implements Callable<Integer> {
                     } finally {
                         view.close();
                     }
+                    // first, before anything else stops: on Ctrl-C the cluster's own shutdown hook is already
+                    // stopping the servers, and what fails from now on is the shutdown, not Readsplit
+                    workload.requestStop();
+                    List<String> finalStates = ds.topology().nodes().stream().map(n -> n.state().name()).toList();
                     screen.println(stop.getCount() == 0 ? "Stopping (Ctrl-C) ..." : "Time is up; stopping ...");
                     screen.flush();
                     faults.stop();
@@ -154,7 +158,7 @@ final class DemoCommand implements Callable<Integer> {
                     workload.stop(15_000);
                     long elapsed = System.nanoTime() - started;
                     workload.sample(); // the last interval into the cumulative histograms
-                    summary = Summary.of(ds, workload, events, elapsed, this, mode);
+                    summary = Summary.of(ds, workload, events, elapsed, this, mode, finalStates);
                     closeQuietly(dashboard);
                 }
             }
@@ -229,6 +233,10 @@ final class DemoCommand implements Callable<Integer> {
                 // a web app's short wait for a connection: during a failover gap a write fails in 2 s
                 // instead of holding its session for the default 5 s
                 .connectionTimeout(Duration.ofSeconds(2))
+                // and a bound on every statement's wait for the server: a read stuck on a hung (paused)
+                // replica fails after 3 s with an I/O error and Readsplit retries it on another node,
+                // instead of holding its session until the replica wakes up
+                .jdbcProperty("socketTimeout", "3")
                 .primaryPoolSize(sessions + 2)
                 .replicaPoolSize(sessions + 2);
         if (cluster.password() != null) {
@@ -441,15 +449,17 @@ final class DemoCommand implements Callable<Integer> {
                    long rywViolations, long errors, List<DemoEvents.Event> events, boolean clean, String directory) {
 
         static Summary of(ReadsplitDataSource ds, DemoWorkload w, DemoEvents events, long elapsedNanos,
-                          DemoCommand cmd, DemoChaos.Mode mode) {
+                          DemoCommand cmd, DemoChaos.Mode mode, List<String> states) {
             List<NodeSummary> nodes = new ArrayList<>();
-            for (Node n : ds.topology().nodes()) {
+            List<Node> all = ds.topology().nodes();
+            for (int i = 0; i < all.size(); i++) {
+                Node n = all.get(i);
                 DemoWorkload.NodeStats st = w.stats(n.name());
                 Histogram h = st.totalReadLatency;
                 boolean any = h.getTotalCount() > 0;
                 nodes.add(new NodeSummary(n.name(),
                         n == ds.topology().primary() ? "primary" : n.role().name().toLowerCase(Locale.ROOT),
-                        n.state().name(), st.reads.sum(), st.writes.sum(),
+                        i < states.size() ? states.get(i) : n.state().name(), st.reads.sum(), st.writes.sum(),
                         any ? h.getValueAtPercentile(50) / 1000.0 : -1, any ? h.getValueAtPercentile(99) / 1000.0 : -1,
                         any ? h.getMaxValue() / 1000.0 : -1));
             }

@@ -101,7 +101,12 @@ final class DemoWorkload {
         }
     }
 
-    /** Stops the sessions; failures from here on are shutdown noise and are not counted. */
+    /** From now on failures are shutdown noise and are not counted; sessions finish their request and stop. */
+    void requestStop() {
+        stopping = true;
+    }
+
+    /** Stops the sessions and waits for them. */
     void stop(long joinMillis) throws InterruptedException {
         stopping = true;
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(joinMillis);
