@@ -119,15 +119,15 @@ final class CheckCommand implements Callable<Integer> {
         List<String> notes = new ArrayList<>();
         NodeConfig p = primary.node();
         if (!primary.reachable()) {
-            problems.add("primary " + p.name() + " (" + address(p) + ") is unreachable: " + primary.error());
+            problems.add("primary " + label(p) + " is unreachable: " + primary.error());
         } else if (Boolean.TRUE.equals(primary.inRecovery())) {
-            problems.add("configured primary " + p.name() + " (" + address(p)
-                    + ") is a standby (pg_is_in_recovery() = true): writes would fail");
+            problems.add("configured primary " + label(p) + " is a standby (pg_is_in_recovery() = true): "
+                    + "writes would fail");
         }
         boolean primaryOk = primary.reachable() && Boolean.FALSE.equals(primary.inRecovery());
         for (NodeProbe.Result r : results.subList(1, results.size())) {
             NodeConfig n = r.node();
-            String who = "replica " + n.name() + " (" + address(n) + ")";
+            String who = "replica " + label(n);
             if (!r.reachable()) {
                 problems.add(who + " is unreachable: " + r.error());
                 continue;
@@ -158,10 +158,15 @@ final class CheckCommand implements Callable<Integer> {
             }
             if (!p.isPostgres() || !sameHost(r.senderHost(), p.host()) || r.senderPort() != p.port()) {
                 problems.add(who + " streams from " + r.senderHost() + ":" + r.senderPort()
-                        + ", not from the configured primary " + p.name() + " (" + address(p) + ")");
+                        + ", not from the configured primary " + label(p));
             }
         }
         return new Report(config, results, problems, notes);
+    }
+
+    /** The node's name, with its address when the name is not already {@code host:port}. */
+    static String label(NodeConfig n) {
+        return n.name().equals(address(n)) ? n.name() : n.name() + " (" + address(n) + ")";
     }
 
     static String address(NodeConfig n) {
@@ -210,13 +215,16 @@ final class CheckCommand implements Callable<Integer> {
         }
 
         void print(PrintWriter out, String source) {
-            out.printf("Cluster %s: 1 primary + %d replicas configured (from %s)%n%n", config.name(),
-                    config.replicas().size(), source);
-            Table t = new Table("NODE", "ADDRESS", "CONFIGURED", "OBSERVED", "REACHABLE", "RESPONSE", "LAG",
-                    "REPLICATION");
+            int count = config.replicas().size();
+            out.printf("Cluster %s: 1 primary + %d %s configured (from %s)%n%n", config.name(), count,
+                    count == 1 ? "replica" : "replicas", source);
+            // nodes are named host:port unless the configuration names them: then show both
+            boolean named = results.stream().anyMatch(r -> !r.node().name().equals(address(r.node())));
+            Table t = new Table("NODE", named ? "ADDRESS" : "", "CONFIGURED", "OBSERVED", "REACHABLE", "RESPONSE",
+                    "LAG", "REPLICATION");
             for (int i = 0; i < results.size(); i++) {
                 NodeProbe.Result r = results.get(i);
-                t.row(r.node().name(), address(r.node()), i == 0 ? "primary" : "replica",
+                t.row(r.node().name(), named ? address(r.node()) : "", i == 0 ? "primary" : "replica",
                         !r.reachable() ? "-" : r.inRecovery() ? "replica" : "primary",
                         r.reachable() ? "yes" : "NO",
                         r.responseMillis() == null ? "-" : String.format(Locale.ROOT, "%.1f ms", r.responseMillis()),
@@ -264,7 +272,7 @@ final class CheckCommand implements Callable<Integer> {
 
         private static String replication(NodeProbe.Result r) {
             if (!r.reachable()) {
-                return r.error().length() > 60 ? r.error().substring(0, 57) + "..." : r.error();
+                return r.error().length() > 40 ? r.error().substring(0, 37) + "..." : r.error();
             }
             if (!r.inRecovery()) {
                 int n = r.replication().size();

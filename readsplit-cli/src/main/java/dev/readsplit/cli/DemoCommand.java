@@ -135,12 +135,10 @@ final class DemoCommand implements Callable<Integer> {
                     faults.start();
                     long end = duration == null ? Long.MAX_VALUE : started + duration.toNanos();
                     try {
-                        while (!stop.await(Math.max(1, Math.min(1000, (end - System.nanoTime()) / 1_000_000)),
-                                TimeUnit.MILLISECONDS)) {
+                        long remaining;
+                        while ((remaining = (end - System.nanoTime()) / 1_000_000) > 0
+                                && !stop.await(Math.min(1000, remaining), TimeUnit.MILLISECONDS)) {
                             view.draw(System.nanoTime() - started, duration);
-                            if (System.nanoTime() >= end) {
-                                break;
-                            }
                         }
                     } finally {
                         view.close();

@@ -45,7 +45,7 @@ final class NodeProbe {
             + "      WHEN pg_last_wal_receive_lsn() IS NOT NULL AND pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0"
             + "      ELSE coalesce((extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()) * 1000)::bigint, 0) END";
 
-    private static final String REPLICATION = "SELECT application_name, client_addr::text, client_port, state,"
+    private static final String REPLICATION = "SELECT application_name, host(client_addr), client_port, state,"
             + " sync_state, pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint,"
             + " (extract(epoch FROM replay_lag) * 1000)::bigint"
             + " FROM pg_stat_replication ORDER BY application_name, client_addr, client_port";
