@@ -85,9 +85,7 @@ final class DemoCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter screen = json ? spec.commandLine().getErr() : out;
         boolean tty = !plain && !json && System.console() != null;
-        if (!verbose) {
-            quietLogs();
-        }
+        Runnable restoreLogs = verbose ? () -> { } : quietLogs();
         screen.printf("Starting PostgreSQL: 1 primary + %d streaming replicas (the first run unpacks the server"
                 + " binaries) ...%n", replicas);
         screen.flush();
@@ -171,6 +169,7 @@ final class DemoCommand implements Callable<Integer> {
             out.flush();
             return summary.ok() ? ReadsplitCommand.EXIT_OK : ReadsplitCommand.EXIT_PROBLEM;
         } finally {
+            restoreLogs.run();
             finished.countDown();
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
@@ -265,12 +264,21 @@ final class DemoCommand implements Callable<Integer> {
         return sb.toString();
     }
 
-    private static void quietLogs() {
+    /** Hides WARN lines (they would tear the live view; the event lines say the same); returns the undo. */
+    private static Runnable quietLogs() {
         org.slf4j.Logger root = org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        java.util.logging.Logger pgjdbc = java.util.logging.Logger.getLogger("org.postgresql");
+        java.util.logging.Level pgLevel = pgjdbc.getLevel();
+        pgjdbc.setLevel(java.util.logging.Level.OFF);
         if (root instanceof ch.qos.logback.classic.Logger lb) {
+            ch.qos.logback.classic.Level level = lb.getLevel();
             lb.setLevel(ch.qos.logback.classic.Level.ERROR);
+            return () -> {
+                lb.setLevel(level);
+                pgjdbc.setLevel(pgLevel);
+            };
         }
-        java.util.logging.Logger.getLogger("org.postgresql").setLevel(java.util.logging.Level.OFF);
+        return () -> pgjdbc.setLevel(pgLevel);
     }
 
     private static void closeQuietly(Dashboard d) {
