@@ -86,8 +86,8 @@ final class DemoCommand implements Callable<Integer> {
         PrintWriter screen = json ? spec.commandLine().getErr() : out;
         boolean tty = !plain && !json && System.console() != null;
         Runnable restoreLogs = verbose ? () -> { } : quietLogs();
-        screen.printf("Starting PostgreSQL: 1 primary + %d streaming replicas (the first run unpacks the server"
-                + " binaries) ...%n", replicas);
+        screen.printf("Starting PostgreSQL: 1 primary + %d streaming %s (the first run unpacks the server"
+                + " binaries) ...%n", replicas, replicas == 1 ? "replica" : "replicas");
         screen.flush();
 
         CountDownLatch stop = new CountDownLatch(1);
@@ -251,8 +251,8 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private String header(DemoChaos.Mode mode) {
-        return String.format(Locale.ROOT, "Readsplit demo: 1 primary + %d replicas, %d sessions, %.0f%% writes,"
-                + " chaos: %s", replicas, sessions, writeRatio * 100, mode.name().toLowerCase(Locale.ROOT));
+        return String.format(Locale.ROOT, "Readsplit demo: 1 primary + %s, %d sessions, %.0f%% writes,"
+                + " chaos: %s", replicaCount(replicas), sessions, writeRatio * 100, mode.name().toLowerCase(Locale.ROOT));
     }
 
     private static String nodeList(EmbeddedCluster cluster) {
@@ -287,6 +287,10 @@ final class DemoCommand implements Callable<Integer> {
         } catch (Exception ignored) {
             // the demo is ending anyway
         }
+    }
+
+    static String replicaCount(int n) {
+        return n + (n == 1 ? " replica" : " replicas");
     }
 
     static String pct(long part, long whole) {
@@ -487,8 +491,8 @@ final class DemoCommand implements Callable<Integer> {
 
         void print(PrintWriter out) {
             out.println();
-            out.printf(Locale.ROOT, "Summary: %.0f s, 1 primary + %d replicas, %d sessions, %.0f%% writes, chaos: %s%n%n",
-                    seconds, replicas, sessions, writeRatio * 100, chaos);
+            out.printf(Locale.ROOT, "Summary: %.0f s, 1 primary + %s, %d sessions, %.0f%% writes, chaos: %s%n%n",
+                    seconds, replicaCount(replicas), sessions, writeRatio * 100, chaos);
             Table t = new Table("NODE", "ROLE", "STATE", "READS", "SHARE", "WRITES", "READ P50", "READ P99",
                     "READ MAX");
             for (NodeSummary n : nodes) {
