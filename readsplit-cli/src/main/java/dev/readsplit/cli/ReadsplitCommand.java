@@ -1,17 +1,31 @@
 package dev.readsplit.cli;
 
+import dev.readsplit.config.ConfigException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.Objects;
+
 /**
- * The {@code readsplit} executable. Exit codes: 0 success, 1 the command ran and found a problem,
- * 2 bad usage or configuration (picocli's convention), 3 an unexpected failure.
+ * The {@code readsplit} executable. Exit codes: 0 success, 1 the command ran and found a problem (a
+ * read-your-writes violation, a failed read, a cluster not fit to serve), 2 bad usage or configuration
+ * (picocli's convention), 3 an unexpected failure.
  */
 @Command(name = "readsplit",
         mixinStandardHelpOptions = true,
         versionProvider = ReadsplitCommand.Version.class,
         description = "Readsplit: a PostgreSQL primary and its streaming replicas used as one database.",
-        subcommands = {DemoCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            "0:success",
+            "1:the command ran and found a problem (RYW violation, failed read, cluster not fit to serve)",
+            "2:bad usage or invalid configuration",
+            "3:unexpected failure"},
+        subcommands = {DemoCommand.class, CheckCommand.class, ClassifyCommand.class, BenchCommand.class,
+            CommandLine.HelpCommand.class})
 public final class ReadsplitCommand implements Runnable {
 
     public static final int EXIT_OK = 0;
@@ -22,18 +36,59 @@ public final class ReadsplitCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    public static void main(String[] args) {
-        System.exit(execute(args));
+    private final Map<String, String> env;
+
+    ReadsplitCommand(Map<String, String> env) {
+        this.env = Objects.requireNonNull(env, "env");
     }
 
-    /** Runs the command line in-process (tests use this) and returns the exit code. */
+    public static void main(String[] args) {
+        PrintWriter out = new PrintWriter(new java.io.OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
+        PrintWriter err = new PrintWriter(new java.io.OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
+        System.exit(execute(out, err, System.getenv(), args));
+    }
+
+    /** Runs the command line in-process on {@code System.out}/{@code System.err} and returns the exit code. */
     public static int execute(String... args) {
-        CommandLine cl = new CommandLine(new ReadsplitCommand());
+        return execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), System.getenv(), args);
+    }
+
+    /**
+     * Runs the command line in-process with the given streams and environment (the configuration source of
+     * last resort) and returns the exit code. Tests use this.
+     */
+    public static int execute(PrintWriter out, PrintWriter err, Map<String, String> env, String... args) {
+        CommandLine cl = new CommandLine(new ReadsplitCommand(env));
+        cl.setOut(out);
+        cl.setErr(err);
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
-            commandLine.getErr().println(commandLine.getColorScheme().errorText("readsplit: " + ex.getMessage()));
+            PrintWriter e = commandLine.getErr();
+            if (ex instanceof ConfigException ce) {
+                reportConfigProblems(e, ce);
+                e.flush();
+                return EXIT_USAGE;
+            }
+            e.println(commandLine.getColorScheme().errorText("readsplit: " + ex));
+            e.flush();
             return EXIT_FAILURE;
         });
-        return cl.execute(args);
+        int code = cl.execute(args);
+        out.flush();
+        err.flush();
+        return code;
+    }
+
+    /** Every problem on its own line; messages name the key and the value (secrets masked by the config layer). */
+    static void reportConfigProblems(PrintWriter err, ConfigException e) {
+        int n = e.problems().size();
+        err.println("readsplit: invalid configuration (" + n + (n == 1 ? " problem" : " problems") + "):");
+        for (ConfigException.Problem p : e.problems()) {
+            err.println("  - " + p.message().replace("\n", "\n    "));
+        }
+    }
+
+    Map<String, String> env() {
+        return env;
     }
 
     @Override

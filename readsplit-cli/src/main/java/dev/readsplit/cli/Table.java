@@ -4,7 +4,10 @@ import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 
-/** A plain-text table with aligned columns, for people reading a terminal. */
+/**
+ * A plain-text table with aligned columns, for people reading a terminal. A column whose header and cells
+ * are all empty is left out (for columns shown only sometimes).
+ */
 final class Table {
 
     private final String[] header;
@@ -23,31 +26,42 @@ final class Table {
     }
 
     void print(PrintWriter out) {
-        int[] width = new int[header.length];
+        List<Integer> shown = new ArrayList<>();
         for (int i = 0; i < header.length; i++) {
-            width[i] = header[i].length();
+            boolean empty = header[i].isEmpty();
             for (String[] r : rows) {
-                width[i] = Math.max(width[i], r[i] == null ? 0 : r[i].length());
+                empty &= r[i] == null || r[i].isEmpty();
+            }
+            if (!empty) {
+                shown.add(i);
             }
         }
-        line(out, header, width);
+        int[] width = new int[shown.size()];
+        for (int k = 0; k < shown.size(); k++) {
+            int i = shown.get(k);
+            width[k] = header[i].length();
+            for (String[] r : rows) {
+                width[k] = Math.max(width[k], r[i] == null ? 0 : r[i].length());
+            }
+        }
+        line(out, header, shown, width);
         StringBuilder rule = new StringBuilder();
-        for (int i = 0; i < width.length; i++) {
-            rule.append("-".repeat(width[i])).append(i < width.length - 1 ? "  " : "");
+        for (int k = 0; k < width.length; k++) {
+            rule.append("-".repeat(width[k])).append(k < width.length - 1 ? "  " : "");
         }
         out.println(rule);
         for (String[] r : rows) {
-            line(out, r, width);
+            line(out, r, shown, width);
         }
     }
 
-    private static void line(PrintWriter out, String[] cells, int[] width) {
+    private static void line(PrintWriter out, String[] cells, List<Integer> shown, int[] width) {
         StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < cells.length; i++) {
-            String c = cells[i] == null ? "" : cells[i];
+        for (int k = 0; k < shown.size(); k++) {
+            String c = cells[shown.get(k)] == null ? "" : cells[shown.get(k)];
             sb.append(c);
-            if (i < cells.length - 1) {
-                sb.append(" ".repeat(width[i] - c.length() + 2));
+            if (k < shown.size() - 1) {
+                sb.append(" ".repeat(width[k] - c.length() + 2));
             }
         }
         out.println(sb.toString().stripTrailing());

@@ -274,6 +274,15 @@ final class LogicalConnection implements ReadsplitConnection {
                 return null;
             }
             Node[] snapshot = candidates.toArray(new Node[0]);
+            // probe the balancer's choice first: probing in configuration order refreshed (and so sent
+            // waiting reads, and the reads after them, to) the first replica almost every time
+            Node preferred = ds.selector().choose(candidates);
+            for (int i = 1; i < snapshot.length; i++) {
+                if (snapshot[i] == preferred) {
+                    snapshot[i] = snapshot[0];
+                    snapshot[0] = preferred;
+                }
+            }
             for (Node n : snapshot) {
                 if (freshReplayLsn(n) >= minLsn) {
                     List<Node> ready = ds.selector().eligible(maxLag, minLsn, exclude);

@@ -1,0 +1,351 @@
+package dev.readsplit.cli;
+
+import dev.readsplit.config.NodeConfig;
+import dev.readsplit.config.ReadsplitConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Connects to every configured node of a real cluster and reports what each one is (observed with
+ * {@code pg_is_in_recovery()}), how it answers, how far behind it is, how replication looks from the primary,
+ * and where the configuration disagrees with reality. Exit code 1 when the cluster is not fit to serve.
+ *
+ * <p>Each node is probed on its own thread with pgjdbc connect/login/socket timeouts, and the wait for each
+ * probe is bounded again here, so a hung (paused) node costs at most about two timeouts, never a hang.
+ */
+@Command(name = "check", mixinStandardHelpOptions = true,
+        description = {"Connect to a cluster and show its topology as Readsplit sees it: each node's observed role, "
+                + "reachability, response time, lag and replication state, and any configuration mismatch.",
+            "Configuration: --url, else --config, else the environment (DB_HOST, DB_REPLICAS, DATABASE_URL, ...).",
+            "Exit code 1 when the cluster is not fit to serve (primary unreachable or not a primary, "
+                + "a replica unreachable, not a replica or not streaming from the configured primary)."})
+final class CheckCommand implements Callable<Integer> {
+
+    @Mixin
+    ConfigOptions source = new ConfigOptions();
+
+    @Option(names = "--timeout", defaultValue = "5s", converter = DurationConverter.class, paramLabel = "DURATION",
+            description = "Connect and query timeout per node (default: ${DEFAULT-VALUE}).")
+    Duration timeout;
+
+    @Option(names = "--json", description = "Print the report as JSON.")
+    boolean json;
+
+    @ParentCommand
+    ReadsplitCommand parent;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        ReadsplitConfig config = source.load(parent.env());
+        List<NodeConfig> nodes = new ArrayList<>();
+        nodes.add(config.primary());
+        nodes.addAll(config.replicas());
+        List<NodeProbe.Result> results = probeAll(nodes);
+        Report report = analyse(config, results);
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            out.print(Json.write(report.toJson(source.describe())));
+        } else {
+            report.print(out, source.describe());
+        }
+        out.flush();
+        return report.problems.isEmpty() ? ReadsplitCommand.EXIT_OK : ReadsplitCommand.EXIT_PROBLEM;
+    }
+
+    private List<NodeProbe.Result> probeAll(List<NodeConfig> nodes) throws InterruptedException {
+        ExecutorService pool = Executors.newFixedThreadPool(nodes.size(), r -> {
+            Thread t = new Thread(r, "readsplit-check-probe");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<NodeProbe.Result>> futures = new ArrayList<>();
+            for (NodeConfig n : nodes) {
+                futures.add(pool.submit(() -> n.isPostgres() ? NodeProbe.probe(n, timeout)
+                        : NodeProbe.Result.unreachable(n, "not a PostgreSQL node: nothing to check")));
+            }
+            // every probe has its own driver timeouts; this bound is the backstop (connect + login + queries)
+            long deadline = System.nanoTime() + timeout.multipliedBy(3).plusSeconds(2).toNanos();
+            List<NodeProbe.Result> results = new ArrayList<>();
+            for (int i = 0; i < nodes.size(); i++) {
+                try {
+                    results.add(futures.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+                } catch (TimeoutException e) {
+                    futures.get(i).cancel(true);
+                    results.add(NodeProbe.Result.unreachable(nodes.get(i), "no answer within "
+                            + timeout.multipliedBy(3).plusSeconds(2).toSeconds() + " s (hung?)"));
+                } catch (ExecutionException e) {
+                    results.add(NodeProbe.Result.unreachable(nodes.get(i),
+                            NodeProbe.scrub(nodes.get(i), String.valueOf(e.getCause()))));
+                }
+            }
+            return results;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // analysis
+
+    static Report analyse(ReadsplitConfig config, List<NodeProbe.Result> results) {
+        NodeProbe.Result primary = results.get(0);
+        List<String> problems = new ArrayList<>();
+        List<String> notes = new ArrayList<>();
+        NodeConfig p = primary.node();
+        if (!primary.reachable()) {
+            problems.add("primary " + label(p) + " is unreachable: " + primary.error());
+        } else if (Boolean.TRUE.equals(primary.inRecovery())) {
+            problems.add("configured primary " + label(p) + " is a standby (pg_is_in_recovery() = true): "
+                    + "writes would fail");
+        }
+        boolean primaryOk = primary.reachable() && Boolean.FALSE.equals(primary.inRecovery());
+        for (NodeProbe.Result r : results.subList(1, results.size())) {
+            NodeConfig n = r.node();
+            String who = "replica " + label(n);
+            if (!r.reachable()) {
+                problems.add(who + " is unreachable: " + r.error());
+                continue;
+            }
+            if (Boolean.FALSE.equals(r.inRecovery())) {
+                problems.add(who + " is actually a primary (pg_is_in_recovery() = false): "
+                        + "reads there would see another history; writes could be split");
+                continue;
+            }
+            if (primaryOk && primary.systemIdentifier() != null && r.systemIdentifier() != null
+                    && !primary.systemIdentifier().equals(r.systemIdentifier())) {
+                problems.add(who + " belongs to another cluster (system identifier "
+                        + Long.toUnsignedString(r.systemIdentifier()) + ", primary's "
+                        + Long.toUnsignedString(primary.systemIdentifier()) + ")");
+                continue;
+            }
+            if (r.receiverStatus() == null) {
+                problems.add(who + " is not streaming: no WAL receiver is running (pg_stat_wal_receiver is empty)");
+                continue;
+            }
+            if (!"streaming".equals(r.receiverStatus())) {
+                problems.add(who + " is not streaming: its WAL receiver is " + r.receiverStatus());
+                continue;
+            }
+            if (r.senderHost() == null || r.senderPort() == null) {
+                notes.add(who + ": cannot see which server it streams from (sender_host needs pg_read_all_stats)");
+                continue;
+            }
+            if (!p.isPostgres() || !sameHost(r.senderHost(), p.host()) || r.senderPort() != p.port()) {
+                problems.add(who + " streams from " + r.senderHost() + ":" + r.senderPort()
+                        + ", not from the configured primary " + label(p));
+            }
+        }
+        return new Report(config, results, problems, notes);
+    }
+
+    /** The node's name, with its address when the name is not already {@code host:port}. */
+    static String label(NodeConfig n) {
+        return n.name().equals(address(n)) ? n.name() : n.name() + " (" + address(n) + ")";
+    }
+
+    static String address(NodeConfig n) {
+        return n.host() != null ? n.host() + ":" + n.port() : n.url();
+    }
+
+    /** Same host: same text, both loopback, or a common resolved address (a Unix socket path only by text). */
+    static boolean sameHost(String a, String b) {
+        if (a.equalsIgnoreCase(b)) {
+            return true;
+        }
+        if (a.startsWith("/") || b.startsWith("/")) {
+            return false;
+        }
+        try {
+            InetAddress[] x = InetAddress.getAllByName(a);
+            InetAddress[] y = InetAddress.getAllByName(b);
+            boolean xLoop = Arrays.stream(x).allMatch(InetAddress::isLoopbackAddress);
+            boolean yLoop = Arrays.stream(y).allMatch(InetAddress::isLoopbackAddress);
+            if (xLoop && yLoop) {
+                return true;
+            }
+            Set<InetAddress> xs = new HashSet<>(Arrays.asList(x));
+            return Arrays.stream(y).anyMatch(xs::contains);
+        } catch (UnknownHostException e) {
+            return false;
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // output
+
+    record Report(ReadsplitConfig config, List<NodeProbe.Result> results, List<String> problems, List<String> notes) {
+
+        long primaryLsn() {
+            NodeProbe.Result p = results.get(0);
+            return p.reachable() && Boolean.FALSE.equals(p.inRecovery()) && p.walLsn() != null ? p.walLsn() : -1;
+        }
+
+        Long lagBytes(NodeProbe.Result r) {
+            long p = primaryLsn();
+            if (r == results.get(0) || !r.reachable() || !Boolean.TRUE.equals(r.inRecovery()) || p < 0) {
+                return null;
+            }
+            return Math.max(0, p - r.walLsn());
+        }
+
+        void print(PrintWriter out, String source) {
+            int count = config.replicas().size();
+            out.printf("Cluster %s: 1 primary + %d %s configured (from %s)%n%n", config.name(), count,
+                    count == 1 ? "replica" : "replicas", source);
+            // nodes are named host:port unless the configuration names them: then show both
+            boolean named = results.stream().anyMatch(r -> !r.node().name().equals(address(r.node())));
+            Table t = new Table("NODE", named ? "ADDRESS" : "", "CONFIGURED", "OBSERVED", "REACHABLE", "RESPONSE",
+                    "LAG", "REPLICATION");
+            for (int i = 0; i < results.size(); i++) {
+                NodeProbe.Result r = results.get(i);
+                t.row(r.node().name(), named ? address(r.node()) : "", i == 0 ? "primary" : "replica",
+                        !r.reachable() ? "-" : r.inRecovery() ? "replica" : "primary",
+                        r.reachable() ? "yes" : "NO",
+                        r.responseMillis() == null ? "-" : String.format(Locale.ROOT, "%.1f ms", r.responseMillis()),
+                        lag(r), replication(r));
+            }
+            t.print(out);
+            NodeProbe.Result p = results.get(0);
+            if (p.reachable() && Boolean.FALSE.equals(p.inRecovery())) {
+                out.println();
+                out.println("Replication as " + p.node().name() + " sees it (pg_stat_replication):");
+                if (p.replication().isEmpty()) {
+                    out.println("  (no standby connected)");
+                } else {
+                    Table rt = new Table("APPLICATION", "CLIENT", "STATE", "SYNC", "REPLAY LAG");
+                    for (NodeProbe.Replication row : p.replication()) {
+                        rt.row(row.applicationName(), row.clientAddr() == null ? "(local)"
+                                        : row.clientAddr() + ":" + row.clientPort(), row.state(), row.syncState(),
+                                bytes(row.replayLagBytes()) + " / " + ms(row.replayLagMillis()));
+                    }
+                    rt.print(out);
+                }
+            }
+            out.println();
+            for (String n : notes) {
+                out.println("note: " + n);
+            }
+            if (problems.isEmpty()) {
+                out.println("OK: fit to serve (primary is writable, every replica streams from it).");
+            } else {
+                out.println("Problems (" + problems.size() + "):");
+                for (String s : problems) {
+                    out.println("  - " + s);
+                }
+                out.println("NOT FIT to serve.");
+            }
+        }
+
+        private String lag(NodeProbe.Result r) {
+            if (!r.reachable() || !Boolean.TRUE.equals(r.inRecovery())) {
+                return "-";
+            }
+            Long b = lagBytes(r);
+            return (b == null ? "?" : bytes(b)) + " / " + ms(r.lagMillis());
+        }
+
+        private static String replication(NodeProbe.Result r) {
+            if (!r.reachable()) {
+                return r.error().length() > 40 ? r.error().substring(0, 37) + "..." : r.error();
+            }
+            if (!r.inRecovery()) {
+                int n = r.replication().size();
+                long streaming = r.replication().stream().filter(x -> "streaming".equals(x.state())).count();
+                return n + (n == 1 ? " standby" : " standbys") + " attached, " + streaming + " streaming";
+            }
+            if (r.receiverStatus() == null) {
+                return "no WAL receiver";
+            }
+            return r.receiverStatus() + (r.senderHost() == null ? "" : " from " + r.senderHost() + ":" + r.senderPort());
+        }
+
+        Map<String, Object> toJson(String source) {
+            Map<String, Object> o = Json.object();
+            o.put("cluster", config.name());
+            o.put("source", source);
+            o.put("fit", problems.isEmpty());
+            List<Object> nodes = Json.array();
+            for (int i = 0; i < results.size(); i++) {
+                NodeProbe.Result r = results.get(i);
+                Map<String, Object> n = Json.object();
+                n.put("name", r.node().name());
+                n.put("address", address(r.node()));
+                n.put("configuredRole", i == 0 ? "primary" : "replica");
+                n.put("observedRole", !r.reachable() ? null : r.inRecovery() ? "replica" : "primary");
+                n.put("reachable", r.reachable());
+                n.put("error", r.error());
+                n.put("connectMillis", r.connectMillis());
+                n.put("responseMillis", r.responseMillis());
+                n.put("serverVersion", r.serverVersion());
+                n.put("lagBytes", lagBytes(r));
+                n.put("lagMillis", r.lagMillis());
+                n.put("walReceiverStatus", r.receiverStatus());
+                n.put("senderHost", r.senderHost());
+                n.put("senderPort", r.senderPort());
+                if (r.reachable() && !r.inRecovery()) {
+                    List<Object> rows = Json.array();
+                    for (NodeProbe.Replication row : r.replication()) {
+                        Map<String, Object> x = Json.object();
+                        x.put("applicationName", row.applicationName());
+                        x.put("clientAddr", row.clientAddr());
+                        x.put("clientPort", row.clientPort());
+                        x.put("state", row.state());
+                        x.put("syncState", row.syncState());
+                        x.put("replayLagBytes", row.replayLagBytes());
+                        x.put("replayLagMillis", row.replayLagMillis());
+                        rows.add(x);
+                    }
+                    n.put("replication", rows);
+                }
+                nodes.add(n);
+            }
+            o.put("nodes", nodes);
+            o.put("problems", List.copyOf(problems));
+            o.put("notes", List.copyOf(notes));
+            return o;
+        }
+    }
+
+    static String bytes(Long b) {
+        if (b == null || b < 0) {
+            return "?";
+        }
+        if (b < 10_000) {
+            return b + " B";
+        }
+        if (b < 10_000_000) {
+            return (b / 1024) + " kB";
+        }
+        return (b / (1024 * 1024)) + " MB";
+    }
+
+    static String ms(Long m) {
+        return m == null || m < 0 ? "?" : m + " ms";
+    }
+}
