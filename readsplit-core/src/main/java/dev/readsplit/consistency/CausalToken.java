@@ -27,7 +27,23 @@ public record CausalToken(long systemIdentifier, long lsn) implements Comparable
 
     /** The short, URL- and cookie-safe text form. */
     public String export() {
-        return PREFIX + String.format(Locale.ROOT, "%016x.%016x", systemIdentifier, lsn);
+        char[] out = new char[PREFIX.length() + 33];
+        PREFIX.getChars(0, PREFIX.length(), out, 0);
+        int at = hex16(systemIdentifier, out, PREFIX.length());
+        out[at] = '.';
+        hex16(lsn, out, at + 1);
+        return new String(out);
+    }
+
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+    /** 16 lower-case hex digits of {@code v} into {@code out} at {@code at}; returns the index after them. */
+    private static int hex16(long v, char[] out, int at) {
+        for (int i = 15; i >= 0; i--) {
+            out[at + i] = HEX[(int) (v & 0xf)];
+            v >>>= 4;
+        }
+        return at + 16;
     }
 
     /**

@@ -63,8 +63,9 @@ final class LogicalConnection implements ReadsplitConnection {
     private int[] heldEpochs = new int[4];
     private int held;
 
-    private final List<LogicalStatement> statements = new ArrayList<>();
-    private final List<String> sessionStatements = new ArrayList<>(0);
+    /** Open statements, and SET/RESET texts to replay on new physical connections: created on first use. */
+    private List<LogicalStatement> statements;
+    private List<String> sessionStatements;
 
     private boolean closed;
     private boolean autoCommit = true;
@@ -111,7 +112,7 @@ final class LogicalConnection implements ReadsplitConnection {
         RouteDecision d = decide(c, sql, exclude, batch);
         if (ds.shadowMode() && d.node() != ds.topology().primary()) {
             ds.countShadow(d.reason());
-            d = new RouteDecision(ds.topology().primary(), RouteReason.SHADOW);
+            d = RouteDecision.of(ds.topology().primary(), RouteReason.SHADOW);
         } else if (ds.shadowMode()) {
             ds.countShadow(d.reason());
         }
@@ -127,40 +128,40 @@ final class LogicalConnection implements ReadsplitConnection {
         Topology topology = ds.topology();
         Node primary = topology.primary();
         if (explicitRole == Role.PRIMARY) {
-            return new RouteDecision(primary, RouteReason.EXPLICIT_ROLE);
+            return RouteDecision.of(primary, RouteReason.EXPLICIT_ROLE);
         }
         if (ds.primaryScopeActive()) {
-            return new RouteDecision(primary, RouteReason.SCOPE);
+            return RouteDecision.of(primary, RouteReason.SCOPE);
         }
         if (txnNode != null) {
             // never split a transaction across nodes
-            return new RouteDecision(txnNode, readOnly ? RouteReason.READ_ONLY : RouteReason.IN_TRANSACTION);
+            return RouteDecision.of(txnNode, readOnly ? RouteReason.READ_ONLY : RouteReason.IN_TRANSACTION);
         }
         if (isolation == Connection.TRANSACTION_SERIALIZABLE && explicitRole != Role.REPLICA && c.hint() != Hint.REPLICA) {
             // a hot standby refuses SERIALIZABLE ("cannot use serializable mode in a hot standby")
-            return new RouteDecision(primary, RouteReason.SERIALIZABLE);
+            return RouteDecision.of(primary, RouteReason.SERIALIZABLE);
         }
         if (readOnly || explicitRole == Role.REPLICA) {
             return replicaOrFallback(c, readOnly ? RouteReason.READ_ONLY : RouteReason.EXPLICIT_ROLE, exclude);
         }
         if (!autoCommit) {
-            return new RouteDecision(primary, RouteReason.IN_TRANSACTION);
+            return RouteDecision.of(primary, RouteReason.IN_TRANSACTION);
         }
         if (pinned) {
-            return new RouteDecision(primary, RouteReason.SESSION_PIN);
+            return RouteDecision.of(primary, RouteReason.SESSION_PIN);
         }
         if (batch) {
-            return new RouteDecision(primary, RouteReason.WRITE);
+            return RouteDecision.of(primary, RouteReason.WRITE);
         }
         Hint hint = c.hint();
         if (hint == Hint.PRIMARY) {
-            return new RouteDecision(primary, RouteReason.HINT);
+            return RouteDecision.of(primary, RouteReason.HINT);
         }
         if (hint == Hint.REPLICA && c.sessionEffect() != SessionEffect.BEGIN_TRANSACTION) {
             return replicaOrFallback(c, RouteReason.HINT, exclude);
         }
         if (!c.isRead()) {
-            return new RouteDecision(primary, switch (c.sessionEffect()) {
+            return RouteDecision.of(primary, switch (c.sessionEffect()) {
                 case PIN_TO_PRIMARY -> RouteReason.SESSION_PIN;
                 case SET_SESSION_STATE -> RouteReason.SESSION_STATE;
                 case BEGIN_TRANSACTION, END_TRANSACTION -> RouteReason.IN_TRANSACTION;
@@ -168,13 +169,13 @@ final class LogicalConnection implements ReadsplitConnection {
             });
         }
         if (ds.misrouteMemory().contains(sql)) {
-            return new RouteDecision(primary, RouteReason.LEARNED_MISROUTE);
+            return RouteDecision.of(primary, RouteReason.LEARNED_MISROUTE);
         }
         if (!c.userFunctions().isEmpty() && ds.volatility().anyVolatile(c.userFunctions())) {
-            return new RouteDecision(primary, RouteReason.VOLATILE_FUNCTION);
+            return RouteDecision.of(primary, RouteReason.VOLATILE_FUNCTION);
         }
         if (consistency().level() == Consistency.Level.STRONG) {
-            return new RouteDecision(primary, RouteReason.STRONG);
+            return RouteDecision.of(primary, RouteReason.STRONG);
         }
         return replicaOrFallback(c, exclude == null ? RouteReason.READ : RouteReason.RETRY, exclude);
     }
@@ -186,7 +187,7 @@ final class LogicalConnection implements ReadsplitConnection {
             // no WAL positions to compare outside PostgreSQL: after its first write a session reads the primary
             writePending = false;
             tokenLsn = Long.MAX_VALUE;
-            return new RouteDecision(ds.topology().primary(), RouteReason.TOKEN_NOT_REPLAYED);
+            return RouteDecision.of(ds.topology().primary(), RouteReason.TOKEN_NOT_REPLAYED);
         }
         long maxLag = stalenessBound(c, consistency);
         long minLsn = consistency.level() == Consistency.Level.READ_YOUR_WRITES ? requiredLsn() : -1;
@@ -197,12 +198,12 @@ final class LogicalConnection implements ReadsplitConnection {
             Node fresh = awaitReplay(maxLag, minLsn, exclude);
             ds.countConsistencyWait(System.nanoTime() - waitStart);
             if (fresh != null) {
-                return new RouteDecision(fresh, reason);
+                return RouteDecision.of(fresh, reason);
             }
             eligible = selector.eligible(maxLag, minLsn, exclude);
         }
         if (!eligible.isEmpty()) {
-            return new RouteDecision(selector.choose(eligible), reason);
+            return RouteDecision.of(selector.choose(eligible), reason);
         }
         ReplicaSelector.Shortfall why = selector.shortfall(maxLag, minLsn, exclude);
         if (!ds.config().fallbackToPrimary()) {
@@ -210,7 +211,7 @@ final class LogicalConnection implements ReadsplitConnection {
                     + " is off (" + describe(why, maxLag) + "; " + selector.describeReplicas() + ")",
                     ReadsplitSqlException.NO_ELIGIBLE_NODE);
         }
-        return new RouteDecision(ds.topology().primary(), switch (why) {
+        return RouteDecision.of(ds.topology().primary(), switch (why) {
             case LAG -> RouteReason.LAG;
             case TOKEN -> RouteReason.TOKEN_NOT_REPLAYED;
             default -> exclude != null ? RouteReason.RETRY : RouteReason.NO_REPLICA_FALLBACK;
@@ -347,6 +348,9 @@ final class LogicalConnection implements ReadsplitConnection {
         if (sql == null || txnNode != null) {
             return; // inside a transaction a SET is transactional: it stays where the transaction is
         }
+        if (sessionStatements == null) {
+            sessionStatements = new ArrayList<>(2);
+        }
         sessionStatements.add(sql);
         for (int i = 0; i < held; i++) {
             if (heldNodes[i] != ranOn) {
@@ -440,9 +444,9 @@ final class LogicalConnection implements ReadsplitConnection {
         if (clientInfo != null && !clientInfo.isEmpty()) {
             c.setClientInfo(clientInfo);
         }
-        for (String sql : sessionStatements) {
+        for (int i = 0, n = sessionStatements == null ? 0 : sessionStatements.size(); i < n; i++) {
             try (Statement s = c.createStatement()) {
-                s.execute(sql);
+                s.execute(sessionStatements.get(i));
             }
         }
     }
@@ -468,8 +472,10 @@ final class LogicalConnection implements ReadsplitConnection {
                 held--;
                 heldNodes[held] = null;
                 heldConns[held] = null;
-                for (LogicalStatement s : statements) {
-                    s.forget(node);
+                if (statements != null) {
+                    for (LogicalStatement s : statements) {
+                        s.forget(node);
+                    }
                 }
                 if (txnNode == node) {
                     txnNode = null;
@@ -485,11 +491,16 @@ final class LogicalConnection implements ReadsplitConnection {
     }
 
     void register(LogicalStatement s) {
+        if (statements == null) {
+            statements = new ArrayList<>(2);
+        }
         statements.add(s);
     }
 
     void unregister(LogicalStatement s) {
-        statements.remove(s);
+        if (statements != null) {
+            statements.remove(s);
+        }
     }
 
     Classification classify(String sql) {
@@ -652,11 +663,11 @@ final class LogicalConnection implements ReadsplitConnection {
         Node target = readOnly || explicitRole == Role.REPLICA ? null : primary();
         RouteDecision d;
         if (txnNode != null) {
-            d = new RouteDecision(txnNode, RouteReason.IN_TRANSACTION);
+            d = RouteDecision.of(txnNode, RouteReason.IN_TRANSACTION);
         } else if (target == null) {
             d = replicaOrFallback(ds.classifier().classify("SELECT 1"), RouteReason.READ_ONLY, null);
         } else {
-            d = new RouteDecision(target, autoCommit ? RouteReason.WRITE : RouteReason.IN_TRANSACTION);
+            d = RouteDecision.of(target, autoCommit ? RouteReason.WRITE : RouteReason.IN_TRANSACTION);
         }
         ds.countRoute(d.reason());
         lastRoute = d;
@@ -1074,16 +1085,18 @@ final class LogicalConnection implements ReadsplitConnection {
         }
         closed = true;
         SQLException first = null;
-        for (LogicalStatement s : new ArrayList<>(statements)) {
-            try {
-                s.close();
-            } catch (SQLException e) {
-                first = first == null ? e : first;
+        if (statements != null) {
+            for (LogicalStatement s : new ArrayList<>(statements)) {
+                try {
+                    s.close();
+                } catch (SQLException e) {
+                    first = first == null ? e : first;
+                }
             }
+            statements.clear();
         }
-        statements.clear();
         // setSchema changes search_path, which HikariCP resets only when its pool has a schema configured
-        boolean resetSession = postgres && (pinned || !sessionStatements.isEmpty() || schema != null);
+        boolean resetSession = postgres && (pinned || sessionStatements != null || schema != null);
         for (int i = 0; i < held; i++) {
             Connection c = heldConns[i];
             try {
@@ -1133,14 +1146,16 @@ final class LogicalConnection implements ReadsplitConnection {
         }
         held = 0;
         txnNode = null;
-        for (LogicalStatement s : new ArrayList<>(statements)) {
-            try {
-                s.close();
-            } catch (SQLException ignored) {
-                // its physical connection is gone
+        if (statements != null) {
+            for (LogicalStatement s : new ArrayList<>(statements)) {
+                try {
+                    s.close();
+                } catch (SQLException ignored) {
+                    // its physical connection is gone
+                }
             }
+            statements.clear();
         }
-        statements.clear();
         if (first != null) {
             throw first;
         }

@@ -112,7 +112,7 @@ class LogicalStatement implements Statement {
                     retried = true;
                     ds.countMisroute();
                     ds.misrouteMemory().learn(sql);
-                    d = new RouteDecision(conn.primary(), RouteReason.MISROUTE);
+                    d = RouteDecision.of(conn.primary(), RouteReason.MISROUTE);
                     ds.countRoute(RouteReason.MISROUTE);
                     continue;
                 }

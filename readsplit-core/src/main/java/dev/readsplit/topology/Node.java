@@ -144,6 +144,19 @@ public final class Node implements Candidate {
         return config;
     }
 
+    /** Routing decisions to this node, one per reason, shared (see RouteDecision.of); created on first use. */
+    private volatile Object[] routeDecisions;
+
+    /** The per-reason cache of routing decisions for this node (used by the jdbc package). */
+    public Object[] routeDecisions(int reasons) {
+        Object[] c = routeDecisions;
+        if (c == null) {
+            c = new Object[reasons];
+            routeDecisions = c;
+        }
+        return c;
+    }
+
     /** PostgreSQL (with replication introspection) rather than a generic JDBC database. */
     public boolean isPostgres() {
         return config.isPostgres();
