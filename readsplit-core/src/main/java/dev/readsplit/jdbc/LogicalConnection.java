@@ -504,7 +504,7 @@ final class LogicalConnection implements ReadsplitConnection {
     }
 
     Classification classify(String sql) {
-        return ds.classifier().classify(sql);
+        return ds.classify(sql);
     }
 
     boolean retryAllowed(RouteDecision d, Classification c) {
