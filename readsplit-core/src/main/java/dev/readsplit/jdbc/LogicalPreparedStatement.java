@@ -153,16 +153,6 @@ final class LogicalPreparedStatement extends LogicalStatement implements Prepare
         });
     }
 
-    @Override
-    public long[] executeLargeBatch() throws SQLException {
-        int[] r = executeBatch();
-        long[] out = new long[r.length];
-        for (int i = 0; i < r.length; i++) {
-            out[i] = r[i];
-        }
-        return out;
-    }
-
     /** Metadata from the physical statement of the last execution, or prepared on the primary. */
     @Override
     public ResultSetMetaData getMetaData() throws SQLException {

@@ -66,24 +66,10 @@ class FailureIT {
     }
 
     static ReadsplitConfig.Builder config(EmbeddedCluster cluster) {
-        ReadsplitConfig.Builder b = ReadsplitConfig.builder()
+        return dev.readsplit.jdbc.Clusters.config(cluster)
                 .name("failure")
-                .primary(cluster.primary().host(), cluster.primary().port())
-                .database(cluster.database())
-                .user(cluster.user())
-                .healthCheckInterval(Duration.ofMillis(200))
-                .healthCheckTimeout(Duration.ofMillis(1000))
                 .connectionTimeout(Duration.ofMillis(1000))
-                .maxLag(Duration.ofSeconds(1))
-                .primaryPoolSize(8)
-                .replicaPoolSize(8);
-        if (cluster.password() != null) {
-            b.password(cluster.password());
-        }
-        for (EmbeddedNode s : cluster.standbys()) {
-            b.addReplica(s.host(), s.port());
-        }
-        return b;
+                .maxLag(Duration.ofSeconds(1));
     }
 
     private static Node node(EmbeddedNode n) {

@@ -15,12 +15,12 @@ import java.time.Duration;
 import static org.awaitility.Awaitility.await;
 
 /** Helpers shared by the integration tests: a data source config for an embedded cluster, server-side queries. */
-final class Clusters {
+public final class Clusters {
 
     private Clusters() {
     }
 
-    static ReadsplitConfig.Builder config(EmbeddedCluster cluster) {
+    public static ReadsplitConfig.Builder config(EmbeddedCluster cluster) {
         ReadsplitConfig.Builder b = ReadsplitConfig.builder()
                 .name("test")
                 .primary(cluster.primary().host(), cluster.primary().port())
@@ -40,7 +40,7 @@ final class Clusters {
     }
 
     /** Waits until the data source has checked every node once and sees them all UP. */
-    static void awaitAllUp(ReadsplitDataSource ds) {
+    public static void awaitAllUp(ReadsplitDataSource ds) {
         await().atMost(Duration.ofSeconds(30)).until(() -> ds.topology().nodes().stream()
                 .allMatch(n -> n.state() == NodeState.UP && n.lastCheckMillis() > 0));
     }
