@@ -31,6 +31,7 @@ public final class Node implements Candidate {
     private final LongAdder readsServed = new LongAdder();
     private final LongAdder writesServed = new LongAdder();
     private final AtomicLong replayLsn = new AtomicLong(-1);
+    private volatile long walLsn = -1;
 
     private volatile Role role;
     private volatile NodeState state = NodeState.UP;
@@ -304,6 +305,18 @@ public final class Node implements Candidate {
 
     public void observeReplayLsn(long lsn) {
         replayLsn.accumulateAndGet(lsn, Math::max);
+    }
+
+    /**
+     * The last WAL position this node reported while it was primary ({@code pg_current_wal_lsn()}), -1
+     * unknown. After a failover it is what the old primary had written, for the data-loss report.
+     */
+    public long walLsn() {
+        return walLsn;
+    }
+
+    public void observeWalLsn(long lsn) {
+        this.walLsn = lsn;
     }
 
     /** Forget the replay position (a node that changed timeline or was rebuilt). */
