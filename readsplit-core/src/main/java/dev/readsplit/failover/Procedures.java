@@ -387,16 +387,34 @@ final class Procedures {
             }
 
             steps.begin("PROMOTE");
-            ClusterActions.Status ts;
+            AutoCloseable lock;
             try {
-                ts = actions.status(target, bound(deadline));
+                lock = actions.lockPromotion(target, bound(deadline));
             } catch (SQLException e) {
-                throw steps.fail(target, target.name() + " stopped answering: " + e.getMessage()
+                throw steps.fail(target, "cannot reach " + target.name() + ": " + e.getMessage()
                         + "; nothing was promoted");
             }
-            boolean promotedHere = ts.inRecovery();
+            if (lock == null) {
+                throw steps.fail(target, "another session held the promotion lock on " + target.name()
+                        + "; nothing was promoted");
+            }
+            boolean promotedHere;
+            try {
+                ClusterActions.Status ts;
+                try {
+                    ts = actions.status(target, bound(deadline));
+                } catch (SQLException e) {
+                    throw steps.fail(target, target.name() + " stopped answering: " + e.getMessage()
+                            + "; nothing was promoted");
+                }
+                promotedHere = ts.inRecovery();
+                if (promotedHere) {
+                    promote(steps, target, bound(deadline));
+                }
+            } finally {
+                closeQuietly(lock);
+            }
             if (promotedHere) {
-                promote(steps, target, bound(deadline));
                 topology.publish(new TopologyEvent(clock.instant(), TopologyEvent.Kind.PROMOTED, target.name(),
                         old.name(), target.name(), "promoted " + target.name() + " in a switchover from " + old.name()
                         + " (caught up to " + Lsn.format(oldLsn) + ")"));

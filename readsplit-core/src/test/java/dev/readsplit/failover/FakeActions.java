@@ -31,7 +31,10 @@ final class FakeActions implements ClusterActions {
     volatile boolean lockAvailable = true;
     volatile boolean promoteFinishes = true;
     volatile long callMillis = 5;
+    volatile long promoteMillis = 0;
     volatile Consumer<String> onStatus = name -> { };
+    /** Promotion locks, one per node, shared by every instance using these servers (real, as advisory locks are). */
+    final Map<String, java.util.concurrent.Semaphore> locks = new ConcurrentHashMap<>();
 
     FakeActions(FakeClock clock) {
         this.clock = clock;
@@ -80,12 +83,32 @@ final class FakeActions implements ClusterActions {
             clock.advance(timeout.toMillis());
             return null;
         }
-        return () -> calls.add("unlock " + node.name());
+        java.util.concurrent.Semaphore lock = locks.computeIfAbsent(node.name(), k -> new java.util.concurrent.Semaphore(1));
+        try {
+            if (!lock.tryAcquire(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                return null;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+        return () -> {
+            calls.add("unlock " + node.name());
+            lock.release();
+        };
     }
 
     @Override
-    public boolean promote(Node node, Duration timeout) {
+    public synchronized boolean promote(Node node, Duration timeout) {
         call("promote " + node.name());
+        if (!statuses.get(node.name()).peek().inRecovery()) {
+            return false; // "recovery is not in progress"
+        }
+        try {
+            Thread.sleep(promoteMillis); // a real promotion takes a while: the other instance is then waiting
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         if (!promoteFinishes) {
             clock.advance(timeout.toMillis());
             return false;

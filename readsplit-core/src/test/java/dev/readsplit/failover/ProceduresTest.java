@@ -217,6 +217,61 @@ class ProceduresTest {
         assertThat(JdbcClusterActions.slotName("Replica-1.example")).isEqualTo("readsplit_replica_1_example");
     }
 
+    /**
+     * Two data sources on one cluster see the primary fail at the same moment and run their failovers on real
+     * threads at once: same election, one takes the promotion lock and promotes, the other waits for it, re-checks,
+     * finds the node already primary and skips. Repeated, since the interleaving differs from run to run.
+     */
+    @Test
+    void twoInstancesFailingOverAtOnceMakeExactlyOnePromotion() throws Exception {
+        servers.promoteMillis = 20;
+        for (int round = 0; round < 20; round++) {
+            servers.calls.clear();
+            servers.answer("r1", standby(4000)).answer("r2", standby(4800)).answer("r3", standby(4800));
+            Topology other = new Topology(config().name("other").build(), clock);
+            Topology mine = new Topology(config().build(), clock);
+            try {
+                List<Procedures> instances = List.of(new Procedures(mine, servers, new WriteGate()),
+                        new Procedures(other, servers, new WriteGate()));
+                for (Topology t : List.of(mine, other)) {
+                    for (String r : List.of("r1", "r2", "r3")) {
+                        t.observeRole(t.node(r), Role.REPLICA, 1);
+                    }
+                    for (int i = 0; i < 3; i++) {
+                        t.checkFailed(t.node("p"), "refused", clock.millis());
+                    }
+                }
+                java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+                List<FailoverReport> reports = new CopyOnWriteArrayList<>();
+                List<Thread> threads = new java.util.ArrayList<>();
+                for (Procedures proc : instances) {
+                    Thread th = new Thread(() -> {
+                        try {
+                            start.await();
+                            reports.add(proc.failover());
+                        } catch (Exception e) {
+                            throw new RuntimeException(e);
+                        }
+                    });
+                    th.start();
+                    threads.add(th);
+                }
+                for (Thread th : threads) {
+                    th.join(30_000);
+                }
+                assertThat(reports).hasSize(2);
+                assertThat(servers.count("promote")).as("round " + round).isEqualTo(1);
+                assertThat(reports).filteredOn(FailoverReport::promotedHere).hasSize(1);
+                assertThat(reports).extracting(FailoverReport::newPrimary).containsOnly("r2");
+                assertThat(mine.primary().name()).isEqualTo("r2");
+                assertThat(other.primary().name()).isEqualTo("r2");
+            } finally {
+                mine.close();
+                other.close();
+            }
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------
     // switchover
 
