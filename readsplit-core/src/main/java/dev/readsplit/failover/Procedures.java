@@ -199,7 +199,7 @@ final class Procedures {
                     topology.publish(new TopologyEvent(clock.instant(), TopologyEvent.Kind.PROMOTED, elected.name(),
                             old.name(), elected.name(), "promoted " + elected.name() + " (replayed up to "
                             + Lsn.format(promotedLsn) + ") to replace " + old.name() + "; "
-                            + lossReport(old, elected, promotedLsn)));
+                            + lossReport(old, elected, promotedLsn, clock.millis())));
                 } else {
                     promoted = alreadyPrimary;
                 }
@@ -229,7 +229,8 @@ final class Procedures {
         FailoverReport report = new FailoverReport(clock.instant(), old.name(), promoted.name(), promotedHere, oldLsn,
                 promotedLsn, lost, repointed, notRepointed, steps.done);
         String msg = "supervised failover " + old.name() + " -> " + promoted.name() + " in " + steps.total().toMillis()
-                + " ms" + (promotedHere ? "; " + lossReport(old, promoted, promotedLsn) : "; promoted elsewhere")
+                + " ms" + (promotedHere ? "; " + lossReport(old, promoted, promotedLsn, clock.millis())
+                : "; promoted elsewhere")
                 + "; steps " + steps.done;
         log.warn("{}: {}", config.name(), msg);
         topology.publish(new TopologyEvent(clock.instant(), TopologyEvent.Kind.FAILOVER_COMPLETED, promoted.name(),
@@ -257,15 +258,16 @@ final class Procedures {
     }
 
     /** The data-loss report of a promotion, in a sentence. */
-    static String lossReport(Node old, Node promoted, long promotedLsn) {
+    static String lossReport(Node old, Node promoted, long promotedLsn, long nowMillis) {
         long oldLsn = old.walLsn();
         if (oldLsn < 0 || promotedLsn < 0) {
             return "the old primary's last WAL position is unknown, so the WAL it may have had past "
                     + promoted.name() + " cannot be measured";
         }
         long bytes = Math.max(0, oldLsn - promotedLsn);
-        return "data-loss report: " + old.name() + " had last reported WAL up to " + Lsn.format(oldLsn) + ", " + bytes
-                + " bytes past " + promoted.name() + "'s position " + Lsn.format(promotedLsn)
+        return "data-loss report: " + old.name() + " had last reported WAL up to " + Lsn.format(oldLsn) + " ("
+                + Math.max(0, nowMillis - old.walLsnMillis()) + " ms ago; what it wrote after that is not counted), "
+                + bytes + " bytes past " + promoted.name() + "'s position " + Lsn.format(promotedLsn)
                 + (bytes == 0 ? " (nothing it was known to have written is missing)"
                 : " (with asynchronous replication, transactions committed in those bytes are lost; with synchronous"
                 + " replication, none that were acknowledged)");

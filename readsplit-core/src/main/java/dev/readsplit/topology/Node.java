@@ -32,6 +32,7 @@ public final class Node implements Candidate {
     private final LongAdder writesServed = new LongAdder();
     private final AtomicLong replayLsn = new AtomicLong(-1);
     private volatile long walLsn = -1;
+    private volatile long walLsnMillis;
     /** How long a borrower waits in one slice while the node is not UP (see {@link #borrowWhileUnhealthy}). */
     private static final long BORROW_SLICE_MILLIS = 200;
     private final long connectionTimeoutMillis;
@@ -350,8 +351,14 @@ public final class Node implements Candidate {
         return walLsn;
     }
 
-    public void observeWalLsn(long lsn) {
+    /** When {@link #walLsn()} was observed (clock millis; 0 never). */
+    public long walLsnMillis() {
+        return walLsnMillis;
+    }
+
+    public void observeWalLsn(long lsn, long atMillis) {
         this.walLsn = lsn;
+        this.walLsnMillis = atMillis;
     }
 
     /** Forget the replay position (a node that changed timeline or was rebuilt). */

@@ -64,7 +64,7 @@ class ProceduresTest {
         r3 = topology.node("r3");
         procedures = new Procedures(topology, servers, gate);
         topology.observeRole(p, Role.PRIMARY, 1);
-        p.observeWalLsn(5000);
+        p.observeWalLsn(5000, clock.millis());
         for (Node r : List.of(r1, r2, r3)) {
             topology.observeRole(r, Role.REPLICA, 1);
         }
