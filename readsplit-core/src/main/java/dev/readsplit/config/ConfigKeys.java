@@ -85,6 +85,9 @@ final class ConfigKeys {
         SETTERS.put("lagAlertError", (b, k, v) -> b.lagAlertError(Durations.parse(k, v)));
         SETTERS.put("lagAlertCritical", (b, k, v) -> b.lagAlertCritical(Durations.parse(k, v)));
         SETTERS.put("adminToken", (b, k, v) -> b.adminToken(v));
+        SETTERS.put("failoverPolicy", (b, k, v) -> b.failoverPolicy(FailoverPolicy.parse(k, v)));
+        SETTERS.put("minHealthyReplicas", (b, k, v) -> b.minHealthyReplicas(parseInt(k, v)));
+        SETTERS.put("failoverStepTimeout", (b, k, v) -> b.failoverStepTimeout(Durations.parse(k, v)));
     }
 
     private ConfigKeys() {

@@ -35,6 +35,8 @@ public final class ReadsplitConfig {
     static final Duration MIN_CONNECTION_TIMEOUT = Duration.ofMillis(250);
     /** {@code healthCheckTimeout} may be at most this many {@code healthCheckInterval}s. */
     static final int HEALTH_CHECK_TIMEOUT_INTERVALS = 10;
+    /** Upper bound for {@code failoverStepTimeout}. */
+    static final Duration MAX_FAILOVER_STEP_TIMEOUT = Duration.ofMinutes(5);
 
     private final String name;
     private final NodeConfig primary;
@@ -65,6 +67,9 @@ public final class ReadsplitConfig {
     private final Duration lagAlertError;
     private final Duration lagAlertCritical;
     private final Secret adminToken;
+    private final FailoverPolicy failoverPolicy;
+    private final int minHealthyReplicas;
+    private final Duration failoverStepTimeout;
 
     private ReadsplitConfig(Builder b) {
         this.name = b.name;
@@ -100,6 +105,9 @@ public final class ReadsplitConfig {
         this.lagAlertError = b.lagAlertError;
         this.lagAlertCritical = b.lagAlertCritical;
         this.adminToken = b.adminToken;
+        this.failoverPolicy = b.failoverPolicy;
+        this.minHealthyReplicas = b.minHealthyReplicas;
+        this.failoverStepTimeout = b.failoverStepTimeout;
     }
 
     /** A builder with every default. */
@@ -139,6 +147,9 @@ public final class ReadsplitConfig {
         b.lagAlertError = lagAlertError;
         b.lagAlertCritical = lagAlertCritical;
         b.adminToken = adminToken;
+        b.failoverPolicy = failoverPolicy;
+        b.minHealthyReplicas = minHealthyReplicas;
+        b.failoverStepTimeout = failoverStepTimeout;
         return b;
     }
 
@@ -151,7 +162,8 @@ public final class ReadsplitConfig {
      * poolSize} (both), {@code minIdle, connectionTimeout, idleTimeout, maxLifetime, balancer, localZone,
      * consistency, fallbackToPrimary, healthCheckInterval, healthCheckTimeout, failureThreshold,
      * recoveryThreshold, maxLagBytes, maxLag, lagReadmitRatio, readYourWritesWait, writeFunctions,
-     * readFunctions, shadowMode, lagAlertInfo, lagAlertWarning, lagAlertError, lagAlertCritical, adminToken}
+     * readFunctions, shadowMode, lagAlertInfo, lagAlertWarning, lagAlertError, lagAlertCritical, adminToken,
+     * failoverPolicy, minHealthyReplicas, failoverStepTimeout}
      * and {@code jdbc.<name>} (a pgjdbc property for every node). {@code primary} is
      * {@code host[:port][;zone=Z][;weight=N][;name=X]}, {@code replicas} a comma-separated list of the same.
      * Durations: {@code 500ms, 2s, 1m, PT2S}, or a bare number of milliseconds. Byte sizes: {@code 16MB},
@@ -328,6 +340,21 @@ public final class ReadsplitConfig {
         return adminToken;
     }
 
+    /** Whether Readsplit promotes a replica itself when the primary fails (default {@link FailoverPolicy#NONE}). */
+    public FailoverPolicy failoverPolicy() {
+        return failoverPolicy;
+    }
+
+    /** Supervised failover needs at least this many healthy replicas (quorum) to promote one. */
+    public int minHealthyReplicas() {
+        return minHealthyReplicas;
+    }
+
+    /** The bound of every supervised failover/switchover step (connect, promote, repoint, verify). */
+    public Duration failoverStepTimeout() {
+        return failoverStepTimeout;
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof ReadsplitConfig c && toComparable().equals(c.toComparable());
@@ -343,7 +370,8 @@ public final class ReadsplitConfig {
                 connectionTimeout, idleTimeout, maxLifetime, balancer, localZone, consistency, fallbackToPrimary,
                 healthCheckInterval, healthCheckTimeout, failureThreshold, recoveryThreshold, maxLagBytes, maxLag,
                 lagReadmitRatio, readYourWritesWait, writeFunctions, readFunctions, shadowMode, lagAlertInfo,
-                lagAlertWarning, lagAlertError, lagAlertCritical, adminToken);
+                lagAlertWarning, lagAlertError, lagAlertCritical, adminToken, failoverPolicy, minHealthyReplicas,
+                failoverStepTimeout);
     }
 
     /** Every setting; passwords and the admin token appear as {@code ****}. */
@@ -362,7 +390,9 @@ public final class ReadsplitConfig {
                 + ", readFunctions=" + readFunctions + ", shadowMode=" + shadowMode
                 + ", lagAlertInfo=" + lagAlertInfo + ", lagAlertWarning=" + lagAlertWarning
                 + ", lagAlertError=" + lagAlertError + ", lagAlertCritical=" + lagAlertCritical
-                + ", adminToken=" + (adminToken == null ? "null" : adminToken) + "]";
+                + ", adminToken=" + (adminToken == null ? "null" : adminToken)
+                + ", failoverPolicy=" + failoverPolicy + ", minHealthyReplicas=" + minHealthyReplicas
+                + ", failoverStepTimeout=" + failoverStepTimeout + "]";
     }
 
     /**
@@ -404,6 +434,9 @@ public final class ReadsplitConfig {
         private Duration lagAlertError = Duration.ofSeconds(10);
         private Duration lagAlertCritical = Duration.ofSeconds(30);
         private Secret adminToken;
+        private FailoverPolicy failoverPolicy = FailoverPolicy.NONE;
+        private int minHealthyReplicas = 1;
+        private Duration failoverStepTimeout = Duration.ofSeconds(10);
 
         private Builder() {
         }
@@ -645,6 +678,29 @@ public final class ReadsplitConfig {
             return adminToken(Secret.ofNullable(token));
         }
 
+        /** {@link FailoverPolicy#SUPERVISED} lets Readsplit promote a replica itself; default NONE (follow only). */
+        public Builder failoverPolicy(FailoverPolicy policy) {
+            this.failoverPolicy = notNull("failoverPolicy", policy);
+            return this;
+        }
+
+        /** Quorum for supervised failover: healthy replicas needed before one is promoted (default 1). */
+        public Builder minHealthyReplicas(int n) {
+            this.minHealthyReplicas = atLeastOne("minHealthyReplicas", n);
+            return this;
+        }
+
+        /** Bound of each failover/switchover step (default 10s, at most 5 minutes). */
+        public Builder failoverStepTimeout(Duration timeout) {
+            positive("failoverStepTimeout", timeout);
+            if (timeout.compareTo(MAX_FAILOVER_STEP_TIMEOUT) > 0) {
+                throw new ConfigException("failoverStepTimeout",
+                        "failoverStepTimeout must be at most " + MAX_FAILOVER_STEP_TIMEOUT + ": " + timeout);
+            }
+            this.failoverStepTimeout = timeout;
+            return this;
+        }
+
         /**
          * Runs the cross-field checks and returns the configuration.
          *
@@ -689,6 +745,11 @@ public final class ReadsplitConfig {
                     p.add(new ConfigException.Problem("readFunctions",
                             "function '" + f + "' is in both writeFunctions and readFunctions"));
                 }
+            }
+            if (failoverPolicy == FailoverPolicy.SUPERVISED && minHealthyReplicas > replicas.size()) {
+                p.add(new ConfigException.Problem("minHealthyReplicas", "minHealthyReplicas (" + minHealthyReplicas
+                        + ") exceeds the " + replicas.size() + " configured replicas: supervised failover could"
+                        + " never reach its quorum"));
             }
             if (!fallbackToPrimary && replicas.isEmpty()) {
                 p.add(new ConfigException.Problem("fallbackToPrimary",

@@ -196,6 +196,7 @@ public final class HealthChecker implements AutoCloseable {
                 node.observeReplayLsn(o.lsn());
                 lag.replicaObserved(node, o.lsn(), o.lagMillis());
             } else {
+                node.observeWalLsn(o.lsn(), clock.millis());
                 lag.primaryObserved(node, o.lsn());
             }
         }

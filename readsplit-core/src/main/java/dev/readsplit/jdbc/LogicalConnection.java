@@ -110,6 +110,11 @@ final class LogicalConnection implements ReadsplitConnection {
     RouteDecision route(Classification c, String sql, Node exclude, boolean batch) throws SQLException {
         checkOpen();
         RouteDecision d = decide(c, sql, exclude, batch);
+        if (ds.failover().writeGate().paused() && d.node() == ds.topology().primary()) {
+            // a switchover is moving the primary: hold the statement (bounded), then route it again
+            ds.failover().writeGate().awaitOpen(ds.name());
+            d = decide(c, sql, exclude, batch);
+        }
         if (ds.shadowMode() && d.node() != ds.topology().primary()) {
             ds.countShadow(d.reason());
             d = RouteDecision.of(ds.topology().primary(), RouteReason.SHADOW);

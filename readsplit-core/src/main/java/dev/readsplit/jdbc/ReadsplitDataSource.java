@@ -43,6 +43,7 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
     private final SqlClassifier classifier;
     private final Balancer balancer;
     private final HealthChecker healthChecker;
+    private final dev.readsplit.failover.FailoverManager failover;
     private final FunctionVolatility volatility;
     private final MisrouteMemory misroutes = new MisrouteMemory(10_000);
     private final ReplicaSelector selector;
@@ -91,6 +92,7 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
         this.volatility = new FunctionVolatility(topology);
         this.selector = new ReplicaSelector(this);
         this.healthChecker = new HealthChecker(topology, clock);
+        this.failover = new dev.readsplit.failover.FailoverManager(topology, new dev.readsplit.failover.WriteGate());
         healthChecker.start();
     }
 
@@ -199,6 +201,14 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
 
     public Topology topology() {
         return topology;
+    }
+
+    /**
+     * Supervised failover ({@code failoverPolicy=SUPERVISED}), planned switchover and rejoining a rebuilt old
+     * primary. See {@code docs/failover.md}.
+     */
+    public dev.readsplit.failover.FailoverManager failover() {
+        return failover;
     }
 
     public String name() {
@@ -317,6 +327,7 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
             return;
         }
         closed = true;
+        failover.close();
         healthChecker.close();
         topology.close();
     }

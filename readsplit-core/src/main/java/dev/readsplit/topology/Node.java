@@ -31,6 +31,11 @@ public final class Node implements Candidate {
     private final LongAdder readsServed = new LongAdder();
     private final LongAdder writesServed = new LongAdder();
     private final AtomicLong replayLsn = new AtomicLong(-1);
+    private volatile long walLsn = -1;
+    private volatile long walLsnMillis;
+    /** How long a borrower waits in one slice while the node is not UP (see {@link #borrowWhileUnhealthy}). */
+    private static final long BORROW_SLICE_MILLIS = 200;
+    private final long connectionTimeoutMillis;
 
     private volatile Role role;
     private volatile NodeState state = NodeState.UP;
@@ -55,6 +60,7 @@ public final class Node implements Candidate {
         this.config = config;
         this.role = configuredRole;
         this.pool = new HikariDataSource(poolConfig(ds, config, configuredRole));
+        this.connectionTimeoutMillis = Math.max(250, ds.connectionTimeout().toMillis());
     }
 
     private static HikariConfig poolConfig(ReadsplitConfig ds, NodeConfig node, Role role) {
@@ -97,7 +103,10 @@ public final class Node implements Candidate {
                     + " no statement is sent to it until an operator unfences it", "08004");
         }
         try {
-            return pool.getConnection();
+            if (state == NodeState.UP) {
+                return pool.getConnection();
+            }
+            return borrowWhileUnhealthy();
         } catch (SQLException e) {
             if (pool.isClosed()) {
                 // drained or removed at runtime between routing and borrowing: a connection-level state, so
@@ -105,6 +114,34 @@ public final class Node implements Candidate {
                 throw new SQLException("node " + name() + " has been drained or removed", "08003", e);
             }
             throw e;
+        }
+    }
+
+    /**
+     * Borrowing from a node that is not UP: its pool may wait the whole {@code connectionTimeout} for a server that
+     * is gone. So the wait is taken in slices, and the borrower gives up as soon as the node is fenced or stops
+     * being what the statement was routed to (its {@link #epoch()} changed: a failover moved the primary), so the
+     * caller's next statement is routed to the new primary instead of waiting out the timeout. Nothing was sent.
+     */
+    private Connection borrowWhileUnhealthy() throws SQLException {
+        if (!(pool.getHikariPoolMXBean() instanceof com.zaxxer.hikari.pool.HikariPool hikari)) {
+            return pool.getConnection();
+        }
+        int routedEpoch = epoch;
+        long deadline = System.nanoTime() + connectionTimeoutMillis * 1_000_000L;
+        while (true) {
+            long leftMillis = (deadline - System.nanoTime()) / 1_000_000L;
+            try {
+                return hikari.getConnection(Math.max(1, Math.min(BORROW_SLICE_MILLIS, leftMillis)));
+            } catch (java.sql.SQLTransientConnectionException e) {
+                if (state == NodeState.FENCED || epoch != routedEpoch) {
+                    throw new SQLException("node " + name() + " was fenced or changed role while this statement"
+                            + " waited for a connection to it; the statement was not sent", "08003", e);
+                }
+                if (System.nanoTime() - deadline >= 0) {
+                    throw e;
+                }
+            }
         }
     }
 
@@ -317,6 +354,24 @@ public final class Node implements Candidate {
 
     public void observeReplayLsn(long lsn) {
         replayLsn.accumulateAndGet(lsn, Math::max);
+    }
+
+    /**
+     * The last WAL position this node reported while it was primary ({@code pg_current_wal_lsn()}), -1
+     * unknown. After a failover it is what the old primary had written, for the data-loss report.
+     */
+    public long walLsn() {
+        return walLsn;
+    }
+
+    /** When {@link #walLsn()} was observed (clock millis; 0 never). */
+    public long walLsnMillis() {
+        return walLsnMillis;
+    }
+
+    public void observeWalLsn(long lsn, long atMillis) {
+        this.walLsn = lsn;
+        this.walLsnMillis = atMillis;
     }
 
     /** Forget the replay position (a node that changed timeline or was rebuilt). */

@@ -290,7 +290,8 @@ public final class Topology implements AutoCloseable {
     private void splitBrain(Node loser, Node winner) {
         String why = "split brain: " + loser.name() + " (timeline " + loser.timeline() + ") and " + winner.name()
                 + " (timeline " + winner.timeline() + ") both report themselves primary; writes go to "
-                + winner.name();
+                + winner.name() + "; " + loser.name() + " needs a rebuild as a standby of " + winner.name()
+                + " (its timeline is older) before it can serve again";
         log.error("{}: {}", config.name(), why);
         publish(new TopologyEvent(clock.instant(), TopologyEvent.Kind.SPLIT_BRAIN, loser.name(), null,
                 winner.name(), why));

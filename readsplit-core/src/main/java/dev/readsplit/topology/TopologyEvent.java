@@ -36,7 +36,21 @@ public record TopologyEvent(Instant at, Kind kind, String node, String from, Str
         /** A replica excluded for lag is back under the low mark and serves reads again. */
         LAG_READMITTED,
         NODE_ADDED,
-        NODE_REMOVED
+        NODE_REMOVED,
+        /** Supervised failover or a switchover began; node is the primary being replaced. */
+        FAILOVER_STARTED,
+        /** This data source promoted node ({@code pg_promote}); from is the old primary. Counted once per promotion. */
+        PROMOTED,
+        /** The elected node already reported itself primary (another instance or an operator promoted it). */
+        PROMOTION_SKIPPED,
+        /** A standby now streams from the new primary (verified in {@code pg_stat_wal_receiver}). */
+        REPOINTED,
+        /** Failover or switchover finished; the message carries the data-loss report and step durations. */
+        FAILOVER_COMPLETED,
+        /** A failover or switchover step failed or timed out; the message says which and what was left as is. */
+        FAILOVER_FAILED,
+        /** A fenced old primary was rebuilt and rejoined as a standby of the current primary. */
+        REJOINED
     }
 
     @Override

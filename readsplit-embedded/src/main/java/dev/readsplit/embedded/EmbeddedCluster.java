@@ -291,9 +291,50 @@ public final class EmbeddedCluster implements AutoCloseable {
         EmbeddedNode source = nodes.size() == 1 ? primary() : currentPrimary();
         String name = "standby" + (++standbySequence);
         EmbeddedNode standby = new EmbeddedNode(this, name, freePort(), root.resolve(name));
+        baseBackup(source, standby);
+        nodes.add(standby);
+        standby.start();
+        awaitStreaming(source, standby);
+        log.info("standby {} streaming from {} on 127.0.0.1:{}", name, source.name(), standby.port());
+        return standby;
+    }
+
+    /**
+     * Rebuilds {@code old} (typically a primary replaced by a failover, on an older timeline) as a standby of
+     * {@code newPrimary}: stops it if it runs, deletes its data directory, takes a fresh base backup of
+     * {@code newPrimary} with a physical slot {@code readsplit_<name>} there, starts it and waits until
+     * {@code newPrimary} lists it as streaming. The node keeps its name and port.
+     */
+    public synchronized void rebuildAsStandby(EmbeddedNode old, EmbeddedNode newPrimary) {
+        ensureOpen();
+        if (!nodes.contains(old) || !nodes.contains(newPrimary) || old == newPrimary) {
+            throw new IllegalArgumentException("rebuildAsStandby needs two distinct nodes of this cluster: " + old
+                    + ", " + newPrimary);
+        }
+        old.kill();
+        FileTree.deleteQuietly(old.dataDirectory());
+        baseBackup(newPrimary, old);
+        old.start();
+        awaitStreaming(newPrimary, old);
+        log.info("{} rebuilt as a standby streaming from {}", old.name(), newPrimary.name());
+    }
+
+    /**
+     * A base backup of the running {@code source} into {@code standby}'s data directory, taken at the SQL level,
+     * with a physical slot for it on {@code source} and a {@code node.conf} pointing it at {@code source}. Settings
+     * a repointed standby had stored by {@code ALTER SYSTEM} ({@code primary_conninfo}, {@code primary_slot_name})
+     * are not carried over from the source.
+     */
+    private void baseBackup(EmbeddedNode source, EmbeddedNode standby) {
+        String name = standby.name();
         String slot = slotName(name);
         try (Connection c = source.connect("postgres"); Statement s = c.createStatement()) {
-            s.execute("SELECT pg_create_physical_replication_slot('" + slot + "', true)");
+            try (PreparedStatement ps = c.prepareStatement("SELECT pg_create_physical_replication_slot(?, true)"
+                    + " WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = ?)")) {
+                ps.setString(1, slot);
+                ps.setString(2, slot);
+                ps.execute();
+            }
             try (ResultSet rs = s.executeQuery("SELECT pg_backup_start('" + name + "', true)")) {
                 rs.next();
             }
@@ -315,6 +356,8 @@ public final class EmbeddedCluster implements AutoCloseable {
             Files.createFile(standby.dataDirectory().resolve("standby.signal"));
             Files.setPosixFilePermissions(standby.dataDirectory(),
                     java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+            dropAutoConf(standby.dataDirectory().resolve("postgresql.auto.conf"),
+                    Set.of("primary_conninfo", "primary_slot_name"));
             writeNodeConf(standby, Map.of(
                     "primary_conninfo", quote(conninfo(source, name)),
                     "primary_slot_name", quote(slot)));
@@ -328,11 +371,21 @@ public final class EmbeddedCluster implements AutoCloseable {
             dropSlotQuietly(source, slot);
             throw new UncheckedIOException("base backup for " + name + " failed", e);
         }
-        nodes.add(standby);
-        standby.start();
-        awaitStreaming(source, standby);
-        log.info("standby {} streaming from {} on 127.0.0.1:{}", name, source.name(), standby.port());
-        return standby;
+    }
+
+    /** Removes the lines setting {@code names} from a copied {@code postgresql.auto.conf}. */
+    private static void dropAutoConf(Path autoConf, Set<String> names) throws IOException {
+        if (!Files.exists(autoConf)) {
+            return;
+        }
+        List<String> kept = new ArrayList<>();
+        for (String line : Files.readAllLines(autoConf, StandardCharsets.UTF_8)) {
+            String key = line.contains("=") ? line.substring(0, line.indexOf('=')).trim() : "";
+            if (!names.contains(key)) {
+                kept.add(line);
+            }
+        }
+        Files.write(autoConf, kept, StandardCharsets.UTF_8);
     }
 
     /**

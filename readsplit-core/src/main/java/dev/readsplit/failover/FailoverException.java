@@ -1,0 +1,20 @@
+package dev.readsplit.failover;
+
+/**
+ * A failover, switchover or rejoin that could not be carried out. {@link #step()} names the step that failed;
+ * the message says what was left as it was. Never carries a password.
+ */
+public final class FailoverException extends RuntimeException {
+
+    private final String step;
+
+    public FailoverException(String step, String message) {
+        super(message);
+        this.step = step;
+    }
+
+    /** The step that failed ({@code DRAIN, CATCH_UP, DEMOTE, SURVEY, LOCK, PROMOTE, ROUTE, REPOINT, REJOIN...}). */
+    public String step() {
+        return step;
+    }
+}
