@@ -270,6 +270,13 @@ public final class Topology implements AutoCloseable {
     }
 
     private void primaryClaim(Node claimant, long timeline, Node current) {
+        if (current.role() == Role.PRIMARY && current.timeline() < 0 && current.state() == NodeState.UP) {
+            // the write target has not answered its first check yet (checks run in parallel at start), so the
+            // claim cannot be weighed against it: the claimant's next check decides. Meanwhile the claimant's
+            // observed role keeps it out of the reads. (A configured replica that is really another primary
+            // must not take the writes and get the real primary fenced just by answering first.)
+            return;
+        }
         if (current.role() != Role.PRIMARY) {
             promoteToPrimary(claimant, current.name() + " no longer reports itself primary; " + claimant.name()
                     + " does (timeline " + timeline + ")");
