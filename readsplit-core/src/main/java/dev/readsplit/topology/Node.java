@@ -10,6 +10,7 @@ import dev.readsplit.config.ReadsplitConfig;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -89,12 +90,20 @@ public final class Node implements Candidate {
 
     /**
      * A physical connection from this node's pool. A {@link NodeState#FENCED} node refuses: it gets no
-     * traffic at all, not even from a transaction or a logical connection that chose it earlier.
+     * traffic at all, not even from a transaction or a logical connection that chose it earlier. A
+     * {@link NodeState#DOWN} node fails at once instead of letting the caller wait the pool's whole
+     * {@code connectionTimeout} for a server the health checks already found dead (writes while the primary
+     * is down fail fast); connections already held are not affected.
      */
     public Connection borrow() throws SQLException {
-        if (state == NodeState.FENCED) {
+        NodeState now = state;
+        if (now == NodeState.FENCED) {
             throw new SQLException("node " + name() + " is fenced (a second primary on an older timeline);"
                     + " no statement is sent to it until an operator unfences it", "08004");
+        }
+        if (now == NodeState.DOWN) {
+            throw new SQLTransientConnectionException("node " + name() + " (" + role + ") is DOWN: " + lastError,
+                    "08001");
         }
         try {
             return pool.getConnection();

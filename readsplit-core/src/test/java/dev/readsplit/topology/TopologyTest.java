@@ -92,6 +92,19 @@ class TopologyTest {
         assertThat(r1.lastError()).isNull();
     }
 
+    /** Regression: writes to a primary the checks found DOWN waited the pool's whole connectionTimeout. */
+    @Test
+    void borrowingFromADownNodeFailsAtOnceNamingTheNodeAndWhy() {
+        for (int i = 0; i < 3; i++) {
+            topology.checkFailed(p, "[08001] Connection to 127.0.0.1:1 refused", clock.millis());
+        }
+        SQLException e = assertThrows(java.sql.SQLTransientConnectionException.class, p::borrow);
+        assertThat(e.getMessage()).isEqualTo("node " + p.name() + " (PRIMARY) is DOWN: 3 consecutive failed checks;"
+                + " last: [08001] Connection to 127.0.0.1:1 refused");
+        assertThat(e.getSQLState()).isEqualTo("08001");
+        assertThat(p.poolStats().total()).as("no connection attempt").isZero();
+    }
+
     @Test
     void suspectNodeIsClearedByOneGoodCheck() {
         topology.checkFailed(r1, "timeout", clock.millis());
