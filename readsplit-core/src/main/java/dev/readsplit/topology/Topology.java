@@ -173,6 +173,10 @@ public final class Topology implements AutoCloseable {
         }
         if (next == NodeState.UP) {
             log.info("{}: node {} is UP again (was {}): {}", config.name(), node.name(), previous, why);
+        } else if (previous == NodeState.UP && next == NodeState.SUSPECT && node.checkLatencyEwmaNanos() == 0) {
+            // never answered a check since it joined (e.g. unreachable at start): the WARN comes with the verdict
+            // (DOWN), so a node that is unreachable from the start costs one WARN, not two
+            log.info("{}: node {} {} -> {} (not reached yet): {}", config.name(), node.name(), previous, next, why);
         } else {
             log.warn("{}: node {} {} -> {}: {}", config.name(), node.name(), previous, next, why);
         }
