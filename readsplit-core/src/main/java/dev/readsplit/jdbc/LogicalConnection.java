@@ -383,7 +383,11 @@ final class LogicalConnection implements ReadsplitConnection {
         try {
             c = node.borrow();
         } catch (SQLException e) {
-            ds.topology().onTrafficError(node, e);
+            if (!(e instanceof SQLTransientConnectionException && e.getCause() == null)) {
+                // (a pool wait that ran out with no connection failure behind it is a busy pool, not a sick node:
+                // it must not make the node SUSPECT and push its traffic onto the others)
+                ds.topology().onTrafficError(node, e);
+            }
             String message = ds.name() + ": cannot get a connection to " + node.name() + ": " + e.getMessage();
             String state = e.getSQLState() != null ? e.getSQLState() : "08001";
             if (e instanceof SQLTransientConnectionException) {
