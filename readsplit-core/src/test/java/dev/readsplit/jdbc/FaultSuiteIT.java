@@ -231,6 +231,9 @@ class FaultSuiteIT {
                 }
                 await().atMost(WAIT).until(() -> Clusters.activeConnections(storm) == 0);
                 Node p = storm.topology().primary();
+                // a busy pool is not a sick node: no state change, no WARN, no event
+                assertThat(storm.recentEvents()).as("events of the stormed data source")
+                        .noneMatch(e -> e.kind() == dev.readsplit.topology.TopologyEvent.Kind.STATE_CHANGE);
                 assertThat(stormErrors).as("storm callers that got no slot").isNotEmpty();
                 for (Throwable t : stormErrors) {
                     assertThat(t).isInstanceOf(SQLTransientConnectionException.class);

@@ -69,9 +69,12 @@ class SecretHygieneIT {
         logs.start();
         root().addAppender(logs);
         for (String name : List.of("dev.readsplit", "com.zaxxer.hikari")) {
+            // DEBUG into the list only (not additive): the console keeps its usual INFO output
             Logger l = (Logger) LoggerFactory.getLogger(name);
             levelsBefore.put(name, l.getLevel());
             l.setLevel(Level.DEBUG);
+            l.addAppender(logs);
+            l.setAdditive(false);
         }
         cluster = EmbeddedCluster.builder().standbys(2).password(PASSWORD).start();
         Clusters.exec(cluster.primary(), "CREATE TABLE t (id bigserial PRIMARY KEY)");
@@ -79,7 +82,12 @@ class SecretHygieneIT {
 
     @AfterAll
     static void stop() {
-        levelsBefore.forEach((name, level) -> ((Logger) LoggerFactory.getLogger(name)).setLevel(level));
+        levelsBefore.forEach((name, level) -> {
+            Logger l = (Logger) LoggerFactory.getLogger(name);
+            l.setLevel(level);
+            l.detachAppender(logs);
+            l.setAdditive(true);
+        });
         root().detachAppender(logs);
         if (cluster != null) {
             cluster.close();
