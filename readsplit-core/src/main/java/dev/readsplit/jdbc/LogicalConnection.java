@@ -23,6 +23,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLClientInfoException;
 import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
 import java.sql.SQLWarning;
 import java.sql.SQLXML;
 import java.sql.Savepoint;
@@ -401,9 +402,18 @@ final class LogicalConnection implements ReadsplitConnection {
         try {
             c = node.borrow();
         } catch (SQLException e) {
-            ds.topology().onTrafficError(node, e);
-            throw new ReadsplitSqlException(ds.name() + ": cannot get a connection to " + node.name() + ": "
-                    + e.getMessage(), e.getSQLState() != null ? e.getSQLState() : "08001", e);
+            if (!(e instanceof SQLTransientConnectionException && e.getCause() == null)) {
+                // (a pool wait that ran out with no connection failure behind it is a busy pool, not a sick node:
+                // it must not make the node SUSPECT and push its traffic onto the others)
+                ds.topology().onTrafficError(node, e);
+            }
+            String message = ds.name() + ": cannot get a connection to " + node.name() + ": " + e.getMessage();
+            String state = e.getSQLState() != null ? e.getSQLState() : "08001";
+            if (e instanceof SQLTransientConnectionException) {
+                // the pool's wait ran out (its message has the counts): keep the type callers catch to retry later
+                throw new SQLTransientConnectionException(message, state, e);
+            }
+            throw new ReadsplitSqlException(message, state, e);
         }
         try {
             prepare(node, c);

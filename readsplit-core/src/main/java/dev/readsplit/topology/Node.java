@@ -3,6 +3,7 @@ package dev.readsplit.topology;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.HikariPoolMXBean;
+import com.zaxxer.hikari.util.DriverDataSource;
 import dev.readsplit.Role;
 import dev.readsplit.balance.Candidate;
 import dev.readsplit.config.NodeConfig;
@@ -10,6 +11,8 @@ import dev.readsplit.config.ReadsplitConfig;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
+import java.util.Properties;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -66,12 +69,8 @@ public final class Node implements Candidate {
     private static HikariConfig poolConfig(ReadsplitConfig ds, NodeConfig node, Role role) {
         HikariConfig hc = new HikariConfig();
         hc.setPoolName(ds.name() + "-" + node.name());
-        hc.setJdbcUrl(node.jdbcUrl());
-        hc.setUsername(node.user());
-        if (node.password() != null) {
-            hc.setPassword(node.password().reveal());
-        }
-        node.jdbcProperties().forEach(hc::addDataSourceProperty);
+        Properties props = new Properties();
+        node.jdbcProperties().forEach(props::setProperty);
         int size = role == Role.PRIMARY ? ds.primaryPoolSize() : ds.replicaPoolSize();
         hc.setMaximumPoolSize(size);
         hc.setMinimumIdle(Math.min(ds.minIdle(), size));
@@ -80,27 +79,39 @@ public final class Node implements Candidate {
         hc.setMaxLifetime(ds.maxLifetime().toMillis());
         // Start even when the node is unreachable: the data source serves what it can (degraded start).
         hc.setInitializationFailTimeout(-1);
-        if (!node.isPostgres()) {
-            return hc; // generic JDBC: no pgjdbc properties
+        if (node.isPostgres()) { // generic JDBC: no pgjdbc properties
+            props.setProperty("connectTimeout", Long.toString(Math.max(1, ds.connectionTimeout().toSeconds())));
+            props.setProperty("ApplicationName", ds.name());
+            // setReadOnly(true) must hold in auto-commit too (a read-only session that fell back to the
+            // primary must fail a write as a replica would), not only inside transactions
+            if (!node.jdbcProperties().containsKey("readOnlyMode")) {
+                props.setProperty("readOnlyMode", "always");
+            }
         }
-        hc.addDataSourceProperty("connectTimeout", Long.toString(Math.max(1, ds.connectionTimeout().toSeconds())));
-        hc.addDataSourceProperty("ApplicationName", ds.name());
-        // setReadOnly(true) must hold in auto-commit too (a read-only session that fell back to the
-        // primary must fail a write as a replica would), not only inside transactions
-        if (!node.jdbcProperties().containsKey("readOnlyMode")) {
-            hc.addDataSourceProperty("readOnlyMode", "always");
-        }
+        // The driver data source HikariCP would build from a jdbcUrl and dataSourceProperties, built here: HikariCP
+        // logs its configuration at DEBUG with only the "password" property masked, so a secret-named jdbc
+        // property (sslpassword, a token...) would be printed; its own DataSource is logged as an object only.
+        hc.setDataSource(new DriverDataSource(node.jdbcUrl(), null, props, node.user(),
+                node.password() == null ? null : node.password().reveal()));
         return hc;
     }
 
     /**
      * A physical connection from this node's pool. A {@link NodeState#FENCED} node refuses: it gets no
-     * traffic at all, not even from a transaction or a logical connection that chose it earlier.
+     * traffic at all, not even from a transaction or a logical connection that chose it earlier. A
+     * {@link NodeState#DOWN} node fails at once instead of letting the caller wait the pool's whole
+     * {@code connectionTimeout} for a server the health checks already found dead (writes while the primary
+     * is down fail fast); connections already held are not affected.
      */
     public Connection borrow() throws SQLException {
-        if (state == NodeState.FENCED) {
+        NodeState now = state;
+        if (now == NodeState.FENCED) {
             throw new SQLException("node " + name() + " is fenced (a second primary on an older timeline);"
                     + " no statement is sent to it until an operator unfences it", "08004");
+        }
+        if (now == NodeState.DOWN) {
+            throw new SQLTransientConnectionException("node " + name() + " (" + role + ") is DOWN: " + lastError,
+                    "08001");
         }
         try {
             if (state == NodeState.UP) {

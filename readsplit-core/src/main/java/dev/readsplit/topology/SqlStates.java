@@ -45,6 +45,12 @@ public final class SqlStates {
 
     /** A short description for logs: SQLSTATE and message, never a connection string. */
     public static String describe(SQLException e) {
-        return (e.getSQLState() != null ? "[" + e.getSQLState() + "] " : "") + e.getMessage();
+        String text = (e.getSQLState() != null ? "[" + e.getSQLState() + "] " : "") + e.getMessage();
+        if ("08P01".equals(e.getSQLState())) {
+            // pgjdbc's words for a server that answered the startup with something else (an HTTP server, say) are
+            // about SSL or the protocol; say what it most likely is
+            text += " (protocol violation: the server does not speak the PostgreSQL protocol; is it a PostgreSQL server?)";
+        }
+        return text;
     }
 }

@@ -173,6 +173,10 @@ public final class Topology implements AutoCloseable {
         }
         if (next == NodeState.UP) {
             log.info("{}: node {} is UP again (was {}): {}", config.name(), node.name(), previous, why);
+        } else if (previous == NodeState.UP && next == NodeState.SUSPECT && node.checkLatencyEwmaNanos() == 0) {
+            // never answered a check since it joined (e.g. unreachable at start): the WARN comes with the verdict
+            // (DOWN), so a node that is unreachable from the start costs one WARN, not two
+            log.info("{}: node {} {} -> {} (not reached yet): {}", config.name(), node.name(), previous, next, why);
         } else {
             log.warn("{}: node {} {} -> {}: {}", config.name(), node.name(), previous, next, why);
         }
@@ -270,6 +274,13 @@ public final class Topology implements AutoCloseable {
     }
 
     private void primaryClaim(Node claimant, long timeline, Node current) {
+        if (current.role() == Role.PRIMARY && current.timeline() < 0 && current.state() == NodeState.UP) {
+            // the write target has not answered its first check yet (checks run in parallel at start), so the
+            // claim cannot be weighed against it: the claimant's next check decides. Meanwhile the claimant's
+            // observed role keeps it out of the reads. (A configured replica that is really another primary
+            // must not take the writes and get the real primary fenced just by answering first.)
+            return;
+        }
         if (current.role() != Role.PRIMARY) {
             promoteToPrimary(claimant, current.name() + " no longer reports itself primary; " + claimant.name()
                     + " does (timeline " + timeline + ")");

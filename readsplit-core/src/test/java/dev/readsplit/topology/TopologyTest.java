@@ -92,6 +92,19 @@ class TopologyTest {
         assertThat(r1.lastError()).isNull();
     }
 
+    /** Regression: writes to a primary the checks found DOWN waited the pool's whole connectionTimeout. */
+    @Test
+    void borrowingFromADownNodeFailsAtOnceNamingTheNodeAndWhy() {
+        for (int i = 0; i < 3; i++) {
+            topology.checkFailed(p, "[08001] Connection to 127.0.0.1:1 refused", clock.millis());
+        }
+        SQLException e = assertThrows(java.sql.SQLTransientConnectionException.class, p::borrow);
+        assertThat(e.getMessage()).isEqualTo("node " + p.name() + " (PRIMARY) is DOWN: 3 consecutive failed checks;"
+                + " last: [08001] Connection to 127.0.0.1:1 refused");
+        assertThat(e.getSQLState()).isEqualTo("08001");
+        assertThat(p.poolStats().total()).as("no connection attempt").isZero();
+    }
+
     @Test
     void suspectNodeIsClearedByOneGoodCheck() {
         topology.checkFailed(r1, "timeout", clock.millis());
@@ -206,6 +219,38 @@ class TopologyTest {
         assertThat(refused.getMessage()).contains("fenced");
     }
 
+    /**
+     * Regression: checks run in parallel at start, so a configured replica that is really a primary (another
+     * cluster's, on timeline 1) could answer before the configured primary had been observed (timeline -1),
+     * take the writes as "a newer timeline", and get the real primary fenced as the loser a moment later.
+     */
+    @Test
+    void aConfiguredReplicaThatIsAPrimaryAnsweringBeforeThePrimaryIsFencedNotFollowed() {
+        topology.observeRole(r1, Role.PRIMARY, 1); // first answer of the start-up round
+        assertThat(topology.primary()).as("writes stay on the configured primary until it has answered").isSameAs(p);
+        assertThat(topology.replicas()).as("a node observed as primary gets no reads").containsExactly(r2);
+        topology.observeRole(p, Role.PRIMARY, 1);
+        topology.observeRole(r2, Role.REPLICA, 1);
+        topology.observeRole(r1, Role.PRIMARY, 1); // its next check
+        assertThat(topology.primary()).isSameAs(p);
+        assertThat(p.state()).isEqualTo(NodeState.UP);
+        assertThat(r1.state()).isEqualTo(NodeState.FENCED);
+        assertThat(events(TopologyEvent.Kind.ROLE_CHANGE)).singleElement()
+                .satisfies(e -> assertThat(e.message()).contains(r1.name() + " now reports itself PRIMARY (was REPLICA"));
+        assertThat(events(TopologyEvent.Kind.SPLIT_BRAIN)).singleElement()
+                .satisfies(e -> assertThat(e.node()).isEqualTo(r1.name()));
+        assertThat(events(TopologyEvent.Kind.PRIMARY_CHANGE)).isEmpty();
+    }
+
+    @Test
+    void aPrimaryClaimIsFollowedWhenTheConfiguredPrimaryWasNeverSeenAndIsDown() {
+        for (int i = 0; i < 3; i++) {
+            topology.checkFailed(p, "refused", clock.millis());
+        }
+        topology.observeRole(r1, Role.PRIMARY, 1);
+        assertThat(topology.primary()).isSameAs(r1);
+    }
+
     @Test
     void twoLivePrimariesTheOlderTimelineIsFenced() {
         allObserved();
@@ -259,9 +304,10 @@ class TopologyTest {
     @Test
     void writesFollowWhenTheConfiguredPrimaryReportsItselfAStandby() {
         topology.observeRole(r1, Role.PRIMARY, 3);
-        assertThat(topology.primary()).isSameAs(r1);
-        // (p had never been checked: its timeline was unknown, so no split brain is declared... until it is seen)
+        // p has not answered yet: the claim waits for it (see aConfiguredReplicaThatIsAPrimaryAnswering...)
+        assertThat(topology.primary()).isSameAs(p);
         topology.observeRole(p, Role.REPLICA, 3);
+        assertThat(topology.primary()).isSameAs(r1);
         assertThat(p.state()).isNotEqualTo(NodeState.FENCED);
         assertThat(topology.replicas()).contains(p);
     }

@@ -159,6 +159,14 @@ public final class EmbeddedCluster implements AutoCloseable {
         return p;
     }
 
+    /**
+     * The self-signed certificate every node serves when the cluster was built with {@code ssl(true)} (a
+     * client's {@code sslrootcert} for {@code sslmode=verify-ca}); {@code null} otherwise.
+     */
+    public Path sslCertificate() {
+        return settings.ssl ? root.resolve("tls").resolve("server.crt") : null;
+    }
+
     /** The directory holding every node's data directory and log. */
     public Path directory() {
         return root;
@@ -179,6 +187,9 @@ public final class EmbeddedCluster implements AutoCloseable {
         try {
             log.info("starting embedded PostgreSQL cluster (1 primary + {} standbys) in {} as {}",
                     settings.standbys, root, serverUser.describe());
+            if (settings.ssl) {
+                createCertificate();
+            }
             EmbeddedNode primary = initPrimary();
             nodes.add(primary);
             primary.start();
@@ -228,6 +239,29 @@ public final class EmbeddedCluster implements AutoCloseable {
         return primary;
     }
 
+    /**
+     * A self-signed certificate and key for CN=localhost, made with the {@code openssl} command (the binaries
+     * Maven Central ships cannot make one), outside the data directories so that base backups need not copy
+     * it; the key is 0600 and owned by the server user, as PostgreSQL requires.
+     */
+    private void createCertificate() {
+        Path tls = root.resolve("tls");
+        try {
+            Files.createDirectories(tls);
+            run(List.of("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=localhost", "-keyout", tls.resolve("server.key").toString(),
+                    "-out", tls.resolve("server.crt").toString()), tls.resolve("openssl.log"), "openssl");
+            Files.setPosixFilePermissions(tls.resolve("server.key"),
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            Files.setPosixFilePermissions(tls.resolve("server.crt"),
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            serverUser.own(tls);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the TLS certificate in " + tls
+                    + " (is the openssl command installed?)", e);
+        }
+    }
+
     private String commonSettings() {
         Map<String, String> conf = new LinkedHashMap<>();
         conf.put("listen_addresses", "'127.0.0.1'");
@@ -250,6 +284,11 @@ public final class EmbeddedCluster implements AutoCloseable {
         conf.put("log_line_prefix", "'%m [%p] %q%a '");
         conf.put("log_min_messages", "warning");
         conf.put("dynamic_shared_memory_type", "posix");
+        if (settings.ssl) {
+            conf.put("ssl", "on");
+            conf.put("ssl_cert_file", quote(root.resolve("tls").resolve("server.crt").toString()));
+            conf.put("ssl_key_file", quote(root.resolve("tls").resolve("server.key").toString()));
+        }
         conf.putAll(settings.extraSettings);
         StringBuilder sb = new StringBuilder("\n# --- readsplit-embedded ---\n");
         conf.forEach((k, v) -> sb.append(k).append(" = ").append(v).append('\n'));
@@ -645,6 +684,7 @@ public final class EmbeddedCluster implements AutoCloseable {
         private String synchronousStandbyNames;
         private final Map<String, String> extraSettings = new LinkedHashMap<>();
         private Path baseDirectory;
+        private boolean ssl;
 
         private Builder() {
         }
@@ -692,6 +732,15 @@ public final class EmbeddedCluster implements AutoCloseable {
             return this;
         }
 
+        /**
+         * TLS on every node ({@code ssl=on}) with a self-signed certificate for CN=localhost made by the
+         * {@code openssl} command at start; see {@link EmbeddedCluster#sslCertificate()}.
+         */
+        public Builder ssl(boolean on) {
+            this.ssl = on;
+            return this;
+        }
+
         /** Where the binaries are unpacked and node directories are created (default: the temp dir). */
         public Builder baseDirectory(Path dir) {
             this.baseDirectory = Objects.requireNonNull(dir, "baseDirectory");
@@ -712,6 +761,7 @@ public final class EmbeddedCluster implements AutoCloseable {
             b.synchronousStandbyNames = synchronousStandbyNames;
             b.extraSettings.putAll(extraSettings);
             b.baseDirectory = baseDirectory;
+            b.ssl = ssl;
             return b;
         }
 
