@@ -422,6 +422,7 @@ final class LogicalConnection implements ReadsplitConnection {
             ds.topology().onTrafficError(node, e);
             throw e;
         }
+        node.track(c);
         if (held == heldNodes.length) {
             heldNodes = java.util.Arrays.copyOf(heldNodes, held * 2);
             heldConns = java.util.Arrays.copyOf(heldConns, held * 2);
@@ -495,6 +496,7 @@ final class LogicalConnection implements ReadsplitConnection {
                 if (txnNode == node) {
                     txnNode = null;
                 }
+                node.untrack(c);
                 closeQuietly(c);
                 return;
             }
@@ -1128,6 +1130,7 @@ final class LogicalConnection implements ReadsplitConnection {
                 ds.topology().onTrafficError(heldNodes[i], e);
                 first = first == null ? e : first;
             } finally {
+                heldNodes[i].untrack(c);
                 closeQuietly(c);
                 heldConns[i] = null;
                 heldNodes[i] = null;
@@ -1154,6 +1157,7 @@ final class LogicalConnection implements ReadsplitConnection {
                 first = first == null ? e : first;
             } finally {
                 // an aborted connection is never closed through the pool: evict it, or it stays borrowed forever
+                heldNodes[i].untrack(heldConns[i]);
                 heldNodes[i].pool().evictConnection(heldConns[i]);
                 heldConns[i] = null;
                 heldNodes[i] = null;

@@ -205,6 +205,40 @@ public final class Node implements Candidate {
         return c;
     }
 
+    /**
+     * Physical connections of this node currently held by logical connections: what {@link #abortInFlight}
+     * aborts when the node goes DOWN.
+     */
+    private final java.util.Set<Connection> inUse = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** A logical connection holds {@code c} (borrowed from this node) until {@link #untrack}. */
+    public void track(Connection c) {
+        inUse.add(c);
+    }
+
+    public void untrack(Connection c) {
+        inUse.remove(c);
+    }
+
+    /**
+     * Aborts (closes the socket of) every physical connection held on this node. Called when the node goes
+     * DOWN: statements already running on a server that has stopped answering (a hung host) would otherwise
+     * block until it comes back; aborted, they fail with a connection error at once, and an autocommit read
+     * among them is retried on another node. Nothing is sent to the server.
+     */
+    public int abortInFlight() {
+        int aborted = 0;
+        for (Connection c : inUse) {
+            try {
+                c.abort(Runnable::run);
+                aborted++;
+            } catch (SQLException | RuntimeException ignored) {
+                // already closed or broken: nothing to abort
+            }
+        }
+        return aborted;
+    }
+
     /** PostgreSQL (with replication introspection) rather than a generic JDBC database. */
     public boolean isPostgres() {
         return config.isPostgres();

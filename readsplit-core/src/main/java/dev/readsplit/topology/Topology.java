@@ -170,6 +170,11 @@ public final class Topology implements AutoCloseable {
         node.lastError(next == NodeState.UP ? null : why);
         if (next == NodeState.DOWN) {
             node.evictPool(); // idle connections to a dead server would only fail their next borrower
+            // and statements stuck on a hung one fail now (autocommit reads are then retried elsewhere)
+            int aborted = node.abortInFlight();
+            if (aborted > 0) {
+                log.info("{}: aborted {} connection(s) in use on {}", config.name(), aborted, node.name());
+            }
         }
         if (next == NodeState.UP) {
             log.info("{}: node {} is UP again (was {}): {}", config.name(), node.name(), previous, why);
