@@ -24,8 +24,9 @@ import java.util.Map;
  * it was, and throws a {@link FailoverException}.
  *
  * <h2>Never two promoted nodes</h2>
- * Before promoting, the elected node's promotion lock is taken (a session advisory lock on that node, so two
- * Readsplit instances that elect the same node serialise there), then every surveyed node's role is read again:
+ * Before promoting, the promotion locks of all surveyed standbys are taken in name order (session advisory
+ * locks on those nodes, so two Readsplit instances serialise there even if they elected different nodes), then
+ * every other node's role is read again:
  * if any already reports itself primary (another instance or an operator promoted it), nothing is promoted and
  * writes follow that node; if the old primary answers again as a primary, the failover stops before promoting.
  * Routing changes only after {@code pg_promote} returned true (or the node reports itself primary).
@@ -98,6 +99,17 @@ final class Procedures {
         return out;
     }
 
+    /** Every node but {@code old} that could be (or become) a primary: fenced nodes are out of the picture. */
+    private List<Node> others(Node old) {
+        List<Node> out = new ArrayList<>();
+        for (Node n : topology.nodes()) {
+            if (n != old && n.state() != NodeState.FENCED) {
+                out.add(n);
+            }
+        }
+        return out;
+    }
+
     /**
      * Replaces the failed primary. The caller has checked that the primary is DOWN and the quorum is there.
      *
@@ -114,11 +126,15 @@ final class Procedures {
         Steps steps = new Steps("supervised failover of " + old.name());
 
         steps.begin("SURVEY");
+        // Every other node is asked, not only the healthy replicas: one that already reports itself primary
+        // (promoted by another instance a moment ago, and so no longer counted as a replica here) must stop
+        // this failover, or two nodes get promoted (found by SupervisedFailoverIT with two instances).
         Map<Node, ClusterActions.Status> standbys = new LinkedHashMap<>();
         Node alreadyPrimary = null;
         long alreadyTimeline = -1;
-        for (Node n : healthy) {
-            ClusterActions.Status s = tryStatus(n, t);
+        for (Node n : others(old)) {
+            // a node that is not a healthy replica only gets the health-check timeout (it may be hung)
+            ClusterActions.Status s = tryStatus(n, healthy.contains(n) ? t : minimum(t, config.healthCheckTimeout()));
             if (s == null) {
                 continue;
             }
@@ -127,7 +143,7 @@ final class Procedures {
                     alreadyPrimary = n;
                     alreadyTimeline = s.timeline();
                 }
-            } else {
+            } else if (healthy.contains(n)) {
                 standbys.put(n, s);
             }
         }
@@ -150,26 +166,47 @@ final class Procedures {
             steps.end(elected.name() + " at " + Lsn.format(winner.position()) + " of " + describe(candidates));
 
             steps.begin("LOCK");
-            AutoCloseable lock;
-            try {
-                lock = actions.lockPromotion(elected, t);
-            } catch (SQLException e) {
-                throw steps.fail(elected, "cannot reach " + elected.name() + ": " + e.getMessage()
-                        + "; nothing was promoted");
+            // The promotion lock of every surveyed standby, taken in name order: two instances whose surveys
+            // elected different nodes (replay positions read moments apart) still serialise on the first
+            // lock, and the later one's re-check then sees the earlier one's promotion. Name order: no deadlock.
+            List<Node> toLock = new ArrayList<>(standbys.keySet());
+            toLock.sort(java.util.Comparator.comparing(Node::name));
+            List<AutoCloseable> locks = new ArrayList<>();
+            AutoCloseable lock = () -> {
+                for (int i = locks.size() - 1; i >= 0; i--) {
+                    closeQuietly(locks.get(i));
+                }
+            };
+            for (Node n : toLock) {
+                AutoCloseable l;
+                try {
+                    l = actions.lockPromotion(n, t);
+                } catch (SQLException e) {
+                    if (n != elected) {
+                        continue; // unreachable now: it cannot be promoted by anyone either
+                    }
+                    closeQuietly(lock);
+                    throw steps.fail(elected, "cannot reach " + elected.name() + ": " + e.getMessage()
+                            + "; nothing was promoted");
+                }
+                if (l == null) {
+                    closeQuietly(lock);
+                    throw steps.fail(elected, "another session held the promotion lock on " + n.name() + " for "
+                            + t.toMillis() + " ms; nothing was promoted here");
+                }
+                locks.add(l);
             }
-            if (lock == null) {
-                throw steps.fail(elected, "another session held the promotion lock on " + elected.name() + " for "
-                        + t.toMillis() + " ms; nothing was promoted here");
-            }
             try {
-                steps.end("promotion lock held on " + elected.name());
+                steps.end("promotion lock held on " + elected.name()
+                        + (locks.size() > 1 ? " and " + (locks.size() - 1) + " other standby(s)" : ""));
                 steps.begin("RECHECK");
                 ClusterActions.Status oldNow = tryStatus(old, minimum(t, config.healthCheckTimeout()));
                 if (oldNow != null && !oldNow.inRecovery()) {
                     throw steps.fail(old, old.name() + " answers again as a primary; nothing was promoted");
                 }
-                for (Node n : standbys.keySet()) {
-                    ClusterActions.Status s = tryStatus(n, t);
+                for (Node n : others(old)) {
+                    ClusterActions.Status s = tryStatus(n, standbys.containsKey(n) ? t
+                            : minimum(t, config.healthCheckTimeout()));
                     if (s != null && !s.inRecovery()) {
                         alreadyPrimary = n;
                         break;
@@ -187,7 +224,7 @@ final class Procedures {
                         alreadyPrimary = elected;
                     }
                 }
-                steps.end(alreadyPrimary == null ? "every surveyed node is still a standby"
+                steps.end(alreadyPrimary == null ? "every other node is still a standby"
                         : alreadyPrimary.name() + " already reports itself primary");
                 if (alreadyPrimary == null) {
                     steps.begin("PROMOTE");

@@ -143,6 +143,43 @@ class ProceduresTest {
         assertThat(topology.primary()).isSameAs(r3);
     }
 
+    /**
+     * Regression (two instances in SupervisedFailoverIT promoted two nodes): another instance promoted r2 a
+     * moment ago, and this instance no longer counts r2 as a healthy replica (here: a check failed during its
+     * promotion), so r2 was not surveyed as a standby. The failover must still find it primary and promote
+     * nothing (before the fix it elected r3 and promoted it: two primaries).
+     */
+    @Test
+    void aNodeAnotherInstanceJustPromotedIsFoundEvenWhenItIsNoLongerCountedAsAReplica() {
+        primaryDown();
+        topology.transition(r2, NodeState.SUSPECT, "check failed while it was being promoted elsewhere");
+        servers.answer("r2", primary(9000, 2));
+        FailoverReport report = procedures.failover();
+
+        assertThat(servers.count("promote")).isZero();
+        assertThat(report.promotedHere()).isFalse();
+        assertThat(report.newPrimary()).isEqualTo("r2");
+        assertThat(events(TopologyEvent.Kind.PROMOTED)).isEmpty();
+        assertThat(events(TopologyEvent.Kind.PROMOTION_SKIPPED)).hasSize(1);
+    }
+
+    /**
+     * Regression: two instances that elect different nodes (their surveys read replay positions moments apart)
+     * must still serialise: every surveyed standby's promotion lock is taken, in name order.
+     */
+    @Test
+    void theLocksOfEverySurveyedStandbyAreTakenInNameOrderBeforePromoting() {
+        primaryDown();
+        procedures.failover();
+        int lock1 = servers.calls.indexOf("lock r1");
+        int lock2 = servers.calls.indexOf("lock r2");
+        int lock3 = servers.calls.indexOf("lock r3");
+        int promote = servers.calls.indexOf("promote r2");
+        assertThat(lock1).isNotNegative().isLessThan(lock2);
+        assertThat(lock2).isLessThan(lock3);
+        assertThat(lock3).isLessThan(promote);
+    }
+
     @Test
     void stopsBeforePromotingWhenTheOldPrimaryAnswersAgain() {
         primaryDown();
