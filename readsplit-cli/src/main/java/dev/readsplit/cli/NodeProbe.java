@@ -110,10 +110,9 @@ final class NodeProbe {
                         long bytes = rs.getLong(6);
                         Long lagBytes = rs.wasNull() ? null : bytes;
                         long ms = rs.getLong(7);
-                        // replay_lag is NULL on an idle, caught-up standby: that is 0, not unknown
-                        Long lag = rs.wasNull() ? (lagBytes != null && lagBytes == 0 ? Long.valueOf(0) : null) : ms;
+                        boolean noReplayLag = rs.wasNull();
                         rows.add(new Replication(rs.getString(1), rs.getString(2), clientPort, rs.getString(4),
-                                rs.getString(5), lagBytes, lag));
+                                rs.getString(5), lagBytes, replayLagMillis(noReplayLag, ms, lagBytes)));
                     }
                 }
             }
@@ -123,6 +122,21 @@ final class NodeProbe {
             return Result.unreachable(node, scrub(node, describe(e)));
         }
     }
+
+    /**
+     * A standby's replay lag as the primary reports it: {@code replay_lag} when there is one; when it is NULL,
+     * 0 if the standby has replayed everything (an idle, caught-up standby), otherwise unknown. (Written out:
+     * {@code null ? ... : ms} with a primitive {@code ms} unboxes the null and throws, which made {@code check}
+     * report the primary unreachable while a standby had just started streaming.)
+     */
+    static Long replayLagMillis(boolean replayLagIsNull, long replayLag, Long lagBytes) {
+        if (!replayLagIsNull) {
+            return replayLag;
+        }
+        return lagBytes != null && lagBytes == 0 ? Long.valueOf(0) : null;
+    }
+
+
 
     private static Long systemIdentifier(Connection c) {
         try (Statement s = c.createStatement();
