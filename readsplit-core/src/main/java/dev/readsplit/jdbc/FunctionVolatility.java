@@ -45,7 +45,7 @@ final class FunctionVolatility {
         for (int i = 0; i < functions.size(); i++) {
             String f = functions.get(i);
             Verdict v = cache.get(f);
-            if (v == null || v.expiresAtMillis() != Long.MAX_VALUE && v.expiresAtMillis() < System.currentTimeMillis()) {
+            if (v == null || v.expiresAtMillis() != Long.MAX_VALUE && v.expiresAtMillis() < topology.clock().millis()) {
                 v = lookup(f);
                 if (v == null) {
                     return true; // the primary cannot answer now: fail closed, do not cache
@@ -75,7 +75,7 @@ final class FunctionVolatility {
                 rs.next();
                 boolean volatileFound = rs.getBoolean(1);
                 if (rs.wasNull()) {
-                    return new Verdict(false, System.currentTimeMillis() + NOT_FOUND_TTL_MILLIS);
+                    return new Verdict(false, topology.clock().millis() + NOT_FOUND_TTL_MILLIS);
                 }
                 return new Verdict(volatileFound, Long.MAX_VALUE);
             }

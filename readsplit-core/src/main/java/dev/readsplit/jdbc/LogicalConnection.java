@@ -682,7 +682,7 @@ final class LogicalConnection implements ReadsplitConnection {
         if (txnNode != null) {
             d = RouteDecision.of(txnNode, RouteReason.IN_TRANSACTION);
         } else if (target == null) {
-            d = replicaOrFallback(ds.classifier().classify("SELECT 1"), RouteReason.READ_ONLY, null);
+            d = replicaOrFallback(ds.classify("SELECT 1"), RouteReason.READ_ONLY, null);
         } else {
             d = RouteDecision.of(target, autoCommit ? RouteReason.WRITE : RouteReason.IN_TRANSACTION);
         }
@@ -812,7 +812,7 @@ final class LogicalConnection implements ReadsplitConnection {
             throw new ReadsplitSqlException(ds.name() + ": savepoints need auto-commit off", "25000");
         }
         if (txnNode == null) {
-            RouteDecision d = route(ds.classifier().classify(readOnly ? "SELECT 1" : "SAVEPOINT s"), null, null, false);
+            RouteDecision d = route(ds.classify(readOnly ? "SELECT 1" : "SAVEPOINT s"), null, null, false);
             Connection c = physical(d.node());
             beforeExecute(d, c);
             return c;

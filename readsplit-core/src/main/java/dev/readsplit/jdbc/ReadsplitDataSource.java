@@ -40,7 +40,6 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
 
     private final ReadsplitConfig config;
     private final Topology topology;
-    private final SqlClassifier classifier;
     private final Balancer balancer;
     private final HealthChecker healthChecker;
     private final dev.readsplit.failover.FailoverManager failover;
@@ -80,7 +79,7 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
             routeCounts.put(r, new LongAdder());
             shadowCounts.put(r, new LongAdder());
         }
-        this.classifier = SqlClassifier.builder()
+        SqlClassifier classifier = SqlClassifier.builder()
                 .writeFunctions(config.writeFunctions().toArray(String[]::new))
                 .readFunctions(config.readFunctions().toArray(String[]::new))
                 .build();
@@ -282,10 +281,6 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
 
     void countMisroute() {
         misrouteCount.increment();
-    }
-
-    SqlClassifier classifier() {
-        return classifier;
     }
 
     Balancer balancer() {

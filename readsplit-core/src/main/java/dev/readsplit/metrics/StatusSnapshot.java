@@ -44,7 +44,7 @@ public record StatusSnapshot(String dataSource, Instant at, String primary, bool
         for (TopologyEvent e : ds.recentEvents()) {
             events.add(new EventStatus(e.at(), e.kind().name(), e.node(), redactor.redact(e.message())));
         }
-        return new StatusSnapshot(ds.name(), Instant.now(), primary.name(), ds.shadowMode(), nodes,
+        return new StatusSnapshot(ds.name(), ds.topology().clock().instant(), primary.name(), ds.shadowMode(), nodes,
                 MetricsSnapshot.of(ds), events);
     }
 
