@@ -2,9 +2,7 @@ package dev.readsplit;
 
 import dev.readsplit.config.ConfigException;
 
-import java.math.BigDecimal;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.regex.Matcher;
@@ -38,8 +36,6 @@ public final class Consistency {
             "expected eventual, bounded_staleness:<duration>, read_your_writes or strong";
     private static final Pattern BOUNDED =
             Pattern.compile("bounded_staleness\\s*(?::\\s*(.*)|\\(\\s*(.*?)\\s*\\))", Pattern.DOTALL);
-    private static final Pattern AMOUNT =
-            Pattern.compile("([+-]?\\d+(?:\\.\\d+)?)\\s*(ns|us|ms|s|m|h|d)?");
 
     private final Level level;
     private final Duration maxStaleness;
@@ -119,32 +115,14 @@ public final class Consistency {
         return boundedStaleness(d);
     }
 
-    /** Same grammar as the configuration's duration values (see {@code dev.readsplit.config.Durations}). */
+    /** The configuration's duration grammar ({@link dev.readsplit.config.Durations}); null when invalid. */
     private static Duration parseDuration(String text) {
         if (text.isEmpty()) {
             return null;
         }
         try {
-            if (text.startsWith("pt") || text.startsWith("p") || text.startsWith("-p")) {
-                return Duration.parse(text.toUpperCase(Locale.ROOT));
-            }
-            Matcher m = AMOUNT.matcher(text);
-            if (!m.matches()) {
-                return null;
-            }
-            String unit = m.group(2) == null ? "ms" : m.group(2);
-            long nanosPerUnit = switch (unit) {
-                case "ns" -> 1L;
-                case "us" -> 1_000L;
-                case "ms" -> 1_000_000L;
-                case "s" -> 1_000_000_000L;
-                case "m" -> 60_000_000_000L;
-                case "h" -> 3_600_000_000_000L;
-                default -> 86_400_000_000_000L;
-            };
-            return Duration.ofNanos(new BigDecimal(m.group(1)).multiply(BigDecimal.valueOf(nanosPerUnit))
-                    .setScale(0, java.math.RoundingMode.HALF_UP).longValueExact());
-        } catch (DateTimeParseException | ArithmeticException e) {
+            return dev.readsplit.config.Durations.parse(KEY, text);
+        } catch (ConfigException e) {
             return null;
         }
     }

@@ -9,12 +9,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Parses configuration durations: {@code 500ms}, {@code 2s}, {@code 1.5s}, {@code 1m}, {@code 1h}, {@code 1d},
+ * Readsplit's one duration grammar, for every configuration source, the {@code bounded_staleness:2s}
+ * consistency and the command line's options: {@code 500ms}, {@code 2s}, {@code 1.5s}, {@code 1m}, {@code 1h}, {@code 1d},
  * {@code 250us}, {@code 10ns}, ISO-8601 ({@code PT2S}), and a bare number meaning milliseconds. Units are
  * case-insensitive and may be separated from the number by spaces. Signs are accepted here so that the
  * builder reports the semantic error ("must be positive: PT-1S").
  */
-final class Durations {
+public final class Durations {
 
     private static final Pattern AMOUNT =
             Pattern.compile("([+-]?\\d+(?:\\.\\d+)?)\\s*(ns|us|ms|s|m|h|d)?", Pattern.CASE_INSENSITIVE);
@@ -23,9 +24,12 @@ final class Durations {
     }
 
     /**
+     * Parses {@code text}; a negative or zero duration is returned as it is (the caller knows its bounds).
+     *
+     * @param key names the setting in the message, e.g. {@code healthCheckInterval}
      * @throws ConfigException naming {@code key} and {@code text}
      */
-    static Duration parse(String key, String text) {
+    public static Duration parse(String key, String text) {
         String t = text == null ? "" : text.trim();
         if (t.isEmpty()) {
             throw new ConfigException(key, key + " must be a duration (e.g. 500ms, 2s, 1m, PT2S): ''");

@@ -1,5 +1,6 @@
 package dev.readsplit.metrics;
 
+import dev.readsplit.config.Redactor;
 import dev.readsplit.jdbc.ReadsplitDataSource;
 import dev.readsplit.topology.Node;
 import dev.readsplit.topology.PoolStats;
@@ -34,7 +35,11 @@ public record StatusSnapshot(String dataSource, Instant at, String primary, bool
     /** The status of {@code ds} now. */
     public static StatusSnapshot of(ReadsplitDataSource ds) {
         List<Node> topologyNodes = ds.topology().nodes();
-        Redactor redactor = new Redactor(ds.config(), topologyNodes);
+        List<dev.readsplit.config.NodeConfig> configs = new ArrayList<>(topologyNodes.size());
+        for (Node n : topologyNodes) {
+            configs.add(n.config());
+        }
+        Redactor redactor = Redactor.of(ds.config()).and(configs);
         Node primary = ds.topology().primary();
         List<NodeStatus> nodes = new ArrayList<>(topologyNodes.size());
         for (Node n : topologyNodes) {

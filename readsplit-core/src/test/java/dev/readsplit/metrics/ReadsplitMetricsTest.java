@@ -2,6 +2,7 @@ package dev.readsplit.metrics;
 
 import dev.readsplit.config.NodeConfig;
 import dev.readsplit.config.ReadsplitConfig;
+import dev.readsplit.config.Redactor;
 import dev.readsplit.jdbc.ReadsplitDataSource;
 import dev.readsplit.topology.NodeState;
 import io.micrometer.core.instrument.Meter;
@@ -115,7 +116,7 @@ class ReadsplitMetricsTest {
 
     @Test
     void redactorMasksEveryConfiguredSecretInFreeText() {
-        Redactor r = new Redactor(ds.config(), ds.topology().nodes());
+        Redactor r = Redactor.of(ds.config()).and(ds.topology().nodes().stream().map(n -> n.config()).toList());
         assertThat(r.redact("auth failed with " + PASSWORD + " and " + TOKEN)).isEqualTo("auth failed with **** and ****");
         assertThat(r.redact(null)).isNull();
     }
