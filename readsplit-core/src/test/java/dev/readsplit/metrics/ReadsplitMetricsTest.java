@@ -105,7 +105,8 @@ class ReadsplitMetricsTest {
         String json = status.toJson();
         assertThat(json).startsWith("{\"status\":\"degraded\",\"dataSource\":\"unit\"")
                 .contains("\"name\":\"r1\"", "\"zone\":\"a\"", "\"database\":\"app\"", "\"connections\":",
-                        "\"available\":", "\"p95Seconds\":null");
+                        "\"available\":", "\"p50Seconds\":", "\"p95Seconds\":", "\"p99Seconds\":",
+                        "\"meanSeconds\":", "\"minSeconds\":", "\"trend\":", "\"replicaHitRatePercent\":");
         assertThat(status.node("r1").lastHealthCheck()).isNotNull();
         assertThat(status.node("r1").failureCount()).isPositive();
         for (String out : new String[] {json, status.toString(), status.eventsJson(), status.metrics().toJson(),
