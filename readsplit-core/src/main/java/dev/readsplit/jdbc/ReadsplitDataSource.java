@@ -173,18 +173,20 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
     }
 
     /**
-     * {@link #causalContext()} starting from a token exported elsewhere (another process, a cookie); {@code null}
-     * starts from nothing, as {@link ReadsplitConnection#observe} does.
+     * {@link #causalContext()} starting from a token exported elsewhere (another process, a cookie).
      *
      * @throws SQLException (SQLSTATE 22023) if the token belongs to a different cluster
+     * @throws IllegalArgumentException if {@code token} is null (use {@link #causalContext()})
      */
     public CausalContext causalContext(CausalToken token) throws SQLException {
-        checkToken(token);
-        CausalPosition p = new CausalPosition();
-        if (token != null) {
-            p.observe(token.lsn());
+        CausalContext ctx = new CausalContext(this, new CausalPosition());
+        try {
+            ctx.observe(token);
+        } catch (SQLException | RuntimeException e) {
+            ctx.close();
+            throw e;
         }
-        return new CausalContext(this, p);
+        return ctx;
     }
 
     /** The causal scope connections of this data source share positions by. */
