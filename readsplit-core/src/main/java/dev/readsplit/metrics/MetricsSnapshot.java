@@ -2,7 +2,7 @@ package dev.readsplit.metrics;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.readsplit.jdbc.ReadsplitDataSource;
-import dev.readsplit.jdbc.RouteReason;
+import dev.readsplit.RouteReason;
 import dev.readsplit.topology.Node;
 
 import java.io.IOException;

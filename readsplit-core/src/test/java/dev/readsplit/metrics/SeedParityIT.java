@@ -1,6 +1,6 @@
 package dev.readsplit.metrics;
 
-import dev.readsplit.config.BalancerKind;
+import dev.readsplit.balance.BalancerKind;
 import dev.readsplit.config.NodeConfig;
 import dev.readsplit.config.ReadsplitConfig;
 import dev.readsplit.embedded.EmbeddedCluster;
