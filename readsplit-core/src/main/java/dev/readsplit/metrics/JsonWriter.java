@@ -1,95 +1,101 @@
 package dev.readsplit.metrics;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonFactoryBuilder;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.SerializableString;
+import com.fasterxml.jackson.core.io.CharacterEscapes;
+import com.fasterxml.jackson.core.io.SerializedString;
+
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+
 /**
- * A minimal streaming JSON writer (RFC 8259) for the status and metrics snapshots, so that core needs no JSON
- * library. Strings are escaped completely: quote, backslash, every control character, and also {@code <},
- * {@code >}, {@code &}, U+2028 and U+2029 as {@code \\uXXXX}, so the output is safe inside HTML or a script.
- * Non-finite doubles are written as {@code null}. Not thread-safe; one writer per document.
+ * The status and metrics snapshots' JSON, written with Jackson's streaming {@link JsonGenerator}: this class
+ * only keeps the snapshots' small fluent vocabulary ({@code beginObject().field(...)}) and the two output rules
+ * they need on top of RFC 8259. Strings escape, besides what Jackson always escapes, {@code <}, {@code >},
+ * {@code &}, U+2028 and U+2029 as {@code \\uXXXX}, so the output is safe inside HTML or a script; non-finite
+ * doubles are written as {@code null} and whole doubles below 10^15 as integers. Not thread-safe; one writer per
+ * document.
  */
 final class JsonWriter {
 
-    private final StringBuilder sb = new StringBuilder(512);
-    /** Whether the next value in the current container needs a comma before it. */
-    private boolean comma;
+    private static final JsonFactory FACTORY = new JsonFactoryBuilder()
+            .characterEscapes(new HtmlSafeEscapes()).build();
+
+    private final StringWriter out = new StringWriter(512);
+    private final JsonGenerator g;
+
+    JsonWriter() {
+        try {
+            g = FACTORY.createGenerator(out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private interface Write {
+        void run() throws IOException;
+    }
+
+    private JsonWriter write(Write w) {
+        try {
+            w.run();
+        } catch (IOException e) {
+            // a StringWriter does not fail; Jackson reports a misuse (a value where a name belongs) this way
+            throw new IllegalStateException("malformed status JSON: " + e.getMessage(), e);
+        }
+        return this;
+    }
 
     JsonWriter beginObject() {
-        separate();
-        sb.append('{');
-        comma = false;
-        return this;
+        return write(g::writeStartObject);
     }
 
     JsonWriter endObject() {
-        sb.append('}');
-        comma = true;
-        return this;
+        return write(g::writeEndObject);
     }
 
     JsonWriter beginArray() {
-        separate();
-        sb.append('[');
-        comma = false;
-        return this;
+        return write(g::writeStartArray);
     }
 
     JsonWriter endArray() {
-        sb.append(']');
-        comma = true;
-        return this;
+        return write(g::writeEndArray);
     }
 
     /** A member name; the value follows. */
     JsonWriter name(String name) {
-        separate();
-        string(name);
-        sb.append(':');
-        comma = false;
-        return this;
+        return write(() -> g.writeFieldName(name));
     }
 
     JsonWriter value(String s) {
-        separate();
-        if (s == null) {
-            sb.append("null");
-        } else {
-            string(s);
-        }
-        comma = true;
-        return this;
+        return write(() -> g.writeString(s));
     }
 
     JsonWriter value(long n) {
-        separate();
-        sb.append(n);
-        comma = true;
-        return this;
+        return write(() -> g.writeNumber(n));
     }
 
     JsonWriter value(double d) {
-        separate();
-        if (Double.isNaN(d) || Double.isInfinite(d)) {
-            sb.append("null");
-        } else if (d == Math.rint(d) && Math.abs(d) < 1e15) {
-            sb.append((long) d);
-        } else {
-            sb.append(d);
-        }
-        comma = true;
-        return this;
+        return write(() -> {
+            if (Double.isNaN(d) || Double.isInfinite(d)) {
+                g.writeNull();
+            } else if (d == Math.rint(d) && Math.abs(d) < 1e15) {
+                g.writeNumber((long) d);
+            } else {
+                g.writeNumber(d);
+            }
+        });
     }
 
     JsonWriter value(boolean b) {
-        separate();
-        sb.append(b);
-        comma = true;
-        return this;
+        return write(() -> g.writeBoolean(b));
     }
 
     JsonWriter nullValue() {
-        separate();
-        sb.append("null");
-        comma = true;
-        return this;
+        return write(g::writeNull);
     }
 
     JsonWriter field(String name, String value) {
@@ -114,46 +120,40 @@ final class JsonWriter {
         return value == null ? nullValue() : value(value.doubleValue());
     }
 
-    private void separate() {
-        if (comma) {
-            sb.append(',');
-            comma = false;
-        }
-    }
-
-    private void string(String s) {
-        sb.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                case '\b' -> sb.append("\\b");
-                case '\f' -> sb.append("\\f");
-                default -> {
-                    if (c < 0x20 || c == '<' || c == '>' || c == '&' || c == '\u2028' || c == '\u2029') {
-                        sb.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        sb.append(c);
-                    }
-                }
-            }
-        }
-        sb.append('"');
-    }
-
     /** Quotes and escapes one string as a JSON string literal. */
     static String quote(String s) {
-        JsonWriter w = new JsonWriter();
-        w.value(s);
-        return w.toString();
+        return new JsonWriter().value(s).toString();
     }
 
+    /** The document written so far (complete once every container is closed). */
     @Override
     public String toString() {
-        return sb.toString();
+        write(g::flush);
+        return out.toString();
+    }
+
+    /** Jackson's standard escapes plus {@code < > &} and the two JavaScript line separators, lower-case hex. */
+    private static final class HtmlSafeEscapes extends CharacterEscapes {
+        private static final long serialVersionUID = 1L;
+        private final int[] table = standardAsciiEscapesForJSON();
+
+        HtmlSafeEscapes() {
+            table['<'] = ESCAPE_CUSTOM;
+            table['>'] = ESCAPE_CUSTOM;
+            table['&'] = ESCAPE_CUSTOM;
+        }
+
+        @Override
+        public int[] getEscapeCodesForAscii() {
+            return table;
+        }
+
+        @Override
+        public SerializableString getEscapeSequence(int ch) {
+            return switch (ch) {
+                case '<', '>', '&', 0x2028, 0x2029 -> new SerializedString(String.format("\\u%04x", ch));
+                default -> null;
+            };
+        }
     }
 }
