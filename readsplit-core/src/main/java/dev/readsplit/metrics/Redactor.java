@@ -11,15 +11,16 @@ import java.util.List;
 /**
  * Defence in depth for free text that comes from outside Readsplit (a driver's error message kept as a
  * node's last error, an event message): every configured password and the admin token are replaced by
- * {@code ****} before the text reaches a status snapshot. Structured fields never hold secrets to begin with.
+ * {@code ****} before the text reaches a status snapshot or an admin response. Structured fields never hold
+ * secrets to begin with.
  */
-final class Redactor {
+public final class Redactor {
 
     private static final String MASK = "****";
 
     private final List<String> secrets = new ArrayList<>();
 
-    Redactor(ReadsplitConfig config, Iterable<Node> nodes) {
+    public Redactor(ReadsplitConfig config, Iterable<Node> nodes) {
         add(config.adminToken());
         add(config.primary().password());
         for (NodeConfig r : config.replicas()) {
@@ -38,7 +39,7 @@ final class Redactor {
         }
     }
 
-    String redact(String text) {
+    public String redact(String text) {
         if (text == null) {
             return null;
         }
