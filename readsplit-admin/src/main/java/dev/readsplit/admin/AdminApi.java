@@ -47,6 +47,16 @@ final class AdminApi {
     static final String CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self';"
             + " connect-src 'self'; frame-ancestors 'none'";
 
+    /** Thrown by the worker pool when its queue is full; stackless, shared (it carries no state). */
+    static final RejectedExecutionException BUSY = new RejectedExecutionException("busy") {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public synchronized Throwable fillInStackTrace() {
+            return this;
+        }
+    };
+
     /** A complete request: method upper-case, raw path without the query, one value per header (lower-case). */
     record Request(String method, String path, Map<String, String> headers, byte[] body) {
         String header(String name) {
@@ -70,6 +80,7 @@ final class AdminApi {
     private final ObjectMapper json;
     private final byte[] tokenDigest;
     private final Map<String, byte[]> resources = new LinkedHashMap<>();
+    private final Response busy;
 
     AdminApi(ReadsplitDataSource ds, AdminOptions options, PrometheusMeterRegistry registry, Executor workers,
              ReadinessCheck readiness, History history, ObjectMapper json) {
@@ -85,6 +96,9 @@ final class AdminApi {
         for (String name : List.of("dashboard.html", "dashboard.js", "dashboard.css")) {
             resources.put(name, resource(name));
         }
+        Response b = errorResponse(503, ds.name() + ": the admin server is busy (" + options.queue()
+                + " requests waiting for " + options.threads() + " workers); retry shortly", null);
+        this.busy = new Response(503, b.contentType(), b.body(), Map.of("Retry-After", "1"));
     }
 
     boolean mutationsEnabled() {
@@ -115,9 +129,7 @@ final class AdminApi {
             return errorResponse(400, b.getMessage(), null);
         }
         if (e instanceof RejectedExecutionException) {
-            Response busy = errorResponse(503, ds.name() + ": the admin server is busy (" + options.queue()
-                    + " requests waiting for " + options.threads() + " workers); retry shortly", null);
-            return new Response(503, busy.contentType(), busy.body(), Map.of("Retry-After", "1"));
+            return busy;
         }
         log.warn("{}: admin request {} {} failed", ds.name(), r.method(), r.path(), e);
         return errorResponse(500, "internal error: " + e.getClass().getSimpleName(), null);

@@ -73,7 +73,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code threads} requests work on the data source at once with {@code queue} waiting (503 with
  * {@code Retry-After} past it).
  *
- * <p>Threads, all daemon and named {@code readsplit-admin-<name>-...}: one acceptor, one I/O thread (parses
+ * <p>Threads, all daemon and named {@code readsplit-admin-<name>-...}: one acceptor, two I/O threads (parse
  * requests, answers probes and static files, writes responses; never blocks), {@code threads} workers, the
  * readiness checks' pool ({@link ReadinessCheck}) and one sampler for the charts' history. {@link #close()}
  * stops them all.
@@ -84,6 +84,8 @@ public final class AdminServer implements AutoCloseable {
     static final int MAX_BODY = 64 * 1024;
     static final int MAX_INITIAL_LINE = 4096;
     static final int MAX_HEADERS = 8192;
+    /** I/O threads: two, so that a burst being parsed on one does not hold a probe that lands on the other. */
+    static final int IO_THREADS = 2;
 
     private final ReadsplitDataSource ds;
     private final AdminOptions options;
@@ -109,9 +111,12 @@ public final class AdminServer implements AutoCloseable {
         metrics.bindTo(registry);
         String prefix = "readsplit-admin-" + ds.name() + "-";
         this.acceptor = new MultiThreadIoEventLoopGroup(1, threads(prefix + "accept-"), NioIoHandler.newFactory());
-        this.io = new MultiThreadIoEventLoopGroup(1, threads(prefix + "io-"), NioIoHandler.newFactory());
+        this.io = new MultiThreadIoEventLoopGroup(IO_THREADS, threads(prefix + "io-"), NioIoHandler.newFactory());
+        // a full queue refuses without building a stack trace: under a flood the I/O thread answers 503 cheaply
         this.workers = new ThreadPoolExecutor(options.threads(), options.threads(), 0, TimeUnit.MILLISECONDS,
-                new ArrayBlockingQueue<>(options.queue()), threads(prefix), new ThreadPoolExecutor.AbortPolicy());
+                new ArrayBlockingQueue<>(options.queue()), threads(prefix), (r, pool) -> {
+                    throw AdminApi.BUSY;
+                });
         this.readiness = new ReadinessCheck(ds, options.readiness(), options.readinessTimeout());
         History history = new History(ds, options.historySize());
         this.sampler = Executors.newSingleThreadScheduledExecutor(threads(prefix + "history-"));

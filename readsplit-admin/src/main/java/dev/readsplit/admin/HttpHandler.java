@@ -57,10 +57,15 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         String path = new QueryStringDecoder(msg.uri()).rawPath();
         byte[] body = ByteBufUtil.getBytes(msg.content());
         boolean keepAlive = HttpUtil.isKeepAlive(msg);
-        api.handle(new AdminApi.Request(method, path, headers, body))
-                .whenComplete((response, e) -> ctx.executor().execute(() -> write(ctx, head, keepAlive,
-                        response != null ? response
-                                : api.errorResponse(500, "internal error: " + e.getClass().getSimpleName(), null))));
+        api.handle(new AdminApi.Request(method, path, headers, body)).whenComplete((response, e) -> {
+            AdminApi.Response r = response != null ? response
+                    : api.errorResponse(500, "internal error: " + e.getClass().getSimpleName(), null);
+            if (ctx.executor().inEventLoop()) {
+                write(ctx, head, keepAlive, r); // answered on the I/O thread (probes, files, refusals)
+            } else {
+                ctx.executor().execute(() -> write(ctx, head, keepAlive, r));
+            }
+        });
     }
 
     private void write(ChannelHandlerContext ctx, boolean head, boolean keepAlive, AdminApi.Response r) {
