@@ -29,7 +29,7 @@ final class WebDriver implements AutoCloseable {
     static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
 
     static final int WIDTH = 1400;
-    static final int HEIGHT = 1000;
+    static final int HEIGHT = 1300;
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final ObjectMapper json = new ObjectMapper();
