@@ -8,6 +8,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -887,35 +890,54 @@ public final class ReadsplitConfig {
             }
         }
 
+        /**
+         * One problem per address given more than once and per name given to more than one address, each naming
+         * where it appears (the first few places and how many in all): a list of 5,000 copies of one host is one
+         * problem, not 12.5 million. Linear in the number of nodes.
+         */
         private void checkDuplicates(List<ConfigException.Problem> p) {
-            List<NodeConfig> all = new ArrayList<>(replicas.size() + 1);
-            List<String> labels = new ArrayList<>(replicas.size() + 1);
-            if (primary != null) {
-                all.add(primary);
-                labels.add("primary");
+            Map<String, List<String>> byAddress = new LinkedHashMap<>();
+            Map<String, NodeConfig> secondAt = new HashMap<>();
+            Map<String, List<String>> byName = new LinkedHashMap<>();
+            Map<String, Set<String>> addressesOfName = new HashMap<>();
+            for (int i = -1; i < replicas.size(); i++) {
+                NodeConfig n = i < 0 ? primary : replicas.get(i);
+                if (n == null) {
+                    continue;
+                }
+                String label = i < 0 ? "primary" : "replicas[" + i + "]";
+                String address = n.host() != null ? n.host().toLowerCase(Locale.ROOT) + ":" + n.port() : n.jdbcUrl();
+                List<String> at = byAddress.computeIfAbsent(address, k -> new ArrayList<>());
+                at.add(label);
+                if (at.size() == 2) {
+                    secondAt.put(address, n); // the message names the repeated address as the repeat spells it
+                }
+                byName.computeIfAbsent(n.name(), k -> new ArrayList<>()).add(label + " (" + n.address() + ")");
+                addressesOfName.computeIfAbsent(n.name(), k -> new HashSet<>()).add(address);
             }
-            for (int i = 0; i < replicas.size(); i++) {
-                all.add(replicas.get(i));
-                labels.add("replicas[" + i + "]");
-            }
-            for (int j = 1; j < all.size(); j++) {
-                for (int i = 0; i < j; i++) {
-                    NodeConfig a = all.get(i);
-                    NodeConfig b = all.get(j);
-                    String key = labels.get(i).equals("primary") ? "primary" : "replicas";
-                    boolean sameAddress = a.host() != null && b.host() != null
-                            ? a.port() == b.port() && a.host().equalsIgnoreCase(b.host())
-                            : a.jdbcUrl().equals(b.jdbcUrl());
-                    if (sameAddress) {
-                        p.add(new ConfigException.Problem(key, "duplicate node " + b.address() + ": "
-                                + labels.get(i) + " and " + labels.get(j)));
-                    } else if (a.name().equals(b.name())) {
-                        p.add(new ConfigException.Problem(key, "duplicate node name '" + a.name() + "': "
-                                + labels.get(i) + " (" + a.address() + ") and " + labels.get(j)
-                                + " (" + b.address() + ")"));
-                    }
+            for (Map.Entry<String, List<String>> e : byAddress.entrySet()) {
+                if (e.getValue().size() > 1) {
+                    p.add(new ConfigException.Problem(e.getValue().get(0).equals("primary") ? "primary" : "replicas",
+                            "duplicate node " + secondAt.get(e.getKey()).address() + ": " + places(e.getValue())));
                 }
             }
+            for (Map.Entry<String, List<String>> e : byName.entrySet()) {
+                if (addressesOfName.get(e.getKey()).size() > 1) {
+                    p.add(new ConfigException.Problem(e.getValue().get(0).startsWith("primary") ? "primary" : "replicas",
+                            "duplicate node name '" + e.getKey() + "': " + places(e.getValue())));
+                }
+            }
+        }
+
+        /** {@code a and b}, or {@code a, b, c, d, e and 4,995 more (5,000 in all)}. */
+        private static String places(List<String> labels) {
+            if (labels.size() == 2) {
+                return labels.get(0) + " and " + labels.get(1);
+            }
+            int shown = Math.min(labels.size(), 5);
+            String head = String.join(", ", labels.subList(0, shown));
+            return labels.size() <= 5 ? head : head + " and " + (labels.size() - shown) + " more ("
+                    + labels.size() + " in all)";
         }
 
         private static void increasing(List<ConfigException.Problem> p, String lowKey, Duration low,

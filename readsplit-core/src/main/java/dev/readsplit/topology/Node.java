@@ -10,6 +10,9 @@ import dev.readsplit.config.ConnectionProperties;
 import dev.readsplit.config.NodeConfig;
 import dev.readsplit.config.ReadsplitConfig;
 
+import org.HdrHistogram.ConcurrentHistogram;
+import org.HdrHistogram.Histogram;
+
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
@@ -33,6 +36,9 @@ public final class Node implements Candidate {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final LongAdder readsServed = new LongAdder();
     private final LongAdder writesServed = new LongAdder();
+    /** Statement durations in microseconds since the node joined (1 µs .. 1 h, 2 digits; see {@link #statementLatency()}). */
+    private final ConcurrentHistogram statementMicros = new ConcurrentHistogram(1, MAX_STATEMENT_MICROS, 2);
+    private static final long MAX_STATEMENT_MICROS = 3_600_000_000L;
     private final AtomicLong replayLsn = new AtomicLong(-1);
     private volatile long walLsn = -1;
     private volatile long walLsnMillis;
@@ -275,7 +281,18 @@ public final class Node implements Candidate {
         } else {
             writesServed.increment();
         }
+        statementMicros.recordValue(Math.max(1, Math.min(MAX_STATEMENT_MICROS, elapsedNanos / 1000)));
         recordLatency(elapsedNanos);
+    }
+
+    /**
+     * A copy of the distribution of statement durations on this node, in microseconds, since it joined
+     * (cumulative: a reader that wants the last interval subtracts its previous copy, so any number of readers
+     * can sample it). Recording is lock-free ({@link ConcurrentHistogram}); a copy taken while statements end
+     * may miss the last few of them.
+     */
+    public Histogram statementLatency() {
+        return statementMicros.copy();
     }
 
     /** EWMA with alpha = 1/8: cheap, and a single slow query moves it only an eighth of the way. */
