@@ -3,38 +3,87 @@ package dev.readsplit.cli;
 import picocli.CommandLine;
 
 import java.time.Duration;
+import java.time.format.DateTimeParseException;
 import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
-/** {@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h}, or ISO-8601 {@code PT30S}. */
+/**
+ * {@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h}, {@code 2d}, or ISO-8601 {@code PT30S}: a positive duration.
+ * Each option checks its own range afterwards ({@link #checkRange}), before anything starts, so that a value
+ * that parses but makes no sense ({@code 999999999h}) is a usage error naming the option, never an overflow later.
+ */
 final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+
+    private static final Pattern SIMPLE = Pattern.compile("(\\d{1,18})\\s*(ms|s|m|h|d)");
 
     @Override
     public Duration convert(String value) {
         String v = value.trim().toLowerCase(Locale.ROOT);
+        Duration d;
+        Matcher m = SIMPLE.matcher(v);
         try {
-            if (v.startsWith("pt")) {
-                return positive(value, Duration.parse(v.toUpperCase(Locale.ROOT)));
+            if (v.startsWith("pt") || v.startsWith("p")) {
+                d = Duration.parse(v.toUpperCase(Locale.ROOT));
+            } else if (m.matches()) {
+                long n = Long.parseLong(m.group(1));
+                d = switch (m.group(2)) {
+                    case "ms" -> Duration.ofMillis(n);
+                    case "s" -> Duration.ofSeconds(n);
+                    case "m" -> Duration.ofSeconds(Math.multiplyExact(n, 60L));
+                    case "h" -> Duration.ofSeconds(Math.multiplyExact(n, 3600L));
+                    default -> Duration.ofSeconds(Math.multiplyExact(n, 86_400L));
+                };
+            } else {
+                throw new CommandLine.TypeConversionException(
+                        "not a duration: '" + value + "' (expected e.g. 500ms, 30s, 5m, 1h)");
             }
-            if (v.endsWith("ms")) {
-                return positive(value, Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2))));
-            }
-            long n = Long.parseLong(v.substring(0, v.length() - 1));
-            return positive(value, switch (v.charAt(v.length() - 1)) {
-                case 's' -> Duration.ofSeconds(n);
-                case 'm' -> Duration.ofMinutes(n);
-                case 'h' -> Duration.ofHours(n);
-                default -> throw new NumberFormatException();
-            });
-        } catch (RuntimeException e) {
+        } catch (DateTimeParseException e) {
             throw new CommandLine.TypeConversionException(
                     "not a duration: '" + value + "' (expected e.g. 500ms, 30s, 5m, 1h)");
+        } catch (ArithmeticException e) {
+            throw new CommandLine.TypeConversionException("duration too large: '" + value + "'");
+        }
+        if (d.isNegative() || d.isZero()) {
+            throw new CommandLine.TypeConversionException("duration must be greater than zero: '" + value + "'");
+        }
+        return d;
+    }
+
+    /** @throws CommandLine.ParameterException (exit 2) when {@code d} is outside {@code min..max} */
+    static void checkRange(CommandLine cl, String option, Duration d, Duration min, Duration max) {
+        if (d != null && (d.compareTo(min) < 0 || d.compareTo(max) > 0)) {
+            throw new CommandLine.ParameterException(cl, option + " must be between " + format(min) + " and "
+                    + format(max) + ": " + format(d));
         }
     }
 
-    private static Duration positive(String text, Duration d) {
-        if (d.isNegative() || d.isZero()) {
-            throw new CommandLine.TypeConversionException("duration must be positive: '" + text + "'");
+    /** {@code 100ms}, {@code 30s}, {@code 5m}, {@code 2h}, {@code 7d}, or seconds with a fraction. */
+    static String format(Duration d) {
+        if (d.getSeconds() > Long.MAX_VALUE / 1000 / 2) {
+            return d.getSeconds() + "s";
         }
-        return d;
+        long ms = d.toMillis();
+        if (ms % 86_400_000L == 0 && ms > 0) {
+            return ms / 86_400_000L + "d";
+        }
+        if (ms % 3_600_000L == 0 && ms > 0) {
+            return ms / 3_600_000L + "h";
+        }
+        if (ms % 60_000L == 0 && ms > 0) {
+            return ms / 60_000L + "m";
+        }
+        if (ms % 1000 == 0) {
+            return ms / 1000 + "s";
+        }
+        return ms + "ms";
+    }
+
+    /** @throws CommandLine.ParameterException (exit 2) when {@code value} is outside {@code min..max} */
+    static void checkRange(CommandLine cl, String option, long value, long min, long max) {
+        if (value < min || value > max) {
+            throw new CommandLine.ParameterException(cl, option + " must be between " + min + " and " + max + ": "
+                    + value);
+        }
     }
 }
