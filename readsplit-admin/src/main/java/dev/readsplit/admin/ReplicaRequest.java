@@ -119,8 +119,9 @@ final class ReplicaRequest {
             return "duplicate field " + m.substring("Duplicate field ".length()) + ": each field at most once";
         }
         String field = null;
-        if (e.getProcessor() instanceof com.fasterxml.jackson.core.JsonParser p && p.getParsingContext() != null) {
-            field = p.getParsingContext().getCurrentName();
+        com.fasterxml.jackson.core.JsonParser parser = e.getProcessor();
+        if (parser != null && parser.getParsingContext() != null) {
+            field = parser.getParsingContext().getCurrentName();
         }
         String where = field == null ? "" : printableName(field) + ": ";
         if (m != null && m.contains("UTF-8")) {
