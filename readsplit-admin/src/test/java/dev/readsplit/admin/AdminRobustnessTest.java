@@ -346,6 +346,24 @@ class AdminRobustnessTest {
     }
 
     @Test
+    void pipelinedRequestsAreAnsweredInOrder() throws Exception {
+        start(AdminOptions.builder());
+        Socket s = open();
+        s.setSoTimeout(15_000);
+        // a slow one (a worker builds the snapshot) before a fast one (answered on the I/O thread)
+        s.getOutputStream().write(("GET /replicas HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                + "GET /stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        s.getOutputStream().flush();
+        String all = new String(new java.io.BufferedInputStream(s.getInputStream()).readAllBytes(), StandardCharsets.ISO_8859_1);
+        int replicas = all.indexOf("{\"status\":\"");
+        int healthz = all.indexOf("{\"status\":\"ok\"}");
+        int stats = all.indexOf("{\"primary\":");
+        assertThat(all.split("HTTP/1.1 200 OK", -1)).hasSize(4);
+        assertThat(replicas).isNotNegative().isLessThan(healthz);
+        assertThat(healthz).isLessThan(stats);
+    }
+
+    @Test
     void oversizedRequestsAreRefused() throws Exception {
         start(AdminOptions.builder());
         assertThat(raw("GET /" + "a".repeat(5000) + " HTTP/1.1\r\nHost: x\r\n\r\n")).startsWith("HTTP/1.1 414");
