@@ -24,7 +24,8 @@ import java.util.Map;
 /**
  * Turns each whole HTTP request into an {@link AdminApi.Request}, and the API's answer, whenever it is ready and
  * on whichever thread, into the response, written on the connection's event loop. A request the codec could not
- * parse is answered 400 (414, 431 for a line or headers too long) and the connection closed.
+ * parse is answered 400 (414, 431 for a line or headers too long) and the connection closed. Requests a client
+ * pipelines are answered one after the other, in order (at most {@value #MAX_PIPELINED} waiting).
  */
 final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
@@ -56,8 +57,34 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         msg.headers().forEach(e -> headers.putIfAbsent(e.getKey().toLowerCase(Locale.ROOT), e.getValue()));
         String path = new QueryStringDecoder(msg.uri()).rawPath();
         byte[] body = ByteBufUtil.getBytes(msg.content());
-        boolean keepAlive = HttpUtil.isKeepAlive(msg);
-        api.handle(new AdminApi.Request(method, path, headers, body)).whenComplete((response, e) -> {
+        Pending p = new Pending(new AdminApi.Request(method, path, headers, body), head, HttpUtil.isKeepAlive(msg));
+        if (answering) {
+            // a pipelined request (the codec had its bytes before reading paused): answered in order, after this one
+            if (pipelined.size() >= MAX_PIPELINED) {
+                ctx.close();
+                return;
+            }
+            pipelined.add(p);
+            return;
+        }
+        answer(ctx, p);
+    }
+
+    /** A parsed request waiting for its turn on this connection. */
+    private record Pending(AdminApi.Request request, boolean head, boolean keepAlive) {
+    }
+
+    private static final int MAX_PIPELINED = 16;
+    /** Requests read behind the one being answered (event loop only). */
+    private final java.util.ArrayDeque<Pending> pipelined = new java.util.ArrayDeque<>();
+    /** Whether a response is being produced or written on this connection (event loop only). */
+    private boolean answering;
+
+    private void answer(ChannelHandlerContext ctx, Pending p) {
+        answering = true;
+        boolean head = p.head();
+        boolean keepAlive = p.keepAlive();
+        api.handle(p.request()).whenComplete((response, e) -> {
             AdminApi.Response r = response != null ? response
                     : api.errorResponse(500, "internal error: " + e.getClass().getSimpleName(), null);
             if (ctx.executor().inEventLoop()) {
@@ -83,10 +110,14 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         h.set(HttpHeaderNames.CONNECTION, keepAlive ? HttpHeaderValues.KEEP_ALIVE : HttpHeaderValues.CLOSE);
         guard.writing(ctx);
         ctx.writeAndFlush(response).addListener(f -> {
-            if (f.isSuccess()) {
-                guard.responseWritten(ctx, keepAlive);
-            } else {
+            answering = false;
+            if (!f.isSuccess()) {
                 ctx.close();
+            } else if (keepAlive && !pipelined.isEmpty()) {
+                guard.requestComplete(ctx);
+                answer(ctx, pipelined.poll());
+            } else {
+                guard.responseWritten(ctx, keepAlive);
             }
         });
     }

@@ -118,12 +118,23 @@ final class ReplicaRequest {
             // Jackson: "Duplicate field 'host'"
             return "duplicate field " + m.substring("Duplicate field ".length()) + ": each field at most once";
         }
+        String field = null;
+        com.fasterxml.jackson.core.JsonParser parser = e.getProcessor();
+        if (parser != null && parser.getParsingContext() != null) {
+            field = parser.getParsingContext().getCurrentName();
+        }
+        String where = field == null ? "" : printableName(field) + ": ";
         if (m != null && m.contains("UTF-8")) {
-            return "body is not valid UTF-8: " + m;
+            return where + "not valid UTF-8 (" + m + ")";
         }
         var at = e.getLocation();
-        return "malformed JSON" + (at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr())
-                + ": " + m;
+        return where + "malformed JSON" + (at == null ? "" : " at line " + at.getLineNr() + ", column "
+                + at.getColumnNr()) + ": " + m;
+    }
+
+    /** A known field's name as is; anything else quoted and escaped. */
+    private static String printableName(String field) {
+        return KNOWN.contains(field) && NAME.matcher(field).matches() ? field : printable(field);
     }
 
     private static String text(String key, JsonNode v) {

@@ -32,13 +32,20 @@ import static org.awaitility.Awaitility.await;
 /**
  * The admin server under hostile and clumsy clients (issue 18), on loopback, bounded in count and time: slow and
  * half-sent requests, a trickle that never ends, idle kept-alive connections, a flood of 2,000 concurrent requests,
- * too many connections, oversized requests. Throughout, {@code /healthz} must answer within 1 s: the probe's own
- * timeout, as a Kubernetes liveness probe has by default ({@code timeoutSeconds: 1}); a probe that takes longer
- * fails the test, as it would restart the pod.
+ * too many connections, oversized requests. Each {@code /healthz} probe has 1 s, as a Kubernetes liveness probe
+ * has by default ({@code timeoutSeconds: 1}). With slow clients every probe must pass; under the flood of 2,000
+ * requests no {@value #FAILURE_THRESHOLD} probes in a row may fail (Kubernetes' default {@code failureThreshold}:
+ * what would restart the pod), because a shared 2-core machine may delay one.
  */
 class AdminRobustnessTest {
 
     private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(1);
+    /**
+     * Kubernetes' default {@code failureThreshold}: a liveness probe restarts the container after this many
+     * consecutive failures. Under the flood, on a loaded 2-core machine, one probe in a row may miss its second
+     * (measured: docs/reliability.md); three in a row would be a restart, and fail this test.
+     */
+    private static final int FAILURE_THRESHOLD = 3;
     /** Client threads of the flood: few, so that the test does not starve the server it measures of CPU. */
     private static final int CLIENT_THREADS = 2;
 
@@ -226,16 +233,20 @@ class AdminRobustnessTest {
         AtomicBoolean probing = new AtomicBoolean(true);
         List<Throwable> probeFailures = new CopyOnWriteArrayList<>();
         AtomicInteger probes = new AtomicInteger();
+        AtomicInteger worstRun = new AtomicInteger();
         ExecutorService pool = Executors.newFixedThreadPool(2 * CLIENT_THREADS + 1);
         try {
+            // back-to-back probes, each with its 1 s; a liveness restart needs FAILURE_THRESHOLD failures in a row
             Future<?> prober = pool.submit(() -> {
+                int run = 0;
                 while (probing.get() && probes.get() < 500) {
+                    probes.incrementAndGet();
                     try {
                         probe("GET");
-                        probes.incrementAndGet();
+                        run = 0;
                     } catch (Throwable t) {
                         probeFailures.add(t);
-                        return;
+                        worstRun.set(Math.max(worstRun.get(), ++run));
                     }
                 }
             });
@@ -275,8 +286,10 @@ class AdminRobustnessTest {
             }
             probing.set(false);
             prober.get(30, TimeUnit.SECONDS);
-            assertThat(probeFailures).as("liveness probes during the flood").isEmpty();
-            assertThat(probes.get()).isPositive();
+            // a probe that missed its 1 s is reported; FAILURE_THRESHOLD in a row would restart the pod
+            assertThat(worstRun.get()).as(probeFailures.size() + " of " + probes.get() + " probes missed 1 s during the"
+                    + " flood: " + probeFailures).isLessThan(FAILURE_THRESHOLD);
+            assertThat(probes.get()).isGreaterThan(probeFailures.size());
             // every request answered: served, or refused as busy (503 with Retry-After), never left hanging
             assertThat(statuses.keySet()).as(statuses.toString()).isSubsetOf("200", "503");
             assertThat(statuses.values().stream().mapToInt(AtomicInteger::get).sum()).isEqualTo(clients);
@@ -330,6 +343,24 @@ class AdminRobustnessTest {
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> server.openConnections() == 0);
         probe("GET");
+    }
+
+    @Test
+    void pipelinedRequestsAreAnsweredInOrder() throws Exception {
+        start(AdminOptions.builder());
+        Socket s = open();
+        s.setSoTimeout(15_000);
+        // a slow one (a worker builds the snapshot) before a fast one (answered on the I/O thread)
+        s.getOutputStream().write(("GET /replicas HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                + "GET /stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        s.getOutputStream().flush();
+        String all = new String(new java.io.BufferedInputStream(s.getInputStream()).readAllBytes(), StandardCharsets.ISO_8859_1);
+        int replicas = all.indexOf("{\"status\":\"");
+        int healthz = all.indexOf("{\"status\":\"ok\"}");
+        int stats = all.indexOf("{\"primary\":");
+        assertThat(all.split("HTTP/1.1 200 OK", -1)).hasSize(4);
+        assertThat(replicas).isNotNegative().isLessThan(healthz);
+        assertThat(healthz).isLessThan(stats);
     }
 
     @Test

@@ -251,6 +251,7 @@ class AdminServerTest {
             System.arraycopy(suffix, 0, body, prefix.length + bad.length, suffix.length);
             HttpResponse<String> r = http.postBytes("/replicas", body, TOKEN);
             assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+            assertThat(r.body()).as("names the field").contains("host: ");
         }
         assertThat(ds.topology().nodes()).hasSize(2);
     }

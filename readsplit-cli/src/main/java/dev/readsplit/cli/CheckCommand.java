@@ -47,7 +47,7 @@ final class CheckCommand implements Callable<Integer> {
     ConfigOptions source = new ConfigOptions();
 
     @Option(names = "--timeout", defaultValue = "5s", converter = DurationConverter.class, paramLabel = "DURATION",
-            description = "Connect and query timeout per node (default: ${DEFAULT-VALUE}).")
+            description = "Connect and query timeout per node, 1s..1h (default: ${DEFAULT-VALUE}).")
     Duration timeout;
 
     @Option(names = "--json", description = "Print the report as JSON.")
@@ -61,6 +61,8 @@ final class CheckCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        // before anything is read or connected: a value that parses but makes no sense is a usage error
+        DurationConverter.checkRange(spec.commandLine(), "--timeout", timeout, Duration.ofSeconds(1), Duration.ofHours(1));
         ReadsplitConfig config = source.load(parent.env());
         List<NodeConfig> nodes = new ArrayList<>();
         nodes.add(config.primary());

@@ -33,21 +33,33 @@ import java.util.concurrent.TimeUnit;
  * checking they read their own writes, a live view refreshed every second, optional faults, and a summary.
  *
  * <p>Threads: the command's thread starts everything, then samples and draws once a second; the sessions
- * ({@link DemoWorkload}) and the fault schedule ({@link DemoChaos}) have their own. Ctrl-C runs a shutdown
- * hook that asks the command's thread to stop and waits for it to print the summary and close the cluster.
+ * ({@link DemoWorkload}) and the fault schedule ({@link DemoChaos}) have their own. SIGINT (Ctrl-C) and SIGTERM
+ * run a shutdown hook that asks the command's thread to stop and waits for it to print the summary and close the
+ * cluster; the JVM then exits with 128 + the signal's number (130, 143), as shells expect ({@link StopSignal}
+ * only notes which signal it was, for the message).
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {"Start a local PostgreSQL primary with streaming replicas, route a live read/write workload "
                 + "through Readsplit, show per-node traffic, lag and health every second, and end with a summary.",
-            "Exit code 1 if any read-your-writes violation or failed read happened."})
+            "Exit code 1 if any read-your-writes violation or failed read happened.",
+            "Ctrl-C (SIGINT) or SIGTERM stops it early: the summary is printed and the cluster stopped, then the "
+                + "exit code is 130 (SIGINT) or 143 (SIGTERM)."},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            "0:the run ended with 0 read-your-writes violations and 0 failed reads",
+            "1:a read-your-writes violation, a failed read or another error happened",
+            "2:bad usage (nothing was started)",
+            "3:unexpected failure",
+            "130:stopped by SIGINT (Ctrl-C), after the summary",
+            "143:stopped by SIGTERM, after the summary"})
 final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--replicas", defaultValue = "2", paramLabel = "N",
-            description = "Number of streaming replicas (default: ${DEFAULT-VALUE}).")
+            description = "Number of streaming replicas, 0..10 (default: ${DEFAULT-VALUE}).")
     int replicas;
 
     @Option(names = "--sessions", defaultValue = "8", paramLabel = "N",
-            description = "Concurrent client sessions (default: ${DEFAULT-VALUE}).")
+            description = "Concurrent client sessions, 1..256 (default: ${DEFAULT-VALUE}).")
     int sessions;
 
     @Option(names = "--write-ratio", defaultValue = "0.1", paramLabel = "RATIO",
@@ -55,7 +67,7 @@ final class DemoCommand implements Callable<Integer> {
     double writeRatio;
 
     @Option(names = "--duration", paramLabel = "DURATION", converter = DurationConverter.class,
-            description = "Stop after this long (e.g. 30s, 5m); default: run until Ctrl-C.")
+            description = "Stop after this long, 1s..30d (e.g. 30s, 5m); default: run until Ctrl-C or SIGTERM.")
     Duration duration;
 
     @Option(names = "--chaos", arity = "0..1", fallbackValue = "replica", defaultValue = "none", paramLabel = "KIND",
@@ -65,7 +77,8 @@ final class DemoCommand implements Callable<Integer> {
     String chaos;
 
     @Option(names = "--admin-port", defaultValue = "0", paramLabel = "PORT",
-            description = "Port of the admin endpoint and dashboard on 127.0.0.1 (default: a free port, printed).")
+            description = "Port of the admin endpoint and dashboard on 127.0.0.1, 0..65535 (default 0: a free port,"
+                    + " printed).")
     int adminPort;
 
     @Option(names = "--plain", description = "Print plain periodic lines instead of redrawing the screen "
@@ -98,6 +111,7 @@ final class DemoCommand implements Callable<Integer> {
 
         CountDownLatch stop = new CountDownLatch(1);
         CountDownLatch finished = new CountDownLatch(1);
+        StopSignal signal = StopSignal.install();
         Thread hook = new Thread(() -> {
             stop.countDown();
             try {
@@ -151,7 +165,8 @@ final class DemoCommand implements Callable<Integer> {
                     // stopping the servers, and what fails from now on is the shutdown, not Readsplit
                     workload.requestStop();
                     List<String> finalStates = ds.topology().nodes().stream().map(n -> n.state().name()).toList();
-                    screen.println(stop.getCount() == 0 ? "Stopping (Ctrl-C) ..." : "Time is up; stopping ...");
+                    screen.println(stop.getCount() == 0 ? "Stopping (" + signal.describe() + ") ..."
+                            : "Time is up; stopping ...");
                     screen.flush();
                     faults.stop();
                     for (EmbeddedNode n : cluster.nodes()) {
@@ -176,6 +191,7 @@ final class DemoCommand implements Callable<Integer> {
             return summary.ok() ? ReadsplitCommand.EXIT_OK : ReadsplitCommand.EXIT_PROBLEM;
         } finally {
             restoreLogs.run();
+            signal.uninstall();
             finished.countDown();
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
@@ -194,24 +210,19 @@ final class DemoCommand implements Callable<Integer> {
      * {@code /replicas} the status JSON, {@code /metrics} Prometheus. Closed before the data source.
      */
     private Dashboard startDashboard(ReadsplitDataSource ds) {
-        if (adminPort < 0 || adminPort > 65535) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    "--admin-port must be between 0 and 65535: " + adminPort);
-        }
         AdminServer admin = AdminServer.start(ds, AdminOptions.builder().port(adminPort).build());
         return new Dashboard(admin.uri().toString(), admin::close);
     }
 
     // ---------------------------------------------------------------------------------------------
 
+    /** Every option's range, before anything starts (a bad --admin-port must not cost a cluster start). */
     private DemoChaos.Mode validate() {
         CommandLine cl = spec.commandLine();
-        if (replicas < 0 || replicas > 10) {
-            throw new CommandLine.ParameterException(cl, "--replicas must be between 0 and 10: " + replicas);
-        }
-        if (sessions < 1 || sessions > 256) {
-            throw new CommandLine.ParameterException(cl, "--sessions must be between 1 and 256: " + sessions);
-        }
+        DurationConverter.checkRange(cl, "--replicas", replicas, 0, 10);
+        DurationConverter.checkRange(cl, "--sessions", sessions, 1, 256);
+        DurationConverter.checkRange(cl, "--admin-port", adminPort, 0, 65535);
+        DurationConverter.checkRange(cl, "--duration", duration, Duration.ofSeconds(1), Duration.ofDays(30));
         if (!(writeRatio >= 0 && writeRatio <= 1)) {
             throw new CommandLine.ParameterException(cl, "--write-ratio must be between 0 and 1: " + writeRatio);
         }

@@ -115,7 +115,7 @@ final class NodeProbe {
             return new Result(node, null, connectMillis, responseMillis, inRecovery, systemId, version, lsn,
                     inRecovery ? lagMillis : null, status, senderHost, senderPort, rows);
         } catch (SQLException | RuntimeException e) {
-            return Result.unreachable(node, scrub(node, describe(e)));
+            return Result.unreachable(node, scrub(node, describe(e, timeout)));
         }
     }
 
@@ -143,12 +143,59 @@ final class NodeProbe {
         }
     }
 
-    private static String describe(Exception e) {
+    /**
+     * What went wrong, cause first: pgjdbc reports an unknown host, a refused connection and a timeout alike as
+     * "The connection attempt failed." and keeps the real reason in the cause chain, so the chain is read here and
+     * its kind named ({@code unknown host}, {@code connection refused}, {@code timed out}, {@code TLS},
+     * {@code authentication failed}), followed by the driver's own message and SQLSTATE.
+     */
+    static String describe(Exception e, Duration timeout) {
         String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        if (e instanceof SQLException se && se.getSQLState() != null) {
-            m = m + " [SQLSTATE " + se.getSQLState() + "]";
+        String state = e instanceof SQLException se ? se.getSQLState() : null;
+        if (state != null) {
+            m = m + " [SQLSTATE " + state + "]";
         }
-        return m.replace('\n', ' ');
+        String kind = null;
+        String detail = null;
+        for (Throwable c = e; c != null && kind == null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof java.net.UnknownHostException) {
+                kind = "unknown host '" + c.getMessage() + "'";
+            } else if (c instanceof java.net.ConnectException) {
+                kind = "connection refused";
+                detail = c.getMessage();
+            } else if (c instanceof java.net.SocketTimeoutException) {
+                kind = "timed out (no answer within " + DurationConverter.format(timeout) + ")";
+                detail = c.getMessage();
+            } else if (c instanceof javax.net.ssl.SSLException) {
+                kind = "TLS handshake failed";
+                detail = c.getMessage();
+            } else if (c instanceof java.net.NoRouteToHostException) {
+                kind = "no route to host";
+            }
+        }
+        if (kind == null && state != null) {
+            if (state.equals("28P01") || state.equals("28000")) {
+                kind = "authentication failed";
+            } else if (state.equals("08004") && m.contains("SSL")) {
+                kind = "TLS refused";
+            } else if (state.equals("3D000")) {
+                kind = "no such database";
+            } else if (state.equals("57P03")) {
+                kind = "the server is starting up or shutting down";
+            }
+        }
+        if (kind == null && m.contains("refused")) {
+            kind = "connection refused";
+        }
+        if (kind == null && m.toLowerCase(java.util.Locale.ROOT).contains("timed out")) {
+            // pgjdbc's loginTimeout: "Connection attempt timed out.", with no cause
+            kind = "timed out (no answer within " + DurationConverter.format(timeout) + ")";
+        }
+        String text = kind == null ? m : kind + ": " + m;
+        if (detail != null && !m.contains(detail)) {
+            text = text + " (" + detail + ")";
+        }
+        return text.replace('\n', ' ');
     }
 
     /** Belt and braces: pgjdbc does not echo passwords, but no path may print one. */

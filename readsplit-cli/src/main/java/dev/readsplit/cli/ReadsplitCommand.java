@@ -22,8 +22,10 @@ import java.util.Objects;
         exitCodeList = {
             "0:success",
             "1:the command ran and found a problem (RYW violation, failed read, cluster not fit to serve)",
-            "2:bad usage or invalid configuration",
-            "3:unexpected failure"},
+            "2:bad usage or invalid configuration (nothing was started)",
+            "3:unexpected failure",
+            "130:stopped by SIGINT (Ctrl-C); demo prints its summary and stops its cluster first",
+            "143:stopped by SIGTERM; demo prints its summary and stops its cluster first"},
         subcommands = {DemoCommand.class, CheckCommand.class, ClassifyCommand.class, BenchCommand.class,
             CommandLine.HelpCommand.class})
 public final class ReadsplitCommand implements Runnable {
@@ -78,12 +80,35 @@ public final class ReadsplitCommand implements Runnable {
         return code;
     }
 
-    /** Every problem on its own line; messages name the key and the value (secrets masked by the config layer). */
+    /** At most this many distinct problems are printed; the rest are counted. */
+    static final int MAX_PROBLEMS = 20;
+    /** A problem's text is cut past this many characters (a message may quote a whole URL of 5,000 hosts). */
+    static final int MAX_PROBLEM_CHARS = 400;
+
+    /**
+     * Each distinct problem once, on its own line, with how many times it was found when more than once; at most
+     * {@value #MAX_PROBLEMS} of them, each cut at {@value #MAX_PROBLEM_CHARS} characters, so the report stays
+     * readable and bounded whatever the input. Messages name the key and the value (secrets masked by the config
+     * layer).
+     */
     static void reportConfigProblems(PrintWriter err, ConfigException e) {
-        int n = e.problems().size();
-        err.println("readsplit: invalid configuration (" + n + (n == 1 ? " problem" : " problems") + "):");
+        Map<String, Integer> distinct = new java.util.LinkedHashMap<>();
         for (ConfigException.Problem p : e.problems()) {
-            err.println("  - " + p.message().replace("\n", "\n    "));
+            distinct.merge(p.message(), 1, Integer::sum);
+        }
+        int n = distinct.size();
+        err.println("readsplit: invalid configuration (" + n + (n == 1 ? " problem" : " problems") + "):");
+        int shown = 0;
+        for (Map.Entry<String, Integer> p : distinct.entrySet()) {
+            if (shown++ == MAX_PROBLEMS) {
+                err.println("  ... and " + (n - MAX_PROBLEMS) + " more");
+                break;
+            }
+            String m = p.getKey();
+            if (m.length() > MAX_PROBLEM_CHARS) {
+                m = m.substring(0, MAX_PROBLEM_CHARS) + "... (" + (m.length() - MAX_PROBLEM_CHARS) + " more characters)";
+            }
+            err.println("  - " + m.replace("\n", "\n    ") + (p.getValue() > 1 ? " (" + p.getValue() + " times)" : ""));
         }
     }
 

@@ -76,7 +76,7 @@ class CheckIT {
     void jsonReportOfAHealthyCluster() {
         Cli r = check("check", "--json", "--url", url(primary, addr(standby1), addr(standby2)));
         assertThat(r.exitCode()).as(r.all()).isZero();
-        Map<String, Object> o = JsonReader.object(r.out());
+        Map<String, Object> o = JsonOutput.object(r.out());
         assertThat(o).containsEntry("fit", true).containsEntry("problems", List.of());
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> nodes = (List<Map<String, Object>>) o.get("nodes");
@@ -146,7 +146,7 @@ class CheckIT {
                 .contains("NOT FIT to serve");
         Cli json = check("check", "--json", "--url", url(primary, addr(standby1), addr(standby2)));
         assertThat(json.exitCode()).isEqualTo(1);
-        assertThat(JsonReader.object(json.out())).containsEntry("fit", false);
+        assertThat(JsonOutput.object(json.out())).containsEntry("fit", false);
     }
 
     @Test
@@ -155,5 +155,21 @@ class CheckIT {
         Cli r = check("check", "--timeout", "2s", "--url", url(standby2, addr(standby1)));
         assertThat(r.exitCode()).as(r.all()).isEqualTo(1);
         assertThat(r.out()).contains("primary " + addr(standby2) + " is unreachable");
+    }
+
+    @Test
+    @Order(9)
+    void theRealCauseOfAConnectionFailureIsShown() {
+        String wrong = "jdbc:readsplit:postgresql://" + addr(primary) + "/" + cluster.database() + "?user="
+                + cluster.user() + "&password=Not-" + PASSWORD;
+        Cli auth = Cli.run("check", "--url", wrong);
+        assertThat(auth.all()).doesNotContain(PASSWORD);
+        assertThat(auth.exitCode()).isEqualTo(1);
+        assertThat(auth.out()).contains("primary " + addr(primary) + " is unreachable: authentication failed: ")
+                .contains("[SQLSTATE 28P01]");
+        Cli unknown = check("check", "--timeout", "2s", "--url", url(primary, "nosuchhost.invalid:5432"));
+        assertThat(unknown.exitCode()).isEqualTo(1);
+        assertThat(unknown.out()).contains("replica nosuchhost.invalid:5432 is unreachable: unknown host "
+                + "'nosuchhost.invalid'");
     }
 }

@@ -46,7 +46,7 @@ class ClassifyCommandTest {
     void jsonForOneStatementIsAnObject() {
         Cli r = Cli.run("classify", "--json", "SELECT nextval('s')");
         assertThat(r.exitCode()).isZero();
-        Map<String, Object> o = JsonReader.object(r.out());
+        Map<String, Object> o = JsonOutput.object(r.out());
         assertThat(o).containsEntry("route", "primary").containsEntry("reason", "WRITE_FUNCTION")
                 .containsEntry("read", false).containsEntry("hint", "NONE").containsEntry("maxLagMillis", null);
     }
@@ -55,7 +55,7 @@ class ClassifyCommandTest {
     void jsonForSeveralStatementsIsAnArray() {
         Cli r = Cli.run("classify", "--json", "SELECT f(1)", "/* readsplit:max-lag=500ms */ SELECT 1", "BEGIN");
         @SuppressWarnings("unchecked")
-        List<Map<String, Object>> a = (List<Map<String, Object>>) JsonReader.parse(r.out());
+        List<Map<String, Object>> a = (List<Map<String, Object>>) JsonOutput.parse(r.out());
         assertThat(a).hasSize(3);
         assertThat(a.get(0)).containsEntry("route", "replica").containsEntry("userFunctions", List.of("f"));
         assertThat(a.get(1)).containsEntry("maxLagMillis", 500.0);

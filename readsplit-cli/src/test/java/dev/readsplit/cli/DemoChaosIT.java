@@ -14,7 +14,7 @@ class DemoChaosIT {
     @SuppressWarnings("unchecked")
     void replicaFaultsCauseNoFailedReadAndNoViolation() {
         Cli r = Cli.run("demo", "--duration", "16s", "--chaos", "--sessions", "6", "--json");
-        Map<String, Object> s = JsonReader.object(r.out());
+        Map<String, Object> s = JsonOutput.object(r.out());
         assertThat(s).as(r.err()).containsEntry("chaos", "replica").containsEntry("rywViolations", 0.0)
                 .containsEntry("failedReads", 0.0).containsEntry("cleanShutdown", true);
         assertThat(r.exitCode()).as(r.err()).isZero();

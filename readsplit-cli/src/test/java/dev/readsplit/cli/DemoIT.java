@@ -15,7 +15,7 @@ class DemoIT {
     void shortRunReadsOnBothReplicasWithoutViolations() {
         Cli r = Cli.run("demo", "--duration", "8s", "--json");
         assertThat(r.exitCode()).as(r.all()).isZero();
-        Map<String, Object> s = JsonReader.object(r.out());
+        Map<String, Object> s = JsonOutput.object(r.out());
         assertThat(s).containsEntry("ok", true).containsEntry("rywViolations", 0.0)
                 .containsEntry("failedReads", 0.0).containsEntry("errors", 0.0)
                 .containsEntry("cleanShutdown", true).containsEntry("chaos", "none");

@@ -276,6 +276,11 @@ public record NodeConfig(String name, String host, int port, String database, St
         String h = host.trim();
         for (int i = 0; i < h.length(); i++) {
             char c = h.charAt(i);
+            if (Character.isISOControl(c)) {
+                // a NUL or other control character would end up in metric labels and log lines
+                throw new ConfigException("host", "host must not contain a control character (U+"
+                        + String.format("%04X", (int) c) + " at position " + i + ")");
+            }
             if (Character.isWhitespace(c) || c == '/' || c == ',' || c == '?' || c == '@') {
                 throw new ConfigException("host", "host must not contain '" + c + "': '" + h + "'");
             }

@@ -31,6 +31,13 @@ class NodeConfigTest {
         assertThat(e).hasMessage("host must not contain '/': 'a/b'");
     }
 
+    @Test
+    void hostMustNotContainAControlCharacter() {
+        ConfigException e = assertThrows(ConfigException.class, () -> NodeConfig.of("db\u0000x", 5432));
+        assertThat(e).hasMessage("host must not contain a control character (U+0000 at position 2)");
+        assertThrows(ConfigException.class, () -> NodeConfig.of("db\u001bx", 5432));
+    }
+
     @ParameterizedTest
     @CsvSource({"0", "-1", "65536"})
     void portMustBeInRange(int port) {
