@@ -194,7 +194,7 @@ class SessionFidelityIT {
                 s.execute("SET ROLE app_reader");
                 s.execute("SET search_path = other");
                 s.execute("SET statement_timeout = '1234s'");
-                s.executeQuery("SELECT set_config('application_name', 'dirty', false)").close();
+                s.execute("SET application_name = 'dirty'");
             }
             c.commit();
             c.setAutoCommit(true);
