@@ -58,6 +58,12 @@ final class Backends {
                 + " AND pid <> pg_backend_pid() AND query LIKE '%" + marker + "%' AND query NOT LIKE '%pg_stat_activity%'") > 0;
     }
 
+    /** Terminates the session whose last statement carries {@code marker}, whatever its state (a suspended cursor is idle). */
+    static boolean terminateSession(EmbeddedNode node, String marker) {
+        return query(node, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+                + " AND query LIKE '%" + marker + "%' AND query NOT LIKE '%pg_stat_activity%'") > 0;
+    }
+
     static boolean running(EmbeddedNode node, String marker) {
         return query(node, "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid()"
                 + " AND query LIKE '%" + marker + "%' AND query NOT LIKE '%pg_stat_activity%'") > 0;

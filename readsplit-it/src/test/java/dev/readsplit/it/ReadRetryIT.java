@@ -141,7 +141,7 @@ class ReadRetryIT {
                     assertThat(rs.next()).isTrue();
                     on[0] = rs.getInt(2);
                     EmbeddedNode node = cluster.standbys().stream().filter(n -> n.port() == on[0]).findFirst().orElseThrow();
-                    assertThat(Backends.terminate(node, marker)).isTrue();
+                    assertThat(Backends.terminateSession(node, marker)).isTrue();
                     SQLException e = assertThrows(SQLException.class, () -> {
                         while (rs.next()) {
                             rs.getInt(1);
