@@ -136,7 +136,7 @@ class SessionFidelityIT {
             try (Statement s = c.createStatement()) {
                 s.execute("SET search_path = other, public");
                 s.execute("SET statement_timeout = '4321s'");
-                s.executeQuery("SELECT set_config('application_name', 'set-in-committed-tx', false)").close();
+                s.execute("SET application_name = 'set-in-committed-tx'");
                 s.execute("SET ROLE app_reader");
                 s.execute("SET LOCAL lock_timeout = '9s'"); // ends with the transaction
             }
@@ -152,6 +152,23 @@ class SessionFidelityIT {
             }
             assertThat(string(c, "SELECT v FROM marker")).isEqualTo("from other");
             assertThat(string(c, "SHOW lock_timeout")).isEqualTo("0");
+        }
+    }
+
+    /** {@code set_config} cannot be replayed as a SET (its arguments may be expressions): it pins the session. */
+    @Test
+    void setConfigInsideACommittedTransactionPinsTheSessionToThePrimary() throws SQLException {
+        try (Connection c = ds.getConnection()) {
+            c.setAutoCommit(false);
+            try (Statement s = c.createStatement()) {
+                s.executeQuery("SELECT set_config('application_name', 'from-set-config', false)").close();
+            }
+            c.commit();
+            c.setAutoCommit(true);
+            for (Row r : statesByNode(c, 2).values()) {
+                assertThat(r.port).isEqualTo(primaryPort);
+                assertThat(r.applicationName).isEqualTo("from-set-config");
+            }
         }
     }
 
