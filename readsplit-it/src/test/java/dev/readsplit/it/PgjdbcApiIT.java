@@ -1,8 +1,10 @@
 package dev.readsplit.it;
 
 import dev.readsplit.Role;
+import dev.readsplit.consistency.CausalToken;
 import dev.readsplit.embedded.EmbeddedCluster;
 import dev.readsplit.embedded.EmbeddedNode;
+import dev.readsplit.jdbc.ReadsplitConnection;
 import dev.readsplit.jdbc.ReadsplitDataSource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -142,21 +144,28 @@ class PgjdbcApiIT {
         }
     }
 
-    /** Whatever ran through an unwrapped primary connection may have written: the session reads its own COPY. */
+    /** Whatever ran through an unwrapped primary connection may have written: its causal token covers the COPY. */
     @Test
     void aCopyThroughUnwrapCountsAsAWriteForReadYourWrites() throws Exception {
         for (EmbeddedNode s : cluster.standbys()) {
             s.setApplyDelay(Duration.ofSeconds(30));
         }
         try {
-            try (Connection c = ds.getConnection()) {
+            CausalToken token;
+            try (ReadsplitConnection c = ds.getConnection()) {
                 c.unwrap(PGConnection.class).getCopyAPI()
                         .copyIn("COPY copied_then_read(v) FROM STDIN", new StringReader("1\n2\n3\n4\n5\n"));
+                token = c.causalToken();
             }
-            try (Connection c = ds.getConnection(); Statement s = c.createStatement();
-                 ResultSet rs = s.executeQuery("SELECT count(*) FROM copied_then_read")) {
-                rs.next();
-                assertThat(rs.getLong(1)).as("the session's next read sees its COPY").isEqualTo(5);
+            assertThat(token).as("a causal position was taken after the COPY").isNotNull();
+            // another connection (another request, another process) carrying the token reads the COPY's rows
+            try (ReadsplitConnection c = ds.getConnection()) {
+                c.observe(token);
+                try (Statement s = c.createStatement();
+                     ResultSet rs = s.executeQuery("SELECT count(*) FROM copied_then_read")) {
+                    rs.next();
+                    assertThat(rs.getLong(1)).as("the token's holder reads the COPY").isEqualTo(5);
+                }
             }
         } finally {
             for (EmbeddedNode s : cluster.standbys()) {
