@@ -50,12 +50,13 @@ public final class CausalContext implements AutoCloseable {
         return ds.tokenOf(position);
     }
 
-    /** Imports a token: reads in this context only go to replicas that have replayed it. */
+    /** Imports a token: reads in this context only go to replicas that have replayed it. Null is rejected. */
     public void observe(CausalToken token) throws SQLException {
-        ds.checkToken(token);
-        if (token != null) {
-            position.observe(token.lsn());
+        if (token == null) {
+            throw new IllegalArgumentException(CausalToken.MISSING);
         }
+        ds.checkToken(token);
+        position.observe(token.lsn());
     }
 
     CausalPosition position() {

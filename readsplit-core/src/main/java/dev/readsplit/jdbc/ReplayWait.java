@@ -60,9 +60,10 @@ final class ReplayWait {
     private static long freshReplayLsn(Node n, LogicalConnection session) {
         try {
             Connection c = session.physical(n);
+            int generation = n.replayGeneration();
             long lsn = WalPositions.replayLsn(c);
             if (lsn >= 0) {
-                n.observeReplayLsn(lsn);
+                n.observeReplayLsn(lsn, generation);
             }
             return lsn;
         } catch (SQLException e) {

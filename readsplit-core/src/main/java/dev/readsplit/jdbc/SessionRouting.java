@@ -296,14 +296,14 @@ final class SessionRouting {
 
     /**
      * Imports a token: later reads of this connection's scope under read-your-writes only go to replicas that have
-     * replayed it. {@code null} is accepted and does nothing (there is no position to honour), as
-     * {@link CausalToken#parse(String)} turns a missing text into no token; see {@code docs/consistency.md}.
+     * replayed it. A missing token ({@code null}) is rejected as {@link CausalToken#parse(String)} rejects a missing
+     * text: a caller with no token has nothing to import and must not call this (see {@code docs/consistency.md}).
      */
     void observe(CausalToken token) throws SQLException {
-        ds.checkToken(token);
         if (token == null) {
-            return;
+            throw new IllegalArgumentException(CausalToken.MISSING);
         }
+        ds.checkToken(token);
         CausalPosition p = session.causal();
         if (p == null) {
             p = new CausalPosition();

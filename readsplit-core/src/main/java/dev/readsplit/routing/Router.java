@@ -271,8 +271,14 @@ public final class Router {
         };
     }
 
-    /** A plain read whose functions cannot write and that no replica has refused as a write. */
+    /**
+     * A plain read whose functions cannot write and that no replica has refused as a write; or a {@code SET}/{@code
+     * RESET}/{@code DISCARD}, which changes the session, never data.
+     */
     private boolean certainRead(Classification c, String sql) {
+        if (c.reason() == dev.readsplit.sql.Reason.SESSION_STATE) {
+            return true;
+        }
         return c.isRead() && (sql == null || !misroutes.contains(sql))
                 && (c.userFunctions().isEmpty() || !functions.anyMayWrite(c.userFunctions()));
     }

@@ -31,7 +31,19 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class WriteTrackingMatrixTest {
 
-    enum Kind { READ, WRITE, VOLATILE_FUNCTION_READ, MISROUTE, CALL, BATCH, PREPARED_WRITE_TWICE, PREPARED_CALL_TWICE }
+    enum Kind {
+        READ, WRITE, VOLATILE_FUNCTION_READ, MISROUTE, CALL, BATCH, PREPARED_WRITE_TWICE, PREPARED_CALL_TWICE,
+        /** BEGIN, INSERT, COMMIT as SQL. */
+        SQL_COMMIT,
+        /** BEGIN, INSERT, END. */
+        SQL_END,
+        /** BEGIN, INSERT, COMMIT AND CHAIN (commits and goes on), COMMIT. */
+        COMMIT_AND_CHAIN,
+        /** BEGIN, INSERT, PREPARE TRANSACTION, then COMMIT PREPARED. */
+        TWO_PHASE_COMMIT,
+        /** BEGIN, SELECT, COMMIT: a transaction that only read. */
+        SQL_READ_ONLY_TRANSACTION
+    }
 
     enum HintKind {
         NONE(""), PRIMARY("/* readsplit:primary */ "), REPLICA("/* readsplit:replica */ ");
@@ -109,6 +121,25 @@ class WriteTrackingMatrixTest {
             return 0; // read-only sessions never write (a standby refuses; the primary's connection is flagged)
         }
         int executions = k.kind == Kind.PREPARED_WRITE_TWICE || k.kind == Kind.PREPARED_CALL_TWICE ? 2 : 1;
+        switch (k.kind) {
+            // a SQL transaction runs on the primary whatever the hint on its BEGIN; its writes count at each commit
+            case SQL_COMMIT, SQL_END -> {
+                return 1;
+            }
+            case COMMIT_AND_CHAIN -> {
+                return 2; // the chained commit, and the final one (the chained transaction may have written: fail closed)
+            }
+            case TWO_PHASE_COMMIT -> {
+                // PREPARE TRANSACTION ends the transaction; COMMIT PREPARED publishes it (in auto-commit only: inside a
+                // JDBC transaction PostgreSQL refuses it, and the stub's success counts nothing more)
+                return k.autoCommit ? 2 : 1;
+            }
+            case SQL_READ_ONLY_TRANSACTION -> {
+                return 0;
+            }
+            default -> {
+            }
+        }
         if (!k.autoCommit) {
             // a transaction runs on the primary and its writes count once, at commit
             return switch (k.kind) {
@@ -124,6 +155,7 @@ class WriteTrackingMatrixTest {
             // refused by a replica: re-run on the primary (a replica hint forbids the re-run: the refusal is the error)
             case MISROUTE -> replica && k.hint == HintKind.NONE ? 1 : 0;
             case CALL, BATCH, PREPARED_CALL_TWICE -> executions;
+            default -> throw new AssertionError("handled above: " + k.kind);
         };
     }
 
@@ -190,6 +222,13 @@ class WriteTrackingMatrixTest {
                             ps.executeUpdate();
                         }
                     }
+                    case SQL_COMMIT -> run(c, hint + "BEGIN", "INSERT INTO t VALUES (" + id + ")", "COMMIT");
+                    case SQL_END -> run(c, hint + "BEGIN", "INSERT INTO t VALUES (" + id + ")", "END");
+                    case COMMIT_AND_CHAIN -> run(c, hint + "BEGIN", "INSERT INTO t VALUES (" + id + ")",
+                            "COMMIT AND CHAIN", "COMMIT");
+                    case TWO_PHASE_COMMIT -> run(c, hint + "BEGIN", "INSERT INTO t VALUES (" + id + ")",
+                            "PREPARE TRANSACTION 'g" + id + "'", "COMMIT PREPARED 'g" + id + "'");
+                    case SQL_READ_ONLY_TRANSACTION -> run(c, hint + "BEGIN", "SELECT v FROM t WHERE id = " + id, "COMMIT");
                     case PREPARED_CALL_TWICE -> {
                         try (CallableStatement cs = c.prepareCall("{call add_row(?)} -- " + id)) {
                             cs.setInt(1, id);
@@ -209,6 +248,14 @@ class WriteTrackingMatrixTest {
             long writesAfter = after == null ? 0 : after.writes();
             assertThat(writesAfter - writesBefore).as("possible writes recorded for %s", k)
                     .isEqualTo(expectedWrites(k, scopeWrote));
+        }
+    }
+
+    private static void run(Connection c, String... sqls) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            for (String sql : sqls) {
+                s.execute(sql);
+            }
         }
     }
 
