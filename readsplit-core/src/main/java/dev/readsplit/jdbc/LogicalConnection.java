@@ -95,8 +95,9 @@ final class LogicalConnection extends ConnectionSettings {
         routing.afterExecute(d, c, sql);
     }
 
-    /** A statement that may write was sent (it ran, or failed after being sent): fail closed, count it as a write. */
+    /** A statement that may write was sent and failed: fail closed, count it as a write; a transaction is aborted. */
     void countPossibleWrite(Decision d) {
+        routing.statementFailed();
         routing.afterWrite(d);
     }
 

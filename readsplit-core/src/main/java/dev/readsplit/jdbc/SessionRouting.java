@@ -45,6 +45,11 @@ final class SessionRouting {
     private List<String> pendingSessionStatements;
     /** A savepoint was rolled back to while SETs were pending: which of them survived is unknown. */
     private boolean pendingUncertain;
+    /**
+     * A statement of the running transaction failed: PostgreSQL aborted it, and its COMMIT is a ROLLBACK (until a
+     * ROLLBACK TO SAVEPOINT, after which {@link #pendingUncertain} holds).
+     */
+    private boolean transactionAborted;
 
     SessionRouting(ReadsplitDataSource ds, SessionState session, SessionSettings settings, LogicalConnection conn) {
         this.ds = ds;
@@ -246,10 +251,12 @@ final class SessionRouting {
     void transactionEnded(boolean committed) throws SQLException {
         List<String> pending = pendingSessionStatements;
         boolean uncertain = pendingUncertain;
+        boolean aborted = transactionAborted;
         pendingSessionStatements = null;
         pendingUncertain = false;
-        if (pending == null || !committed) {
-            return;
+        transactionAborted = false;
+        if (pending == null || !committed || (aborted && !uncertain)) {
+            return; // rolled back, or committed after an error: PostgreSQL rolls an aborted transaction back
         }
         Node ranOn = session.transactionNode();
         if (uncertain && ranOn != null) {
@@ -265,6 +272,14 @@ final class SessionRouting {
     void transactionLost() {
         pendingSessionStatements = null;
         pendingUncertain = false;
+        transactionAborted = false;
+    }
+
+    /** A statement failed inside the running transaction: PostgreSQL has aborted it. */
+    void statementFailed() {
+        if (session.inTransaction()) {
+            transactionAborted = true;
+        }
     }
 
     /** A savepoint was rolled back to: the SETs made since it are undone, and which ones those are is not tracked. */

@@ -187,6 +187,25 @@ class DropInRulesTest {
     }
 
     @Test
+    void aSetBeforeAnErrorIsNotReplayedWhenTheAbortedTransactionCommits() throws SQLException {
+        String set = "SET search_path = aborted_" + (++serial);
+        String failing = "SELECT 1 / 0 FROM t_" + serial;
+        StubDriver.server("dropin-primary").refuseWithState = t -> t.equals(failing) ? "22012" : null;
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            s.execute(set);
+            assertThrows(SQLException.class, () -> s.executeQuery(failing));
+            c.commit(); // PostgreSQL answers ROLLBACK
+            c.setAutoCommit(true);
+            s.executeQuery("SELECT 1 FROM open_r_c").close();
+            s.executeQuery("SELECT 1 FROM open_r_d").close();
+        } finally {
+            StubDriver.server("dropin-primary").refuseWithState = t -> null;
+        }
+        assertThat(StubClusters.ranOn(ds, set)).isEqualTo("primary");
+    }
+
+    @Test
     void aSetInACommittedTransactionIsReplayedOnConnectionsOpenedLaterAndARolledBackOneIsNot() throws SQLException {
         String committed = "SET search_path = committed_" + (++serial);
         String rolledBack = "SET search_path = rolled_back_" + (++serial);

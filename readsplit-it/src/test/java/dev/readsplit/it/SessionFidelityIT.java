@@ -199,6 +199,23 @@ class SessionFidelityIT {
         }
     }
 
+    /** PostgreSQL answers COMMIT of a transaction an error aborted with ROLLBACK: its SETs are undone too. */
+    @Test
+    void aSetBeforeAnErrorIsUndoneByTheAbortedTransactionsCommit() throws SQLException {
+        try (Connection c = ds.getConnection()) {
+            c.setAutoCommit(false);
+            try (Statement s = c.createStatement()) {
+                s.execute("SET search_path = other, public");
+                assertThrows(SQLException.class, () -> s.executeQuery("SELECT 1 / 0"));
+            }
+            c.commit();
+            c.setAutoCommit(true);
+            for (Row r : statesByNode(c, 3).values()) {
+                assertThat(r.searchPath).as("search_path on " + r.port).isEqualTo(DEFAULT_SEARCH_PATH);
+            }
+        }
+    }
+
     /**
      * The security defect of issue 14: a role set inside a committed transaction went back to the pool with the
      * physical connection. With one physical connection per node, the next borrower gets exactly those connections.
