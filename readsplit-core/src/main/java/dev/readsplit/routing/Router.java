@@ -146,9 +146,9 @@ public final class Router {
             // its SQL forms, or as the session's default
             return toPrimary(s, c, sql, op, RouteReason.SERIALIZABLE);
         }
-        if (s.readOnly() && role == null && hint == Hint.PRIMARY) {
-            // a hint on a statement wins over the read-only flag for that statement, which still runs read-only (the
-            // primary's physical connection carries the flag); in a transaction it picks the transaction's node
+        if (s.readOnly() && role != Role.REPLICA && hint == Hint.PRIMARY) {
+            // a hint on a statement wins over the read-only flag (it still runs read-only: the primary's
+            // physical connection carries the flag); a transaction's first statement picks its node
             return toPrimary(s, c, sql, op, RouteReason.HINT);
         }
         if (s.readOnly() || role == Role.REPLICA) {

@@ -93,8 +93,7 @@ class RoutingMatrixTest {
             return new Expected("primary", RouteReason.IN_TRANSACTION);
         }
         if (k.readOnly && k.hint == HintKind.PRIMARY) {
-            // a hint on a statement wins over the read-only flag (it still runs read-only)
-            return new Expected("primary", RouteReason.HINT);
+            return new Expected("primary", RouteReason.HINT); // the hint wins over the read-only flag
         }
         if (k.readOnly) {
             return replica(k, RouteReason.READ_ONLY);
