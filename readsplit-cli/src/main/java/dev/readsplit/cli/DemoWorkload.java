@@ -188,6 +188,7 @@ final class DemoWorkload {
          * thread: the cookie, not the thread, carries the session's writes, so this checks the token path under the
          * default thread scope too), a fresh connection, a write or a read.
          */
+        @SuppressWarnings("try") // the context is used by being attached while the connection opens
         private void request(boolean write) throws SQLException {
             try (CausalContext request = cookie == null ? ds.causalContext() : ds.causalContext(CausalToken.parse(cookie));
                  ReadsplitConnection c = ds.getConnection()) {
