@@ -32,6 +32,7 @@ final class PhysicalConnections {
     private final Topology topology;
     private final SessionSettings settings;
     private final DiscardListener listener;
+    private final FailureFunnel funnel;
 
     private Node[] nodes = new Node[4];
     private Connection[] conns = new Connection[4];
@@ -44,6 +45,7 @@ final class PhysicalConnections {
         this.topology = topology;
         this.settings = settings;
         this.listener = listener;
+        this.funnel = new FailureFunnel(topology);
     }
 
     int size() {
@@ -170,10 +172,16 @@ final class PhysicalConnections {
         }
     }
 
-    /** Applies a setting to every held connection. */
+    /** Applies a setting to every held connection, a failure through the failure funnel (which may drop it). */
     void forEach(Setting action) throws SQLException {
         for (int i = 0; i < held; i++) {
-            action.apply(nodes[i], conns[i]);
+            Node node = nodes[i];
+            try {
+                action.apply(node, conns[i]);
+            } catch (SQLException e) {
+                funnel.failed(node, e, this);
+                throw e;
+            }
         }
     }
 

@@ -80,6 +80,19 @@ class DropInRulesTest {
     }
 
     @Test
+    void aConnectionSettingThatFailsOnAHeldConnectionReachesTheFailureFunnel() throws SQLException {
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+            s.executeQuery("SELECT 1 FROM hold_a").close(); // hold both replicas' connections (round-robin)
+            s.executeQuery("SELECT 1 FROM hold_b").close();
+            StubDriver.server("dropin-r1").dead = true;
+            SQLException e = assertThrows(SQLException.class,
+                    () -> c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ));
+            assertThat(e.getSQLState()).startsWith("08");
+            assertThat(ds.topology().node("r1").state()).as("r1 turned SUSPECT at once").isNotEqualTo(NodeState.UP);
+        }
+    }
+
+    @Test
     void aWriteIsNeverRetried() throws SQLException {
         StubDriver.server("dropin-primary").dead = true;
         try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
