@@ -132,6 +132,7 @@ abstract class ConnectionSettings implements ReadsplitConnection {
         if (closed()) {
             throw SessionSettings.closed(dataSource);
         }
+        session.markDirty(); // pgjdbc sends application_name to the server: reset on return
         for (int i = 0; i < physicals().size(); i++) {
             physicals().connectionAt(i).setClientInfo(name, value);
         }
@@ -143,6 +144,7 @@ abstract class ConnectionSettings implements ReadsplitConnection {
         if (closed()) {
             throw SessionSettings.closed(dataSource);
         }
+        session.markDirty(); // pgjdbc sends application_name to the server: reset on return
         for (int i = 0; i < physicals().size(); i++) {
             physicals().connectionAt(i).setClientInfo(properties);
         }

@@ -52,6 +52,7 @@ final class LogicalConnection extends ConnectionSettings {
     private final boolean postgres;
     private final PhysicalConnections physicals;
     private final SessionRouting routing;
+    private final DriverObjects unwrapping;
     /** Open statements: created on first use. */
     private List<LogicalStatement> statements;
     private boolean closed;
@@ -65,6 +66,7 @@ final class LogicalConnection extends ConnectionSettings {
         session.causal(ds.causalScopes().forNewConnection());
         this.physicals = new PhysicalConnections(ds.name(), ds.topology(), settings, this::discarded);
         this.routing = new SessionRouting(ds, session, settings, this);
+        this.unwrapping = new DriverObjects(this, session, postgres);
     }
 
     ReadsplitDataSource dataSource() {
@@ -93,8 +95,9 @@ final class LogicalConnection extends ConnectionSettings {
         routing.afterExecute(d, c, sql);
     }
 
-    /** A statement that may write was sent (it ran, or failed after being sent): fail closed, count it as a write. */
+    /** A statement that may write was sent and failed: fail closed, count it as a write; a transaction is aborted. */
     void countPossibleWrite(Decision d) {
+        routing.statementFailed();
         routing.afterWrite(d);
     }
 
@@ -132,6 +135,7 @@ final class LogicalConnection extends ConnectionSettings {
             }
         }
         if (session.transactionNode() == node) {
+            routing.transactionLost();
             session.endTransaction();
         }
     }
@@ -325,20 +329,25 @@ final class LogicalConnection extends ConnectionSettings {
         if (node == null) {
             return; // nothing ran in this transaction
         }
-        boolean wrote = session.transactionMayHaveWritten();
+        boolean wrote = session.transactionMayHaveWritten() || unwrapping.writesThroughUnwrap();
         try {
             physical(node).commit();
         } catch (SQLException e) {
             funnel(node, e);
+            routing.transactionLost();
             session.endTransaction();
             if (wrote) {
                 recordWrite(); // the commit may have reached the server before the failure: fail closed
             }
             throw e;
         }
-        session.endTransaction();
-        if (wrote) {
-            recordWrite();
+        try {
+            routing.transactionEnded(true); // its SETs are the session's now
+        } finally {
+            session.endTransaction();
+            if (wrote) {
+                recordWrite();
+            }
         }
     }
 
@@ -358,6 +367,7 @@ final class LogicalConnection extends ConnectionSettings {
             funnel(node, e);
             throw e;
         } finally {
+            routing.transactionLost();
             session.endTransaction();
         }
     }
@@ -374,12 +384,25 @@ final class LogicalConnection extends ConnectionSettings {
 
     @Override
     public void rollback(Savepoint savepoint) throws SQLException {
-        txnPhysical(savepoint).rollback(savepoint);
+        Connection c = txnPhysical(savepoint);
+        try {
+            c.rollback(savepoint);
+        } catch (SQLException e) {
+            funnel(session.transactionNode(), e);
+            throw e;
+        }
+        routing.rolledBackToSavepoint();
     }
 
     @Override
     public void releaseSavepoint(Savepoint savepoint) throws SQLException {
-        txnPhysical(savepoint).releaseSavepoint(savepoint);
+        Connection c = txnPhysical(savepoint);
+        try {
+            c.releaseSavepoint(savepoint);
+        } catch (SQLException e) {
+            funnel(session.transactionNode(), e);
+            throw e;
+        }
     }
 
     private Connection txnPhysical(Savepoint savepoint) throws SQLException {
@@ -439,7 +462,13 @@ final class LogicalConnection extends ConnectionSettings {
     @Override
     public DatabaseMetaData getMetaData() throws SQLException {
         checkOpen();
-        return MetaData.wrap(physical(session.readOnly() ? anyHeldOrPrimary() : primary()).getMetaData(), this);
+        Node node = session.readOnly() ? anyHeldOrPrimary() : primary();
+        try {
+            return MetaData.wrap(physical(node).getMetaData(), this, node);
+        } catch (SQLException e) {
+            funnel(node, e);
+            throw e;
+        }
     }
 
     private Node anyHeldOrPrimary() {
@@ -545,9 +574,13 @@ final class LogicalConnection extends ConnectionSettings {
             return;
         }
         closed = true;
+        if (unwrapping.writesThroughUnwrap()) {
+            recordWrite(); // what the caller ran through the unwrapped connection since: fail closed
+        }
         SQLException first = closeStatements();
-        boolean reset = postgres && (session.pinned() || settings.changedBySql());
-        SQLException returning = physicals.closeAll(reset);
+        // a session that changed nothing pays nothing; one that changed anything, anywhere, resets every connection
+        boolean reset = postgres && (session.pinned() || session.dirty() || settings.changedBySql());
+        SQLException returning = physicals.closeAll(reset, session.serializableByDefault());
         first = first == null ? returning : first;
         session.endTransaction();
         if (first != null && !PhysicalConnections.isConnectionLevel(first)) {
@@ -607,18 +640,23 @@ final class LogicalConnection extends ConnectionSettings {
     // ---------------------------------------------------------------------------------------------
     // Wrapper
 
+    /** The logical connection itself, or pgjdbc's own connection object, pinning this session ({@link DriverObjects}). */
     @Override
     public <T> T unwrap(Class<T> iface) throws SQLException {
         if (iface.isInstance(this)) {
             return iface.cast(this);
         }
-        throw new ReadsplitException(Reason.NOT_SUPPORTED, ds.name() + ": a logical connection is not a wrapper for "
-                + iface.getName() + " (it spans several physical connections)");
+        checkOpen();
+        return unwrapping.unwrap(iface);
     }
 
     @Override
-    public boolean isWrapperFor(Class<?> iface) {
-        return iface.isInstance(this);
+    public boolean isWrapperFor(Class<?> iface) throws SQLException {
+        if (iface.isInstance(this)) {
+            return true;
+        }
+        checkOpen();
+        return unwrapping.isWrapperFor(iface);
     }
 
     @Override

@@ -61,6 +61,17 @@ class LogicalStatement implements Statement {
         conn.register(this);
     }
 
+    /**
+     * The physical statement executing right now, on whichever node, or null: what {@link #cancel()} (called from
+     * another thread, as JDBC allows) acts on. Volatile: written by the executing thread, read by the cancelling one.
+     */
+    private volatile Statement running;
+
+    /** The executor is running {@code physical} now (null: nothing runs). */
+    final void running(Statement physical) {
+        this.running = physical;
+    }
+
     /** The physical statement that ran last on {@code node} (set by the executor). */
     final void ran(Node node, Statement physical) {
         this.current = physical;
@@ -165,9 +176,14 @@ class LogicalStatement implements Statement {
         }
     }
 
+    /** Applies a setting to every physical statement, each failure through the failure funnel. */
     final void forEachPhysical(PhysicalAction action) throws SQLException {
         for (int i = 0; i < count; i++) {
-            action.apply(physicals[i]);
+            try {
+                action.apply(physicals[i]);
+            } catch (SQLException e) {
+                throw failed(nodes[i], e);
+            }
         }
     }
 
@@ -324,13 +340,21 @@ class LogicalStatement implements Statement {
     @Override
     public boolean getMoreResults() throws SQLException {
         checkOpen();
-        return current != null && current.getMoreResults();
+        try {
+            return current != null && current.getMoreResults();
+        } catch (SQLException e) {
+            throw failed(currentNode, e);
+        }
     }
 
     @Override
     public boolean getMoreResults(int current) throws SQLException {
         checkOpen();
-        return this.current != null && this.current.getMoreResults(current);
+        try {
+            return this.current != null && this.current.getMoreResults(current);
+        } catch (SQLException e) {
+            throw failed(currentNode, e);
+        }
     }
 
     @Override
@@ -432,7 +456,10 @@ class LogicalStatement implements Statement {
     @Override
     public void cancel() throws SQLException {
         checkOpen();
-        if (current != null) {
+        Statement now = running;
+        if (now != null) {
+            now.cancel(); // the execution running now, its first included, on whichever node it was sent to
+        } else if (current != null) {
             current.cancel();
         }
     }

@@ -1,9 +1,12 @@
 package dev.readsplit.jdbc;
 
+import dev.readsplit.topology.Node;
+
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.sql.DatabaseMetaData;
+import java.sql.SQLException;
 
 /**
  * Database metadata whose {@code getConnection()} is the logical connection (the physical one must not
@@ -15,7 +18,7 @@ final class MetaData {
     private MetaData() {
     }
 
-    static DatabaseMetaData wrap(DatabaseMetaData physical, LogicalConnection logical) {
+    static DatabaseMetaData wrap(DatabaseMetaData physical, LogicalConnection logical, Node node) {
         InvocationHandler handler = (proxy, method, args) -> {
             if (method.getName().equals("getConnection") && method.getParameterCount() == 0) {
                 return logical;
@@ -23,6 +26,9 @@ final class MetaData {
             try {
                 return method.invoke(physical, args);
             } catch (InvocationTargetException e) {
+                if (e.getCause() instanceof SQLException failure) {
+                    logical.funnel(node, failure); // every method's failure through the one funnel
+                }
                 throw e.getCause();
             }
         };

@@ -32,6 +32,7 @@ final class PhysicalConnections {
     private final Topology topology;
     private final SessionSettings settings;
     private final DiscardListener listener;
+    private final FailureFunnel funnel;
 
     private Node[] nodes = new Node[4];
     private Connection[] conns = new Connection[4];
@@ -44,6 +45,7 @@ final class PhysicalConnections {
         this.topology = topology;
         this.settings = settings;
         this.listener = listener;
+        this.funnel = new FailureFunnel(topology);
     }
 
     int size() {
@@ -156,10 +158,30 @@ final class PhysicalConnections {
         }
     }
 
-    /** Applies a setting to every held connection. */
+    /**
+     * Drops the connection to {@code node} and has its pool close it, never hand it out again: its session state
+     * cannot be trusted (a session statement failed on it).
+     */
+    void evict(Node node) {
+        for (int i = 0; i < held; i++) {
+            if (nodes[i] == node) {
+                node.pool().evictConnection(conns[i]); // closed by the pool while still ours
+                discard(node);
+                return;
+            }
+        }
+    }
+
+    /** Applies a setting to every held connection, a failure through the failure funnel (which may drop it). */
     void forEach(Setting action) throws SQLException {
         for (int i = 0; i < held; i++) {
-            action.apply(nodes[i], conns[i]);
+            Node node = nodes[i];
+            try {
+                action.apply(node, conns[i]);
+            } catch (SQLException e) {
+                funnel.failed(node, e, this);
+                throw e;
+            }
         }
     }
 
@@ -169,20 +191,28 @@ final class PhysicalConnections {
     }
 
     /**
-     * Rolls back what is unfinished, clears session state set by SQL when {@code reset} (so the next borrower does
-     * not inherit it) and returns every connection to its pool. Returns the first failure, if any.
+     * Rolls back what is unfinished, clears session state when {@code reset} ({@code DISCARD ALL}: settings, role,
+     * prepared statements, temp objects, listeners, advisory locks, cursors; so the next borrower does not inherit
+     * it) and returns every connection to its pool. Returns the first failure, if any.
      */
-    SQLException closeAll(boolean reset) {
+    SQLException closeAll(boolean reset, boolean serializableByDefault) {
         SQLException first = null;
         for (int i = 0; i < held; i++) {
             Connection c = conns[i];
             try {
+                if (c.isClosed()) {
+                    continue; // its pool already dropped it (a fatal error it saw): nothing to roll back or reset
+                }
                 if (!c.getAutoCommit()) {
                     c.rollback();
                     c.setAutoCommit(true);
                 }
                 if (reset) {
                     try (Statement s = c.createStatement()) {
+                        if (serializableByDefault) {
+                            // a standby refuses DISCARD ALL itself under a serializable default (it takes a snapshot)
+                            s.execute("RESET default_transaction_isolation");
+                        }
                         s.execute("DISCARD ALL");
                     }
                 }

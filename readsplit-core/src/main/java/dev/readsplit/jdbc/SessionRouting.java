@@ -10,6 +10,8 @@ import dev.readsplit.routing.Operation;
 import dev.readsplit.routing.Router;
 import dev.readsplit.routing.SessionState;
 import dev.readsplit.sql.Classification;
+import dev.readsplit.sql.SerializableRequest;
+import dev.readsplit.sql.TransactionEnd;
 import dev.readsplit.topology.Node;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,6 +19,8 @@ import org.slf4j.LoggerFactory;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The adapter between one logical connection and the data source's {@link Router}: it asks the router for each
@@ -37,6 +41,15 @@ final class SessionRouting {
     private final SessionSettings settings;
     private final LogicalConnection conn;
     private final boolean postgres;
+    /** SET/RESET texts run inside the running transaction: session state if it commits, gone if it rolls back. */
+    private List<String> pendingSessionStatements;
+    /** A savepoint was rolled back to while SETs were pending: which of them survived is unknown. */
+    private boolean pendingUncertain;
+    /**
+     * A statement of the running transaction failed: PostgreSQL aborted it, and its COMMIT is a ROLLBACK (until a
+     * ROLLBACK TO SAVEPOINT, after which {@link #pendingUncertain} holds).
+     */
+    private boolean transactionAborted;
 
     SessionRouting(ReadsplitDataSource ds, SessionState session, SessionSettings settings, LogicalConnection conn) {
         this.ds = ds;
@@ -98,16 +111,25 @@ final class SessionRouting {
                 if (session.transactionMayHaveWritten()) {
                     recordWrite();
                 }
-                session.endTransaction();
+                try {
+                    transactionEnded(TransactionEnd.of(sql) == TransactionEnd.COMMIT);
+                } finally {
+                    session.endTransaction();
+                }
                 return;
             }
             case PIN_TO_PRIMARY -> {
+                session.markDirty(); // wherever it ran (a read-only transaction's PREPARE on a replica too)
                 if (node == ds.topology().primary()) {
                     session.pin();
                 }
             }
             case SET_SESSION_STATE -> followSessionState(sql, node);
-            default -> { }
+            default -> {
+                if (transactionControl && TransactionEnd.of(sql) == TransactionEnd.ROLLBACK_TO_SAVEPOINT) {
+                    rolledBackToSavepoint();
+                }
+            }
         }
         if (transactionControl) {
             // COMMIT AND CHAIN, COMMIT PREPARED, SAVEPOINT...: the classifier cannot tell them apart, so fail closed:
@@ -164,20 +186,107 @@ final class SessionRouting {
         p.resolved(ticket, lsn);
     }
 
-    /** A SET/RESET ran on one node: apply it to every other physical connection now, and to later ones on open. */
+    /**
+     * A SET/RESET ran on one node: apply it to every other physical connection now, and to later ones on open. Inside
+     * a transaction it is PostgreSQL's rule: it becomes session state if the transaction commits and is undone if it
+     * rolls back, so it waits for the end of the transaction ({@link #transactionEnded}).
+     */
     private void followSessionState(String sql, Node ranOn) throws SQLException {
         session.markDirty();
-        if (sql == null || session.inTransaction()) {
-            return; // inside a transaction a SET is transactional: it stays where the transaction is
+        if (sql == null) {
+            return;
+        }
+        if (session.inTransaction()) {
+            if (pendingSessionStatements == null) {
+                pendingSessionStatements = new ArrayList<>(2);
+            }
+            pendingSessionStatements.add(sql);
+            return;
+        }
+        adopt(sql, ranOn);
+    }
+
+    /** {@code sql} is now session state: record it for connections opened later, run it on the others held now. */
+    private void adopt(String sql, Node ranOn) throws SQLException {
+        switch (SerializableRequest.of(sql)) {
+            case SESSION_DEFAULT -> session.serializableByDefault(true);
+            case SESSION_DEFAULT_CLEARED -> session.serializableByDefault(false);
+            default -> { }
         }
         settings.recordSessionStatement(sql);
-        conn.physicalsForEach((node, c) -> {
-            if (node != ranOn) {
-                try (Statement s = c.createStatement()) {
-                    s.execute(sql);
-                }
+        List<Node> diverged = null;
+        List<SQLException> why = null;
+        PhysicalConnections held = conn.physicals();
+        for (int i = 0; i < held.size(); i++) {
+            Node node = held.nodeAt(i);
+            if (node == ranOn) {
+                continue;
             }
-        });
+            try (Statement s = held.connectionAt(i).createStatement()) {
+                s.execute(sql);
+            } catch (SQLException e) {
+                if (diverged == null) {
+                    diverged = new ArrayList<>(1);
+                    why = new ArrayList<>(1);
+                }
+                diverged.add(node);
+                why.add(e);
+            }
+        }
+        for (int i = 0; diverged != null && i < diverged.size(); i++) {
+            // that connection now differs from the session: never keep or pool it as it is; one opened there later
+            // gets the session state on open (and reports then what fails)
+            if (!conn.funnel(diverged.get(i), why.get(i))) {
+                held.evict(diverged.get(i));
+            }
+        }
+    }
+
+    /**
+     * The running transaction ends (JDBC commit or rollback, SQL COMMIT/ROLLBACK...): its SETs become session state
+     * if it committed, else they are dropped. If a savepoint was rolled back to meanwhile, which SETs survived is
+     * unknown: the session stays on the transaction's node, which has exactly PostgreSQL's state, until it closes.
+     * Call before the session leaves the transaction.
+     */
+    void transactionEnded(boolean committed) throws SQLException {
+        List<String> pending = pendingSessionStatements;
+        boolean uncertain = pendingUncertain;
+        boolean aborted = transactionAborted;
+        pendingSessionStatements = null;
+        pendingUncertain = false;
+        transactionAborted = false;
+        if (pending == null || !committed || (aborted && !uncertain)) {
+            return; // rolled back, or committed after an error: PostgreSQL rolls an aborted transaction back
+        }
+        Node ranOn = session.transactionNode();
+        if (uncertain && ranOn != null) {
+            session.pinTo(ranOn);
+            return;
+        }
+        for (String sql : pending) {
+            adopt(sql, ranOn);
+        }
+    }
+
+    /** The transaction rolled back or was lost with its node: its SETs are undone. */
+    void transactionLost() {
+        pendingSessionStatements = null;
+        pendingUncertain = false;
+        transactionAborted = false;
+    }
+
+    /** A statement failed inside the running transaction: PostgreSQL has aborted it. */
+    void statementFailed() {
+        if (session.inTransaction()) {
+            transactionAborted = true;
+        }
+    }
+
+    /** A savepoint was rolled back to: the SETs made since it are undone, and which ones those are is not tracked. */
+    void rolledBackToSavepoint() {
+        if (pendingSessionStatements != null) {
+            pendingUncertain = true;
+        }
     }
 
     /**

@@ -15,7 +15,8 @@ import java.sql.Statement;
  * Runs one execution of a logical statement the way its decision says (design §2 rule 7): route, run on the decided
  * node's physical statement, and on failure let the {@link FailureFunnel} decide whether the node is at fault; then,
  * as the decision's {@link dev.readsplit.routing.RetryPolicy} allows, retry once on another node after a
- * connection-level failure, or re-run on the primary what a replica refused with 25006. Every re-run is routed by
+ * connection-level failure (or a standby's recovery conflict), or re-run on the primary what a standby refused as
+ * only a primary's to run (25006, 55000, 0A000: {@link SqlStates#isStandbyRefusal}). Every re-run is routed by
  * the router again, so {@code lastRoute()} names where the statement finally ran. The physical statement that ran
  * last is the statement's {@code current} one (results, update counts, keys, cancel).
  *
@@ -56,6 +57,7 @@ final class StatementExecutor {
             long start = System.nanoTime();
             node.beginStatement();
             T result;
+            st.running(physical);
             try {
                 result = exec.run(physical);
             } catch (SQLException e) {
@@ -67,13 +69,25 @@ final class StatementExecutor {
                         d = conn.route(c, sql, op, Attempt.RETRY, node);
                         continue;
                     }
-                } else if (SqlStates.isReadOnlyViolation(e) && !retried && d.retry().onMisroute()) {
+                } else if (!retried && (SqlStates.isReadOnlyViolation(e) ? d.retry().onMisroute()
+                        : SqlStates.isStandbyRefusal(e) && d.retry().onStandbyRefusal())) {
+                    // the classifier said read, the standby said only a primary can run it (25006 read-only, 55000
+                    // recovery in progress, 0A000 serializable): re-run it there; the router counts and learns it
                     retried = true;
                     d = conn.route(c, sql, op, Attempt.MISROUTE, node);
+                    continue;
+                } else if (!retried && SqlStates.isRecoveryConflict(e) && node != conn.primary()
+                        && d.retry().onConnectionFailure()) {
+                    // the standby cancelled it for a conflict with WAL replay: transient, run it elsewhere once
+                    retried = true;
+                    conn.dataSource().router().counters().retry();
+                    d = conn.route(c, sql, op, Attempt.RETRY, node);
                     continue;
                 }
                 conn.countPossibleWrite(d);
                 throw e;
+            } finally {
+                st.running(null);
             }
             st.ran(node, physical);
             node.endStatement(System.nanoTime() - start, read);

@@ -6,6 +6,8 @@ import dev.readsplit.RouteReason;
 import dev.readsplit.consistency.CausalPosition;
 import dev.readsplit.sql.Classification;
 import dev.readsplit.sql.Hint;
+import dev.readsplit.sql.Reason;
+import dev.readsplit.sql.SerializableRequest;
 import dev.readsplit.sql.SessionEffect;
 import dev.readsplit.topology.Node;
 import dev.readsplit.topology.Topology;
@@ -123,6 +125,10 @@ public final class Router {
         if (attempt == Attempt.MISROUTE) {
             return toPrimary(s, c, sql, op, RouteReason.MISROUTE);
         }
+        Node pinnedTo = s.pinnedNode();
+        if (pinnedTo != null) {
+            return decision(pinnedTo, RouteReason.SESSION_PIN, mayHaveWritten(s, pinnedTo, c, sql, op), RetryPolicy.NEVER);
+        }
         if (role == Role.PRIMARY) {
             return toPrimary(s, c, sql, op, RouteReason.EXPLICIT_ROLE);
         }
@@ -135,8 +141,9 @@ public final class Router {
             RouteReason r = s.readOnly() ? RouteReason.READ_ONLY : RouteReason.IN_TRANSACTION;
             return decision(txn, r, mayHaveWritten(s, txn, c, sql, op), RetryPolicy.NEVER);
         }
-        if (s.serializable() && role != Role.REPLICA && hint != Hint.REPLICA) {
-            // a hot standby refuses SERIALIZABLE ("cannot use serializable mode in a hot standby")
+        if (asksSerializable(s, c, sql, op) && role != Role.REPLICA && hint != Hint.REPLICA) {
+            // a hot standby refuses SERIALIZABLE ("cannot use serializable mode in a hot standby"): in its JDBC form,
+            // its SQL forms, or as the session's default
             return toPrimary(s, c, sql, op, RouteReason.SERIALIZABLE);
         }
         if (s.readOnly() && role != Role.REPLICA && hint == Hint.PRIMARY) {
@@ -145,6 +152,9 @@ public final class Router {
             return toPrimary(s, c, sql, op, RouteReason.HINT);
         }
         if (s.readOnly() || role == Role.REPLICA) {
+            if (fallbackToPrimary && s.autoCommit() && c != null && c.isRead() && sql != null && misroutes.contains(sql)) {
+                return toPrimary(s, c, sql, op, RouteReason.LEARNED_MISROUTE);
+            }
             return replicaOrFallback(s, c, sql, op, s.readOnly() ? RouteReason.READ_ONLY : RouteReason.EXPLICIT_ROLE,
                     exclude, waited);
         }
@@ -181,6 +191,23 @@ public final class Router {
             return toPrimary(s, c, sql, op, RouteReason.STRONG);
         }
         return replicaOrFallback(s, c, sql, op, exclude == null ? RouteReason.READ : RouteReason.RETRY, exclude, waited);
+    }
+
+    /**
+     * Whether this execution would run serializable: the session's isolation (JDBC, or SQL default), or the statement
+     * itself starting or setting up a serializable transaction ({@code BEGIN ISOLATION LEVEL SERIALIZABLE}, or
+     * {@code SET TRANSACTION ... SERIALIZABLE} as the first statement of a JDBC transaction).
+     */
+    private static boolean asksSerializable(SessionState s, Classification c, String sql, Operation op) {
+        if (s.serializable() || s.serializableByDefault()) {
+            return true;
+        }
+        if (c == null || op != Operation.STATEMENT
+                || (c.reason() != Reason.TRANSACTION_CONTROL && c.reason() != Reason.SESSION_STATE)) {
+            return false;
+        }
+        return SerializableRequest.of(sql) == SerializableRequest.THIS_TRANSACTION
+                && (!s.autoCommit() || c.sessionEffect() == SessionEffect.BEGIN_TRANSACTION);
     }
 
     /** A replica under the consistency rules, or the primary with the reason no replica would do. */
@@ -256,14 +283,28 @@ public final class Router {
                 && (c.userFunctions().isEmpty() || !functions.anyMayWrite(c.userFunctions()));
     }
 
+    /**
+     * Rule 7: an autocommit read meant for a replica, whatever the session's role (read-only, {@link Role#REPLICA},
+     * a replica hint), may run once more on another node after a connection-level failure before any row reached the
+     * caller; a standby's refusal of what only a primary can run is re-run there (rule 9). 25006 only where writes
+     * may go: on a read-only path a write fails with the replica's own error. Never a write, anything in a
+     * transaction, or a pinned session.
+     */
     private RetryPolicy retryPolicy(SessionState s, Classification c, Operation op, Node node, RouteReason reason) {
-        if (op != Operation.STATEMENT || c == null || !s.autoCommit() || s.inTransaction() || s.readOnly()
-                || s.explicitRole() != null || c.hint() == Hint.REPLICA) {
+        if (op != Operation.STATEMENT || c == null || !c.isRead() || !s.autoCommit() || s.inTransaction()
+                || s.pinnedNode() != null || s.explicitRole() == Role.PRIMARY || c.hint() == Hint.PRIMARY) {
             return RetryPolicy.NEVER;
         }
-        boolean otherNode = c.isRead() && (reason == RouteReason.READ || reason == RouteReason.NO_REPLICA_FALLBACK);
-        boolean misroute = node != topology.primary() && (reason == RouteReason.READ || reason == RouteReason.RETRY);
-        return RetryPolicy.of(otherNode, misroute);
+        boolean replicaRead = switch (reason) {
+            case READ, RETRY, READ_ONLY, EXPLICIT_ROLE, HINT, NO_REPLICA_FALLBACK, LAG, TOKEN_NOT_REPLAYED -> true;
+            default -> false;
+        };
+        if (!replicaRead) {
+            return RetryPolicy.NEVER;
+        }
+        boolean onStandby = node != topology.primary();
+        boolean writesMayGo = !s.readOnly() && s.explicitRole() == null && c.hint() != Hint.REPLICA;
+        return RetryPolicy.of(true, onStandby && writesMayGo, onStandby && fallbackToPrimary);
     }
 
     private Decision decision(Node node, RouteReason reason, boolean mayHaveWritten, RetryPolicy retry) {

@@ -22,7 +22,9 @@ public final class SessionState {
     private boolean autoCommit = true;
     private boolean readOnly;
     private boolean serializable;
+    private boolean serializableByDefault;
     private boolean pinned;
+    private Node pinnedNode;
     private boolean dirty;
     private Node transactionNode;
     private boolean transactionMayHaveWritten;
@@ -61,6 +63,31 @@ public final class SessionState {
 
     public void serializable(boolean on) {
         this.serializable = on;
+    }
+
+    /**
+     * The session's default isolation, set by SQL ({@code SET default_transaction_isolation},
+     * {@code SET SESSION CHARACTERISTICS}), is {@code SERIALIZABLE}: a hot standby refuses every statement.
+     */
+    public boolean serializableByDefault() {
+        return serializableByDefault;
+    }
+
+    public void serializableByDefault(boolean on) {
+        this.serializableByDefault = on;
+    }
+
+    /**
+     * The node the session is pinned to for the rest of its life, or null: the adapter handed out that node's
+     * physical connection (JDBC {@code unwrap}), or which settings survived a transaction is known only there.
+     */
+    public Node pinnedNode() {
+        return pinnedNode;
+    }
+
+    public void pinTo(Node node) {
+        this.pinnedNode = node;
+        this.dirty = true;
     }
 
     /** Session state that cannot follow the session was created: everything stays on the primary. */

@@ -43,6 +43,36 @@ public final class SqlStates {
         return READ_ONLY_TRANSACTION.equals(e.getSQLState());
     }
 
+    /** "recovery is in progress": a function only a primary can run ({@code pg_walfile_name_offset}, WAL control). */
+    public static final String RECOVERY_IN_PROGRESS = "55000";
+    /** "cannot use serializable mode in a hot standby", "cannot set transaction read-write mode during recovery". */
+    public static final String NOT_ON_A_STANDBY = "0A000";
+
+    /**
+     * What a hot standby answers for a statement only a primary can run, found in PostgreSQL's sources where it checks
+     * {@code RecoveryInProgress()} or hot standby: {@code 25006} (read-only transaction, and
+     * {@code PreventCommandDuringRecovery}'s "cannot execute %s during recovery"), {@code 55000} (object not in
+     * prerequisite state: "recovery is in progress" from WAL and BRIN control functions, {@code pg_walfile_name[_offset]},
+     * {@code pg_log_standby_snapshot}), {@code 0A000} (feature not supported: serializable isolation, read-write
+     * mode). From a standby these mean "run it on the primary", not "the statement is wrong". (55000 and 0A000 have
+     * other meanings on a primary; callers ask only about a standby's answer.)
+     */
+    public static boolean isStandbyRefusal(SQLException e) {
+        String state = e.getSQLState();
+        return READ_ONLY_TRANSACTION.equals(state) || RECOVERY_IN_PROGRESS.equals(state) || NOT_ON_A_STANDBY.equals(state);
+    }
+
+    /**
+     * A standby cancelled the statement because it conflicted with WAL replay ("canceling statement due to conflict
+     * with recovery": {@code 40001}, or {@code 40P01} for a buffer-pin deadlock with recovery). On a standby, whose
+     * transactions are read-only and never serializable, 40001 has no other cause. Transient: the statement may run
+     * elsewhere, and nothing is learned.
+     */
+    public static boolean isRecoveryConflict(SQLException e) {
+        String state = e.getSQLState();
+        return "40001".equals(state) || "40P01".equals(state);
+    }
+
     /** A short description for logs: SQLSTATE and message, never a connection string. */
     public static String describe(SQLException e) {
         String text = (e.getSQLState() != null ? "[" + e.getSQLState() + "] " : "") + e.getMessage();

@@ -547,15 +547,17 @@ class JdbcBehaviourIT {
     // wrapper, warnings, validity
 
     @Test
-    void unwrapGivesTheReadsplitConnectionAndRefusesUnrelatedInterfaces() throws SQLException {
+    void unwrapGivesTheReadsplitConnectionOrPgjdbcsAndRefusesUnrelatedInterfaces() throws SQLException {
         try (Connection c = ds.getConnection()) {
             assertThat(c.isWrapperFor(ReadsplitConnection.class)).isTrue();
             assertThat(c.unwrap(ReadsplitConnection.class)).isSameAs(c);
             assertThat(c.isWrapperFor(Connection.class)).isTrue();
-            assertThat(c.isWrapperFor(PGConnection.class)).isFalse();
             assertThat(c.isWrapperFor(Runnable.class)).isFalse();
-            assertThrows(SQLException.class, () -> c.unwrap(PGConnection.class));
             assertThrows(SQLException.class, () -> c.unwrap(Runnable.class));
+            // pgjdbc's own API pins the connection to the primary (issue 14; PgjdbcApiIT covers COPY, LISTEN, LOBs)
+            assertThat(c.isWrapperFor(PGConnection.class)).isTrue();
+            assertThat(c.unwrap(PGConnection.class)).isInstanceOf(PGConnection.class);
+            assertThat(port(c, "SELECT inet_server_port()")).isEqualTo(primaryPort);
         }
         assertThat(ds.isWrapperFor(javax.sql.DataSource.class)).isTrue();
         assertThat(ds.unwrap(ReadsplitDataSource.class)).isSameAs(ds);

@@ -45,6 +45,8 @@ final class StubDriver implements Driver {
         final String name;
         private final List<Ran> ran = new ArrayList<>();
         volatile Predicate<String> refuseAsReadOnly = sql -> false;
+        /** The SQLSTATE this server refuses a statement with (as a standby refuses what only a primary runs), or null. */
+        volatile java.util.function.Function<String, String> refuseWithState = sql -> null;
         volatile boolean dead;
 
         Server(String name) {
@@ -239,6 +241,10 @@ final class StubDriver implements Driver {
                 String sql = args != null && args.length > 0 && args[0] instanceof String s ? s : prepared;
                 if (sql != null && server.refuseAsReadOnly.test(sql)) {
                     throw new SQLException("cannot execute in a read-only transaction", "25006");
+                }
+                String refusal = sql == null ? null : server.refuseWithState.apply(sql);
+                if (refusal != null) {
+                    throw new SQLException("stub " + server.name + " refuses this", refusal);
                 }
                 server.record(name.contains("Batch") ? "<batch>" : sql);
             }
