@@ -5,6 +5,7 @@ import dev.readsplit.metrics.StatusSnapshot;
 import dev.readsplit.spring.boot.ReadsplitOperations;
 import dev.readsplit.spring.boot.StatusViews;
 import org.springframework.boot.actuate.endpoint.Access;
+import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
 import org.springframework.boot.actuate.endpoint.annotation.DeleteOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
@@ -60,6 +61,14 @@ public class ReadsplitEndpoint {
     @WriteOperation
     public Map<String, Object> act(@Selector String node, String action, @Nullable String address,
                                    @Nullable String timeout) {
+        try {
+            return doAct(node, action, address, timeout);
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new InvalidEndpointRequestException(e.getMessage(), e.getMessage());
+        }
+    }
+
+    private Map<String, Object> doAct(String node, String action, String address, String timeout) {
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("node", node);
         String a = bounded("action", action).trim().toLowerCase(Locale.ROOT);
@@ -88,7 +97,11 @@ public class ReadsplitEndpoint {
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("node", node);
         result.put("action", "remove");
-        result.put("quiet", operations.remove(node, timeout(timeout)));
+        try {
+            result.put("quiet", operations.remove(node, timeout(timeout)));
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new InvalidEndpointRequestException(e.getMessage(), e.getMessage());
+        }
         return result;
     }
 
