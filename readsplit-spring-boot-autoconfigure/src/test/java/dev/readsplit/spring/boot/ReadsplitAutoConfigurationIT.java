@@ -287,6 +287,25 @@ class ReadsplitAutoConfigurationIT {
                         .isNull());
     }
 
+    @Test
+    void shutdownDrainsRunningStatementsBeforeClosingThePools() {
+        runner.withPropertyValues(props()).run(ctx -> {
+            ReadsplitDataSource ds = ctx.getBean(ReadsplitDataSource.class);
+            TestClusters.awaitAllUp(ds);
+            JdbcTemplate jdbc = ctx.getBean(JdbcTemplate.class);
+            java.util.concurrent.CompletableFuture<Integer> slow = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> jdbc.queryForObject("SELECT 1 FROM pg_sleep(1.5)", Integer.class));
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                    .until(() -> ctx.getBean(ReadsplitOperations.class).inFlight() > 0);
+            ReadsplitShutdown shutdown = ctx.getBean(ReadsplitShutdown.class);
+            ctx.close();
+            // closing the pools at once would have aborted it; the lifecycle waited for it first
+            assertThat(slow.get(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(1);
+            assertThat(shutdown.drained()).isTrue();
+            assertThat(shutdown.isRunning()).isFalse();
+        });
+    }
+
     @Configuration(proxyBeanMethods = false)
     static class OwnDataSource {
         @Bean(destroyMethod = "close")
