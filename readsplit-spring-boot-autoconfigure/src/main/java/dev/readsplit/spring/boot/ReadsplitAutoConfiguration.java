@@ -5,7 +5,6 @@ import dev.readsplit.jdbc.ReadsplitDataSource;
 import dev.readsplit.metrics.ReadsplitMetrics;
 import dev.readsplit.spring.boot.web.CausalRequestContext;
 import dev.readsplit.spring.boot.web.CausalTokenFilter;
-import dev.readsplit.spring.boot.web.CausalTrackingDataSource;
 import org.springframework.beans.BeansException;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanPostProcessor;
@@ -18,7 +17,6 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.context.annotation.Primary;
 import org.springframework.core.env.Environment;
 
 import javax.sql.DataSource;
@@ -112,8 +110,8 @@ public class ReadsplitAutoConfiguration {
     }
 
     /**
-     * Request-scoped read-your-writes: the application's {@code DataSource} joins each request's connections to
-     * its causal position, and a filter carries the position in a cookie or header between requests.
+     * Request-scoped read-your-writes: a filter opens one of core's causal contexts per request, from the token
+     * in a cookie or header, and carries the request's new position back in the same cookie or header.
      */
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
@@ -123,14 +121,8 @@ public class ReadsplitAutoConfiguration {
 
         @Bean
         @ConditionalOnMissingBean
-        CausalRequestContext readsplitCausalRequestContext() {
-            return new CausalRequestContext();
-        }
-
-        @Bean
-        @Primary
-        DataSource dataSource(ReadsplitDataSource readsplit, CausalRequestContext context) {
-            return new CausalTrackingDataSource(readsplit, context);
+        CausalRequestContext readsplitCausalRequestContext(ReadsplitDataSource readsplit) {
+            return new CausalRequestContext(readsplit);
         }
 
         @Bean

@@ -9,8 +9,8 @@ import java.time.Duration;
 
 /**
  * What the Boot integration needs from a running {@link ReadsplitDataSource}: its status and the operator actions.
- * The one place that knows how core exposes them, so that a change of core's operations API (read-only status
- * views and an operations facade, {@code docs/architecture.md}) is absorbed here and nowhere else.
+ * The one place that knows how core exposes them (the status snapshot and {@code ReadsplitDataSource.operations()},
+ * {@code docs/architecture.md}), so that a change there is absorbed here and nowhere else.
  */
 public final class ReadsplitOperations {
 
@@ -48,7 +48,7 @@ public final class ReadsplitOperations {
      * @throws IllegalStateException    if the node is the primary
      */
     public boolean drain(String node, Duration timeout) {
-        return dataSource.drainReplica(node, timeout);
+        return dataSource.operations().drainReplica(node, timeout);
     }
 
     /**
@@ -59,7 +59,7 @@ public final class ReadsplitOperations {
      * @throws IllegalArgumentException if the spec is invalid or the node is already present
      */
     public String add(String spec) {
-        return dataSource.addReplica(NodeConfig.parse(spec));
+        return dataSource.operations().addReplica(NodeConfig.parse(spec));
     }
 
     /**
@@ -68,6 +68,6 @@ public final class ReadsplitOperations {
      * @return whether the drain finished within the timeout
      */
     public boolean remove(String node, Duration drainTimeout) {
-        return dataSource.removeReplica(node, drainTimeout);
+        return dataSource.operations().removeReplica(node, drainTimeout);
     }
 }

@@ -1,7 +1,8 @@
 package dev.readsplit.spring.boot;
 
-import dev.readsplit.config.BalancerKind;
+import dev.readsplit.balance.BalancerKind;
 import dev.readsplit.config.FailoverPolicy;
+import dev.readsplit.consistency.CausalScope;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.util.unit.DataSize;
 
@@ -59,9 +60,9 @@ public class ReadsplitProperties {
     private String localZone;
     /** Default read consistency: eventual, bounded_staleness:DURATION, read_your_writes or strong. */
     private String consistency;
-    /** Scope of a read-your-writes session: connection, thread or data-source (needs a Readsplit core that
-     *  has causal scopes; see docs/consistency.md). */
-    private String causalScope;
+    /** Who shares a read-your-writes position: connection, thread (every connection opened on the thread) or
+     *  data-source (every connection of the data source). See docs/consistency.md. */
+    private CausalScope causalScope;
     /** Whether reads go to the primary when no replica is eligible (false: an error naming why). */
     private Boolean fallbackToPrimary;
     /** Interval between two health checks of a node. */
@@ -406,11 +407,11 @@ public class ReadsplitProperties {
         this.consistency = consistency;
     }
 
-    public String getCausalScope() {
+    public CausalScope getCausalScope() {
         return causalScope;
     }
 
-    public void setCausalScope(String causalScope) {
+    public void setCausalScope(CausalScope causalScope) {
         this.causalScope = causalScope;
     }
 

@@ -1,107 +1,88 @@
 package dev.readsplit.spring.boot.web;
 
 import dev.readsplit.consistency.CausalToken;
-import dev.readsplit.jdbc.ReadsplitConnection;
+import dev.readsplit.jdbc.CausalContext;
+import dev.readsplit.jdbc.ReadsplitDataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.sql.SQLException;
 
 /**
- * A request's causal position on the thread that serves it: opened by {@link CausalTokenFilter} with the token
- * the client sent, handed to every Readsplit connection the request opens ({@link CausalTrackingDataSource}), and
- * advanced by each connection's own position when it closes, so that the response carries the latest commit the
- * request made.
- *
- * <p>This is the Boot side's adapter over core's read-your-writes: with a core that has only per-connection
- * sessions it is what makes one HTTP request a session (Spring opens one connection per transaction or
- * template call). Code that hands the request's work to another thread must carry the token itself
- * ({@link Scope#position()}, {@code ReadsplitConnection.observe}).
- *
- * <p>Concurrency: one {@link Scope} per thread (a {@link ThreadLocal}); a scope is only touched by the thread that
- * opened it.
+ * One HTTP request as one read-your-writes session: the Boot side's adapter over core's {@link CausalContext}.
+ * {@link #open} attaches a context to the serving thread, starting from the token the client sent, so every
+ * Readsplit connection the request opens on that thread (Spring opens one per transaction or template call) reads
+ * at least that position and advances it with its writes; {@link Scope#token()} is the request's position at the
+ * end, for the response. Work the request hands to another thread must attach the context there
+ * ({@link Scope#context()}, {@code CausalContext.attach()}).
  */
 public final class CausalRequestContext {
 
     private static final Logger log = LoggerFactory.getLogger(CausalRequestContext.class);
 
-    private final ThreadLocal<Scope> current = new ThreadLocal<>();
+    private final ReadsplitDataSource dataSource;
 
-    /** Opens the request's scope with the client's token (null for none); close it at the end of the request. */
+    public CausalRequestContext(ReadsplitDataSource dataSource) {
+        this.dataSource = dataSource;
+    }
+
+    /**
+     * Opens the request's scope on this thread with the client's token (null for none). A token of another
+     * cluster (a cookie from another environment) is ignored, not honoured.
+     */
     public Scope open(CausalToken imported) {
-        Scope scope = new Scope(imported, current.get());
-        current.set(scope);
-        return scope;
-    }
-
-    /** The scope open on this thread, or null. */
-    public Scope current() {
-        return current.get();
-    }
-
-    /** A connection of the request was opened: it reads at least the request's position. */
-    void connectionOpened(ReadsplitConnection connection) throws SQLException {
-        Scope scope = current.get();
-        if (scope != null && scope.position != null) {
+        if (imported != null) {
             try {
-                connection.observe(scope.position);
-            } catch (SQLException e) {
-                if (!"22023".equals(e.getSQLState())) {
-                    throw e;
-                }
-                // a token of another cluster (a cookie from another environment): ignored, not honoured
-                log.debug("causal token of another cluster ignored: {}", e.getMessage());
-                scope.position = null;
+                return new Scope(dataSource.causalContext(imported), imported);
+            } catch (SQLException | IllegalArgumentException e) {
+                log.debug("{}: causal token ignored: {}", dataSource.name(), e.getMessage());
             }
         }
+        return new Scope(dataSource.causalContext(), null);
     }
 
-    /** A connection of the request is closing: its position (at or past its last commit) joins the request's. */
-    void connectionClosing(ReadsplitConnection connection) throws SQLException {
-        Scope scope = current.get();
-        if (scope == null) {
-            return;
-        }
-        CausalToken t = connection.causalToken();
-        if (t != null) {
-            scope.advance(t);
-        }
-    }
-
-    /** One request's position. */
+    /** One request's causal context. */
     public final class Scope implements AutoCloseable {
+        private final CausalContext context;
         private final CausalToken imported;
-        private final Scope outer;
-        private CausalToken position;
 
-        private Scope(CausalToken imported, Scope outer) {
+        private Scope(CausalContext context, CausalToken imported) {
+            this.context = context;
             this.imported = imported;
-            this.outer = outer;
-            this.position = imported;
         }
 
-        void advance(CausalToken t) {
-            position = position == null || position.systemIdentifier() != t.systemIdentifier() ? t : position.max(t);
+        /** Core's context, to attach to another thread the request hands work to. */
+        public CausalContext context() {
+            return context;
         }
 
-        /** The latest position of the request: the imported token or a later commit, or null for neither. */
-        public CausalToken position() {
-            return position;
-        }
-
-        /** Whether the request committed past what the client sent. */
-        public boolean advanced() {
-            return position != null && (imported == null || position.compareTo(imported) > 0
-                    || position.systemIdentifier() != imported.systemIdentifier());
+        /**
+         * The request's position when it advanced past what the client sent, else null. A position that cannot
+         * be computed (the primary unreachable at the end of a request that wrote) is logged and gives null: the
+         * client then keeps its old token.
+         */
+        public CausalToken advancedToken() {
+            CausalToken now;
+            try {
+                now = context.token();
+            } catch (SQLException | RuntimeException e) {
+                log.warn("{}: the request's causal position could not be computed; no new token sent: {}",
+                        dataSource.name(), e.getMessage());
+                return null;
+            }
+            if (now == null) {
+                return null;
+            }
+            if (imported != null && now.systemIdentifier() == imported.systemIdentifier()
+                    && now.compareTo(imported) <= 0) {
+                return null;
+            }
+            return now;
         }
 
         @Override
         public void close() {
-            if (outer == null) {
-                current.remove();
-            } else {
-                current.set(outer);
-            }
+            context.close();
         }
     }
 }

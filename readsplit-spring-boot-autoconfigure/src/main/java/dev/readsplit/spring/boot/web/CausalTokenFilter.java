@@ -19,8 +19,8 @@ import java.time.Duration;
 
 /**
  * Request-scoped read-your-writes across instances: reads the causal token from a header or cookie at the start
- * of a request, makes every Readsplit connection of the request read at least that position, and writes the
- * request's new position (after its commits) on the response as the same header and cookie, so the user's next
+ * of a request, opens a causal context from it for the request's thread ({@link CausalRequestContext}), and writes
+ * the request's new position (after its commits) on the response as the same header and cookie, so the user's next
  * request, on any instance behind the load balancer, reads its writes. See {@code docs/spring-boot.md}.
  *
  * <p>The token is written when the response starts (first body write, flush, error or redirect) or at the end
@@ -101,10 +101,11 @@ public final class CausalTokenFilter extends OncePerRequestFilter {
                 return;
             }
             emitted = true;
-            if (!scope.advanced()) {
+            CausalToken advanced = scope.advancedToken();
+            if (advanced == null) {
                 return;
             }
-            String token = scope.position().export();
+            String token = advanced.export();
             HttpServletResponse r = (HttpServletResponse) getResponse();
             if (headerName != null) {
                 r.setHeader(headerName, token);
