@@ -52,6 +52,14 @@ public final class ReadsplitConfigurationException extends IllegalStateException
             if (key.startsWith("readsplit.")) {
                 property = bootName(key);
                 message = message.replace(key, property);
+                String bare = key.substring("readsplit.".length());
+                if (!message.contains(property)) {
+                    message = message.replaceAll("(?<![\\w.-])" + java.util.regex.Pattern.quote(bare)
+                            + "(?![\\w-])", java.util.regex.Matcher.quoteReplacement(property));
+                }
+                if (!message.contains(property)) {
+                    message = property + ": " + message;
+                }
             } else if (source == ReadsplitConfigFactory.Source.DATASOURCE_URL) {
                 property = "spring.datasource.url";
                 message = "spring.datasource.url: " + message;

@@ -175,6 +175,23 @@ class ReadsplitPropertiesTest {
     }
 
     @Test
+    void aRejectedValueIsReportedUnderItsBootName() {
+        org.springframework.mock.env.MockEnvironment env = new org.springframework.mock.env.MockEnvironment()
+                .withProperty("readsplit.primary", "db:5432").withProperty("readsplit.password", "pw-secret");
+        ReadsplitProperties p = bind(Map.of("readsplit.primary", "db:5432", "readsplit.password", "pw-secret",
+                "readsplit.health-check-timeout", "5m", "readsplit.failure-threshold", "0"));
+        ReadsplitConfigurationException e = org.junit.jupiter.api.Assertions.assertThrows(
+                ReadsplitConfigurationException.class, () -> ReadsplitConfigFactory.create(env, p));
+        System.out.println(new ReadsplitConfigurationFailureAnalyzer().analyze(e).getDescription());
+        assertThat(e.problems()).extracting(ReadsplitConfigurationException.Problem::property)
+                .contains("readsplit.health-check-timeout", "readsplit.failure-threshold");
+        for (ReadsplitConfigurationException.Problem problem : e.problems()) {
+            assertThat(problem.message()).contains(problem.property());
+        }
+        assertThat(e.getMessage()).doesNotContain("pw-secret");
+    }
+
+    @Test
     void toStringHidesSecrets() {
         ReadsplitProperties p = bind(Map.of("readsplit.password", "hunter2", "readsplit.admin-token", "t0ken"));
         assertThat(p.toString()).doesNotContain("hunter2").doesNotContain("t0ken");
