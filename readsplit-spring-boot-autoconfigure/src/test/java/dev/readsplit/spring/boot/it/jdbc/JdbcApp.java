@@ -1,12 +1,15 @@
 package dev.readsplit.spring.boot.it.jdbc;
 
+import dev.readsplit.spring.boot.it.OpenSecurity;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.context.annotation.Import;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
 /** A JDBC application: JdbcTemplate, DataSourceTransactionManager, Flyway, Actuator, all from auto-configuration. */
 @SpringBootApplication
+@Import(OpenSecurity.class)
 public class JdbcApp {
 
     /** Where a statement ran, as the server says. */

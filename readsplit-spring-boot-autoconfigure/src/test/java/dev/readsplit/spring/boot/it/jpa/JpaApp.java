@@ -7,7 +7,9 @@ import jakarta.persistence.GenerationType;
 import jakarta.persistence.Id;
 import jakarta.persistence.PersistenceContext;
 import jakarta.persistence.Table;
+import dev.readsplit.spring.boot.it.OpenSecurity;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.context.annotation.Import;
 import org.springframework.data.jpa.repository.JpaRepository;
 import org.springframework.data.jpa.repository.config.EnableJpaRepositories;
 import org.springframework.stereotype.Service;
@@ -26,6 +28,7 @@ import java.util.Map;
  * request causal-token filter, all from auto-configuration.
  */
 @SpringBootApplication
+@Import(OpenSecurity.class)
 @EnableJpaRepositories(considerNestedRepositories = true)
 public class JpaApp {
 
