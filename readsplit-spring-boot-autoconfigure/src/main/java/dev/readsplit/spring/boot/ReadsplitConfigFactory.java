@@ -91,9 +91,9 @@ public final class ReadsplitConfigFactory {
 
     private static ReadsplitConfig fromUrl(Environment env, ReadsplitProperties properties) {
         Properties info = new Properties();
-        for (String key : properties.toCoreProperties(false).stringPropertyNames()) {
-            info.setProperty(key.substring("readsplit.".length()),
-                    properties.toCoreProperties(false).getProperty(key));
+        Properties settings = properties.toCoreProperties(false);
+        for (String key : settings.stringPropertyNames()) {
+            info.setProperty(key.substring("readsplit.".length()), settings.getProperty(key));
         }
         String user = first(env.getProperty("spring.datasource.username"), properties.getUser());
         String password = first(env.getProperty("spring.datasource.password"), properties.getPassword());

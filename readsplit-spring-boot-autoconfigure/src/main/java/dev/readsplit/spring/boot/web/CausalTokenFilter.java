@@ -28,6 +28,11 @@ import java.time.Duration;
  */
 public final class CausalTokenFilter extends OncePerRequestFilter {
 
+    /**
+     * Request attribute holding the request's {@code dev.readsplit.jdbc.CausalContext}, for code that hands the
+     * request's work to another thread ({@code context.attach()} there).
+     */
+    public static final String CONTEXT_ATTRIBUTE = "dev.readsplit.causalContext";
     /** Tokens are ~37 characters; anything much longer is not one (bounded input). */
     static final int MAX_TOKEN_LENGTH = 128;
     private static final Logger log = LoggerFactory.getLogger(CausalTokenFilter.class);
@@ -55,6 +60,7 @@ public final class CausalTokenFilter extends OncePerRequestFilter {
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
         try (CausalRequestContext.Scope scope = context.open(read(request))) {
+            request.setAttribute(CONTEXT_ATTRIBUTE, scope.context());
             TokenResponse wrapped = new TokenResponse(response, scope);
             chain.doFilter(request, wrapped);
             wrapped.emit();

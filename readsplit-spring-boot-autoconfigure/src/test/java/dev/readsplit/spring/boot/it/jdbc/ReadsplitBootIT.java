@@ -119,6 +119,16 @@ class ReadsplitBootIT {
 
     @Test
     @Order(2)
+    void springDataJdbcRepositoriesWork() {
+        JdbcApp.NoteRow row = service.saveAndFind("via-data-jdbc");
+        assertThat(row.id()).isNotNull();
+        assertThat(row.body()).isEqualTo("via-data-jdbc");
+        // a read-only repository call right after the write, on the same thread: the thread scope sees it
+        assertThat(service.countRows()).isGreaterThanOrEqualTo(12);
+    }
+
+    @Test
+    @Order(2)
     void flywayMigratedThroughThePrimary() throws Exception {
         assertThat(flyway.getConfiguration().getDataSource()).isInstanceOf(PrimaryDataSource.class);
         try (Connection c = cluster.primary().connect(); Statement s = c.createStatement()) {

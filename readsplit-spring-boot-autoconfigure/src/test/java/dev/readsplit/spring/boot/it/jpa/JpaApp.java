@@ -111,5 +111,23 @@ public class JpaApp {
         public Map<String, Object> find(@PathVariable long id) {
             return service.find(id);
         }
+
+        /** The same read on another thread, with the request's causal context attached there. */
+        @GetMapping("/notes/{id}/elsewhere")
+        public Map<String, Object> findElsewhere(@PathVariable long id, jakarta.servlet.http.HttpServletRequest request)
+                throws Exception {
+            dev.readsplit.jdbc.CausalContext ctx = (dev.readsplit.jdbc.CausalContext)
+                    request.getAttribute(dev.readsplit.spring.boot.web.CausalTokenFilter.CONTEXT_ATTRIBUTE);
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+            try {
+                return pool.submit(() -> {
+                    try (dev.readsplit.jdbc.CausalContext.Attachment attached = ctx.attach()) {
+                        return service.find(id);
+                    }
+                }).get();
+            } finally {
+                pool.shutdown();
+            }
+        }
     }
 }

@@ -144,6 +144,10 @@ class RequestReadYourWritesIT {
                 .header("Readsplit-Causal-Token", token).GET().build();
         HttpResponse<String> got = http.send(read, HttpResponse.BodyHandlers.ofString());
         assertThat(got.body()).contains("\"found\":true");
+        // handed to another thread with the request's context attached, the read still sees the write
+        HttpRequest elsewhere = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port(b) + "/notes/"
+                + m.group(1) + "/elsewhere")).header("Readsplit-Causal-Token", token).GET().build();
+        assertThat(http.send(elsewhere, HttpResponse.BodyHandlers.ofString()).body()).contains("\"found\":true");
         // a read that wrote nothing sends no new token
         assertThat(got.headers().firstValue("Readsplit-Causal-Token")).isEmpty();
         // garbage in the header is ignored, not an error
