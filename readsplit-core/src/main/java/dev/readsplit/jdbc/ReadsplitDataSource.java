@@ -26,7 +26,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
 import java.time.Clock;
-import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.LongAdder;
@@ -60,7 +60,8 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
     private final ReplayWait replayWait;
     private final CausalScopes causalScopes;
     private final ClassificationCache classifications;
-    private final RecentEvents events = new RecentEvents(RECENT_EVENTS);
+    /** Primary changes seen (the events themselves are in the topology's one ring). */
+    private final LongAdder primaryChanges = new LongAdder();
     private final Operations operations;
     private volatile boolean closed;
     private volatile long systemIdentifier;
@@ -78,7 +79,11 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
                 .build();
         this.classifications = new ClassificationCache(classifier, 4096);
         this.topology = new Topology(config, clock);
-        topology.addListener(events);
+        topology.addListener(e -> {
+            if (e.kind() == dev.readsplit.topology.TopologyEvent.Kind.PRIMARY_CHANGE) {
+                primaryChanges.increment();
+            }
+        });
         this.volatility = new FunctionVolatility(topology);
         this.scopes = new RoutingScopes(config.consistency());
         this.healthChecker = new HealthChecker(topology, clock);
@@ -206,13 +211,17 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
         return config;
     }
 
+    /**
+     * Internal: the topology's state machine, for Readsplit's own modules (admin, CLI, tests). Not the supported API:
+     * applications read status with {@code StatusSnapshot.of(ds)} and act with {@link #operations()}.
+     */
     public Topology topology() {
         return topology;
     }
 
     /**
-     * Supervised failover ({@code failoverPolicy=SUPERVISED}), planned switchover and rejoining a rebuilt old
-     * primary. See {@code docs/failover.md}.
+     * Internal: supervised failover ({@code failoverPolicy=SUPERVISED}), planned switchover and rejoining a rebuilt
+     * old primary, for Readsplit's own modules; applications use {@link #operations()}. See {@code docs/failover.md}.
      */
     public dev.readsplit.failover.FailoverManager failover() {
         return failover;
@@ -459,12 +468,13 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
 
     /** The last {@value #RECENT_EVENTS} topology events, oldest first. */
     public java.util.List<dev.readsplit.topology.TopologyEvent> recentEvents() {
-        return events.snapshot();
+        java.util.List<dev.readsplit.topology.TopologyEvent> all = topology.recentEvents();
+        return all.size() <= RECENT_EVENTS ? all : List.copyOf(all.subList(all.size() - RECENT_EVENTS, all.size()));
     }
 
     /** How many times writes moved to another node (failovers and switchovers seen). */
     public long primaryChanges() {
-        return events.primaryChanges();
+        return primaryChanges.sum();
     }
 
     /** Statements classified as reads executed so far, on any node (nodes removed since included). */

@@ -139,6 +139,11 @@ public final class Router {
             // a hot standby refuses SERIALIZABLE ("cannot use serializable mode in a hot standby")
             return toPrimary(s, c, sql, op, RouteReason.SERIALIZABLE);
         }
+        if (s.readOnly() && role != Role.REPLICA && hint == Hint.PRIMARY) {
+            // a hint on a statement wins over the read-only flag (it still runs read-only: the primary's
+            // physical connection carries the flag); a transaction's first statement picks its node
+            return toPrimary(s, c, sql, op, RouteReason.HINT);
+        }
         if (s.readOnly() || role == Role.REPLICA) {
             return replicaOrFallback(s, c, sql, op, s.readOnly() ? RouteReason.READ_ONLY : RouteReason.EXPLICIT_ROLE,
                     exclude, waited);

@@ -192,19 +192,6 @@ public final class Node implements Candidate {
         return config;
     }
 
-    /** Routing decisions to this node, one per reason, shared (see RouteDecision.of); created on first use. */
-    private volatile Object[] routeDecisions;
-
-    /** The per-reason cache of routing decisions for this node (used by the jdbc package). */
-    public Object[] routeDecisions(int reasons) {
-        Object[] c = routeDecisions;
-        if (c == null) {
-            c = new Object[reasons];
-            routeDecisions = c;
-        }
-        return c;
-    }
-
     /**
      * Physical connections of this node currently held by logical connections: what {@link #abortInFlight}
      * aborts when the node goes DOWN.

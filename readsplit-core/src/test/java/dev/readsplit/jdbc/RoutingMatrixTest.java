@@ -83,7 +83,7 @@ class RoutingMatrixTest {
 
     /**
      * The rules, in order (docs/routing.md): a transaction (auto-commit off, not read-only) stays on the primary; a
-     * read-only session reads a replica; a pinned session stays on the primary; a hint decides; strong reads the
+     * primary hint wins over read-only; a read-only session reads a replica; a pinned session stays on the primary; a hint decides; strong reads the
      * primary; else a replica. "A replica" falls back to the primary when none is eligible: generic nodes report no
      * lag, so a staleness bound excludes them all (LAG); a session that wrote (pinning with LISTEN may write, so it
      * counts) reads the primary under read-your-writes (TOKEN_NOT_REPLAYED); no replica up: NO_REPLICA_FALLBACK.
@@ -91,6 +91,9 @@ class RoutingMatrixTest {
     static Expected expected(Case k) {
         if (!k.autoCommit && !k.readOnly) {
             return new Expected("primary", RouteReason.IN_TRANSACTION);
+        }
+        if (k.readOnly && k.hint == HintKind.PRIMARY) {
+            return new Expected("primary", RouteReason.HINT); // the hint wins over the read-only flag
         }
         if (k.readOnly) {
             return replica(k, RouteReason.READ_ONLY);
