@@ -1,8 +1,8 @@
 package dev.readsplit;
 
-import java.math.BigDecimal;
+import dev.readsplit.text.DurationGrammar;
+
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.regex.Matcher;
@@ -35,8 +35,6 @@ public final class Consistency {
             "expected eventual, bounded_staleness:<duration>, read_your_writes or strong";
     private static final Pattern BOUNDED =
             Pattern.compile("bounded_staleness\\s*(?::\\s*(.*)|\\(\\s*(.*?)\\s*\\))", Pattern.DOTALL);
-    private static final Pattern AMOUNT =
-            Pattern.compile("([+-]?\\d+(?:\\.\\d+)?)\\s*(ns|us|ms|s|m|h|d)?");
 
     private final Level level;
     private final Duration maxStaleness;
@@ -116,34 +114,9 @@ public final class Consistency {
         return boundedStaleness(d);
     }
 
-    /** Same grammar as the configuration's duration values (the configuration's duration grammar, see {@code docs/operations.md}). */
+    /** The configuration's duration grammar ({@link DurationGrammar}); null when invalid. */
     private static Duration parseDuration(String text) {
-        if (text.isEmpty()) {
-            return null;
-        }
-        try {
-            if (text.startsWith("pt") || text.startsWith("p") || text.startsWith("-p")) {
-                return Duration.parse(text.toUpperCase(Locale.ROOT));
-            }
-            Matcher m = AMOUNT.matcher(text);
-            if (!m.matches()) {
-                return null;
-            }
-            String unit = m.group(2) == null ? "ms" : m.group(2);
-            long nanosPerUnit = switch (unit) {
-                case "ns" -> 1L;
-                case "us" -> 1_000L;
-                case "ms" -> 1_000_000L;
-                case "s" -> 1_000_000_000L;
-                case "m" -> 60_000_000_000L;
-                case "h" -> 3_600_000_000_000L;
-                default -> 86_400_000_000_000L;
-            };
-            return Duration.ofNanos(new BigDecimal(m.group(1)).multiply(BigDecimal.valueOf(nanosPerUnit))
-                    .setScale(0, java.math.RoundingMode.HALF_UP).longValueExact());
-        } catch (DateTimeParseException | ArithmeticException e) {
-            return null;
-        }
+        return DurationGrammar.parseOrNull(text);
     }
 
     /** The level. */

@@ -3,26 +3,71 @@ package dev.readsplit.admin;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Objects;
 
 /**
  * How an {@link AdminServer} listens and behaves. Immutable; built by {@link #builder()} whose setters reject
- * bad values at once.
+ * bad values at once. Every limit is per server: nothing here is JVM-wide.
  *
- * @param bindAddress    the address to listen on (default {@code 127.0.0.1}: reachable from this host only)
- * @param port           the port (default 0: an ephemeral port, see {@link AdminServer#port()})
- * @param requireReplica whether {@code /readyz} also needs a replica taking reads (default false: the
- *                       primary alone serves reads through fallback)
- * @param drainTimeout   how long drain and remove wait for running work before closing the pool (default 30 s)
- * @param threads        request threads (default 2)
- * @param registry       the Prometheus registry {@code /metrics} scrapes, or null for one owned by the server
+ * @param bindAddress      the address to listen on (default {@code 127.0.0.1}: reachable from this host only)
+ * @param port             the port (default 0: an ephemeral port, see {@link AdminServer#port()})
+ * @param readiness        what {@code /readyz} requires (default {@link Readiness#PRIMARY_AND_REPLICA}, seed 002's
+ *                         meaning)
+ * @param readinessTimeout how long {@code /readyz} waits for the nodes to answer its check (default 2 s)
+ * @param drainTimeout     how long drain and remove wait for running work before closing the pool (default 30 s)
+ * @param threads          worker threads for the endpoints that read the data source (default 2)
+ * @param queue            requests waiting for a worker beyond which the server answers 503 (default 64)
+ * @param maxConnections   open connections beyond which a new one is answered 503 and closed (default 4096)
+ * @param readTimeout      how long a client may take to send one whole request, from its first byte
+ *                         (default 10 s; then 408 and the connection is closed)
+ * @param idleTimeout      how long a kept-alive connection may sit idle between requests (default 60 s)
+ * @param historySize      samples (one a second) the dashboard's charts keep (default 300: five minutes)
+ * @param registry         the Prometheus registry {@code /metrics} scrapes, or null for one owned by the server
  */
-public record AdminOptions(String bindAddress, int port, boolean requireReplica, Duration drainTimeout, int threads,
-                           PrometheusMeterRegistry registry) {
+public record AdminOptions(String bindAddress, int port, Readiness readiness, Duration readinessTimeout,
+                           Duration drainTimeout, int threads, int queue, int maxConnections, Duration readTimeout,
+                           Duration idleTimeout, int historySize, PrometheusMeterRegistry registry) {
+
+    /** What {@code /readyz} needs to answer 200. Every check is a real query on the node, bounded in time. */
+    public enum Readiness {
+        /** The primary answers and is not in recovery. */
+        PRIMARY,
+        /**
+         * The primary answers, and so does at least one replica (seed 002: "database connectivity, both
+         * primary and replica"). With no replica configured, the primary alone.
+         */
+        PRIMARY_AND_REPLICA,
+        /** Every configured node answers (drained replicas excepted). */
+        ALL;
+
+        /** {@code primary}, {@code primary-and-replica} or {@code all} (case-insensitive, {@code _} or {@code -}). */
+        public static Readiness parse(String text) {
+            if (text != null) {
+                String t = text.trim().toUpperCase(Locale.ROOT).replace('-', '_');
+                for (Readiness r : values()) {
+                    if (r.name().equals(t)) {
+                        return r;
+                    }
+                }
+            }
+            throw new IllegalArgumentException("readiness must be one of primary, primary-and-replica, all: '"
+                    + text + "'");
+        }
+
+        /** The name as {@code /readyz} shows it. */
+        public String label() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+    }
 
     public AdminOptions {
         Objects.requireNonNull(bindAddress, "bindAddress");
+        Objects.requireNonNull(readiness, "readiness");
+        Objects.requireNonNull(readinessTimeout, "readinessTimeout");
         Objects.requireNonNull(drainTimeout, "drainTimeout");
+        Objects.requireNonNull(readTimeout, "readTimeout");
+        Objects.requireNonNull(idleTimeout, "idleTimeout");
     }
 
     /** Every default: 127.0.0.1, an ephemeral port. */
@@ -38,9 +83,15 @@ public record AdminOptions(String bindAddress, int port, boolean requireReplica,
     public static final class Builder {
         private String bindAddress = "127.0.0.1";
         private int port;
-        private boolean requireReplica;
+        private Readiness readiness = Readiness.PRIMARY_AND_REPLICA;
+        private Duration readinessTimeout = Duration.ofSeconds(2);
         private Duration drainTimeout = Duration.ofSeconds(30);
         private int threads = 2;
+        private int queue = 64;
+        private int maxConnections = 4096;
+        private Duration readTimeout = Duration.ofSeconds(10);
+        private Duration idleTimeout = Duration.ofSeconds(60);
+        private int historySize = 300;
         private PrometheusMeterRegistry registry;
 
         private Builder() {
@@ -63,24 +114,53 @@ public record AdminOptions(String bindAddress, int port, boolean requireReplica,
             return this;
         }
 
+        public Builder readiness(Readiness readiness) {
+            this.readiness = Objects.requireNonNull(readiness, "readiness");
+            return this;
+        }
+
+        /** Shorthand: true is {@link Readiness#PRIMARY_AND_REPLICA}, false {@link Readiness#PRIMARY}. */
         public Builder requireReplica(boolean require) {
-            this.requireReplica = require;
+            return readiness(require ? Readiness.PRIMARY_AND_REPLICA : Readiness.PRIMARY);
+        }
+
+        public Builder readinessTimeout(Duration timeout) {
+            this.readinessTimeout = between("readinessTimeout", timeout, Duration.ofMillis(10), Duration.ofMinutes(1));
             return this;
         }
 
         public Builder drainTimeout(Duration timeout) {
-            if (timeout == null || timeout.isNegative()) {
-                throw new IllegalArgumentException("drainTimeout must not be negative: " + timeout);
-            }
-            this.drainTimeout = timeout;
+            this.drainTimeout = between("drainTimeout", timeout, Duration.ZERO, Duration.ofHours(1));
             return this;
         }
 
         public Builder threads(int threads) {
-            if (threads < 1 || threads > 64) {
-                throw new IllegalArgumentException("threads must be 1..64: " + threads);
-            }
-            this.threads = threads;
+            this.threads = between("threads", threads, 1, 64);
+            return this;
+        }
+
+        public Builder queue(int queue) {
+            this.queue = between("queue", queue, 1, 100_000);
+            return this;
+        }
+
+        public Builder maxConnections(int max) {
+            this.maxConnections = between("maxConnections", max, 1, 1_000_000);
+            return this;
+        }
+
+        public Builder readTimeout(Duration timeout) {
+            this.readTimeout = between("readTimeout", timeout, Duration.ofMillis(10), Duration.ofHours(1));
+            return this;
+        }
+
+        public Builder idleTimeout(Duration timeout) {
+            this.idleTimeout = between("idleTimeout", timeout, Duration.ofMillis(10), Duration.ofHours(1));
+            return this;
+        }
+
+        public Builder historySize(int samples) {
+            this.historySize = between("historySize", samples, 10, 86_400);
             return this;
         }
 
@@ -91,7 +171,22 @@ public record AdminOptions(String bindAddress, int port, boolean requireReplica,
         }
 
         public AdminOptions build() {
-            return new AdminOptions(bindAddress, port, requireReplica, drainTimeout, threads, registry);
+            return new AdminOptions(bindAddress, port, readiness, readinessTimeout, drainTimeout, threads, queue,
+                    maxConnections, readTimeout, idleTimeout, historySize, registry);
+        }
+
+        private static int between(String name, int value, int min, int max) {
+            if (value < min || value > max) {
+                throw new IllegalArgumentException(name + " must be " + min + ".." + max + ": " + value);
+            }
+            return value;
+        }
+
+        private static Duration between(String name, Duration value, Duration min, Duration max) {
+            if (value == null || value.compareTo(min) < 0 || value.compareTo(max) > 0) {
+                throw new IllegalArgumentException(name + " must be between " + min + " and " + max + ": " + value);
+            }
+            return value;
         }
     }
 }

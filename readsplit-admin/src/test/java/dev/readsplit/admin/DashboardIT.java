@@ -3,32 +3,49 @@ package dev.readsplit.admin;
 import dev.readsplit.embedded.EmbeddedCluster;
 import dev.readsplit.embedded.EmbeddedNode;
 import dev.readsplit.jdbc.ReadsplitDataSource;
+import dev.readsplit.topology.Node;
+import dev.readsplit.topology.NodeState;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
+import java.io.IOException;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The dashboard in a real headless Chromium against a running 1+2 cluster: the page shows both replicas UP
- * with lag sparklines and reads per second; a replica is killed and the page shows its state change and the
- * event; a screenshot is saved as {@code target/dashboard.png}. Fails (does not skip) without Chromium.
+ * The dashboard in a real headless Chromium against a running 1+2 cluster. First, replicas with the names that
+ * broke it ({@code __proto__}, {@code constructor}, ...) are added through the API: every row and chart line is
+ * shown, no script error, and a DOWN node's lag is "–". Then, under a workload: both replicas UP with sparklines,
+ * reads per second, the four charts (reads/s, writes/s, p99 latency per node; lag per replica with the alert
+ * thresholds drawn); a replica is killed and restarted, and the charts mark the state changes on the time axis;
+ * a screenshot is saved as {@code target/dashboard.png}. Fails (does not skip) without Chromium.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DashboardIT {
 
     private static final String ROWS = "return JSON.stringify(Array.from(document.querySelectorAll('#nodes tbody tr'))"
             + ".map(function (r) { return r.dataset.node + '|' + r.dataset.role + '|' + r.dataset.state"
             + " + '|' + r.querySelectorAll('svg.spark polyline').length"
-            + " + '|' + r.querySelector('.reads-per-second').textContent; }));";
+            + " + '|' + r.querySelector('.reads-per-second').textContent"
+            + " + '|' + r.querySelector('.lag').textContent; }));";
+    private static final String ERROR_BOX = "var e = document.getElementById('error');"
+            + " return e.hidden ? 'none' : e.textContent;";
+    private static final List<String> HOSTILE = List.of("__proto__", "constructor", "toString", "hasOwnProperty");
 
     private static EmbeddedCluster cluster;
     private static ReadsplitDataSource ds;
     private static AdminServer server;
+    private static Http http;
 
     @BeforeAll
     static void start() {
@@ -37,6 +54,7 @@ class DashboardIT {
         ds = new ReadsplitDataSource(TestClusters.config(cluster).build());
         TestClusters.awaitAllUp(ds);
         server = AdminServer.start(ds);
+        http = new Http(server.uri());
     }
 
     @AfterAll
@@ -52,8 +70,50 @@ class DashboardIT {
         }
     }
 
+    /** The names of the chart lines in one chart. */
+    private static String lines(WebDriver browser, String chart) throws Exception {
+        return browser.script("return JSON.stringify(Array.from(document.querySelectorAll("
+                + "'#" + chart + " polyline.series')).map(function (l) { return l.dataset.node; }));");
+    }
+
     @Test
-    void showsBothReplicasThenAKilledReplicaChangingStateAndSavesAScreenshot() throws Exception {
+    @Order(1)
+    void namesLikeProtoAndConstructorAreShownLikeAnyOther() throws Exception {
+        Path target = Path.of("target");
+        try (WebDriver browser = WebDriver.start(target)) {
+            browser.navigate(server.uri().toString());
+            for (String name : HOSTILE) {
+                var r = http.post("/replicas", "{\"host\":\"127.0.0.1\",\"port\":" + closedPort() + ",\"name\":\""
+                        + name + "\"}", TestClusters.TOKEN);
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> HOSTILE.stream()
+                    .allMatch(n -> ds.topology().node(n).state() == NodeState.DOWN));
+            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(250)).untilAsserted(() -> {
+                String rows = browser.script(ROWS);
+                for (String name : HOSTILE) {
+                    // a DOWN node's lag is "–", not its last measurement
+                    assertThat(rows).contains(name + "|REPLICA|DOWN|1|");
+                    assertThat(rows).containsPattern(java.util.regex.Pattern.quote(name) + "\\|REPLICA\\|DOWN\\|1\\|[^|]*\\|–\"");
+                }
+                assertThat(lines(browser, "chart-reads")).contains(HOSTILE.stream().map(n -> "\"" + n + "\"").toList());
+                assertThat(lines(browser, "chart-lag")).contains("\"__proto__\"", "\"constructor\"");
+                assertThat(browser.script(ERROR_BOX)).isEqualTo("none");
+            });
+            assertThat(browser.script("return document.getElementById('legend').textContent;"))
+                    .contains("__proto__", "constructor", "toString", "hasOwnProperty");
+            for (String name : HOSTILE) {
+                assertThat(http.delete("/replicas/" + name, TestClusters.TOKEN).statusCode()).isEqualTo(200);
+            }
+            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(250)).untilAsserted(() ->
+                    assertThat(browser.script(ROWS)).doesNotContain("__proto__", "constructor"));
+            assertThat(browser.script(ERROR_BOX)).isEqualTo("none");
+        }
+    }
+
+    @Test
+    @Order(2)
+    void chartsShowTrafficLatencyAndLagWithThresholdsAndMarkAKilledReplica() throws Exception {
         EmbeddedNode victim = cluster.standby(1);
         String victimName = victim.host() + ":" + victim.port();
         String otherName = cluster.standby(0).host() + ":" + cluster.standby(0).port();
@@ -61,30 +121,58 @@ class DashboardIT {
         try (Workload load = new Workload(ds, 2); WebDriver browser = WebDriver.start(target)) {
             browser.navigate(server.uri().toString());
 
-            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(250)).untilAsserted(() ->
-                    assertThat(browser.script(ROWS))
-                            .contains(victimName + "|REPLICA|UP|1|", otherName + "|REPLICA|UP|1|")
-                            .contains("|PRIMARY|UP|0|")
-                            // reads/s needs two polls: a number, not the placeholder
-                            .doesNotContain(otherName + "|REPLICA|UP|1|\\u2013").doesNotContain(otherName + "|REPLICA|UP|1|–"));
+            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(250)).untilAsserted(() -> {
+                assertThat(browser.script(ROWS))
+                        .contains(victimName + "|REPLICA|UP|1|", otherName + "|REPLICA|UP|1|")
+                        .contains("|PRIMARY|UP|0|")
+                        // reads/s needs two samples: a number, not the placeholder
+                        .doesNotContain(otherName + "|REPLICA|UP|1|–");
+                // a line per node in each traffic chart, a line per replica in the lag chart
+                assertThat(lines(browser, "chart-reads")).contains(victimName, otherName);
+                assertThat(lines(browser, "chart-p99")).contains(victimName, otherName);
+                assertThat(lines(browser, "chart-lag")).contains(victimName, otherName);
+                assertThat(browser.script("return String(document.querySelector('#chart-reads polyline.series[data-node=\""
+                        + otherName + "\"]').getAttribute('points').split(' ').length);")).isNotIn("0", "1");
+            });
             assertThat(browser.script("return document.getElementById('ds-name').textContent;")).isEqualTo("it");
+            assertThat(browser.script("return JSON.stringify(Array.from(document.querySelectorAll("
+                    + "'#chart-lag line.threshold')).map(function (l) { return l.dataset.threshold; }));"))
+                    .contains("info", "warning", "error", "critical", "max lag: no reads");
 
             victim.kill();
-            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(250)).untilAsserted(() ->
-                    assertThat(browser.script(ROWS)).containsAnyOf(victimName + "|REPLICA|SUSPECT|",
-                            victimName + "|REPLICA|DOWN|"));
-            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(250)).untilAsserted(() -> {
-                assertThat(browser.script(ROWS)).contains(victimName + "|REPLICA|DOWN|");
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250)).untilAsserted(() -> {
+                assertThat(browser.script(ROWS)).contains(victimName + "|REPLICA|DOWN|1|");
+                assertThat(browser.script(ROWS)).containsPattern(java.util.regex.Pattern.quote(victimName)
+                        + "\\|REPLICA\\|DOWN\\|1\\|[^|]*\\|–\"");
                 assertThat(browser.script("return document.getElementById('events').textContent;"))
                         .contains(victimName + ": SUSPECT -> DOWN");
+                assertThat(browser.script("return String(document.querySelectorAll('#chart-reads line.mark-state').length);"))
+                        .isNotEqualTo("0");
             });
             assertThat(browser.script("return document.getElementById('overall').textContent;")).isEqualTo("ok");
+
+            victim.start();
+            Node victimNode = ds.topology().node(victimName);
+            await().atMost(Duration.ofSeconds(30)).until(() -> victimNode.state() == NodeState.UP);
+            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(250)).untilAsserted(() ->
+                    assertThat(browser.script(ROWS)).contains(victimName + "|REPLICA|UP|1|"));
+            // a few seconds of traffic after the restart, for the picture
+            Thread.sleep(5000);
+            assertThat(load.failed.get()).as("failed queries:" + load.describeErrors()).isZero();
+            assertThat(browser.script(ERROR_BOX)).isEqualTo("none");
 
             byte[] png = browser.screenshot();
             assertThat(png).startsWith(0x89, 'P', 'N', 'G');
             Files.write(target.resolve("dashboard.png"), png);
             String page = browser.script("return document.documentElement.outerHTML;");
-            assertThat(page).doesNotContain(TestClusters.PASSWORD).doesNotContain(TestClusters.TOKEN);
+            assertThat(page).doesNotContain(TestClusters.PASSWORD).doesNotContain(TestClusters.TOKEN)
+                    .doesNotContain("http://", "https://".substring(0, 0) + "cdn");
+        }
+    }
+
+    private static int closedPort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
         }
     }
 }

@@ -29,6 +29,15 @@ final class Http {
         return send(HttpRequest.newBuilder(base.resolve(path)).POST(HttpRequest.BodyPublishers.ofString(body)), token);
     }
 
+    HttpResponse<String> head(String path) {
+        return send(HttpRequest.newBuilder(base.resolve(path)).method("HEAD", HttpRequest.BodyPublishers.noBody()), null);
+    }
+
+    /** A POST whose body is exactly these bytes (not necessarily UTF-8). */
+    HttpResponse<String> postBytes(String path, byte[] body, String token) {
+        return send(HttpRequest.newBuilder(base.resolve(path)).POST(HttpRequest.BodyPublishers.ofByteArray(body)), token);
+    }
+
     HttpResponse<String> delete(String path, String token) {
         return send(HttpRequest.newBuilder(base.resolve(path)).DELETE(), token);
     }

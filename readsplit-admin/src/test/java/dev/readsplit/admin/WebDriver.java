@@ -1,5 +1,9 @@
 package dev.readsplit.admin;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -11,11 +15,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
- * Just enough of the W3C WebDriver protocol, spoken to Debian's {@code chromedriver} over java.net.http, to
+ * Just enough of the W3C WebDriver protocol, spoken to Debian's {@code chromedriver} over java.net.http (JSON by Jackson), to
  * drive a headless Chromium: new session, navigate, run a script, take a screenshot, quit. No Selenium: the
  * five commands a page test needs are a few HTTP calls, and the test dependency tree stays empty.
  *
@@ -26,9 +28,11 @@ final class WebDriver implements AutoCloseable {
     static final Path CHROMIUM = Path.of("/usr/bin/chromium");
     static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
 
-    private static final Pattern SESSION_ID = Pattern.compile("\"sessionId\"\\s*:\\s*\"([^\"]+)\"");
+    static final int WIDTH = 1400;
+    static final int HEIGHT = 1300;
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final ObjectMapper json = new ObjectMapper();
     private final Process driver;
     private final URI base;
     private final Path profile;
@@ -79,7 +83,7 @@ final class WebDriver implements AutoCloseable {
                 throw new AssertionError("chromedriver exited with " + driver.exitValue());
             }
             try {
-                if (call("GET", "status", null).contains("\"ready\":true")) {
+                if (call("GET", "status", null).path("value").path("ready").asBoolean()) {
                     return;
                 }
             } catch (IOException notYet) {
@@ -92,29 +96,28 @@ final class WebDriver implements AutoCloseable {
 
     private void newSession() throws IOException, InterruptedException {
         List<String> args = List.of("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-dev-shm-usage", "--window-size=1400,900", "--user-data-dir=" + profile);
-        StringBuilder a = new StringBuilder();
-        for (String arg : args) {
-            a.append(a.length() == 0 ? "" : ",").append(Json.quote(arg));
-        }
-        String body = "{\"capabilities\":{\"alwaysMatch\":{\"browserName\":\"chrome\",\"goog:chromeOptions\":{"
-                + "\"binary\":" + Json.quote(CHROMIUM.toString()) + ",\"args\":[" + a + "]}}}}";
-        String response = call("POST", "session", body);
-        Matcher m = SESSION_ID.matcher(response);
-        if (!m.find()) {
+                "--disable-dev-shm-usage", "--window-size=" + WIDTH + "," + HEIGHT, "--user-data-dir=" + profile);
+        ObjectNode body = json.createObjectNode();
+        ObjectNode options = body.putObject("capabilities").putObject("alwaysMatch").put("browserName", "chrome")
+                .putObject("goog:chromeOptions").put("binary", CHROMIUM.toString());
+        args.forEach(options.putArray("args")::add);
+        JsonNode response = call("POST", "session", body);
+        JsonNode id = response.path("value").path("sessionId");
+        if (!id.isTextual()) {
             throw new AssertionError("chromedriver refused to start Chromium: " + response);
         }
-        session = m.group(1);
+        session = id.textValue();
     }
 
     void navigate(String url) throws IOException, InterruptedException {
-        check(call("POST", "session/" + session + "/url", "{\"url\":" + Json.quote(url) + "}"));
+        check(call("POST", "session/" + session + "/url", json.createObjectNode().put("url", url)));
     }
 
     /** Runs {@code script} (a function body) in the page and returns the string it returns. */
     String script(String script) throws IOException, InterruptedException {
-        return stringValue(check(call("POST", "session/" + session + "/execute/sync",
-                "{\"script\":" + Json.quote(script) + ",\"args\":[]}")));
+        ObjectNode body = json.createObjectNode().put("script", script);
+        body.putArray("args");
+        return stringValue(check(call("POST", "session/" + session + "/execute/sync", body)));
     }
 
     /** A PNG screenshot of the viewport. */
@@ -122,57 +125,30 @@ final class WebDriver implements AutoCloseable {
         return Base64.getDecoder().decode(stringValue(check(call("GET", "session/" + session + "/screenshot", null))));
     }
 
-    private static String check(String response) {
-        if (response.contains("\"error\":")) {
+    private static JsonNode check(JsonNode response) {
+        if (response.path("value").has("error")) {
             throw new AssertionError("WebDriver error: " + response);
         }
         return response;
     }
 
-    private String call(String method, String path, String body) throws IOException, InterruptedException {
+    private JsonNode call(String method, String path, JsonNode body) throws IOException, InterruptedException {
         HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(60));
         if (body != null) {
             b.header("Content-Type", "application/json; charset=utf-8");
         }
-        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofString()).body();
+        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                : HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(body)));
+        return json.readTree(http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray()).body());
     }
 
-    /** The string in {@code {"value": "..."}}, JSON escapes decoded. */
-    static String stringValue(String response) {
-        int i = response.indexOf("\"value\"");
-        if (i < 0) {
-            throw new AssertionError("no value in " + response);
-        }
-        i = response.indexOf(':', i) + 1;
-        while (Character.isWhitespace(response.charAt(i))) {
-            i++;
-        }
-        if (response.charAt(i) != '"') {
+    /** The string in {@code {"value": "..."}}. */
+    static String stringValue(JsonNode response) {
+        JsonNode v = response.path("value");
+        if (!v.isTextual()) {
             throw new AssertionError("value is not a string: " + response);
         }
-        StringBuilder sb = new StringBuilder();
-        for (i++; response.charAt(i) != '"'; i++) {
-            char c = response.charAt(i);
-            if (c != '\\') {
-                sb.append(c);
-                continue;
-            }
-            char e = response.charAt(++i);
-            switch (e) {
-                case 'n' -> sb.append('\n');
-                case 't' -> sb.append('\t');
-                case 'r' -> sb.append('\r');
-                case 'b' -> sb.append('\b');
-                case 'f' -> sb.append('\f');
-                case 'u' -> {
-                    sb.append((char) Integer.parseInt(response.substring(i + 1, i + 5), 16));
-                    i += 4;
-                }
-                default -> sb.append(e);
-            }
-        }
-        return sb.toString();
+        return v.textValue();
     }
 
     /** Ends the session (Chromium quits), stops chromedriver, deletes the profile. */

@@ -1,6 +1,8 @@
 package dev.readsplit.cli;
 
+import dev.readsplit.config.ConnectionProperties;
 import dev.readsplit.config.NodeConfig;
+import dev.readsplit.config.Redactor;
 
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -57,18 +59,12 @@ final class NodeProbe {
 
     static Result probe(NodeConfig node, Duration timeout) {
         int seconds = (int) Math.max(1, (timeout.toMillis() + 999) / 1000);
-        Properties p = new Properties();
-        node.jdbcProperties().forEach(p::setProperty);
-        if (node.user() != null) {
-            p.setProperty("user", node.user());
-        }
-        if (node.password() != null) {
-            p.setProperty("password", node.password().reveal());
-        }
-        p.setProperty("connectTimeout", Integer.toString(seconds));
-        p.setProperty("loginTimeout", Integer.toString(seconds));
-        p.setProperty("socketTimeout", Integer.toString(seconds));
-        p.setProperty("ApplicationName", "readsplit-check");
+        Properties p = ConnectionProperties.of(node)
+                .set("connectTimeout", Integer.toString(seconds))
+                .set("loginTimeout", Integer.toString(seconds))
+                .set("socketTimeout", Integer.toString(seconds))
+                .set("ApplicationName", "readsplit-check")
+                .build();
         long t0 = System.nanoTime();
         try (Connection c = new org.postgresql.Driver().connect(node.jdbcUrl(), p)) {
             if (c == null) {
@@ -157,10 +153,7 @@ final class NodeProbe {
 
     /** Belt and braces: pgjdbc does not echo passwords, but no path may print one. */
     static String scrub(NodeConfig node, String text) {
-        if (text != null && node.password() != null && !node.password().isEmpty()) {
-            return text.replace(node.password().reveal(), "****");
-        }
-        return text;
+        return Redactor.of(node).redact(text);
     }
 
     private static double millis(long nanos) {

@@ -96,11 +96,32 @@ public final class ReadsplitCommand implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
+    /** The build's version, from the resource the build filters ({@code version.properties}). */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            String v = ReadsplitCommand.class.getPackage().getImplementationVersion();
-            return new String[] {"readsplit " + (v != null ? v : "development build")};
+            return new String[] {"readsplit " + version(), "Java " + System.getProperty("java.version") + " ("
+                    + System.getProperty("java.vendor") + "), " + System.getProperty("os.name") + " "
+                    + System.getProperty("os.arch")};
+        }
+
+        static String version() {
+            java.util.Properties p = new java.util.Properties();
+            try (java.io.InputStream in = ReadsplitCommand.class.getResourceAsStream("version.properties")) {
+                if (in != null) {
+                    p.load(in);
+                }
+            } catch (java.io.IOException e) {
+                // fall through to the manifest
+            }
+            String v = p.getProperty("version");
+            if (v == null || v.isBlank() || v.startsWith("${")) {
+                v = ReadsplitCommand.class.getPackage().getImplementationVersion();
+            }
+            if (v == null) {
+                throw new IllegalStateException("readsplit's version.properties is missing from the jar");
+            }
+            return v;
         }
     }
 }

@@ -63,6 +63,8 @@ final class ConfigKeys {
         });
         SETTERS.put("primaryPoolSize", (b, k, v) -> b.primaryPoolSize(parseInt(k, v)));
         SETTERS.put("replicaPoolSize", (b, k, v) -> b.replicaPoolSize(parseInt(k, v)));
+        SETTERS.put("primaryPoolOverflow", (b, k, v) -> b.primaryPoolOverflow(parseInt(k, v)));
+        SETTERS.put("replicaPoolOverflow", (b, k, v) -> b.replicaPoolOverflow(parseInt(k, v)));
         SETTERS.put("minIdle", (b, k, v) -> b.minIdle(parseInt(k, v)));
         SETTERS.put("connectionTimeout", (b, k, v) -> b.connectionTimeout(Durations.parse(k, v)));
         SETTERS.put("idleTimeout", (b, k, v) -> b.idleTimeout(Durations.parse(k, v)));

@@ -14,7 +14,8 @@ import java.util.Objects;
  * <li>URL: a {@code jdbc:readsplit:postgresql://primary,replica/db?key=value} URL ({@link ReadsplitUrl#parse}), or
  * any single-node form {@code DATABASE_URL} accepts ({@code postgresql://user:pass@host:port/db},
  * {@code postgres://...}, {@code jdbc:postgresql://...}), which gives a primary without replicas.</li>
- * <li>File: {@link ReadsplitConfig#fromFile} ({@code .properties}, {@code .yml}, {@code .yaml}).</li>
+ * <li>File: {@link ReadsplitConfig#fromFile} ({@code .properties}, {@code .yml}, {@code .yaml}), its
+ * {@code ${VAR}} placeholders taken from the environment.</li>
  * <li>Environment: {@link ReadsplitConfig#fromEnvironment}.</li>
  * </ul>
  */
@@ -26,7 +27,8 @@ public final class ConfigSources {
     /**
      * @param fileOrNull a configuration file, or null
      * @param urlOrNull  a URL, or null
-     * @param env        the environment (e.g. {@code System.getenv()}); read only when neither is given
+     * @param env        the environment (e.g. {@code System.getenv()}): the configuration when neither is given, the
+     *                   values of a file's {@code ${VAR}} placeholders otherwise
      * @throws ConfigException from the chosen source
      */
     public static ReadsplitConfig load(Path fileOrNull, String urlOrNull, Map<String, String> env) {
@@ -46,7 +48,7 @@ public final class ConfigSources {
             }
         }
         if (fileOrNull != null) {
-            return ReadsplitConfig.fromFile(fileOrNull);
+            return ReadsplitConfig.fromFile(fileOrNull, env != null ? env : System.getenv());
         }
         return ReadsplitConfig.fromEnvironment(Objects.requireNonNull(env, "env"));
     }

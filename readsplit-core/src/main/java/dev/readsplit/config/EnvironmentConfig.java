@@ -98,17 +98,13 @@ final class EnvironmentConfig {
         }
     }
 
-    /** One {@code DB_REPLICAS} entry before its port default (the primary's) is known. */
-    private record ReplicaSpec(int index, String host, Integer port, String database, String user, String password,
-                               String zone, Integer weight, String name) {
-    }
-
     private final Map<String, String> env;
     private final ConfigKeys.Collector collector = new ConfigKeys.Collector("");
     private final Map<String, Setting> settings = new LinkedHashMap<>();
     private final Set<String> secrets = new HashSet<>();
     private NodeConfig primaryNode;
-    private List<ReplicaSpec> jsonReplicas;
+    /** The {@code DB_REPLICAS} objects, validated; nodes are made once the primary's port is known. */
+    private List<Map<?, ?>> jsonReplicas;
 
     private EnvironmentConfig(Map<String, String> env) {
         this.env = env;
@@ -231,6 +227,9 @@ final class EnvironmentConfig {
         }
         string("primaryPoolSize", "DATABASE_POOL_SIZE", get("DATABASE_POOL_SIZE"));
         string("replicaPoolSize", "DATABASE_READ_POOL_SIZE", get("DATABASE_READ_POOL_SIZE"));
+        // SQLAlchemy's max_overflow: connections beyond pool_size; the pool's maximum is the sum
+        string("primaryPoolOverflow", "DATABASE_MAX_OVERFLOW", get("DATABASE_MAX_OVERFLOW"));
+        string("replicaPoolOverflow", "DATABASE_READ_MAX_OVERFLOW", get("DATABASE_READ_MAX_OVERFLOW"));
         string("fallbackToPrimary", "DATABASE_REPLICA_FALLBACK", get("DATABASE_REPLICA_FALLBACK"));
     }
 
@@ -279,14 +278,52 @@ final class EnvironmentConfig {
         string("password", var, u.password);
     }
 
+    /**
+     * The replica URLs of {@code DATABASE_READ_URLS}: comma-separated, or a JSON list of strings (what pydantic
+     * settings write for {@code list[str]}: {@code ["postgresql+asyncpg://r1/db", "postgresql+asyncpg://r2/db"]}).
+     */
+    private List<String> urlList(String var, String text) {
+        if (!text.trim().startsWith("[")) {
+            List<String> out = new ArrayList<>();
+            for (String one : text.split(",")) {
+                if (!one.isBlank()) {
+                    out.add(one.trim());
+                }
+            }
+            return out;
+        }
+        Object json;
+        try {
+            json = ConfigJson.parse(text);
+        } catch (ConfigJson.MalformedException e) {
+            collector.problem(var, var + ": " + e.getMessage());
+            return null;
+        }
+        List<?> list = (List<?>) json; // starts with '[' and parsed whole: an array
+        List<String> out = new ArrayList<>();
+        boolean ok = true;
+        for (int i = 0; i < list.size(); i++) {
+            if (list.get(i) instanceof String u && !u.isBlank()) {
+                out.add(u.trim());
+            } else {
+                Object v = list.get(i);
+                collector.problem(var, var + "[" + i + "] must be a URL string (postgresql://user:password@host:port"
+                        + "/database): got " + (v instanceof String ? "an empty string" : NodeFields.describe(v, true)));
+                ok = false;
+            }
+        }
+        return ok ? out : null;
+    }
+
     private void replicaUrls(String var, String text) {
         List<NodeConfig> nodes = new ArrayList<>();
         boolean failed = false;
-        for (String one : text.split(",")) {
-            if (one.isBlank()) {
-                continue;
-            }
-            String url = one.trim();
+        List<String> urls = urlList(var, text);
+        if (urls == null) {
+            settings.put("replicas", Setting.failed(var));
+            return;
+        }
+        for (String url : urls) {
             PgUrl u = PgUrl.parse(var, url, secrets);
             if (u == null) {
                 collectUrlProblems(var, url);
@@ -384,18 +421,18 @@ final class EnvironmentConfig {
     }
 
     /** Parses {@code DB_REPLICAS}; null (with problems recorded) when invalid. */
-    private List<ReplicaSpec> dbReplicas(String text) {
+    private List<Map<?, ?>> dbReplicas(String text) {
         String var = "DB_REPLICAS";
         Object json;
         try {
-            json = MiniJson.parse(text);
-        } catch (MiniJson.MalformedException e) {
+            json = ConfigJson.parse(text);
+        } catch (ConfigJson.MalformedException e) {
             collector.problem(var, var + ": " + e.getMessage());
             return null;
         }
         if (!(json instanceof List<?> list)) {
             collector.problem(var, var + " must be a JSON array of {\"host\", \"port\", \"database\", \"user\", "
-                    + "\"password\"} objects: got " + describe(json, false));
+                    + "\"password\"} objects: got " + NodeFields.describe(json, false));
             return null;
         }
         // Collect every password first so that no message below can show one.
@@ -404,102 +441,26 @@ final class EnvironmentConfig {
                 secrets.add(p);
             }
         }
-        List<ReplicaSpec> out = new ArrayList<>();
+        List<Map<?, ?>> out = new ArrayList<>();
         boolean ok = true;
         for (int i = 0; i < list.size(); i++) {
             String at = var + "[" + i + "]";
             if (!(list.get(i) instanceof Map<?, ?> m)) {
                 collector.problem(var, at + " must be an object with at least \"host\": got "
-                        + describe(list.get(i), false));
+                        + NodeFields.describe(list.get(i), false));
                 ok = false;
                 continue;
             }
             List<String> errors = new ArrayList<>();
-            for (Object k : m.keySet()) {
-                if (!Set.of("host", "port", "database", "user", "password", "zone", "weight", "name").contains(k)) {
-                    errors.add(at + " has an unknown field \"" + k + "\" (expected host, port, database, user, "
-                            + "password, zone, weight or name)");
-                }
-            }
-            String host = text(m, "host", at, errors, false);
-            if (host == null && !errors.stream().anyMatch(s -> s.startsWith(at + ".host"))) {
-                errors.add(at + ".host is required");
-            }
-            Integer port = integer(m, "port", at, errors, 1, 65535);
-            String database = text(m, "database", at, errors, false);
-            String user = text(m, "user", at, errors, false);
-            String password = text(m, "password", at, errors, true);
-            String zone = text(m, "zone", at, errors, false);
-            Integer weight = integer(m, "weight", at, errors, 1, Integer.MAX_VALUE);
-            String name = text(m, "name", at, errors, false);
+            NodeFields.fromMap(m, at, NodeConfig.DEFAULT_PORT, errors, secrets);
             if (!errors.isEmpty()) {
                 errors.forEach(e -> collector.problem(var, e));
                 ok = false;
                 continue;
             }
-            out.add(new ReplicaSpec(i, host, port, database, user, password, zone, weight, name));
+            out.add(m);
         }
         return ok ? out : null;
-    }
-
-    private static String text(Map<?, ?> m, String field, String at, List<String> errors, boolean secret) {
-        Object v = m.get(field);
-        if (v == null) {
-            return null;
-        }
-        if (v instanceof String s) {
-            return s;
-        }
-        errors.add(at + "." + field + " must be a string: got " + describe(v, secret));
-        return null;
-    }
-
-    private static Integer integer(Map<?, ?> m, String field, String at, List<String> errors, int min, int max) {
-        Object v = m.get(field);
-        if (v == null) {
-            return null;
-        }
-        BigDecimal n = null;
-        if (v instanceof BigDecimal d) {
-            n = d;
-        } else if (v instanceof String s && s.trim().matches("\\d{1,10}")) {
-            n = new BigDecimal(s.trim()); // node-postgres takes "5432" as well as 5432
-        }
-        if (n != null) {
-            try {
-                int i = n.intValueExact();
-                if (i >= min && i <= max) {
-                    return i;
-                }
-            } catch (ArithmeticException e) {
-                // reported below
-            }
-        }
-        errors.add(at + "." + field + " must be an integer" + (max == 65535 ? " in 1..65535" : " of at least " + min)
-                + ": got " + describe(v, false));
-        return null;
-    }
-
-    private static String describe(Object v, boolean secret) {
-        if (v == null) {
-            return "null";
-        }
-        if (v instanceof List<?>) {
-            return "an array";
-        }
-        if (v instanceof Map<?, ?>) {
-            return "an object";
-        }
-        if (secret) {
-            return v instanceof String ? "a string" : v instanceof Boolean ? "a boolean" : "a number";
-        }
-        if (v instanceof String s) {
-            return "\"" + s + "\"";
-        }
-        if (v instanceof BigDecimal d) {
-            return d.toString();
-        }
-        return String.valueOf(v);
     }
 
     /** Turns the {@code DB_REPLICAS} entries into nodes; the port defaults to the primary's. */
@@ -509,24 +470,18 @@ final class EnvironmentConfig {
         }
         int defaultPort = primaryNode == null ? NodeConfig.DEFAULT_PORT : primaryNode.port();
         List<NodeConfig> nodes = new ArrayList<>();
-        boolean ok = true;
-        for (ReplicaSpec r : jsonReplicas) {
-            try {
-                NodeConfig.Builder nb = NodeConfig.builder().host(r.host())
-                        .port(r.port() == null ? defaultPort : r.port())
-                        .database(r.database()).user(r.user()).password(r.password()).zone(r.zone())
-                        .name(r.name());
-                if (r.weight() != null) {
-                    nb.weight(r.weight());
-                }
-                nodes.add(nb.build());
-            } catch (ConfigException e) {
-                collector.problem("DB_REPLICAS", "DB_REPLICAS[" + r.index() + "]: " + e.getMessage());
-                ok = false;
+        List<String> errors = new ArrayList<>();
+        for (int i = 0; i < jsonReplicas.size(); i++) {
+            NodeConfig n = NodeFields.fromMap(jsonReplicas.get(i), "DB_REPLICAS[" + i + "]", defaultPort, errors,
+                    secrets);
+            if (n != null) {
+                nodes.add(n);
             }
         }
-        if (ok) {
+        if (errors.isEmpty()) {
             settings.put("replicas", new Setting("DB_REPLICAS", null, null, b -> b.replicas(nodes)));
+        } else {
+            errors.forEach(e -> collector.problem("DB_REPLICAS", e));
         }
     }
 
@@ -587,13 +542,7 @@ final class EnvironmentConfig {
     }
 
     static String scrub(String message, Set<String> secrets) {
-        String m = message;
-        for (String s : secrets) {
-            if (s != null && s.length() >= 3) {
-                m = m.replace(s, MASK);
-            }
-        }
-        return m;
+        return Redactor.ofValues(secrets).redact(message);
     }
 
     /** {@code healthCheckInterval} → {@code HEALTH_CHECK_INTERVAL}. */
@@ -633,8 +582,21 @@ final class EnvironmentConfig {
         return ReadsplitUrl.mask(m);
     }
 
-    /** A {@code postgresql://}, {@code postgres://} or {@code jdbc:postgresql://} URL naming one node. */
+    /**
+     * A {@code postgresql://}, {@code postgres://}, {@code jdbc:postgresql://} or SQLAlchemy
+     * {@code postgresql+<driver>://} URL naming one node ({@value #SQLALCHEMY_DRIVERS}: seed 002's own examples
+     * are {@code postgresql+asyncpg://}). The driver is Python's concern and is dropped. Query parameters are
+     * pgjdbc properties of that node, except the node attributes of {@link NodeConfig#parse} ({@code zone},
+     * {@code weight}, {@code maxLag}, {@code minPoolSize}, ...) and libpq's names that pgjdbc spells otherwise:
+     * {@code connect_timeout} ({@code connectTimeout}), {@code application_name} ({@code ApplicationName}) and
+     * asyncpg's {@code ssl=<sslmode>} ({@code sslmode}).
+     */
     static final class PgUrl {
+        static final String SQLALCHEMY_DRIVERS = "asyncpg, psycopg, psycopg2, psycopg2cffi, pg8000";
+        private static final Set<String> DRIVERS = Set.of("asyncpg", "psycopg", "psycopg2", "psycopg2cffi", "pg8000");
+        private static final Set<String> SSL_MODES =
+                Set.of("disable", "allow", "prefer", "require", "verify-ca", "verify-full");
+
         final NodeConfig node;
         final String database;
         final String user;
@@ -663,16 +625,28 @@ final class EnvironmentConfig {
         private static PgUrl parse(String var, String url, List<String> problems, Set<String> secrets) {
             String masked = maskUrl(url.trim());
             String prefix = var + " must be postgresql://user:password@host:port/database (also postgres://, "
-                    + "jdbc:postgresql://, or jdbc:readsplit:postgresql:// for DATABASE_URL): ";
+                    + "postgresql+asyncpg:// and the other SQLAlchemy drivers, jdbc:postgresql://, or "
+                    + "jdbc:readsplit:postgresql:// for DATABASE_URL): ";
             String t = url.trim();
             String lower = t.toLowerCase(Locale.ROOT);
             String rest;
+            boolean libpq = true;
             if (lower.startsWith("jdbc:postgresql://")) {
                 rest = t.substring("jdbc:postgresql://".length());
+                libpq = false;
             } else if (lower.startsWith("postgresql://")) {
                 rest = t.substring("postgresql://".length());
             } else if (lower.startsWith("postgres://")) {
                 rest = t.substring("postgres://".length());
+            } else if (lower.startsWith("postgresql+") && lower.indexOf("://") > 0) {
+                String driver = lower.substring("postgresql+".length(), lower.indexOf("://"));
+                if (!DRIVERS.contains(driver)) {
+                    problems.add(var + " names the SQLAlchemy driver '" + driver + "', which is not a PostgreSQL "
+                            + "driver Readsplit knows (expected postgresql+ one of " + SQLALCHEMY_DRIVERS + "): '"
+                            + masked + "'");
+                    return null;
+                }
+                rest = t.substring(lower.indexOf("://") + 3);
             } else {
                 problems.add(prefix + "'" + masked + "'");
                 return null;
@@ -738,6 +712,7 @@ final class EnvironmentConfig {
                 }
             }
             Map<String, String> props = new TreeMap<>();
+            Map<String, String> attributes = new java.util.LinkedHashMap<>();
             for (String pair : query.split("&")) {
                 if (pair.isEmpty()) {
                     continue;
@@ -754,6 +729,14 @@ final class EnvironmentConfig {
                     user = v;
                 } else if (k.equals("password")) {
                     password = v;
+                } else if (isAttribute(k)) {
+                    attributes.put(k, v);
+                } else if (libpq && k.equals("connect_timeout")) {
+                    props.put("connectTimeout", v);
+                } else if (libpq && k.equals("application_name")) {
+                    props.put("ApplicationName", v);
+                } else if (libpq && k.equals("ssl") && SSL_MODES.contains(v.toLowerCase(Locale.ROOT))) {
+                    props.put("sslmode", v.toLowerCase(Locale.ROOT));
                 } else {
                     props.put(k, v);
                 }
@@ -770,6 +753,13 @@ final class EnvironmentConfig {
                     NodeConfig.Builder nb = NodeConfig.builder();
                     NodeConfig.hostPort(var, hostPort, nb);
                     nb.jdbcProperties(props);
+                    for (Map.Entry<String, String> a : attributes.entrySet()) {
+                        try {
+                            NodeFields.applyText(nb, a.getKey(), a.getValue());
+                        } catch (ConfigException e) {
+                            problems.add(var + ": " + e.getMessage() + where);
+                        }
+                    }
                     node = nb.build();
                 } catch (ConfigException e) {
                     String m = e.getMessage();
@@ -778,6 +768,13 @@ final class EnvironmentConfig {
             }
             return new PgUrl(node, database, user, password);
         }
+
+        private static boolean isAttribute(String k) {
+            return NODE_ATTRIBUTES.contains(k);
+        }
+
+        private static final Set<String> NODE_ATTRIBUTES = Set.of("zone", "region", "weight", "name", "maxLag",
+                "max_lag_seconds", "maxLagSeconds", "minPoolSize", "min_pool_size", "maxPoolSize", "max_pool_size");
 
         /** RFC 3986 percent-decoding as UTF-8 ({@code +} stays a plus); null when malformed. */
         static String decode(String s) {

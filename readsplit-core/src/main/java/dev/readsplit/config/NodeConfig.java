@@ -1,5 +1,6 @@
 package dev.readsplit.config;
 
+import java.time.Duration;
 import java.util.Collections;
 import java.util.Locale;
 import java.util.Map;
@@ -15,11 +16,19 @@ import java.util.TreeMap;
  * not contain {@code user} or {@code password}, which have their own fields so that the password is always a
  * {@link Secret}.
  *
+ * <p>Per-node settings (seed 004's per-replica {@code max_lag_seconds}, {@code min_pool_size},
+ * {@code max_pool_size}, {@code weight}, {@code region}): {@code zone} (the zone or region matched against
+ * {@code localZone}), {@code weight} (the weighted balancer's share), {@code maxLag} (this replica's lag limit,
+ * overriding the data source's {@code maxLag}), {@code minPoolSize} and {@code maxPoolSize} (this node's pool,
+ * overriding {@code minIdle} and the data source's pool size). Null means "the data source's value"; see
+ * {@link ReadsplitConfig#maxLag(NodeConfig)} and {@link ReadsplitConfig#maxPoolSize(NodeConfig, boolean)}.
+ *
  * <p>{@link #toString()} never shows the password or any jdbc property whose name contains
  * {@code password}, {@code secret} or {@code token}.
  */
 public record NodeConfig(String name, String host, int port, String database, String user, Secret password,
-                         String zone, int weight, Map<String, String> jdbcProperties, String url) {
+                         String zone, int weight, Duration maxLag, Integer minPoolSize, Integer maxPoolSize,
+                         Map<String, String> jdbcProperties, String url) {
 
     /** PostgreSQL's default port, used when a host is given without one. */
     public static final int DEFAULT_PORT = 5432;
@@ -34,11 +43,21 @@ public record NodeConfig(String name, String host, int port, String database, St
             checkPort(port);
         }
         checkWeight(weight);
+        checkPoolSizes(minPoolSize, maxPoolSize);
+        if (maxLag != null) {
+            checkMaxLag(maxLag);
+        }
         name = name == null ? (host != null ? address(host, port) : urlName(url)) : checkNotBlank("name", name);
         database = database == null ? null : checkNotBlank("database", database);
         user = user == null ? null : checkNotBlank("user", user);
         zone = zone == null ? null : checkNotBlank("zone", zone);
         jdbcProperties = copyProperties(jdbcProperties);
+    }
+
+    /** The node settings without the per-node overrides ({@code maxLag}, pool sizes: the data source's). */
+    public NodeConfig(String name, String host, int port, String database, String user, Secret password,
+                      String zone, int weight, Map<String, String> jdbcProperties, String url) {
+        this(name, host, port, database, user, password, zone, weight, null, null, null, jdbcProperties, url);
     }
 
     /** A node at {@code host:port} with every other field defaulted. */
@@ -80,8 +99,10 @@ public record NodeConfig(String name, String host, int port, String database, St
     }
 
     /**
-     * Parses {@code host[:port][;zone=Z][;weight=N][;name=X]}; IPv6 hosts in brackets ({@code [::1]:5432}).
-     * The port defaults to {@value #DEFAULT_PORT}.
+     * Parses {@code host[:port][;attribute=value]...}; IPv6 hosts in brackets ({@code [::1]:5432}). The port
+     * defaults to {@value #DEFAULT_PORT}. Attributes: {@code zone} (also {@code region}), {@code weight},
+     * {@code name}, {@code maxLag} (a duration: {@code 5s}; also {@code max_lag_seconds}, a number of seconds),
+     * {@code minPoolSize} and {@code maxPoolSize} (also {@code min_pool_size}, {@code max_pool_size}).
      *
      * @throws ConfigException naming the key {@code node} and the text
      */
@@ -103,12 +124,9 @@ public record NodeConfig(String name, String host, int port, String database, St
             String k = eq < 0 ? attr : attr.substring(0, eq).trim();
             String v = eq < 0 ? "" : attr.substring(eq + 1).trim();
             try {
-                switch (k) {
-                    case "zone" -> b.zone(v);
-                    case "weight" -> b.weight(parseInt(key, "weight", v));
-                    case "name" -> b.name(v);
-                    default -> throw new ConfigException(key, key + " has an unknown node attribute '" + k
-                            + "' (expected zone, weight or name): '" + s + "'");
+                if (!NodeFields.applyText(b, k, v)) {
+                    throw new ConfigException(key, key + " has an unknown node attribute '" + k
+                            + "' (expected " + NodeFields.ATTRIBUTES + "): '" + s + "'");
                 }
             } catch (ConfigException e) {
                 throw e.key().equals(key) ? e
@@ -153,7 +171,7 @@ public record NodeConfig(String name, String host, int port, String database, St
         }
     }
 
-    private static int parseInt(String key, String field, String text) {
+    static int parseInt(String key, String field, String text) {
         try {
             return Integer.parseInt(text.trim());
         } catch (NumberFormatException e) {
@@ -177,6 +195,9 @@ public record NodeConfig(String name, String host, int port, String database, St
         b.password = password;
         b.zone = zone;
         b.weight = weight;
+        b.maxLag = maxLag;
+        b.minPoolSize = minPoolSize;
+        b.maxPoolSize = maxPoolSize;
         b.jdbcProperties.putAll(jdbcProperties);
         b.url = url;
         return b;
@@ -212,14 +233,18 @@ public record NodeConfig(String name, String host, int port, String database, St
         }
         return new NodeConfig(name, host, port, database == null ? defaultDatabase : database,
                 user == null ? defaultUser : user, password == null ? defaultPassword : password, zone, weight,
-                props, url);
+                maxLag, minPoolSize, maxPoolSize, props, url);
     }
 
     @Override
     public String toString() {
         return "NodeConfig[name=" + name + ", host=" + host + ", port=" + port + ", database=" + database
                 + ", user=" + user + ", password=" + (password == null ? "null" : password) + ", zone=" + zone
-                + ", weight=" + weight + ", jdbcProperties=" + maskedProperties(jdbcProperties)
+ + ", weight=" + weight
+                + (maxLag == null ? "" : ", maxLag=" + maxLag)
+                + (minPoolSize == null ? "" : ", minPoolSize=" + minPoolSize)
+                + (maxPoolSize == null ? "" : ", maxPoolSize=" + maxPoolSize)
+                + ", jdbcProperties=" + maskedProperties(jdbcProperties)
                 + (url == null ? "" : ", url=" + ReadsplitUrl.mask(url)) + "]";
     }
 
@@ -270,6 +295,29 @@ public record NodeConfig(String name, String host, int port, String database, St
         }
     }
 
+    static void checkMaxLag(Duration maxLag) {
+        if (maxLag.isNegative() || maxLag.isZero()) {
+            throw new ConfigException("maxLag", "maxLag must be positive: " + maxLag);
+        }
+    }
+
+    static void checkPoolSizes(Integer min, Integer max) {
+        if (min != null && min < 0) {
+            throw new ConfigException("minPoolSize", "minPoolSize must not be negative: " + min);
+        }
+        if (max != null && max < 1) {
+            throw new ConfigException("maxPoolSize", "maxPoolSize must be at least 1: " + max);
+        }
+        if (max != null && max > ReadsplitConfig.MAX_POOL_SIZE) {
+            throw new ConfigException("maxPoolSize", "maxPoolSize must be at most " + ReadsplitConfig.MAX_POOL_SIZE
+                    + ": " + max);
+        }
+        if (min != null && max != null && min > max) {
+            throw new ConfigException("minPoolSize", "minPoolSize (" + min + ") must not exceed maxPoolSize ("
+                    + max + ")");
+        }
+    }
+
     static String checkNotBlank(String key, String value) {
         if (value.isBlank()) {
             throw new ConfigException(key, key + " must not be blank: '" + value + "'");
@@ -314,6 +362,9 @@ public record NodeConfig(String name, String host, int port, String database, St
         private String zone;
         private String url;
         private int weight = 1;
+        private Duration maxLag;
+        private Integer minPoolSize;
+        private Integer maxPoolSize;
         private final Map<String, String> jdbcProperties = new TreeMap<>();
 
         private Builder() {
@@ -369,6 +420,29 @@ public record NodeConfig(String name, String host, int port, String database, St
             return this;
         }
 
+        /** This replica's lag limit (excluded from new reads above it); null for the data source's {@code maxLag}. */
+        public Builder maxLag(Duration maxLag) {
+            if (maxLag != null) {
+                checkMaxLag(maxLag);
+            }
+            this.maxLag = maxLag;
+            return this;
+        }
+
+        /** Minimum idle connections of this node's pool; null for the data source's {@code minIdle}. */
+        public Builder minPoolSize(Integer size) {
+            checkPoolSizes(size, null);
+            this.minPoolSize = size;
+            return this;
+        }
+
+        /** Maximum size of this node's pool; null for the data source's pool size (plus overflow). */
+        public Builder maxPoolSize(Integer size) {
+            checkPoolSizes(null, size);
+            this.maxPoolSize = size;
+            return this;
+        }
+
         /** A pgjdbc connection property for this node (e.g. {@code sslmode}). */
         public Builder jdbcProperty(String key, String value) {
             checkProperty(key, value);
@@ -394,7 +468,9 @@ public record NodeConfig(String name, String host, int port, String database, St
             if (host == null && url == null) {
                 throw new ConfigException("host", "host is required");
             }
-            return new NodeConfig(name, host, port, database, user, password, zone, weight, jdbcProperties, url);
+            checkPoolSizes(minPoolSize, maxPoolSize);
+            return new NodeConfig(name, host, port, database, user, password, zone, weight, maxLag, minPoolSize,
+                    maxPoolSize, jdbcProperties, url);
         }
     }
 }

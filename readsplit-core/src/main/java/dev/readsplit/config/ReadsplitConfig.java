@@ -8,6 +8,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -37,6 +40,8 @@ public final class ReadsplitConfig {
     static final Duration MIN_CONNECTION_TIMEOUT = Duration.ofMillis(250);
     /** {@code healthCheckTimeout} may be at most this many {@code healthCheckInterval}s. */
     static final int HEALTH_CHECK_TIMEOUT_INTERVALS = 10;
+    /** Upper bound of any one node pool's maximum size (pool size plus overflow, or a node's own maximum). */
+    public static final int MAX_POOL_SIZE = 10_000;
     /** Upper bound for {@code failoverStepTimeout}. */
     static final Duration MAX_FAILOVER_STEP_TIMEOUT = Duration.ofMinutes(5);
 
@@ -45,6 +50,8 @@ public final class ReadsplitConfig {
     private final List<NodeConfig> replicas;
     private final int primaryPoolSize;
     private final int replicaPoolSize;
+    private final int primaryPoolOverflow;
+    private final int replicaPoolOverflow;
     private final int minIdle;
     private final Duration connectionTimeout;
     private final Duration idleTimeout;
@@ -84,6 +91,8 @@ public final class ReadsplitConfig {
         this.replicas = List.copyOf(reps);
         this.primaryPoolSize = b.primaryPoolSize;
         this.replicaPoolSize = b.replicaPoolSize;
+        this.primaryPoolOverflow = b.primaryPoolOverflow;
+        this.replicaPoolOverflow = b.replicaPoolOverflow;
         this.minIdle = b.minIdle;
         this.connectionTimeout = b.connectionTimeout;
         this.idleTimeout = b.idleTimeout;
@@ -127,6 +136,8 @@ public final class ReadsplitConfig {
         b.replicas.addAll(replicas);
         b.primaryPoolSize = primaryPoolSize;
         b.replicaPoolSize = replicaPoolSize;
+        b.primaryPoolOverflow = primaryPoolOverflow;
+        b.replicaPoolOverflow = replicaPoolOverflow;
         b.minIdle = minIdle;
         b.connectionTimeout = connectionTimeout;
         b.idleTimeout = idleTimeout;
@@ -164,13 +175,14 @@ public final class ReadsplitConfig {
      * invalid values, unknown keys, cross-field problems) are reported together in one {@link ConfigException}.
      *
      * <p>Keys: {@code name, primary, replicas, database, user, password, primaryPoolSize, replicaPoolSize,
-     * poolSize} (both), {@code minIdle, connectionTimeout, idleTimeout, maxLifetime, balancer, localZone,
+     * poolSize} (both), {@code primaryPoolOverflow, replicaPoolOverflow, minIdle, connectionTimeout, idleTimeout, maxLifetime, balancer, localZone,
      * consistency, fallbackToPrimary, healthCheckInterval, healthCheckTimeout, failureThreshold,
      * recoveryThreshold, maxLagBytes, maxLag, lagReadmitRatio, readYourWritesWait, writeFunctions,
      * readFunctions, shadowMode, lagAlertInfo, lagAlertWarning, lagAlertError, lagAlertCritical, adminToken,
      * failoverPolicy, minHealthyReplicas, failoverStepTimeout}
      * and {@code jdbc.<name>} (a pgjdbc property for every node). {@code primary} is
-     * {@code host[:port][;zone=Z][;weight=N][;name=X]}, {@code replicas} a comma-separated list of the same.
+     * {@code host[:port][;zone=Z][;weight=N][;name=X][;maxLag=D][;minPoolSize=N][;maxPoolSize=N]} (see
+     * {@link NodeConfig#parse}), {@code replicas} a comma-separated list of the same.
      * Durations: {@code 500ms, 2s, 1m, PT2S}, or a bare number of milliseconds. Byte sizes: {@code 16MB},
      * {@code 512kB} (1024-based, as PostgreSQL), or a bare number of bytes.
      */
@@ -213,15 +225,24 @@ public final class ReadsplitConfig {
     /**
      * Reads a configuration file: {@code .properties} (the keys of {@link #fromProperties}) or {@code .yml} /
      * {@code .yaml} with a top-level {@code readsplit:} map whose keys are the same keys without the prefix
-     * (nested maps flatten with dots, lists join with commas). The YAML subset: nested maps by indentation,
-     * plain and quoted scalars, {@code - item} and {@code [a, b]} lists of scalars, {@code #} comments; anything
-     * else is an error naming the line. Other top-level YAML keys are ignored, as non-{@code readsplit.*}
-     * properties are.
+     * (nested maps flatten with dots, lists join with commas). In YAML, {@code primary} and each entry of
+     * {@code replicas} may also be a map of node fields ({@code host, port, database, user, password, zone,
+     * weight, maxLag, minPoolSize, maxPoolSize, jdbc}, and seed 004's {@code region, max_lag_seconds,
+     * min_pool_size, max_pool_size}). Every value may hold {@code ${VAR}} or {@code ${VAR:default}}, taken from
+     * the process environment, so that a file can take its password from it: {@code password: ${DB_PASSWORD}}
+     * (write <code>$${</code> for a literal <code>${</code>). YAML anchors, aliases, tags, duplicate keys and a
+     * second document are errors naming the line. Other top-level YAML keys are ignored, as non-{@code
+     * readsplit.*} properties are.
      *
      * @throws ConfigException naming the file and, where known, the line of every problem
      */
     public static ReadsplitConfig fromFile(java.nio.file.Path file) {
-        return FileConfig.read(Objects.requireNonNull(file, "file"));
+        return fromFile(file, System.getenv());
+    }
+
+    /** {@link #fromFile(java.nio.file.Path)} with the placeholders taken from {@code env}. */
+    public static ReadsplitConfig fromFile(java.nio.file.Path file, Map<String, String> env) {
+        return FileConfig.read(Objects.requireNonNull(file, "file"), Objects.requireNonNull(env, "env"));
     }
 
     public String name() {
@@ -244,8 +265,42 @@ public final class ReadsplitConfig {
         return replicaPoolSize;
     }
 
+    /** Connections the primary's pool may open beyond {@code primaryPoolSize} (seed 002's {@code max_overflow}). */
+    public int primaryPoolOverflow() {
+        return primaryPoolOverflow;
+    }
+
+    /** Connections a replica's pool may open beyond {@code replicaPoolSize} ({@code read_max_overflow}). */
+    public int replicaPoolOverflow() {
+        return replicaPoolOverflow;
+    }
+
     public int minIdle() {
         return minIdle;
+    }
+
+    /**
+     * The maximum size of {@code node}'s pool: the node's own {@code maxPoolSize}, else the pool size of its role
+     * plus that role's overflow ({@code primaryPoolSize + primaryPoolOverflow} for the primary).
+     *
+     * @param primary whether the node is (configured as) the primary
+     */
+    public int maxPoolSize(NodeConfig node, boolean primary) {
+        if (node.maxPoolSize() != null) {
+            return node.maxPoolSize();
+        }
+        return primary ? primaryPoolSize + primaryPoolOverflow : replicaPoolSize + replicaPoolOverflow;
+    }
+
+    /** The minimum idle connections of {@code node}'s pool: its own {@code minPoolSize}, else {@code minIdle}. */
+    public int minPoolSize(NodeConfig node, boolean primary) {
+        int max = maxPoolSize(node, primary);
+        return Math.min(max, node.minPoolSize() != null ? node.minPoolSize() : minIdle);
+    }
+
+    /** The lag limit of {@code replica}: its own {@code maxLag}, else the data source's {@link #maxLag()}. */
+    public Duration maxLag(NodeConfig replica) {
+        return replica.maxLag() != null ? replica.maxLag() : maxLag;
     }
 
     public Duration connectionTimeout() {
@@ -376,7 +431,8 @@ public final class ReadsplitConfig {
     }
 
     private List<Object> toComparable() {
-        return java.util.Arrays.asList(name, primary, replicas, primaryPoolSize, replicaPoolSize, minIdle,
+        return java.util.Arrays.asList(name, primary, replicas, primaryPoolSize, replicaPoolSize,
+                primaryPoolOverflow, replicaPoolOverflow, minIdle,
                 connectionTimeout, idleTimeout, maxLifetime, balancer, localZone, consistency, causalScope, fallbackToPrimary,
                 healthCheckInterval, healthCheckTimeout, failureThreshold, recoveryThreshold, maxLagBytes, maxLag,
                 lagReadmitRatio, readYourWritesWait, writeFunctions, readFunctions, shadowMode, lagAlertInfo,
@@ -389,6 +445,8 @@ public final class ReadsplitConfig {
     public String toString() {
         return "ReadsplitConfig[name=" + name + ", primary=" + primary + ", replicas=" + replicas
                 + ", primaryPoolSize=" + primaryPoolSize + ", replicaPoolSize=" + replicaPoolSize
+                + (primaryPoolOverflow == 0 ? "" : ", primaryPoolOverflow=" + primaryPoolOverflow)
+                + (replicaPoolOverflow == 0 ? "" : ", replicaPoolOverflow=" + replicaPoolOverflow)
                 + ", minIdle=" + minIdle + ", connectionTimeout=" + connectionTimeout
                 + ", idleTimeout=" + idleTimeout + ", maxLifetime=" + maxLifetime + ", balancer=" + balancer
                 + ", localZone=" + localZone + ", consistency=" + consistency + ", causalScope=" + causalScope
@@ -420,6 +478,8 @@ public final class ReadsplitConfig {
         private final Map<String, String> jdbcProperties = new TreeMap<>();
         private int primaryPoolSize = 10;
         private int replicaPoolSize = 10;
+        private int primaryPoolOverflow;
+        private int replicaPoolOverflow;
         private int minIdle = 0;
         private Duration connectionTimeout = Duration.ofSeconds(5);
         private Duration idleTimeout = Duration.ofMinutes(10);
@@ -524,6 +584,36 @@ public final class ReadsplitConfig {
         public Builder replicaPoolSize(int size) {
             this.replicaPoolSize = atLeastOne("replicaPoolSize", size);
             return this;
+        }
+
+        /**
+         * Connections the primary's pool may open beyond {@code primaryPoolSize} (default 0): seed 002's
+         * {@code DATABASE_MAX_OVERFLOW}. The pool's maximum is the sum; idle connections above {@code minIdle}
+         * close after {@code idleTimeout}, as SQLAlchemy's overflow connections do on return.
+         */
+        public Builder primaryPoolOverflow(int overflow) {
+            this.primaryPoolOverflow = overflow("primaryPoolOverflow", overflow);
+            return this;
+        }
+
+        /** Connections each replica's pool may open beyond {@code replicaPoolSize} (default 0). */
+        public Builder replicaPoolOverflow(int overflow) {
+            this.replicaPoolOverflow = overflow("replicaPoolOverflow", overflow);
+            return this;
+        }
+
+        private static int overflow(String key, int overflow) {
+            if (overflow == -1) {
+                throw new ConfigException(key, key + " must not be negative: -1 (SQLAlchemy's max_overflow=-1, no "
+                        + "limit, has no equivalent: a connection pool here has a fixed maximum; give a number)");
+            }
+            if (overflow < 0) {
+                throw new ConfigException(key, key + " must not be negative: " + overflow);
+            }
+            if (overflow > MAX_POOL_SIZE) {
+                throw new ConfigException(key, key + " must be at most " + MAX_POOL_SIZE + ": " + overflow);
+            }
+            return overflow;
         }
 
         /** Minimum idle connections per node pool: 0 up to the pool size (checked in {@link #build()}). */
@@ -741,6 +831,20 @@ public final class ReadsplitConfig {
                 p.add(new ConfigException.Problem("primary", "primary is required"));
             }
             checkDuplicates(p);
+            poolMaximum(p, "primaryPoolOverflow", "primaryPoolSize", primaryPoolSize, primaryPoolOverflow);
+            poolMaximum(p, "replicaPoolOverflow", "replicaPoolSize", replicaPoolSize, replicaPoolOverflow);
+            for (int i = -1; i < replicas.size(); i++) {
+                NodeConfig n = i < 0 ? primary : replicas.get(i);
+                if (n == null || n.minPoolSize() == null || n.maxPoolSize() != null) {
+                    continue;
+                }
+                int max = i < 0 ? primaryPoolSize + primaryPoolOverflow : replicaPoolSize + replicaPoolOverflow;
+                if (n.minPoolSize() > max) {
+                    p.add(new ConfigException.Problem(i < 0 ? "primary" : "replicas", (i < 0 ? "primary" : "replicas["
+                            + i + "]") + ": minPoolSize (" + n.minPoolSize() + ") must not exceed the pool's maximum ("
+                            + max + ")"));
+                }
+            }
             int smallest = Math.min(primaryPoolSize, replicaPoolSize);
             if (minIdle > smallest) {
                 String pool = primaryPoolSize <= replicaPoolSize ? "primaryPoolSize" : "replicaPoolSize";
@@ -778,35 +882,62 @@ public final class ReadsplitConfig {
             return p;
         }
 
+        private static void poolMaximum(List<ConfigException.Problem> p, String overflowKey, String sizeKey, int size,
+                                        int overflow) {
+            if ((long) size + overflow > MAX_POOL_SIZE) {
+                p.add(new ConfigException.Problem(overflowKey, sizeKey + " + " + overflowKey + " (" + size + " + "
+                        + overflow + ") must be at most " + MAX_POOL_SIZE));
+            }
+        }
+
+        /**
+         * One problem per address given more than once and per name given to more than one address, each naming
+         * where it appears (the first few places and how many in all): a list of 5,000 copies of one host is one
+         * problem, not 12.5 million. Linear in the number of nodes.
+         */
         private void checkDuplicates(List<ConfigException.Problem> p) {
-            List<NodeConfig> all = new ArrayList<>(replicas.size() + 1);
-            List<String> labels = new ArrayList<>(replicas.size() + 1);
-            if (primary != null) {
-                all.add(primary);
-                labels.add("primary");
+            Map<String, List<String>> byAddress = new LinkedHashMap<>();
+            Map<String, NodeConfig> secondAt = new HashMap<>();
+            Map<String, List<String>> byName = new LinkedHashMap<>();
+            Map<String, Set<String>> addressesOfName = new HashMap<>();
+            for (int i = -1; i < replicas.size(); i++) {
+                NodeConfig n = i < 0 ? primary : replicas.get(i);
+                if (n == null) {
+                    continue;
+                }
+                String label = i < 0 ? "primary" : "replicas[" + i + "]";
+                String address = n.host() != null ? n.host().toLowerCase(Locale.ROOT) + ":" + n.port() : n.jdbcUrl();
+                List<String> at = byAddress.computeIfAbsent(address, k -> new ArrayList<>());
+                at.add(label);
+                if (at.size() == 2) {
+                    secondAt.put(address, n); // the message names the repeated address as the repeat spells it
+                }
+                byName.computeIfAbsent(n.name(), k -> new ArrayList<>()).add(label + " (" + n.address() + ")");
+                addressesOfName.computeIfAbsent(n.name(), k -> new HashSet<>()).add(address);
             }
-            for (int i = 0; i < replicas.size(); i++) {
-                all.add(replicas.get(i));
-                labels.add("replicas[" + i + "]");
-            }
-            for (int j = 1; j < all.size(); j++) {
-                for (int i = 0; i < j; i++) {
-                    NodeConfig a = all.get(i);
-                    NodeConfig b = all.get(j);
-                    String key = labels.get(i).equals("primary") ? "primary" : "replicas";
-                    boolean sameAddress = a.host() != null && b.host() != null
-                            ? a.port() == b.port() && a.host().equalsIgnoreCase(b.host())
-                            : a.jdbcUrl().equals(b.jdbcUrl());
-                    if (sameAddress) {
-                        p.add(new ConfigException.Problem(key, "duplicate node " + b.address() + ": "
-                                + labels.get(i) + " and " + labels.get(j)));
-                    } else if (a.name().equals(b.name())) {
-                        p.add(new ConfigException.Problem(key, "duplicate node name '" + a.name() + "': "
-                                + labels.get(i) + " (" + a.address() + ") and " + labels.get(j)
-                                + " (" + b.address() + ")"));
-                    }
+            for (Map.Entry<String, List<String>> e : byAddress.entrySet()) {
+                if (e.getValue().size() > 1) {
+                    p.add(new ConfigException.Problem(e.getValue().get(0).equals("primary") ? "primary" : "replicas",
+                            "duplicate node " + secondAt.get(e.getKey()).address() + ": " + places(e.getValue())));
                 }
             }
+            for (Map.Entry<String, List<String>> e : byName.entrySet()) {
+                if (addressesOfName.get(e.getKey()).size() > 1) {
+                    p.add(new ConfigException.Problem(e.getValue().get(0).startsWith("primary") ? "primary" : "replicas",
+                            "duplicate node name '" + e.getKey() + "': " + places(e.getValue())));
+                }
+            }
+        }
+
+        /** {@code a and b}, or {@code a, b, c, d, e and 4,995 more (5,000 in all)}. */
+        private static String places(List<String> labels) {
+            if (labels.size() == 2) {
+                return labels.get(0) + " and " + labels.get(1);
+            }
+            int shown = Math.min(labels.size(), 5);
+            String head = String.join(", ", labels.subList(0, shown));
+            return labels.size() <= 5 ? head : head + " and " + (labels.size() - shown) + " more ("
+                    + labels.size() + " in all)";
         }
 
         private static void increasing(List<ConfigException.Problem> p, String lowKey, Duration low,

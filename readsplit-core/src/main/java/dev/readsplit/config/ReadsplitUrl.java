@@ -11,9 +11,10 @@ import java.util.regex.Pattern;
 
 /**
  * Parses Readsplit JDBC URLs:
- * <pre>jdbc:readsplit:postgresql://primary[:port][,replica[:port]]...[/database][?key=value&amp;...]</pre>
+ * <pre>jdbc:readsplit:postgresql://primary[:port][,replica[:port][;attribute=value]...]...[/database][?key=value&amp;...]</pre>
  * The first host is the primary, the others are replicas; the port defaults to 5432; IPv6 hosts go in
- * brackets. Query parameters use the keys of {@link ReadsplitConfig#fromProperties} without the
+ * brackets. Each host may carry the node attributes of {@link NodeConfig#parse}:
+ * {@code replica1:5432;zone=eu-1a;weight=2;maxLag=5s;maxPoolSize=20}. Query parameters use the keys of {@link ReadsplitConfig#fromProperties} without the
  * {@code readsplit.} prefix ({@code consistency=read_your_writes&balancer=random}); {@code user} and
  * {@code password} may also come from {@code info} (URL parameters win, as in pgjdbc). Any other parameter or
  * {@code info} entry is passed to pgjdbc on every node as a jdbc property ({@code sslmode=require}), except a
@@ -122,9 +123,7 @@ public final class ReadsplitUrl {
                     continue;
                 }
                 try {
-                    NodeConfig.Builder nb = NodeConfig.builder();
-                    NodeConfig.hostPort("host", spec.trim(), nb);
-                    nodes.add(nb.build());
+                    nodes.add(NodeConfig.parse("host", spec.trim()));
                 } catch (ConfigException e) {
                     errors.add(e.getMessage());
                 }

@@ -6,7 +6,8 @@ import java.util.Objects;
 
 /**
  * A password or token that must never be printed. {@link #toString()} is always {@code ****}; the only way to
- * the value is {@link #reveal()}, which callers use at the last moment (handing it to pgjdbc).
+ * the value is {@link #reveal()}, which callers use at the last moment (handing it to pgjdbc: see
+ * {@link ConnectionProperties}).
  * {@link #equals} compares values in constant time. Deliberately not {@code Serializable}.
  */
 public final class Secret {
@@ -33,8 +34,15 @@ public final class Secret {
         return value == null ? null : new Secret(value);
     }
 
-    /** The secret value. Do not log it. */
+    /**
+     * The secret value. Do not log it. Readsplit itself reads node passwords only through
+     * {@link ConnectionProperties} (the one place a connection is given its password) and {@link Redactor}.
+     */
     public String reveal() {
+        return value;
+    }
+
+    String value() {
         return value;
     }
 

@@ -1,6 +1,9 @@
 package dev.readsplit.failover;
 
+import dev.readsplit.config.ConnectionProperties;
+import dev.readsplit.config.NodeConfig;
 import dev.readsplit.config.ReadsplitConfig;
+import dev.readsplit.config.Redactor;
 import dev.readsplit.topology.Node;
 
 import java.net.InetAddress;
@@ -11,6 +14,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
 
@@ -45,20 +50,14 @@ final class JdbcClusterActions implements ClusterActions {
     }
 
     private Connection connect(Node node, Duration timeout) throws SQLException {
-        Properties p = new Properties();
-        node.config().jdbcProperties().forEach(p::setProperty);
-        if (node.config().user() != null) {
-            p.setProperty("user", node.config().user());
-        }
-        if (node.config().password() != null) {
-            p.setProperty("password", node.config().password().reveal());
-        }
         int seconds = (int) Math.max(1, (timeout.toMillis() + 1999) / 1000);
-        p.setProperty("connectTimeout", Integer.toString(seconds));
-        p.setProperty("loginTimeout", Integer.toString(seconds));
-        p.setProperty("socketTimeout", Integer.toString(seconds + 1));
-        p.setProperty("ApplicationName", config.name() + "-failover");
-        p.remove("readOnlyMode");
+        Properties p = ConnectionProperties.of(node.config())
+                .set("connectTimeout", Integer.toString(seconds))
+                .set("loginTimeout", Integer.toString(seconds))
+                .set("socketTimeout", Integer.toString(seconds + 1))
+                .set("ApplicationName", config.name() + "-failover")
+                .remove("readOnlyMode")
+                .build();
         Connection c = new org.postgresql.Driver().connect(node.config().jdbcUrl(), p);
         if (c == null) {
             throw new SQLException("the driver refused the URL of " + node.name(), "08001");
@@ -161,19 +160,7 @@ final class JdbcClusterActions implements ClusterActions {
      * matching it.
      */
     String conninfo(Node primary) {
-        StringBuilder sb = new StringBuilder("host=").append(value(primary.config().host()))
-                .append(" port=").append(primary.config().port());
-        if (primary.config().user() != null) {
-            sb.append(" user=").append(value(primary.config().user()));
-        }
-        if (primary.config().password() != null) {
-            sb.append(" password=").append(value(primary.config().password().reveal()));
-        }
-        String sslmode = primary.config().jdbcProperties().get("sslmode");
-        if (sslmode != null) {
-            sb.append(" sslmode=").append(value(sslmode));
-        }
-        return sb.toString();
+        return ConnectionProperties.libpqConninfo(primary.config());
     }
 
     @Override
@@ -220,20 +207,12 @@ final class JdbcClusterActions implements ClusterActions {
     }
 
     private SQLException redacted(SQLException e, Node... nodes) {
-        String msg = String.valueOf(e.getMessage());
+        List<NodeConfig> configs = new ArrayList<>();
         for (Node n : nodes) {
-            if (n.config().password() != null && !n.config().password().reveal().isEmpty()) {
-                msg = msg.replace(n.config().password().reveal(), "****");
-            }
+            configs.add(n.config());
         }
-        if (config.primary().password() != null && !config.primary().password().reveal().isEmpty()) {
-            msg = msg.replace(config.primary().password().reveal(), "****");
-        }
-        return new SQLException(msg, e.getSQLState());
-    }
-
-    private static String value(String v) {
-        return "'" + v.replace("\\", "\\\\").replace("'", "\\'") + "'";
+        return new SQLException(Redactor.of(config).and(configs).redact(String.valueOf(e.getMessage())),
+                e.getSQLState());
     }
 
     private static String literal(String v) {

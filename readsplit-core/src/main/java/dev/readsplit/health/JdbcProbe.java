@@ -1,5 +1,6 @@
 package dev.readsplit.health;
 
+import dev.readsplit.config.ConnectionProperties;
 import dev.readsplit.config.ReadsplitConfig;
 import dev.readsplit.topology.Node;
 
@@ -8,7 +9,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -76,25 +76,18 @@ final class JdbcProbe implements Probe {
         if (c != null) {
             return c;
         }
-        Properties p = new Properties();
-        node.config().jdbcProperties().forEach(p::setProperty);
-        if (node.config().user() != null) {
-            p.setProperty("user", node.config().user());
-        }
-        if (node.config().password() != null) {
-            p.setProperty("password", node.config().password().reveal());
-        }
+        ConnectionProperties.Builder props = ConnectionProperties.of(node.config());
         if (node.isPostgres()) {
             // the driver's own timeouts are a backstop at twice the check timeout (pgjdbc counts whole
             // seconds); the checker's watchdog fails a check at healthCheckTimeout and aborts the connection
             int timeoutSeconds = (int) Math.max(1, (2 * config.healthCheckTimeout().toMillis() + 999) / 1000);
-            p.setProperty("connectTimeout", Integer.toString(timeoutSeconds));
-            p.setProperty("loginTimeout", Integer.toString(timeoutSeconds));
-            p.setProperty("socketTimeout", Integer.toString(timeoutSeconds));
-            p.setProperty("ApplicationName", config.name() + "-health");
-            c = new org.postgresql.Driver().connect(node.config().jdbcUrl(), p);
+            props.set("connectTimeout", Integer.toString(timeoutSeconds));
+            props.set("loginTimeout", Integer.toString(timeoutSeconds));
+            props.set("socketTimeout", Integer.toString(timeoutSeconds));
+            props.set("ApplicationName", config.name() + "-health");
+            c = new org.postgresql.Driver().connect(node.config().jdbcUrl(), props.build());
         } else {
-            c = java.sql.DriverManager.getConnection(node.config().jdbcUrl(), p);
+            c = java.sql.DriverManager.getConnection(node.config().jdbcUrl(), props.build());
         }
         if (c == null) {
             throw new SQLException("the driver refused the URL of " + node.name(), "08001");

@@ -8,7 +8,7 @@ import dev.readsplit.topology.Topology;
  * Replication lag per replica, the PostgreSQL way: bytes are the primary's last observed WAL position
  * minus the replica's replay position; time is reported by the replica (0 when it has replayed all it
  * received). Each measurement goes to {@link Topology#recordLag} (rolling percentiles, alert levels).
- * Replicas over {@code maxLagBytes} or {@code maxLag} are excluded from new reads, and readmitted only
+ * Replicas over {@code maxLagBytes} or their {@code maxLag} (the replica's own, else the data source's) are excluded from new reads, and readmitted only
  * once under {@code lagReadmitRatio} of both limits (hysteresis, so they do not flap). Running queries on
  * an excluded replica are not touched: exclusion only changes where new statements are routed.
  *
@@ -64,7 +64,7 @@ final class LagTracker {
         topology.recordLag(replica, bytes, lagMillis);
         boolean excluded = replica.lagExcluded();
         long maxBytes = config.maxLagBytes();
-        long maxMillis = config.maxLag().toMillis();
+        long maxMillis = config.maxLag(replica.config()).toMillis(); // the replica's own limit, else maxLag
         if (!excluded && (bytes > maxBytes || lagMillis > maxMillis)) {
             topology.excludeForLag(replica, true, "lag " + bytes + " bytes / " + lagMillis + " ms over the limit of "
                     + maxBytes + " bytes / " + maxMillis + " ms");

@@ -129,6 +129,11 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
         return getConnection(Role.PRIMARY);
     }
 
+    /** Seed 001's backward-compatible {@code acquire()}: always the primary, as {@link #acquireForWrite()}. */
+    public ReadsplitConnection acquire() throws SQLException {
+        return getConnection(Role.PRIMARY);
+    }
+
     /** Not supported: credentials are per node, in the configuration. */
     @Override
     public Connection getConnection(String username, String password) throws SQLException {

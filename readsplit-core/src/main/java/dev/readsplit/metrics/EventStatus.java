@@ -1,5 +1,8 @@
 package dev.readsplit.metrics;
 
+import com.fasterxml.jackson.core.JsonGenerator;
+
+import java.io.IOException;
 import java.time.Instant;
 
 /**
@@ -12,12 +15,12 @@ import java.time.Instant;
  */
 public record EventStatus(Instant at, String kind, String node, String message) {
 
-    void write(JsonWriter w) {
-        w.beginObject()
-                .field("at", at.toString())
-                .field("kind", kind)
-                .field("node", node)
-                .field("message", message)
-                .endObject();
+    void write(JsonGenerator g) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("at", at.toString());
+        StatusJson.string(g, "kind", kind);
+        StatusJson.string(g, "node", node);
+        StatusJson.string(g, "message", message);
+        g.writeEndObject();
     }
 }

@@ -1,9 +1,11 @@
 package dev.readsplit.metrics;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import dev.readsplit.jdbc.ReadsplitDataSource;
 import dev.readsplit.RouteReason;
 import dev.readsplit.topology.Node;
 
+import java.io.IOException;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Set;
@@ -29,13 +31,14 @@ import java.util.Set;
  * @param consistencyWaits     reads that waited for a replica to replay the session's writes
  * @param consistencyWaitNanos total time those reads waited
  * @param shadowMode           whether shadow mode is on
+ * @param replicaReads         of {@code readQueries}, those executed on a node other than the current primary
  * @param routeDecisions       statements routed, by the reason applied
  * @param shadowDecisions      in shadow mode, where statements would have gone, by reason
  */
 public record MetricsSnapshot(long readQueries, long writeQueries, long replicaFailovers, long healthCheckFailures,
                               int replicaCount, int healthyReplicas, long primaryFailovers, long fallbacks,
                               long readRetries, long misroutes, long consistencyWaits, long consistencyWaitNanos,
-                              boolean shadowMode, Map<RouteReason, Long> routeDecisions,
+                              boolean shadowMode, long replicaReads, Map<RouteReason, Long> routeDecisions,
                               Map<RouteReason, Long> shadowDecisions) {
 
     /** The reasons counted as fallbacks to the primary. */
@@ -45,6 +48,16 @@ public record MetricsSnapshot(long readQueries, long writeQueries, long replicaF
     public MetricsSnapshot {
         routeDecisions = unmodifiable(routeDecisions);
         shadowDecisions = unmodifiable(shadowDecisions);
+    }
+
+    /**
+     * Seed 004's {@code replica_hit_rate_percent}: the share of reads that replicas served, in percent (0 to 100),
+     * or null before any read. A read counts where it ran: reads that fell back to the primary (no eligible
+     * replica, consistency, a hint) lower it. Counted per node, so a replica promoted by a failover takes its
+     * earlier reads along.
+     */
+    public Double replicaHitRatePercent() {
+        return readQueries == 0 ? null : 100.0 * Math.min(replicaReads, readQueries) / readQueries;
     }
 
     /** The counters of {@code ds} now. */
@@ -65,7 +78,19 @@ public record MetricsSnapshot(long readQueries, long writeQueries, long replicaF
         long retries = ds.readRetries();
         return new MetricsSnapshot(ds.readsServed(), ds.writesServed(), retries, ds.healthCheckFailures(), replicas,
                 healthy, ds.primaryChanges(), fallbacks, retries, ds.misroutes(), ds.consistencyWaits(),
-                ds.consistencyWaitNanos(), ds.shadowMode(), routes, ds.shadowRouteCounts());
+                ds.consistencyWaitNanos(), ds.shadowMode(), replicaReads(ds), routes, ds.shadowRouteCounts());
+    }
+
+    /** Reads executed on the nodes that are not the primary now. */
+    static long replicaReads(ReadsplitDataSource ds) {
+        Node primary = ds.topology().primary();
+        long n = 0;
+        for (Node node : ds.topology().nodes()) {
+            if (node != primary) {
+                n += node.readsServed();
+            }
+        }
+        return n;
     }
 
     private static Map<RouteReason, Long> unmodifiable(Map<RouteReason, Long> m) {
@@ -78,32 +103,36 @@ public record MetricsSnapshot(long readQueries, long writeQueries, long replicaF
 
     /** This snapshot as a JSON object (see {@code docs/operations.md}). */
     public String toJson() {
-        JsonWriter w = new JsonWriter();
-        write(w);
-        return w.toString();
+        return StatusJson.write(this::write);
     }
 
-    void write(JsonWriter w) {
-        w.beginObject()
-                .field("readQueries", readQueries)
-                .field("writeQueries", writeQueries)
-                .field("replicaFailovers", replicaFailovers)
-                .field("healthCheckFailures", healthCheckFailures)
-                .field("replicaCount", replicaCount)
-                .field("healthyReplicas", healthyReplicas)
-                .field("primaryFailovers", primaryFailovers)
-                .field("fallbacks", fallbacks)
-                .field("readRetries", readRetries)
-                .field("misroutes", misroutes)
-                .field("consistencyWaits", consistencyWaits)
-                .field("consistencyWaitSeconds", consistencyWaitNanos / 1e9)
-                .field("shadowMode", shadowMode);
-        w.name("routeDecisions").beginObject();
-        routeDecisions.forEach((k, v) -> w.field(k.name(), v));
-        w.endObject();
-        w.name("shadowDecisions").beginObject();
-        shadowDecisions.forEach((k, v) -> w.field(k.name(), v));
-        w.endObject();
-        w.endObject();
+    void write(JsonGenerator g) throws IOException {
+        g.writeStartObject();
+        g.writeNumberField("readQueries", readQueries);
+        g.writeNumberField("writeQueries", writeQueries);
+        g.writeNumberField("replicaFailovers", replicaFailovers);
+        g.writeNumberField("healthCheckFailures", healthCheckFailures);
+        g.writeNumberField("replicaCount", replicaCount);
+        g.writeNumberField("healthyReplicas", healthyReplicas);
+        g.writeNumberField("primaryFailovers", primaryFailovers);
+        g.writeNumberField("fallbacks", fallbacks);
+        g.writeNumberField("readRetries", readRetries);
+        g.writeNumberField("misroutes", misroutes);
+        g.writeNumberField("consistencyWaits", consistencyWaits);
+        StatusJson.number(g, "consistencyWaitSeconds", consistencyWaitNanos / 1e9);
+        g.writeBooleanField("shadowMode", shadowMode);
+        g.writeNumberField("replicaReads", replicaReads);
+        StatusJson.number(g, "replicaHitRatePercent", replicaHitRatePercent());
+        g.writeObjectFieldStart("routeDecisions");
+        for (Map.Entry<RouteReason, Long> e : routeDecisions.entrySet()) {
+            g.writeNumberField(e.getKey().name(), e.getValue());
+        }
+        g.writeEndObject();
+        g.writeObjectFieldStart("shadowDecisions");
+        for (Map.Entry<RouteReason, Long> e : shadowDecisions.entrySet()) {
+            g.writeNumberField(e.getKey().name(), e.getValue());
+        }
+        g.writeEndObject();
+        g.writeEndObject();
     }
 }

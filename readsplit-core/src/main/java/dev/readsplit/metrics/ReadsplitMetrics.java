@@ -3,6 +3,7 @@ package dev.readsplit.metrics;
 import dev.readsplit.Role;
 import dev.readsplit.jdbc.ReadsplitDataSource;
 import dev.readsplit.RouteReason;
+import dev.readsplit.topology.LagWindow;
 import dev.readsplit.topology.Node;
 import dev.readsplit.topology.NodeState;
 import dev.readsplit.topology.TopologyEvent;
@@ -118,6 +119,9 @@ public final class ReadsplitMetrics implements MeterBinder, AutoCloseable {
             global.add(Gauge.builder("readsplit.replicas.healthy", ds, ReadsplitMetrics::healthyReplicas)
                     .tags(common).description("Replicas taking reads now (UP, not excluded for lag)")
                     .register(registry));
+            global.add(Gauge.builder("readsplit.replica.hit.ratio", ds, ReadsplitMetrics::replicaHitRatio)
+                    .tags(common).description("Share of reads served by replicas (0 to 1; NaN before any read)")
+                    .register(registry));
             global.add(Gauge.builder("readsplit.shadow.mode", ds, d -> d.shadowMode() ? 1 : 0)
                     .tags(common).description("1 when shadow mode is on").register(registry));
         }
@@ -149,6 +153,17 @@ public final class ReadsplitMetrics implements MeterBinder, AutoCloseable {
                     "Replay lag in seconds (NaN until measured, 0 for the primary)"));
             meters.add(gauge("readsplit.replica.lag.excluded", n, t, x -> x.lagExcluded() ? 1 : 0,
                     "1 when excluded from reads for lag"));
+            for (String stat : new String[] {"p50", "p95", "p99", "max", "mean", "min"}) {
+                meters.add(Gauge.builder("readsplit.replica.lag.window", n, x -> windowStat(x, stat)).tags(t)
+                        .tag("stat", stat).baseUnit("seconds").strongReference(true)
+                        .description("Replay lag over the last minute: percentiles, max, mean and min (NaN while"
+                                + " no lag was measured in the window)")
+                        .register(registry));
+            }
+            meters.add(gauge("readsplit.replica.lag.trend", n, t, x -> trend(x),
+                    "Slope of the lag over the last minute, in seconds of lag per minute (NaN when unknown)"));
+            meters.add(gauge("readsplit.replica.lag.limit", n, t, x -> ds.config().maxLag(x.config()).toMillis() / 1e3,
+                    "The replica's lag limit in seconds (its own maxLag, else the data source's)"));
             meters.add(gauge("readsplit.pool.connections", n, t.and("state", "active"), x -> x.poolStats().active(),
                     "Pool connections by state"));
             meters.add(gauge("readsplit.pool.connections", n, t.and("state", "idle"), x -> x.poolStats().idle(),
@@ -215,6 +230,41 @@ public final class ReadsplitMetrics implements MeterBinder, AutoCloseable {
             }
         }
         return n;
+    }
+
+    private double windowStat(Node n, String stat) {
+        if (isPrimary(n)) {
+            return Double.NaN;
+        }
+        LagWindow.Snapshot s = n.lagPercentiles(ds.topology().clock().millis());
+        if (s.count() == 0) {
+            return Double.NaN;
+        }
+        long millis = switch (stat) {
+            case "p50" -> s.p50();
+            case "p95" -> s.p95();
+            case "p99" -> s.p99();
+            case "max" -> s.max();
+            case "min" -> s.min();
+            default -> -1;
+        };
+        return stat.equals("mean") ? s.mean() / 1e3 : millis / 1e3;
+    }
+
+    private double trend(Node n) {
+        if (isPrimary(n)) {
+            return Double.NaN;
+        }
+        return n.lagPercentiles(ds.topology().clock().millis()).slopeMillisPerMinute() / 1e3;
+    }
+
+    private boolean isPrimary(Node n) {
+        return n == ds.topology().primary() || n.role() == Role.PRIMARY;
+    }
+
+    private static double replicaHitRatio(ReadsplitDataSource ds) {
+        long reads = ds.readsServed();
+        return reads == 0 ? Double.NaN : Math.min(1.0, (double) MetricsSnapshot.replicaReads(ds) / reads);
     }
 
     private double lagBytes(Node n) {

@@ -1,10 +1,14 @@
 package dev.readsplit.metrics;
 
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.readsplit.config.Redactor;
 import dev.readsplit.jdbc.ReadsplitDataSource;
+import dev.readsplit.topology.LagWindow;
 import dev.readsplit.topology.Node;
 import dev.readsplit.topology.PoolStats;
 import dev.readsplit.topology.TopologyEvent;
 
+import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,7 +16,8 @@ import java.util.List;
 /**
  * What a {@link ReadsplitDataSource} knows about its nodes at one moment: per node role, state, address
  * (host, port, database, zone; never a password or a URL with credentials), last check, failures, response
- * time, lag, pool and traffic; the counters ({@link MetricsSnapshot}); and the recent topology events.
+ * time, lag (now, and its percentiles, mean, min and trend over the last minute), pool and traffic; the counters
+ * ({@link MetricsSnapshot}); and the recent topology events.
  * Immutable. {@link #toJson()} is what the admin server's {@code /replicas} returns.
  *
  * @param dataSource the data source's name
@@ -34,11 +39,15 @@ public record StatusSnapshot(String dataSource, Instant at, String primary, bool
     /** The status of {@code ds} now. */
     public static StatusSnapshot of(ReadsplitDataSource ds) {
         List<Node> topologyNodes = ds.topology().nodes();
-        Redactor redactor = new Redactor(ds.config(), topologyNodes);
+        List<dev.readsplit.config.NodeConfig> configs = new ArrayList<>(topologyNodes.size());
+        for (Node n : topologyNodes) {
+            configs.add(n.config());
+        }
+        Redactor redactor = Redactor.of(ds.config()).and(configs);
         Node primary = ds.topology().primary();
         List<NodeStatus> nodes = new ArrayList<>(topologyNodes.size());
         for (Node n : topologyNodes) {
-            nodes.add(node(n, n == primary, redactor));
+            nodes.add(node(ds, n, n == primary, redactor));
         }
         List<EventStatus> events = new ArrayList<>();
         for (TopologyEvent e : ds.recentEvents()) {
@@ -48,7 +57,7 @@ public record StatusSnapshot(String dataSource, Instant at, String primary, bool
                 MetricsSnapshot.of(ds), events);
     }
 
-    private static NodeStatus node(Node n, boolean isPrimary, Redactor redactor) {
+    private static NodeStatus node(ReadsplitDataSource ds, Node n, boolean isPrimary, Redactor redactor) {
         PoolStats p = n.poolStats();
         NodeStatus.Pool pool = new NodeStatus.Pool(p.active(), p.idle(), p.pending(), p.max(), p.total(),
                 p.available());
@@ -61,23 +70,19 @@ public record StatusSnapshot(String dataSource, Instant at, String primary, bool
             lagBytes = n.lagBytes() < 0 ? null : n.lagBytes();
             lagSeconds = n.lagMillis() < 0 ? null : n.lagMillis() / 1000.0;
         }
-        double[] percentiles = lagPercentilesSeconds(n);
         long lastCheck = n.lastCheckMillis();
         return new NodeStatus(n.name(), n.role(), isPrimary, n.state(), n.config().host(), n.config().port(),
-                n.config().database(), n.config().zone(), lastCheck > 0 ? Instant.ofEpochMilli(lastCheck) : null,
-                Math.max(0, n.consecutiveFailures()), n.healthCheckFailures(), n.latencyEwmaNanos() / 1e6,
-                lagBytes, lagSeconds, percentiles == null ? null : percentiles[0],
-                percentiles == null ? null : percentiles[1], n.lagExcluded(), pool, n.inFlight(), n.readsServed(),
-                n.writesServed(), redactor.redact(n.lastError()));
+                n.config().database(), n.config().zone(), n.config().weight(),
+                lastCheck > 0 ? Instant.ofEpochMilli(lastCheck) : null, Math.max(0, n.consecutiveFailures()),
+                n.healthCheckFailures(), n.latencyEwmaNanos() / 1e6, lagBytes, lagSeconds, lagStats(ds, n),
+                ds.config().maxLag(n.config()).toMillis() / 1000.0, n.lagExcluded(), pool, n.inFlight(),
+                n.readsServed(), n.writesServed(), redactor.redact(n.lastError()));
     }
 
-    /**
-     * The node's lag p95 and p99 in seconds over the lag monitor's window, or null while the topology does not
-     * measure lag percentiles. The one place to read them from the node once the lag monitor keeps its
-     * histogram there.
-     */
-    static double[] lagPercentilesSeconds(Node node) {
-        return null;
+    /** The node's lag over the lag monitor's window, from the rolling histogram the topology keeps per node. */
+    static NodeStatus.LagStats lagStats(ReadsplitDataSource ds, Node node) {
+        return NodeStatus.LagStats.of(node.lagPercentiles(ds.topology().clock().millis()),
+                LagWindow.WINDOW_MILLIS / 1000.0);
     }
 
     /** The node named {@code name}, or null. */
@@ -96,47 +101,45 @@ public record StatusSnapshot(String dataSource, Instant at, String primary, bool
      * {@code replicas} (the non-primary nodes by name), {@code metrics} and {@code events}.
      */
     public String toJson() {
-        JsonWriter w = new JsonWriter();
-        w.beginObject()
-                .field("status", overall())
-                .field("dataSource", dataSource)
-                .field("at", at.toString())
-                .field("primary", primary)
-                .field("shadowMode", shadowMode);
-        w.name("nodes").beginArray();
-        for (NodeStatus n : nodes) {
-            n.write(w);
-        }
-        w.endArray();
-        w.name("replicas").beginObject();
-        for (NodeStatus n : nodes) {
-            if (!n.primary()) {
-                w.name(n.name());
-                n.write(w);
+        return StatusJson.write(g -> {
+            g.writeStartObject();
+            g.writeStringField("status", overall());
+            g.writeStringField("dataSource", dataSource);
+            g.writeStringField("at", at.toString());
+            g.writeStringField("primary", primary);
+            g.writeBooleanField("shadowMode", shadowMode);
+            g.writeArrayFieldStart("nodes");
+            for (NodeStatus n : nodes) {
+                n.write(g);
             }
-        }
-        w.endObject();
-        w.name("metrics");
-        metrics.write(w);
-        w.name("events");
-        eventsJson(w, events);
-        w.endObject();
-        return w.toString();
+            g.writeEndArray();
+            g.writeObjectFieldStart("replicas");
+            for (NodeStatus n : nodes) {
+                if (!n.primary()) {
+                    g.writeFieldName(n.name());
+                    n.write(g);
+                }
+            }
+            g.writeEndObject();
+            g.writeFieldName("metrics");
+            metrics.write(g);
+            g.writeFieldName("events");
+            eventsJson(g, events);
+            g.writeEndObject();
+        });
     }
 
     /** The recent events alone, as a JSON array. */
     public String eventsJson() {
-        JsonWriter w = new JsonWriter();
-        eventsJson(w, events);
-        return w.toString();
+        return StatusJson.write(g -> eventsJson(g, events));
     }
 
-    private static void eventsJson(JsonWriter w, List<EventStatus> events) {
-        w.beginArray();
+    private static void eventsJson(JsonGenerator g, List<EventStatus> events) throws IOException {
+        g.writeStartArray();
         for (EventStatus e : events) {
-            e.write(w);
+            e.write(g);
         }
-        w.endArray();
+        g.writeEndArray();
     }
 
     /** {@code ok}, or {@code degraded} when the primary is not UP or no replica takes reads. */

@@ -6,13 +6,16 @@ import com.zaxxer.hikari.HikariPoolMXBean;
 import com.zaxxer.hikari.util.DriverDataSource;
 import dev.readsplit.Role;
 import dev.readsplit.balance.Candidate;
+import dev.readsplit.config.ConnectionProperties;
 import dev.readsplit.config.NodeConfig;
 import dev.readsplit.config.ReadsplitConfig;
+
+import org.HdrHistogram.ConcurrentHistogram;
+import org.HdrHistogram.Histogram;
 
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
-import java.util.Properties;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -33,6 +36,9 @@ public final class Node implements Candidate {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final LongAdder readsServed = new LongAdder();
     private final LongAdder writesServed = new LongAdder();
+    /** Statement durations in microseconds since the node joined (1 µs .. 1 h, 2 digits; see {@link #statementLatency()}). */
+    private final ConcurrentHistogram statementMicros = new ConcurrentHistogram(1, MAX_STATEMENT_MICROS, 2);
+    private static final long MAX_STATEMENT_MICROS = 3_600_000_000L;
     private final AtomicLong replayLsn = new AtomicLong(-1);
     private volatile long walLsn = -1;
     private volatile long walLsnMillis;
@@ -69,30 +75,25 @@ public final class Node implements Candidate {
     private static HikariConfig poolConfig(ReadsplitConfig ds, NodeConfig node, Role role) {
         HikariConfig hc = new HikariConfig();
         hc.setPoolName(ds.name() + "-" + node.name());
-        Properties props = new Properties();
-        node.jdbcProperties().forEach(props::setProperty);
-        int size = role == Role.PRIMARY ? ds.primaryPoolSize() : ds.replicaPoolSize();
-        hc.setMaximumPoolSize(size);
-        hc.setMinimumIdle(Math.min(ds.minIdle(), size));
+        ConnectionProperties.Builder props = ConnectionProperties.of(node);
+        hc.setMaximumPoolSize(ds.maxPoolSize(node, role == Role.PRIMARY));
+        hc.setMinimumIdle(ds.minPoolSize(node, role == Role.PRIMARY));
         hc.setConnectionTimeout(Math.max(250, ds.connectionTimeout().toMillis()));
         hc.setIdleTimeout(ds.idleTimeout().toMillis());
         hc.setMaxLifetime(ds.maxLifetime().toMillis());
         // Start even when the node is unreachable: the data source serves what it can (degraded start).
         hc.setInitializationFailTimeout(-1);
         if (node.isPostgres()) { // generic JDBC: no pgjdbc properties
-            props.setProperty("connectTimeout", Long.toString(Math.max(1, ds.connectionTimeout().toSeconds())));
-            props.setProperty("ApplicationName", ds.name());
+            props.set("connectTimeout", Long.toString(Math.max(1, ds.connectionTimeout().toSeconds())));
+            props.set("ApplicationName", ds.name());
             // setReadOnly(true) must hold in auto-commit too (a read-only session that fell back to the
             // primary must fail a write as a replica would), not only inside transactions
-            if (!node.jdbcProperties().containsKey("readOnlyMode")) {
-                props.setProperty("readOnlyMode", "always");
-            }
+            props.setIfAbsent("readOnlyMode", "always");
         }
         // The driver data source HikariCP would build from a jdbcUrl and dataSourceProperties, built here: HikariCP
         // logs its configuration at DEBUG with only the "password" property masked, so a secret-named jdbc
         // property (sslpassword, a token...) would be printed; its own DataSource is logged as an object only.
-        hc.setDataSource(new DriverDataSource(node.jdbcUrl(), null, props, node.user(),
-                node.password() == null ? null : node.password().reveal()));
+        hc.setDataSource(new DriverDataSource(node.jdbcUrl(), null, props.build(), null, null));
         return hc;
     }
 
@@ -267,7 +268,18 @@ public final class Node implements Candidate {
         } else {
             writesServed.increment();
         }
+        statementMicros.recordValue(Math.max(1, Math.min(MAX_STATEMENT_MICROS, elapsedNanos / 1000)));
         recordLatency(elapsedNanos);
+    }
+
+    /**
+     * A copy of the distribution of statement durations on this node, in microseconds, since it joined
+     * (cumulative: a reader that wants the last interval subtracts its previous copy, so any number of readers
+     * can sample it). Recording is lock-free ({@link ConcurrentHistogram}); a copy taken while statements end
+     * may miss the last few of them.
+     */
+    public Histogram statementLatency() {
+        return statementMicros.copy();
     }
 
     /** EWMA with alpha = 1/8: cheap, and a single slow query moves it only an eighth of the way. */

@@ -407,7 +407,7 @@ class EnvironmentConfigTest {
         "`[{\"host\":\"r1\",\"port\":70000}]` | DB_REPLICAS[0].port must be an integer in 1..65535: got 70000",
         "`[{\"host\":\"r1\",\"port\":54.5}]`  | DB_REPLICAS[0].port must be an integer in 1..65535: got 54.5",
         "`[{\"host\":\"r1\",\"user\":[]}]`    | DB_REPLICAS[0].user must be a string: got an array",
-        "`[{\"host\":\"r1\",\"hots\":\"x\"}]` | DB_REPLICAS[0] has an unknown field \"hots\" (expected host, port, database, user, password, zone, weight or name)",
+        "`[{\"host\":\"r1\",\"hots\":\"x\"}]` | DB_REPLICAS[0] has an unknown field \"hots\" (expected host, port, database, user, password, zone (or region), weight, name, maxLag (or max_lag_seconds), minPoolSize (or min_pool_size), maxPoolSize (or max_pool_size))",
         "`[{\"host\":\"r1\",\"password\":12345678}]` | DB_REPLICAS[0].password must be a string: got a number",
         "`[{\"host\":\"bad host\"}]`        | DB_REPLICAS[0]: host must not contain ' ': 'bad host'",
     })

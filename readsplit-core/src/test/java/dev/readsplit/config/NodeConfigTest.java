@@ -74,7 +74,7 @@ class NodeConfigTest {
         assertThat(assertThrows(ConfigException.class, () -> NodeConfig.parse("r1:5432;weight=0")))
                 .hasMessage("node: weight must be at least 1: 0 (in 'r1:5432;weight=0')");
         assertThat(assertThrows(ConfigException.class, () -> NodeConfig.parse("r1;color=red")))
-                .hasMessage("node has an unknown node attribute 'color' (expected zone, weight or name): "
+                .hasMessage("node has an unknown node attribute 'color' (expected zone (or region), weight, name, maxLag (or max_lag_seconds), minPoolSize (or min_pool_size), maxPoolSize (or max_pool_size)): "
                         + "'r1;color=red'");
         assertThat(assertThrows(ConfigException.class, () -> NodeConfig.parse("2001:db8::1")))
                 .hasMessage("node must put an IPv6 address in brackets ([::1]:5432): '2001:db8::1'");

@@ -2,6 +2,7 @@ package dev.readsplit.metrics;
 
 import dev.readsplit.config.NodeConfig;
 import dev.readsplit.config.ReadsplitConfig;
+import dev.readsplit.config.Redactor;
 import dev.readsplit.jdbc.ReadsplitDataSource;
 import dev.readsplit.topology.NodeState;
 import io.micrometer.core.instrument.Meter;
@@ -104,7 +105,8 @@ class ReadsplitMetricsTest {
         String json = status.toJson();
         assertThat(json).startsWith("{\"status\":\"degraded\",\"dataSource\":\"unit\"")
                 .contains("\"name\":\"r1\"", "\"zone\":\"a\"", "\"database\":\"app\"", "\"connections\":",
-                        "\"available\":", "\"p95Seconds\":null");
+                        "\"available\":", "\"p50Seconds\":", "\"p95Seconds\":", "\"p99Seconds\":",
+                        "\"meanSeconds\":", "\"minSeconds\":", "\"trend\":", "\"replicaHitRatePercent\":");
         assertThat(status.node("r1").lastHealthCheck()).isNotNull();
         assertThat(status.node("r1").failureCount()).isPositive();
         for (String out : new String[] {json, status.toString(), status.eventsJson(), status.metrics().toJson(),
@@ -115,7 +117,7 @@ class ReadsplitMetricsTest {
 
     @Test
     void redactorMasksEveryConfiguredSecretInFreeText() {
-        Redactor r = new Redactor(ds.config(), ds.topology().nodes());
+        Redactor r = Redactor.of(ds.config()).and(ds.topology().nodes().stream().map(n -> n.config()).toList());
         assertThat(r.redact("auth failed with " + PASSWORD + " and " + TOKEN)).isEqualTo("auth failed with **** and ****");
         assertThat(r.redact(null)).isNull();
     }

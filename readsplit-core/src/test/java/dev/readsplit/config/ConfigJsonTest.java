@@ -13,17 +13,18 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-class MiniJsonTest {
+/** The Jackson-backed JSON reader of configuration: values, and errors that name a position but never the text. */
+class ConfigJsonTest {
 
     @Test
     void readsEveryKindOfValue() throws Exception {
-        Object v = MiniJson.parse(" [ {\"a\": 1, \"b\": -2.5e2, \"c\": true, \"d\": false, \"e\": null,"
+        Object v = ConfigJson.parse(" [ {\"a\": 1, \"b\": -2.5e2, \"c\": true, \"d\": false, \"e\": null,"
                 + " \"f\": \"x\\\"y\\\\z\\/\\n\\t\\u00e9\\u20AC\", \"g\": [], \"h\": {}} ] ");
         assertThat(v).isInstanceOf(List.class);
         @SuppressWarnings("unchecked") Map<String, Object> m = (Map<String, Object>) ((List<?>) v).get(0);
         assertThat(m).isInstanceOf(LinkedHashMap.class);
         assertThat(m.keySet()).containsExactly("a", "b", "c", "d", "e", "f", "g", "h");
-        assertThat(m.get("a")).isEqualTo(new BigDecimal("1"));
+        assertThat(((Number) m.get("a")).intValue()).isEqualTo(1);
         assertThat(((BigDecimal) m.get("b")).doubleValue()).isEqualTo(-250.0);
         assertThat(m.get("c")).isEqualTo(true);
         assertThat(m.get("d")).isEqualTo(false);
@@ -36,7 +37,7 @@ class MiniJsonTest {
 
     @Test
     void surrogatePairEscapes() throws Exception {
-        assertThat(MiniJson.parse("\"\\ud83d\\ude00\"")).isEqualTo("\ud83d\ude00");
+        assertThat(ConfigJson.parse("\"\\ud83d\\ude00\"")).isEqualTo("\ud83d\ude00");
     }
 
     @ParameterizedTest
@@ -50,9 +51,9 @@ class MiniJsonTest {
         "``                                     | 0  | a value",
         "`   `                                  | 3  | a value",
         "`[1] x`                                | 4  | end of input",
-        "`01`                                   | 1  | end of input",
+        "`01`                                   | 1  | a number without leading zeros",
         "`-`                                    | 1  | a digit",
-        "`1.`                                   | 2  | a digit after '.'",
+        "`1.`                                   | 1  | a digit after '.'",
         "`1e`                                   | 2  | a digit in the exponent",
         "`tru`                                  | 0  | a value",
         "`\"abc`                                | 4  | '\"' to close the string",
@@ -61,15 +62,15 @@ class MiniJsonTest {
         "`'single'`                             | 0  | a value",
     })
     void malformedInputNamesPositionAndExpectation(String text, int position, String expected) {
-        MiniJson.MalformedException e = assertThrows(MiniJson.MalformedException.class, () -> MiniJson.parse(text));
+        ConfigJson.MalformedException e = assertThrows(ConfigJson.MalformedException.class, () -> ConfigJson.parse(text));
         assertThat(e.getMessage()).isEqualTo("malformed JSON at position " + position + ": expected " + expected);
         assertThat(e.position()).isEqualTo(position);
     }
 
     @Test
     void rawControlCharacterInStringIsRejected() {
-        MiniJson.MalformedException e = assertThrows(MiniJson.MalformedException.class,
-                () -> MiniJson.parse("\"a\nb\""));
+        ConfigJson.MalformedException e = assertThrows(ConfigJson.MalformedException.class,
+                () -> ConfigJson.parse("\"a\nb\""));
         assertThat(e.position()).isEqualTo(2);
     }
 
@@ -77,13 +78,30 @@ class MiniJsonTest {
     void deepNestingIsRefusedNotOverflowed() {
         char[] open = new char[10_000];
         Arrays.fill(open, '[');
-        MiniJson.MalformedException e = assertThrows(MiniJson.MalformedException.class,
-                () -> MiniJson.parse(new String(open)));
-        assertThat(e.getMessage()).contains("at most " + MiniJson.MAX_DEPTH + " levels of nesting");
+        ConfigJson.MalformedException e = assertThrows(ConfigJson.MalformedException.class,
+                () -> ConfigJson.parse(new String(open)));
+        assertThat(e.getMessage()).contains("at most " + ConfigJson.MAX_DEPTH + " levels of nesting");
+    }
+
+    @Test
+    void duplicateKeysAreRefusedNotSilentlyMerged() {
+        ConfigJson.MalformedException e = assertThrows(ConfigJson.MalformedException.class,
+                () -> ConfigJson.parse("{\"host\":\"a\",\"host\":\"b\"}"));
+        assertThat(e.getMessage()).endsWith("expected each key once in an object");
+    }
+
+    @Test
+    void theInputTextNeverAppearsInTheMessage() {
+        for (String bad : new String[] {"[{\"password\": S3cret-Unquoted}]", "S3cret-Unquoted", "[1] S3cret-Unquoted",
+                "{\"password\":\"S3cret-Unquoted\" x}"}) {
+            ConfigJson.MalformedException e = assertThrows(ConfigJson.MalformedException.class,
+                    () -> ConfigJson.parse(bad));
+            assertThat(e.getMessage()).doesNotContain("S3cret").doesNotContain("Unquoted");
+        }
     }
 
     @Test
     void hugeExponentIsAnErrorNotACrash() {
-        assertThrows(MiniJson.MalformedException.class, () -> MiniJson.parse("1e99999999999"));
+        assertThrows(ConfigJson.MalformedException.class, () -> ConfigJson.parse("1e99999999999"));
     }
 }
