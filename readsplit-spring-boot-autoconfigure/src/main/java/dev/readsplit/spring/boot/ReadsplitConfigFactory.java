@@ -47,7 +47,8 @@ public final class ReadsplitConfigFactory {
     static final List<String> SEED_NAMES = List.of("DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD",
             "DB_REPLICAS", "REPLICA_HEALTH_CHECK_INTERVAL", "DB_POOL_MAX", "DB_POOL_MIN", "DB_POOL_CONNECT_TIMEOUT",
             "DB_POOL_IDLE", "DATABASE_URL", "DATABASE_READ_URL", "DATABASE_READ_URLS", "DATABASE_POOL_SIZE",
-            "DATABASE_READ_POOL_SIZE", "DATABASE_REPLICA_FALLBACK");
+            "DATABASE_READ_POOL_SIZE", "DATABASE_MAX_OVERFLOW", "DATABASE_READ_MAX_OVERFLOW",
+            "DATABASE_REPLICA_FALLBACK");
 
     private ReadsplitConfigFactory() {
     }

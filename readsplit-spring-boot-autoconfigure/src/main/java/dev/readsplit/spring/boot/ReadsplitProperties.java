@@ -46,6 +46,10 @@ public class ReadsplitProperties {
     private Integer primaryPoolSize;
     /** Maximum connections of each replica's pool. */
     private Integer replicaPoolSize;
+    /** Connections the primary's pool may open beyond primary-pool-size (seed 002's max_overflow). */
+    private Integer primaryPoolOverflow;
+    /** Connections a replica's pool may open beyond replica-pool-size (seed 002's read_max_overflow). */
+    private Integer replicaPoolOverflow;
     /** Minimum idle connections per node pool (0 up to the pool size). */
     private Integer minIdle;
     /** Maximum wait for a pooled connection (at least 250ms). */
@@ -130,6 +134,8 @@ public class ReadsplitProperties {
         put(p, "poolSize", poolSize);
         put(p, "primaryPoolSize", primaryPoolSize);
         put(p, "replicaPoolSize", replicaPoolSize);
+        put(p, "primaryPoolOverflow", primaryPoolOverflow);
+        put(p, "replicaPoolOverflow", replicaPoolOverflow);
         put(p, "minIdle", minIdle);
         put(p, "connectionTimeout", connectionTimeout);
         put(p, "idleTimeout", idleTimeout);
@@ -349,6 +355,22 @@ public class ReadsplitProperties {
 
     public void setReplicaPoolSize(Integer replicaPoolSize) {
         this.replicaPoolSize = replicaPoolSize;
+    }
+
+    public Integer getPrimaryPoolOverflow() {
+        return primaryPoolOverflow;
+    }
+
+    public void setPrimaryPoolOverflow(Integer primaryPoolOverflow) {
+        this.primaryPoolOverflow = primaryPoolOverflow;
+    }
+
+    public Integer getReplicaPoolOverflow() {
+        return replicaPoolOverflow;
+    }
+
+    public void setReplicaPoolOverflow(Integer replicaPoolOverflow) {
+        this.replicaPoolOverflow = replicaPoolOverflow;
     }
 
     public Integer getMinIdle() {

@@ -80,6 +80,8 @@ class ReadsplitPropertiesTest {
         v.put("readsplit.primary-pool-size", "7");
         v.put("readsplit.replica-pool-size", "9");
         v.put("readsplit.min-idle", "2");
+        v.put("readsplit.primary-pool-overflow", "3");
+        v.put("readsplit.replica-pool-overflow", "4");
         v.put("readsplit.connection-timeout", "750ms");
         v.put("readsplit.idle-timeout", "2m");
         v.put("readsplit.max-lifetime", "1h");
@@ -116,6 +118,8 @@ class ReadsplitPropertiesTest {
         assertThat(c.primaryPoolSize()).isEqualTo(7);
         assertThat(c.replicaPoolSize()).isEqualTo(9);
         assertThat(c.minIdle()).isEqualTo(2);
+        assertThat(c.primaryPoolOverflow()).isEqualTo(3);
+        assertThat(c.replicaPoolOverflow()).isEqualTo(4);
         assertThat(c.connectionTimeout()).hasMillis(750);
         assertThat(c.idleTimeout()).hasMinutes(2);
         assertThat(c.maxLifetime()).hasHours(1);

@@ -12,7 +12,7 @@ import java.sql.SQLException;
  * One HTTP request as one read-your-writes session: the Boot side's adapter over core's {@link CausalContext}.
  * {@link #open} attaches a context to the serving thread, starting from the token the client sent, so every
  * Readsplit connection the request opens on that thread (Spring opens one per transaction or template call) reads
- * at least that position and advances it with its writes; {@link Scope#token()} is the request's position at the
+ * at least that position and advances it with its writes; {@link Scope#advancedToken()} is the request's position at the
  * end, for the response. Work the request hands to another thread must attach the context there
  * ({@link Scope#context()}, {@code CausalContext.attach()}).
  */
