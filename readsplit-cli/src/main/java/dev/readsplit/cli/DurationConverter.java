@@ -1,30 +1,27 @@
 package dev.readsplit.cli;
 
-import dev.readsplit.config.ConfigException;
-import dev.readsplit.config.Durations;
+import dev.readsplit.text.DurationGrammar;
 import picocli.CommandLine;
 
 import java.time.Duration;
 import java.util.regex.Pattern;
 
 /**
- * A positive duration in Readsplit's one grammar ({@link Durations}): {@code 500ms}, {@code 30s}, {@code 1.5s},
+ * A positive duration in Readsplit's one grammar ({@link DurationGrammar}): {@code 500ms}, {@code 30s}, {@code 1.5s},
  * {@code 5m}, {@code 1h}, {@code 2d}, ISO-8601 {@code PT30S}, or a bare number of milliseconds. Each option checks
  * its own range afterwards ({@link #checkRange}), before anything starts, so that a value that parses but makes no
  * sense ({@code 999999999h}) is a usage error naming the option, never an overflow later.
  */
 final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
 
-    /** What the grammar accepts as a number and a unit: such a text that does not parse is out of range. */
+    /** A number of at most 18 digits and a unit: such a text that does not parse is out of range. */
     private static final Pattern AMOUNT_AND_UNIT =
-            Pattern.compile("[+-]?\\d+(?:\\.\\d+)?\\s*(?:ns|us|ms|s|m|h|d)?", Pattern.CASE_INSENSITIVE);
+            Pattern.compile("[+-]?\\d{1,18}(?:\\.\\d+)?\\s*(?:ns|us|ms|s|m|h|d)?", Pattern.CASE_INSENSITIVE);
 
     @Override
     public Duration convert(String value) {
-        Duration d;
-        try {
-            d = Durations.parse("duration", value);
-        } catch (ConfigException e) {
+        Duration d = DurationGrammar.parseOrNull(value);
+        if (d == null) {
             if (AMOUNT_AND_UNIT.matcher(value.trim()).matches()) {
                 throw new CommandLine.TypeConversionException("duration too large: '" + value + "'");
             }

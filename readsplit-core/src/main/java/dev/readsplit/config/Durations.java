@@ -9,6 +9,9 @@ import java.time.Duration;
  */
 public final class Durations {
 
+    /** The longest configured duration: what fits in a {@code long} of nanoseconds (about 292 years). */
+    private static final Duration MAX = Duration.ofNanos(Long.MAX_VALUE);
+
     private Durations() {
     }
 
@@ -23,6 +26,10 @@ public final class Durations {
         if (d == null) {
             String t = text == null ? "" : text.trim();
             throw new ConfigException(key, key + " must be a duration (e.g. 500ms, 2s, 1m, PT2S): '" + t + "'");
+        }
+        if (d.compareTo(MAX) > 0 || d.compareTo(MAX.negated()) < 0) {
+            // a configured duration is used in nanoseconds (schedulers, pools): refuse what would overflow there
+            throw new ConfigException(key, key + " must be at most " + MAX.toDays() + " days: '" + text.trim() + "'");
         }
         return d;
     }

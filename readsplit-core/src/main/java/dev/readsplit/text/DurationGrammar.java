@@ -23,12 +23,15 @@ public final class DurationGrammar {
     private static final Pattern AMOUNT =
             Pattern.compile("([+-]?\\d+(?:\\.\\d+)?)\\s*(ns|us|ms|s|m|h|d)?", Pattern.CASE_INSENSITIVE);
 
+    private static final BigDecimal NANOS_PER_SECOND = BigDecimal.valueOf(1_000_000_000L);
+
     private DurationGrammar() {
     }
 
     /**
      * The duration {@code text} denotes, or {@code null} when it is not one (empty, malformed, or out of
-     * {@link Duration}'s range). A negative or zero duration is returned as it is: the caller knows its bounds.
+     * {@link Duration}'s range, about 292 billion years). A negative, zero or huge duration is returned as it is:
+     * the caller knows its bounds.
      */
     public static Duration parseOrNull(String text) {
         String t = text == null ? "" : text.trim();
@@ -55,8 +58,10 @@ public final class DurationGrammar {
                 case "h" -> 3_600_000_000_000L;
                 default -> 86_400_000_000_000L;
             };
-            return Duration.ofNanos(new BigDecimal(m.group(1)).multiply(BigDecimal.valueOf(nanosPerUnit))
-                    .setScale(0, RoundingMode.HALF_UP).longValueExact());
+            BigDecimal nanos = new BigDecimal(m.group(1)).multiply(BigDecimal.valueOf(nanosPerUnit))
+                    .setScale(0, RoundingMode.HALF_UP);
+            BigDecimal[] secondsAndNanos = nanos.divideAndRemainder(NANOS_PER_SECOND);
+            return Duration.ofSeconds(secondsAndNanos[0].longValueExact(), secondsAndNanos[1].longValueExact());
         } catch (DateTimeParseException | ArithmeticException e) {
             return null;
         }
