@@ -214,6 +214,27 @@ class ReadsplitBootIT {
 
     @Test
     @Order(6)
+    void aReplicaDownIsDegradedAndReadinessHoldsWhileReadsCanFallBack() throws Exception {
+        TestClusters.awaitAllUp(readsplit);
+        EmbeddedNode down = cluster.standby(0);
+        String name = readsplit.config().replicas().get(0).name();
+        down.stop();
+        try {
+            await().atMost(Duration.ofSeconds(30)).until(() -> send("GET", "/actuator/health/readsplit/nodes/" + name,
+                    null).body().contains("\"status\":\"DEGRADED\""));
+            // fallback-to-primary is on: reads survive without this replica, so readiness stays UP
+            assertThat(send("GET", "/actuator/health/readiness", null).statusCode()).isEqualTo(200);
+            HttpResponse<String> replicas = send("GET", "/actuator/health/readsplit/replicas", null);
+            assertThat(replicas.body()).contains("\"status\":\"UP\"", "\"minReplicas\":0");
+            assertThat(send("GET", "/actuator/health/readsplit", null).statusCode()).isEqualTo(200);
+        } finally {
+            down.start();
+        }
+        TestClusters.awaitAllUp(readsplit);
+    }
+
+    @Test
+    @Order(7)
     void primaryLostMakesReadinessDownButNeverLiveness() throws Exception {
         cluster.primary().stop();
         try {
