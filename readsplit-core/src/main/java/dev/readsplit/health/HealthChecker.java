@@ -194,7 +194,7 @@ public final class HealthChecker implements AutoCloseable {
             topology.observeRole(node, role, o.timeline());
             if (o.inRecovery()) {
                 node.observeReplayLsn(o.lsn());
-                lag.replicaObserved(node, o.lsn(), o.lagMillis());
+                lag.replicaObserved(node, o.lsn(), o.lagMillis(), o.receiver());
             } else {
                 node.observeWalLsn(o.lsn(), clock.millis());
                 lag.primaryObserved(node, o.lsn());
@@ -225,6 +225,7 @@ public final class HealthChecker implements AutoCloseable {
     /** Forgets a node removed from the topology: closes its check connection. */
     public void forget(Node node) {
         slots.remove(node);
+        lag.forget(node);
         probe.abort(node);
     }
 

@@ -328,6 +328,9 @@ final class LogicalConnection implements ReadsplitConnection {
     void afterExecute(RouteDecision d, Classification c, String sql) throws SQLException {
         Node node = d.node();
         boolean onPrimary = node == ds.topology().primary();
+        if (onPrimary) {
+            ds.topology().trafficSucceeded(node); // proof of health: a SUSPECT primary takes writes again at once
+        }
         switch (c.sessionEffect()) {
             case BEGIN_TRANSACTION -> txnNode = node;
             case END_TRANSACTION -> {

@@ -31,12 +31,14 @@ import java.time.Instant;
  * @param readsServed        reads executed on the node
  * @param writesServed       other statements executed on the node
  * @param lastError          why the node is not UP (health-check or traffic error summary), or null
+ * @param excludedReason     why a replica is excluded from new reads (over the lag limits, or not streaming from the
+ *                           current primary), or null
  */
 public record NodeStatus(String name, Role role, boolean primary, NodeState state, String host, int port,
                          String database, String zone, Instant lastHealthCheck, int failureCount,
                          long healthCheckFailures, double responseTimeMillis, Long lagBytes, Double lagSeconds,
                          Double lagP95Seconds, Double lagP99Seconds, boolean lagExcluded, Pool pool, int inFlight,
-                         long readsServed, long writesServed, String lastError) {
+                         long readsServed, long writesServed, String lastError, String excludedReason) {
 
     /** Whether the node takes new traffic (UP and, for a replica, not excluded for lag). */
     public boolean healthy() {
@@ -76,6 +78,7 @@ public record NodeStatus(String name, Role role, boolean primary, NodeState stat
                 .field("p95Seconds", lagP95Seconds)
                 .field("p99Seconds", lagP99Seconds)
                 .field("excluded", lagExcluded)
+                .field("excludedReason", excludedReason)
                 .endObject();
         w.name("pool").beginObject()
                 .field("active", pool.active())

@@ -68,7 +68,7 @@ public record StatusSnapshot(String dataSource, Instant at, String primary, bool
                 Math.max(0, n.consecutiveFailures()), n.healthCheckFailures(), n.latencyEwmaNanos() / 1e6,
                 lagBytes, lagSeconds, percentiles == null ? null : percentiles[0],
                 percentiles == null ? null : percentiles[1], n.lagExcluded(), pool, n.inFlight(), n.readsServed(),
-                n.writesServed(), redactor.redact(n.lastError()));
+                n.writesServed(), redactor.redact(n.lastError()), redactor.redact(n.exclusionReason()));
     }
 
     /**

@@ -437,12 +437,34 @@ public final class Node implements Candidate {
         this.lagMillis = millis;
     }
 
+    /**
+     * Excluded from new reads for its lag against the current primary: over {@code maxLag}/{@code maxLagBytes}, or not
+     * streaming from the current primary (receiver down, older timeline, following the old primary), which is lag
+     * that cannot shrink. See {@link #exclusionReason()}.
+     */
     public boolean lagExcluded() {
         return lagExcluded;
     }
 
     void lagExcluded(boolean excluded) {
         this.lagExcluded = excluded;
+        if (!excluded) {
+            exclusionReason = null;
+        }
+    }
+
+    private volatile String exclusionReason;
+
+    /**
+     * Why this replica is excluded from new reads ({@link #lagExcluded()}): over the lag limits, or not streaming
+     * from the current primary; null when it is not excluded.
+     */
+    public String exclusionReason() {
+        return exclusionReason;
+    }
+
+    void exclusionReason(String why) {
+        this.exclusionReason = why;
     }
 
     /** Pool counters as HikariCP reports them (0 when the pool has not started). */

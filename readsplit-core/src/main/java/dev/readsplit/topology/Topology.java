@@ -22,7 +22,9 @@ import java.util.function.Consumer;
  * {@code UP → SUSPECT} on a connection-level error seen by live traffic (plus an immediate check) or on
  * one failed check; {@code SUSPECT/UP → DOWN} after {@code failureThreshold} consecutive failed checks;
  * {@code SUSPECT → UP} on one successful check that started after the suspicion was raised;
- * {@code DOWN → UP} after {@code recoveryThreshold} consecutive successful checks. {@code FENCED} is left
+ * {@code DOWN → UP} after {@code recoveryThreshold} consecutive successful checks, except for the write target:
+ * it is UP again at its first proof of health (a check that finds it primary on the expected timeline, or a
+ * statement that succeeded on it), because writes have nowhere else to go. {@code FENCED} is left
  * only through {@link #unfence(String)}; {@code DRAINING} only by the operator who set it.
  *
  * <h2>Topology</h2>
@@ -206,7 +208,11 @@ public final class Topology implements AutoCloseable {
                 }
             }
             case DOWN -> {
-                if (successes >= config.recoveryThreshold()) {
+                if (isProvenPrimary(node)) {
+                    // writes have nowhere else to go: the primary takes them again at its first proof of health
+                    transition(node, NodeState.UP, "answered as primary on timeline " + node.timeline()
+                            + " (writes resume at the first good check)");
+                } else if (successes >= config.recoveryThreshold()) {
                     transition(node, NodeState.UP, successes + " successful checks in a row");
                 }
             }
@@ -214,6 +220,40 @@ public final class Topology implements AutoCloseable {
                 // UP stays UP; FENCED and DRAINING are left only by an operator
             }
         }
+    }
+
+    /**
+     * A statement succeeded on {@code node} (the JDBC edge calls this after every successful statement; it costs one
+     * volatile read when the node is UP). The write target that was SUSPECT or DOWN is proven alive by it and takes
+     * writes again at once; replicas keep their hysteresis (their checks decide).
+     */
+    public void trafficSucceeded(Node node) {
+        if (node.state() == NodeState.UP || node != primary) {
+            return;
+        }
+        synchronized (this) {
+            NodeState now = node.state();
+            if (node == primary && node.role() == Role.PRIMARY && (now == NodeState.SUSPECT || now == NodeState.DOWN)) {
+                node.consecutiveFailures(0);
+                transition(node, NodeState.UP, "a statement succeeded on it (writes resume at the first proof of health)");
+            }
+        }
+    }
+
+    /**
+     * Whether {@code node} is the write target and its last check found it primary on a timeline no other node is
+     * known to be past (so it is the primary we expect, not an old one that came back).
+     */
+    private boolean isProvenPrimary(Node node) {
+        if (node != primary || node.role() != Role.PRIMARY || node.timeline() < 0) {
+            return false;
+        }
+        for (Node n : nodes) {
+            if (n != node && n.timeline() > node.timeline()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Records a failed check ending at {@code nowMillis}. */
@@ -240,7 +280,10 @@ public final class Topology implements AutoCloseable {
     public synchronized void observeRole(Node node, Role observed, long timeline) {
         Role before = node.role();
         long timelineBefore = node.timeline();
-        node.timeline(timeline);
+        if (timeline >= 0 || observed == Role.PRIMARY) {
+            // a standby's timeline is not always visible (its WAL receiver's, to pg_read_all_stats): keep the last known
+            node.timeline(timeline);
+        }
         if (before != observed) {
             node.role(observed);
             node.invalidateConnections();
@@ -252,7 +295,7 @@ public final class Topology implements AutoCloseable {
             publish(new TopologyEvent(clock.instant(), TopologyEvent.Kind.ROLE_CHANGE, node.name(), before.name(),
                     observed.name(), node.name() + " now reports itself " + observed + " (was " + before
                     + ", timeline " + timeline + ")"));
-        } else if (timelineBefore >= 0 && timeline != timelineBefore && observed == Role.REPLICA) {
+        } else if (timelineBefore >= 0 && timeline >= 0 && timeline != timelineBefore && observed == Role.REPLICA) {
             // a standby that followed a promotion: the replay position restarts its meaning
             node.resetReplayLsn();
         }
@@ -397,12 +440,19 @@ public final class Topology implements AutoCloseable {
         }
     }
 
-    /** Excludes a replica from new reads for lag, or readmits it; one log line and one event per change. */
+    /**
+     * Excludes a replica from new reads for lag against the current primary (too far behind, or not streaming from
+     * it, so its lag cannot shrink), or readmits it; one log line and one event per change.
+     */
     public synchronized void excludeForLag(Node replica, boolean exclude, String why) {
         if (replica.lagExcluded() == exclude) {
+            if (exclude) {
+                replica.exclusionReason(why); // still excluded: the status shows the latest reason, no new event
+            }
             return;
         }
         replica.lagExcluded(exclude);
+        replica.exclusionReason(exclude ? why : null);
         if (exclude) {
             log.warn("{}: replica {} excluded from reads: {}", config.name(), replica.name(), why);
         } else {
