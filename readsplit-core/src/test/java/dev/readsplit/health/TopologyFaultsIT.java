@@ -11,7 +11,10 @@ import dev.readsplit.topology.NodeState;
 import dev.readsplit.topology.TopologyEvent;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 
 import java.sql.Connection;
@@ -32,14 +35,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Issue 17, item 1, on a real cluster: the primary is stopped and standby 1 promoted while standby 2 keeps following
+ * Issue 17, items 1 and 2, on one real cluster (primary + 2 standbys), in order.
+ *
+ * <p>Item 2: a primary paused past {@code failureThreshold} timeouts takes writes again at its first good check
+ * after it resumes (the event says so), not after {@code recoveryThreshold} checks.
+ *
+ * <p>Item 1: the primary is stopped and standby 1 promoted while standby 2 keeps following
  * the old (dead) primary. Under a mixed read-your-writes load, standby 2 must leave the reads with a reason (in the
  * status and an event), its lag must be measured against the new primary (never 0 ms), no read may fail, no session
  * may miss its own write, and no read goes to standby 2 afterwards. The reads per second before and after are
  * printed (counts over equal windows in one run); the 0.8 ratio is a benchmark figure, not asserted here.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
-class WrongPrimaryIT {
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class TopologyFaultsIT {
 
     private static final Duration WAIT = Duration.ofSeconds(30);
     private static final long WINDOW_MILLIS = 3_000;
@@ -61,6 +70,38 @@ class WrongPrimaryIT {
     }
 
     @Test
+    @Order(1)
+    void regressionAPausedPrimaryTakesWritesAgainAtItsFirstGoodCheckAfterItResumes() throws Exception {
+        EmbeddedNode primary = cluster.primary();
+        List<TopologyEvent> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (ReadsplitDataSource ds = new ReadsplitDataSource(Clusters.config(cluster).name("pausedprimary")
+                .recoveryThreshold(3).connectionTimeout(Duration.ofSeconds(1)).build())) {
+            ds.topology().addListener(events::add);
+            Clusters.awaitAllUp(ds);
+            Node p = node(ds, primary);
+            try (Load load = new Load(ds)) {
+                long w = load.writes.sum();
+                await().atMost(WAIT).until(() -> load.writes.sum() > w + 20);
+                primary.pause();
+                try {
+                    await().atMost(WAIT).until(() -> p.state() == NodeState.DOWN);
+                } finally {
+                    primary.resume();
+                }
+                await().atMost(WAIT).until(() -> p.state() == NodeState.UP);
+                long resumed = load.writes.sum();
+                await().atMost(WAIT).until(() -> load.writes.sum() > resumed + 20);
+            }
+            List<TopologyEvent> changes = events.stream().filter(e -> e.kind() == TopologyEvent.Kind.STATE_CHANGE
+                    && e.node().equals(p.name())).toList();
+            assertThat(changes).extracting(TopologyEvent::to).endsWith("DOWN", "UP");
+            assertThat(changes.get(changes.size() - 1).message()).as("back at the first proof of health, not after"
+                    + " recoveryThreshold (3) checks").containsAnyOf("answered as primary", "a statement succeeded");
+        }
+    }
+
+    @Test
+    @Order(2)
     void aStandbyLeftFollowingTheDeadPrimaryLeavesTheReadsWithAReasonAndNoReadFails() throws Exception {
         EmbeddedNode oldPrimary = cluster.primary();
         EmbeddedNode promoted = cluster.standby(0);
@@ -93,7 +134,7 @@ class WrongPrimaryIT {
                 long later = load.readsOver(WINDOW_MILLIS);
                 long writesAfter = load.writes.sum();
                 await().atMost(WAIT).until(() -> load.writes.sum() > writesAfter + 20);
-                System.out.printf("WrongPrimaryIT: reads in %d ms before the promotion %d, after %d then %d (ratios %.2f,"
+                System.out.printf("TopologyFaultsIT: reads in %d ms before the promotion %d, after %d then %d (ratios %.2f,"
                         + " %.2f); the orphaned standby: %s%n", WINDOW_MILLIS, before, after, later, (double) after / before,
                         (double) later / before, orphanNode.exclusionReason());
 
