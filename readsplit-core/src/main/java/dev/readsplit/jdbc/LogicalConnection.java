@@ -587,17 +587,38 @@ final class LogicalConnection implements ReadsplitConnection {
         tokenLsn = Math.max(tokenLsn, token.lsn());
     }
 
+    /**
+     * The cluster's identity for causal tokens, or 0 when the role may not read it: {@code pg_control_system()} needs
+     * EXECUTE on it (a superuser, or {@code GRANT EXECUTE ON FUNCTION pg_control_system() TO <role>}); without it
+     * tokens carry no identity and a token from another cluster is not recognised as such (one WARN, see
+     * docs/failover.md, "Least privilege"). {@code -1} in the data source marks "not available" so it is asked once.
+     */
     private long systemIdentifier() throws SQLException {
         long id = ds.systemIdentifier();
         if (id == 0) {
             Node primary = ds.topology().primary();
-            try (Statement s = physical(primary).createStatement(); ResultSet rs = s.executeQuery(SYSTEM_ID)) {
-                rs.next();
-                id = rs.getLong(1);
-                ds.systemIdentifier(id);
+            // asked first, so a refused call never aborts a transaction the session has open on the primary
+            boolean allowed;
+            try (Statement s = physical(primary).createStatement();
+                 ResultSet rs = s.executeQuery("SELECT has_function_privilege('pg_control_system()', 'EXECUTE')")) {
+                allowed = rs.next() && rs.getBoolean(1);
+            }
+            if (allowed) {
+                try (Statement s = physical(primary).createStatement(); ResultSet rs = s.executeQuery(SYSTEM_ID)) {
+                    rs.next();
+                    id = rs.getLong(1);
+                    ds.systemIdentifier(id);
+                }
+            } else {
+                ds.systemIdentifier(-1);
+                org.slf4j.LoggerFactory.getLogger(LogicalConnection.class).warn("{}: causal tokens carry no cluster"
+                        + " identity: the role {} may not call pg_control_system(); GRANT EXECUTE ON FUNCTION"
+                        + " pg_control_system() TO {} lets a token from another cluster be refused (docs/failover.md,"
+                        + " \"Least privilege\")", ds.name(), primary.config().user(), primary.config().user());
+                return 0;
             }
         }
-        return id;
+        return Math.max(0, id);
     }
 
     @Override
