@@ -94,6 +94,16 @@ public final class FailoverManager implements AutoCloseable {
     }
 
     private void onEvent(TopologyEvent e) {
+        FailoverReport last = lastFailover;
+        if (e.kind() == TopologyEvent.Kind.FENCED_ANSWERED && last != null && last.promotedHere()
+                && last.returnedWithLsn() < 0 && last.oldPrimary().equals(e.node())) {
+            try {
+                thread.execute(() -> measureLoss(last));
+            } catch (RejectedExecutionException closing) {
+                // closing
+            }
+            return;
+        }
         if (e.kind() == TopologyEvent.Kind.STATE_CHANGE && NodeState.DOWN.name().equals(e.to())
                 && e.node() != null && e.node().equals(topology.primary().name())) {
             try {
@@ -101,6 +111,28 @@ public final class FailoverManager implements AutoCloseable {
             } catch (RejectedExecutionException closing) {
                 // closing
             }
+        }
+    }
+
+    /**
+     * The old primary of {@code report} answers again: asks it where its WAL ended and reports the exact WAL past the
+     * promotion point (event {@code DATA_LOSS_MEASURED}; {@link #lastFailover()} carries it from then on).
+     */
+    void measureLoss(FailoverReport report) {
+        Node old = topology.node(report.oldPrimary());
+        if (old == null || lastFailover != report) {
+            return;
+        }
+        try {
+            FailoverReport measured = report.withReturnedLsn(procedures.endOfWal(old));
+            lastFailover = measured;
+            String msg = Procedures.exactLossReport(measured);
+            log.warn("{}: {}", config.name(), msg);
+            topology.publish(new TopologyEvent(topology.clock().instant(), TopologyEvent.Kind.DATA_LOSS_MEASURED,
+                    old.name(), Lsn.format(report.promotedLsn()), Lsn.format(measured.returnedWithLsn()), msg));
+        } catch (java.sql.SQLException | RuntimeException e) {
+            log.info("{}: could not ask {} where its WAL ended (it answers the health checks): {}", config.name(),
+                    old.name(), e.getMessage());
         }
     }
 

@@ -195,6 +195,10 @@ public final class Topology implements AutoCloseable {
     public synchronized void checkSucceeded(Node node, long nanos, long nowMillis) {
         node.lastCheckMillis(nowMillis);
         node.recordCheckLatency(nanos);
+        if (node.state() == NodeState.FENCED && node.consecutiveFailures() > 0) {
+            publish(new TopologyEvent(clock.instant(), TopologyEvent.Kind.FENCED_ANSWERED, node.name(), null,
+                    node.role().name(), node.name() + " answers again (fenced; reports itself " + node.role() + ")"));
+        }
         node.consecutiveFailures(0);
         int successes = Math.min(node.consecutiveSuccesses(), 1 << 30) + 1;
         node.consecutiveSuccesses(successes);

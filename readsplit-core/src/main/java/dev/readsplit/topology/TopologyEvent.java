@@ -50,7 +50,11 @@ public record TopologyEvent(Instant at, Kind kind, String node, String from, Str
         /** A failover or switchover step failed or timed out; the message says which and what was left as is. */
         FAILOVER_FAILED,
         /** A fenced old primary was rebuilt and rejoined as a standby of the current primary. */
-        REJOINED
+        REJOINED,
+        /** A fenced node that had stopped answering answers a health check again; to is the role it reports. */
+        FENCED_ANSWERED,
+        /** The old primary of a failover answered again: the exact WAL it had past the promotion point. */
+        DATA_LOSS_MEASURED
     }
 
     @Override
