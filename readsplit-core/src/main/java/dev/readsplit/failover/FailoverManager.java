@@ -72,6 +72,20 @@ public final class FailoverManager implements AutoCloseable {
         } else {
             this.thread = null;
         }
+        if (config.topologySource() == dev.readsplit.config.TopologySource.PATRONI) {
+            topology.addListener(haListener);
+        }
+    }
+
+    /** Under Patroni: holds writes while Patroni names no leader that is the write target (see Topology). */
+    private final dev.readsplit.topology.TopologyListener haListener = this::onHaEvent;
+
+    private void onHaEvent(TopologyEvent e) {
+        if (e.kind() == TopologyEvent.Kind.HA_WRITES_HELD) {
+            gate.hold(config.connectionTimeout(), e.message());
+        } else if (e.kind() == TopologyEvent.Kind.HA_WRITES_RELEASED) {
+            gate.release();
+        }
     }
 
     public FailoverPolicy policy() {
@@ -248,6 +262,8 @@ public final class FailoverManager implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        topology.removeListener(haListener);
+        gate.release();
         if (thread != null) {
             topology.removeListener(listener);
             thread.shutdownNow();

@@ -61,6 +61,8 @@ public final class HealthChecker implements AutoCloseable {
     private final ExecutorService workers;
     private final Map<Node, Slot> slots = new ConcurrentHashMap<>();
     private final LagTracker lag;
+    /** Patroni's view, polled beside the checks when {@code topologySource=patroni}; null otherwise. */
+    private final PatroniWatcher patroni;
     private volatile boolean closed;
 
     /** One node's check bookkeeping: at most one {@link Run} at a time. */
@@ -92,12 +94,17 @@ public final class HealthChecker implements AutoCloseable {
         this.lag = new LagTracker(topology);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(named("readsplit-health-" + config.name()));
         this.workers = Executors.newCachedThreadPool(named("readsplit-check-" + config.name()));
+        this.patroni = config.topologySource() == dev.readsplit.config.TopologySource.PATRONI
+                ? new PatroniWatcher(topology) : null;
         topology.urgentCheck(this::checkNow);
     }
 
     public void start() {
         long interval = config.healthCheckInterval().toMillis();
         scheduler.scheduleWithFixedDelay(this::tick, 0, interval, TimeUnit.MILLISECONDS);
+        if (patroni != null) {
+            patroni.start();
+        }
     }
 
     /** Runs a check of every node whose previous check has finished (asynchronously), and the watchdog. */
@@ -240,6 +247,9 @@ public final class HealthChecker implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        if (patroni != null) {
+            patroni.close();
+        }
         scheduler.shutdownNow();
         workers.shutdownNow();
         try {

@@ -88,7 +88,10 @@ final class LagTracker {
         long bytes = primaryLsn < 0 ? -1 : Math.max(0, primaryLsn - replayLsn);
         topology.recordLag(replica, bytes, lagMillis);
 
-        String notFollowing = Upstream.notFollowing(replica, receiver, primary, topology.nodes(), behindSince >= 0);
+        String notFollowing = replica.externalExclusion(); // an HA manager's word (Patroni) comes first
+        if (notFollowing == null) {
+            notFollowing = Upstream.notFollowing(replica, receiver, primary, topology.nodes(), behindSince >= 0);
+        }
         if (receiver.reported() && receiver.running() && !receiver.detailsVisible()
                 && receiverHiddenWarned.compareAndSet(false, true)) {
             log.warn("{}: the role {} cannot see the standbys' WAL receivers (sender, timeline); GRANT pg_read_all_stats"

@@ -454,6 +454,29 @@ public final class Node implements Candidate {
     }
 
     private volatile String exclusionReason;
+    private volatile String externalExclusion;
+    private volatile String patroniView;
+
+    /**
+     * Why an HA manager (Patroni) keeps this node out of the reads ({@code noloadbalance}, not running, lagging), or
+     * null. The lag tracker excludes the node while it is set (see {@link #exclusionReason()}).
+     */
+    public String externalExclusion() {
+        return externalExclusion;
+    }
+
+    void externalExclusion(String why) {
+        this.externalExclusion = why;
+    }
+
+    /** Patroni's last word on this node ("replica, streaming, timeline 3, lag 0 bytes"), or null without Patroni. */
+    public String patroniView() {
+        return patroniView;
+    }
+
+    void patroniView(String view) {
+        this.patroniView = view;
+    }
 
     /**
      * Why this replica is excluded from new reads ({@link #lagExcluded()}): over the lag limits, or not streaming

@@ -359,6 +359,9 @@ public final class Topology implements AutoCloseable {
         publish(new TopologyEvent(clock.instant(), TopologyEvent.Kind.SPLIT_BRAIN, loser.name(), null,
                 winner.name(), why));
         fence(loser, why);
+        // what runs there now writes to a primary that lost (a commit may hang for a synchronous standby that left):
+        // those statements fail now instead of hanging, and nothing they wrote is acknowledged
+        loser.abortInFlight();
     }
 
     /** Makes {@code node} the write target (an HA manager or an operator promoted it). */
@@ -465,6 +468,107 @@ public final class Topology implements AutoCloseable {
         publish(new TopologyEvent(clock.instant(),
                 exclude ? TopologyEvent.Kind.LAG_EXCLUDED : TopologyEvent.Kind.LAG_READMITTED, replica.name(),
                 null, null, replica.name() + (exclude ? " excluded from reads: " : " readmitted: ") + why));
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // an HA manager's view (Patroni)
+
+    /**
+     * Records Patroni's word on {@code node} and whether it keeps it out of the reads ({@code why}, or null). Setting a
+     * reason excludes the replica at once; clearing it lets the lag tracker readmit it at its next check, under the
+     * same hysteresis as lag.
+     */
+    public synchronized void externalView(Node node, String view, String why) {
+        node.patroniView(view);
+        String before = node.externalExclusion();
+        node.externalExclusion(why);
+        if (why != null && node != primary) {
+            excludeForLag(node, true, why);
+        } else if (why == null && before != null) {
+            log.info("{}: {} is no longer kept out of the reads by Patroni ({})", config.name(), node.name(), before);
+        }
+    }
+
+    /**
+     * Patroni names {@code leader} as its leader. Writes follow it when its own answer agrees (it reports itself
+     * primary and is not fenced); otherwise it gets no writes and one event says why, per contradiction (SQL
+     * observation is the safety net: a stale or wrong view never moves the writes to a standby).
+     *
+     * @return whether the write target is {@code leader} now
+     */
+    public synchronized boolean haLeader(Node leader, String view) {
+        if (leader == primary) {
+            contradiction = null;
+            return true;
+        }
+        if (leader.role() == Role.PRIMARY && leader.state() != NodeState.FENCED && leader.timeline() >= 0) {
+            contradiction = null;
+            promoteToPrimary(leader, "Patroni's leader is " + leader.name() + " (" + view + ")");
+            return true;
+        }
+        String why = "Patroni names " + leader.name() + " its leader (" + view + ") but " + leader.name()
+                + (leader.state() == NodeState.FENCED ? " is fenced" : leader.timeline() < 0 && leader.role() == Role.PRIMARY
+                ? " has not answered a check yet" : " answers as a " + leader.role().name().toLowerCase(java.util.Locale.ROOT))
+                + ": no writes go to it until its own answer agrees; writes stay on " + primary.name();
+        if (leader.state() != NodeState.FENCED) {
+            urgentCheck.accept(leader); // its own answer may be a check old: ask it now, writes move once it agrees
+        }
+        String key = leader.name() + "/" + leader.role() + "/" + leader.state();
+        if (!key.equals(contradiction)) {
+            contradiction = key;
+            log.warn("{}: {}", config.name(), why);
+            publish(new TopologyEvent(clock.instant(), TopologyEvent.Kind.HA_CONTRADICTED, leader.name(), null,
+                    primary.name(), why));
+        }
+        return false;
+    }
+
+    /** Whether writes are held for want of a confirmed Patroni leader (see {@link #haWritesConfirmed}). */
+    private boolean haWritesHeld;
+
+    /**
+     * Patroni's view confirms the write target as its leader ({@code confirmed}) or not ({@code why}): writes are
+     * held while it does not (a primary Patroni no longer leads may be one whose Patroni died, and writes kept flowing
+     * to it are lost and keep Patroni from electing another). One event per change.
+     */
+    public synchronized void haWritesConfirmed(boolean confirmed, String why) {
+        if (confirmed == !haWritesHeld) {
+            return;
+        }
+        haWritesHeld = !confirmed;
+        String msg = confirmed ? "writes go on to " + primary.name() + ", Patroni's leader"
+                : "writes held: " + why;
+        if (confirmed) {
+            log.info("{}: {}", config.name(), msg);
+        } else {
+            log.warn("{}: {}", config.name(), msg);
+        }
+        publish(new TopologyEvent(clock.instant(), confirmed ? TopologyEvent.Kind.HA_WRITES_RELEASED
+                : TopologyEvent.Kind.HA_WRITES_HELD, primary.name(), null, null, msg));
+    }
+
+    /** The last contradiction reported by {@link #haLeader} (one event per distinct one). */
+    private String contradiction;
+
+    /**
+     * Patroni reports a fenced node as a running replica, and its own answer agrees (a standby on the primary's
+     * timeline): Patroni rebuilt it (pg_rewind or a new base backup), so the fence is lifted as
+     * {@code failover().rejoinAsStandby} would.
+     */
+    public synchronized void haRejoined(Node node, String view) {
+        if (node.state() != NodeState.FENCED || node.role() != Role.REPLICA
+                || (node.timeline() >= 0 && primary.timeline() >= 0 && node.timeline() < primary.timeline())) {
+            return;
+        }
+        node.state(NodeState.SUSPECT);
+        node.suspectedAtMillis(clock.millis());
+        node.consecutiveFailures(0);
+        node.consecutiveSuccesses(0);
+        String why = node.name() + " unfenced: Patroni reports it a running replica (" + view + ") and it answers as a"
+                + " standby; it takes reads after its next good check";
+        log.warn("{}: {}", config.name(), why);
+        publish(new TopologyEvent(clock.instant(), TopologyEvent.Kind.UNFENCED, node.name(), NodeState.FENCED.name(),
+                NodeState.SUSPECT.name(), why));
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -54,7 +54,13 @@ public record TopologyEvent(Instant at, Kind kind, String node, String from, Str
         /** A fenced node that had stopped answering answers a health check again; to is the role it reports. */
         FENCED_ANSWERED,
         /** The old primary of a failover answered again: the exact WAL it had past the promotion point. */
-        DATA_LOSS_MEASURED
+        DATA_LOSS_MEASURED,
+        /** An HA manager's view (Patroni) contradicts a node's own answer; the node gets no writes. */
+        HA_CONTRADICTED,
+        /** Patroni names no leader that answers as primary: writes are held (bounded) until it does. */
+        HA_WRITES_HELD,
+        /** Patroni's leader is the write target again: held writes go on. */
+        HA_WRITES_RELEASED
     }
 
     @Override
