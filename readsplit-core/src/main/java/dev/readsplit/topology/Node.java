@@ -64,6 +64,14 @@ public final class Node implements Candidate {
         this.role = configuredRole;
         this.pool = new HikariDataSource(poolConfig(ds, config, configuredRole));
         this.connectionTimeoutMillis = Math.max(250, ds.connectionTimeout().toMillis());
+        this.replicaBorrowMillis = boundedWaitMillis(ds);
+    }
+
+    /** How long a replica's pool may take to hand out (and validate) a connection: the check timeout, 250 ms at least. */
+    private final long replicaBorrowMillis;
+
+    static long boundedWaitMillis(ReadsplitConfig ds) {
+        return Math.max(250, Math.min(ds.connectionTimeout().toMillis(), ds.healthCheckTimeout().toMillis()));
     }
 
     private static HikariConfig poolConfig(ReadsplitConfig ds, NodeConfig node, Role role) {
@@ -75,6 +83,10 @@ public final class Node implements Candidate {
         hc.setMaximumPoolSize(size);
         hc.setMinimumIdle(Math.min(ds.minIdle(), size));
         hc.setConnectionTimeout(Math.max(250, ds.connectionTimeout().toMillis()));
+        // HikariCP validates a connection idle for over 500 ms before handing it out, for up to validationTimeout
+        // (default 5 s): on a hung (SIGSTOPped) server every borrower waited those 5 s, whatever socketTimeout says.
+        // A check answers within healthCheckTimeout or the node is not well: the same bound for validation.
+        hc.setValidationTimeout(boundedWaitMillis(ds));
         hc.setIdleTimeout(ds.idleTimeout().toMillis());
         hc.setMaxLifetime(ds.maxLifetime().toMillis());
         // Start even when the node is unreachable: the data source serves what it can (degraded start).
@@ -115,6 +127,12 @@ public final class Node implements Candidate {
         }
         try {
             if (state == NodeState.UP) {
+                if (role != Role.PRIMARY && pool.getHikariPoolMXBean() instanceof com.zaxxer.hikari.pool.HikariPool hikari) {
+                    // a replica that cannot hand out a connection within the check timeout is hung or swamped: the
+                    // statement (nothing was sent) fails with a connection-level error, so a read is retried elsewhere
+                    // instead of waiting out connectionTimeout; writes have nowhere else to go and keep the full wait
+                    return hikari.getConnection(replicaBorrowMillis);
+                }
                 return pool.getConnection();
             }
             return borrowWhileUnhealthy();

@@ -142,6 +142,26 @@ class TopologyTest {
         assertThat(r1.state()).isEqualTo(NodeState.DOWN);
     }
 
+    /**
+     * Regression (issue 17): a read on a SIGSTOPped replica took 5.0 s with a 3 s socket timeout: HikariCP validated
+     * the idle connection for its default validationTimeout (5 s). Validation and a replica's borrow are bounded by
+     * healthCheckTimeout now.
+     */
+    @Test
+    void regressionPoolValidationAndReplicaBorrowsAreBoundedByTheCheckTimeout() {
+        Topology t = new Topology(config().healthCheckTimeout(Duration.ofMillis(800)).build(), clock);
+        try {
+            assertThat(t.nodes()).allSatisfy(n -> assertThat(n.pool().getValidationTimeout()).isEqualTo(800));
+            Node replica = t.nodes().get(1);
+            // nothing listens on port 2: the borrow gives up with a connection-level error (a read is retried elsewhere)
+            SQLException e = assertThrows(SQLException.class, replica::borrow);
+            assertThat((Object) e).isInstanceOf(java.sql.SQLTransientConnectionException.class);
+            assertThat(SqlStates.isConnectionLevel(e)).isTrue();
+        } finally {
+            t.close();
+        }
+    }
+
     /** Regression: writes to a primary the checks found DOWN waited the pool's whole connectionTimeout. */
     @Test
     void borrowingFromADownNodeFailsAtOnceNamingTheNodeAndWhy() {
