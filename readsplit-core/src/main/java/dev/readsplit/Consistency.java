@@ -1,7 +1,5 @@
 package dev.readsplit;
 
-import dev.readsplit.config.ConfigException;
-
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
@@ -33,7 +31,6 @@ public final class Consistency {
     private static final Consistency READ_YOUR_WRITES = new Consistency(Level.READ_YOUR_WRITES, null);
     private static final Consistency STRONG = new Consistency(Level.STRONG, null);
 
-    private static final String KEY = "consistency";
     private static final String EXPECTED =
             "expected eventual, bounded_staleness:<duration>, read_your_writes or strong";
     private static final Pattern BOUNDED =
@@ -57,14 +54,14 @@ public final class Consistency {
     /**
      * Only replicas whose replay lag is under {@code maxStaleness} may serve the read.
      *
-     * @throws ConfigException if {@code maxStaleness} is null, zero or negative
+     * @throws IllegalArgumentException if {@code maxStaleness} is null, zero or negative
      */
     public static Consistency boundedStaleness(Duration maxStaleness) {
         if (maxStaleness == null) {
-            throw new ConfigException(KEY, "consistency bounded_staleness needs a duration");
+            throw new IllegalArgumentException("consistency bounded_staleness needs a duration");
         }
         if (maxStaleness.isNegative() || maxStaleness.isZero()) {
-            throw new ConfigException(KEY, "consistency bounded_staleness must be positive: " + maxStaleness);
+            throw new IllegalArgumentException("consistency bounded_staleness must be positive: " + maxStaleness);
         }
         return new Consistency(Level.BOUNDED_STALENESS, maxStaleness);
     }
@@ -85,11 +82,11 @@ public final class Consistency {
      * interchangeable. The bound accepts {@code 500ms}, {@code 2s}, {@code 1m}, ISO-8601 {@code PT2S}, or a
      * bare number of milliseconds.
      *
-     * @throws ConfigException (an {@link IllegalArgumentException}) naming the text that could not be read
+     * @throws IllegalArgumentException naming the text that could not be read
      */
     public static Consistency parse(String text) {
         if (text == null || text.isBlank()) {
-            throw new ConfigException(KEY, "consistency must not be blank (" + EXPECTED + ")");
+            throw new IllegalArgumentException("consistency must not be blank (" + EXPECTED + ")");
         }
         String norm = text.trim().toLowerCase(Locale.ROOT).replace('-', '_');
         switch (norm) {
@@ -100,26 +97,26 @@ public final class Consistency {
             case "strong":
                 return STRONG;
             case "bounded_staleness":
-                throw new ConfigException(KEY, "consistency '" + text.trim()
+                throw new IllegalArgumentException("consistency '" + text.trim()
                         + "' needs a duration, e.g. bounded_staleness:2s");
             default:
                 break;
         }
         Matcher m = BOUNDED.matcher(norm);
         if (!m.matches()) {
-            throw new ConfigException(KEY, "unknown consistency '" + text.trim() + "' (" + EXPECTED + ")");
+            throw new IllegalArgumentException("unknown consistency '" + text.trim() + "' (" + EXPECTED + ")");
         }
         // The duration is taken from the original text so ISO-8601 keeps its case for the message.
         String amount = (m.group(1) != null ? m.group(1) : m.group(2)).trim();
         Duration d = parseDuration(amount);
         if (d == null) {
-            throw new ConfigException(KEY, "consistency '" + text.trim()
+            throw new IllegalArgumentException("consistency '" + text.trim()
                     + "' has an invalid duration '" + amount + "' (use e.g. 500ms, 2s, 1m or PT2S)");
         }
         return boundedStaleness(d);
     }
 
-    /** Same grammar as the configuration's duration values (see {@code dev.readsplit.config.Durations}). */
+    /** Same grammar as the configuration's duration values (the configuration's duration grammar, see {@code docs/operations.md}). */
     private static Duration parseDuration(String text) {
         if (text.isEmpty()) {
             return null;

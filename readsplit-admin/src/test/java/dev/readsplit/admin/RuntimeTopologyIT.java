@@ -3,7 +3,7 @@ package dev.readsplit.admin;
 import dev.readsplit.embedded.EmbeddedCluster;
 import dev.readsplit.embedded.EmbeddedNode;
 import dev.readsplit.jdbc.ReadsplitDataSource;
-import dev.readsplit.jdbc.RouteReason;
+import dev.readsplit.RouteReason;
 import dev.readsplit.metrics.MetricsSnapshot;
 import dev.readsplit.metrics.StatusSnapshot;
 import dev.readsplit.topology.Node;

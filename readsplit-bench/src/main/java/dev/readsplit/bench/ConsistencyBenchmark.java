@@ -3,6 +3,7 @@ package dev.readsplit.bench;
 import dev.readsplit.Consistency;
 import dev.readsplit.Role;
 import dev.readsplit.config.ReadsplitConfig;
+import dev.readsplit.consistency.CausalScope;
 import dev.readsplit.consistency.CausalToken;
 import dev.readsplit.embedded.EmbeddedCluster;
 import dev.readsplit.embedded.EmbeddedNode;
@@ -38,6 +39,11 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>Run: {@code mvn -q install -DskipTests && java -cp readsplit-bench/target/benchmarks.jar
  * dev.readsplit.bench.ConsistencyBenchmark [seconds-per-strategy] [sessions]} (defaults 20 and 64)
+ *
+ * <p>The causal scopes side by side ({@code docs/consistency.md}): {@code ... ConsistencyBenchmark scopes
+ * [seconds-per-run] [sessions]} runs read-your-writes with each {@code causalScope} at replay delays of 0, 1 and
+ * 200 ms. Each session runs on its own thread: the connection scope carries its position in the session's cookie
+ * (the exported token), the thread and data-source scopes carry nothing but the scope itself.
  */
 public final class ConsistencyBenchmark {
 
@@ -78,6 +84,10 @@ public final class ConsistencyBenchmark {
     }
 
     public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("scopes")) {
+            scopes(args.length > 1 ? Integer.parseInt(args[1]) : 10, args.length > 2 ? Integer.parseInt(args[2]) : 64);
+            return;
+        }
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 20;
         int sessions = args.length > 1 ? Integer.parseInt(args[1]) : 64;
         System.out.printf(Locale.ROOT, "Consistency benchmark: %d sessions, %d s per strategy, think time %d ms, apply delay %d ms, %d cores%n",
@@ -107,9 +117,72 @@ public final class ConsistencyBenchmark {
         }
     }
 
+    /** Read-your-writes in each causal scope, at replay delays of 0, 1 and 200 ms. */
+    static void scopes(int seconds, int sessions) throws Exception {
+        System.out.printf(Locale.ROOT, "Causal scopes: %d sessions, %d s per run, think time %d ms, %d cores%n",
+                sessions, seconds, THINK_MILLIS, Runtime.getRuntime().availableProcessors());
+        try (EmbeddedCluster cluster = EmbeddedCluster.builder().standbys(2)
+                .setting("max_connections", "400").start()) {
+            try (Connection c = cluster.primary().connect(); Statement s = c.createStatement()) {
+                s.execute("CREATE TABLE rows (id bigserial PRIMARY KEY, session int NOT NULL, payload text)");
+                s.execute("INSERT INTO rows(session, payload) SELECT -1, md5(g::text) FROM generate_series(1, 10000) g");
+            }
+            List<String> lines = new ArrayList<>();
+            for (Duration delay : List.of(Duration.ZERO, Duration.ofMillis(1), APPLY_DELAY)) {
+                for (EmbeddedNode n : cluster.standbys()) {
+                    n.setApplyDelay(delay);
+                }
+                for (CausalScope scope : CausalScope.values()) {
+                    Result r = run(cluster, scoped(cluster, sessions, scope), sessions, seconds);
+                    lines.add(String.format(Locale.ROOT, "| %d ms | %s | %.0f | %.1f %% | %d | %.2f | %.2f | %d |",
+                            delay.toMillis(), scope, r.opsPerSecond(), r.replicaShare(), r.violations(), r.p50Ms(),
+                            r.p99Ms(), r.errors()));
+                }
+            }
+            System.out.println();
+            System.out.println("| replay delay | causalScope | ops/s | reads on replicas | RYW violations | p50 ms | p99 ms | errors |");
+            System.out.println("|---:|---|---:|---:|---:|---:|---:|---:|");
+            lines.forEach(System.out::println);
+        }
+    }
+
+    /** Read-your-writes in {@code scope}: only the connection scope needs the cookie to carry the position. */
+    static Strategy scoped(EmbeddedCluster cluster, int sessions, CausalScope scope) {
+        ReadsplitDataSource ds = dataSource(cluster, sessions, Consistency.readYourWrites(), Duration.ofMillis(100), scope);
+        return new Strategy() {
+            public String name() {
+                return "read_your_writes, causalScope " + scope;
+            }
+
+            public ReadsplitDataSource dataSource() {
+                return ds;
+            }
+
+            public Connection open(Session s) throws SQLException {
+                ReadsplitConnection c = ds.getConnection();
+                if (scope == CausalScope.CONNECTION && s.cookieToken != null) {
+                    c.observe(CausalToken.parse(s.cookieToken));
+                }
+                return c;
+            }
+
+            public void afterWrite(Session s, Connection c) throws SQLException {
+                if (scope == CausalScope.CONNECTION) {
+                    s.cookieToken = ((ReadsplitConnection) c).causalToken().export();
+                }
+            }
+        };
+    }
+
     private static ReadsplitDataSource dataSource(EmbeddedCluster cluster, int sessions, Consistency consistency,
                                                   Duration rywWait) {
-        ReadsplitConfig.Builder b = ReadsplitConfig.builder().name("bench")
+        // the strategies compared before the scopes existed: one connection's position, carried by the cookie
+        return dataSource(cluster, sessions, consistency, rywWait, CausalScope.CONNECTION);
+    }
+
+    private static ReadsplitDataSource dataSource(EmbeddedCluster cluster, int sessions, Consistency consistency,
+                                                  Duration rywWait, CausalScope scope) {
+        ReadsplitConfig.Builder b = ReadsplitConfig.builder().name("bench").causalScope(scope)
                 .primary(cluster.primary().host(), cluster.primary().port())
                 .database(cluster.database()).user(cluster.user())
                 .primaryPoolSize(Math.min(sessions, 64)).replicaPoolSize(Math.min(sessions, 64))

@@ -8,7 +8,7 @@ import dev.readsplit.admin.AdminServer;
 import dev.readsplit.embedded.EmbeddedCluster;
 import dev.readsplit.embedded.EmbeddedNode;
 import dev.readsplit.jdbc.ReadsplitDataSource;
-import dev.readsplit.jdbc.RouteReason;
+import dev.readsplit.RouteReason;
 import dev.readsplit.topology.Node;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine;

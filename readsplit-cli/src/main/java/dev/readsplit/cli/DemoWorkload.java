@@ -3,6 +3,7 @@ package dev.readsplit.cli;
 import dev.readsplit.consistency.CausalToken;
 import dev.readsplit.jdbc.ReadsplitConnection;
 import dev.readsplit.jdbc.ReadsplitDataSource;
+import dev.readsplit.jdbc.CausalContext;
 import dev.readsplit.jdbc.RouteDecision;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
@@ -182,12 +183,15 @@ final class DemoWorkload {
             }
         }
 
-        /** One request of a web app: a fresh connection, the cookie's token imported, a write or a read. */
+        /**
+         * One request of a web app: a fresh causal context holding the cookie's token (a request may run on any
+         * thread: the cookie, not the thread, carries the session's writes, so this checks the token path under the
+         * default thread scope too), a fresh connection, a write or a read.
+         */
+        @SuppressWarnings("try") // the context is used by being attached while the connection opens
         private void request(boolean write) throws SQLException {
-            try (ReadsplitConnection c = ds.getConnection()) {
-                if (cookie != null) {
-                    c.observe(CausalToken.parse(cookie));
-                }
+            try (CausalContext request = cookie == null ? ds.causalContext() : ds.causalContext(CausalToken.parse(cookie));
+                 ReadsplitConnection c = ds.getConnection()) {
                 if (write) {
                     writeAndReadBack(c);
                 } else {

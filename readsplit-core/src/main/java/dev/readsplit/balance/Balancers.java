@@ -1,6 +1,6 @@
 package dev.readsplit.balance;
 
-import dev.readsplit.config.BalancerKind;
+import dev.readsplit.balance.BalancerKind;
 
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;

@@ -1,6 +1,8 @@
 package dev.readsplit.config;
 
 import dev.readsplit.Consistency;
+import dev.readsplit.balance.BalancerKind;
+import dev.readsplit.consistency.CausalScope;
 import org.postgresql.PGProperty;
 
 import java.math.BigInteger;
@@ -65,9 +67,10 @@ final class ConfigKeys {
         SETTERS.put("connectionTimeout", (b, k, v) -> b.connectionTimeout(Durations.parse(k, v)));
         SETTERS.put("idleTimeout", (b, k, v) -> b.idleTimeout(Durations.parse(k, v)));
         SETTERS.put("maxLifetime", (b, k, v) -> b.maxLifetime(Durations.parse(k, v)));
-        SETTERS.put("balancer", (b, k, v) -> b.balancer(BalancerKind.parse(k, v)));
+        SETTERS.put("balancer", (b, k, v) -> b.balancer(parseBalancer(k, v)));
         SETTERS.put("localZone", (b, k, v) -> b.localZone(v.isBlank() ? null : v));
-        SETTERS.put("consistency", (b, k, v) -> b.consistency(Consistency.parse(v)));
+        SETTERS.put("consistency", (b, k, v) -> b.consistency(parseConsistency(v)));
+        SETTERS.put("causalScope", (b, k, v) -> b.causalScope(parseCausalScope(v)));
         SETTERS.put("fallbackToPrimary", (b, k, v) -> b.fallbackToPrimary(parseBoolean(k, v)));
         SETTERS.put("healthCheckInterval", (b, k, v) -> b.healthCheckInterval(Durations.parse(k, v)));
         SETTERS.put("healthCheckTimeout", (b, k, v) -> b.healthCheckTimeout(Durations.parse(k, v)));
@@ -93,6 +96,32 @@ final class ConfigKeys {
     }
 
     private ConfigKeys() {
+    }
+
+    private static BalancerKind parseBalancer(String key, String text) {
+        BalancerKind kind = BalancerKind.byName(text);
+        if (kind == null) {
+            throw new ConfigException(key, key + " must be one of round_robin, random, weighted, least_outstanding, "
+                    + "latency_aware: '" + text.trim() + "'");
+        }
+        return kind;
+    }
+
+    private static CausalScope parseCausalScope(String text) {
+        try {
+            return CausalScope.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("causalScope", e.getMessage());
+        }
+    }
+
+    /** {@link Consistency#parse}, its message under the bare key (the collector re-keys it as the user wrote it). */
+    private static Consistency parseConsistency(String text) {
+        try {
+            return Consistency.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("consistency", e.getMessage());
+        }
     }
 
     /** Every key without prefix, in documentation order. */

@@ -1,5 +1,7 @@
 package dev.readsplit.config;
 
+import dev.readsplit.balance.BalancerKind;
+import dev.readsplit.consistency.CausalScope;
 import dev.readsplit.Consistency;
 
 import java.time.Duration;
@@ -50,6 +52,7 @@ public final class ReadsplitConfig {
     private final BalancerKind balancer;
     private final String localZone;
     private final Consistency consistency;
+    private final CausalScope causalScope;
     private final boolean fallbackToPrimary;
     private final Duration healthCheckInterval;
     private final Duration healthCheckTimeout;
@@ -90,6 +93,7 @@ public final class ReadsplitConfig {
         this.balancer = b.balancer;
         this.localZone = b.localZone;
         this.consistency = b.consistency;
+        this.causalScope = b.causalScope;
         this.fallbackToPrimary = b.fallbackToPrimary;
         this.healthCheckInterval = b.healthCheckInterval;
         this.healthCheckTimeout = b.healthCheckTimeout;
@@ -134,6 +138,7 @@ public final class ReadsplitConfig {
         b.balancer = balancer;
         b.localZone = localZone;
         b.consistency = consistency;
+        b.causalScope = causalScope;
         b.fallbackToPrimary = fallbackToPrimary;
         b.healthCheckInterval = healthCheckInterval;
         b.healthCheckTimeout = healthCheckTimeout;
@@ -307,6 +312,11 @@ public final class ReadsplitConfig {
         return lagReadmitRatio;
     }
 
+    /** Whose writes a read under read-your-writes must see (default {@code thread}). */
+    public CausalScope causalScope() {
+        return causalScope;
+    }
+
     public Duration readYourWritesWait() {
         return readYourWritesWait;
     }
@@ -383,7 +393,7 @@ public final class ReadsplitConfig {
 
     private List<Object> toComparable() {
         return java.util.Arrays.asList(name, primary, replicas, primaryPoolSize, replicaPoolSize, minIdle,
-                connectionTimeout, idleTimeout, maxLifetime, balancer, localZone, consistency, fallbackToPrimary,
+                connectionTimeout, idleTimeout, maxLifetime, balancer, localZone, consistency, causalScope, fallbackToPrimary,
                 healthCheckInterval, healthCheckTimeout, failureThreshold, recoveryThreshold, maxLagBytes, maxLag,
                 lagReadmitRatio, readYourWritesWait, writeFunctions, readFunctions, shadowMode, lagAlertInfo,
                 lagAlertWarning, lagAlertError, lagAlertCritical, adminToken, failoverPolicy, minHealthyReplicas,
@@ -397,7 +407,7 @@ public final class ReadsplitConfig {
                 + ", primaryPoolSize=" + primaryPoolSize + ", replicaPoolSize=" + replicaPoolSize
                 + ", minIdle=" + minIdle + ", connectionTimeout=" + connectionTimeout
                 + ", idleTimeout=" + idleTimeout + ", maxLifetime=" + maxLifetime + ", balancer=" + balancer
-                + ", localZone=" + localZone + ", consistency=" + consistency
+                + ", localZone=" + localZone + ", consistency=" + consistency + ", causalScope=" + causalScope
                 + ", fallbackToPrimary=" + fallbackToPrimary + ", healthCheckInterval=" + healthCheckInterval
                 + ", healthCheckTimeout=" + healthCheckTimeout + ", failureThreshold=" + failureThreshold
                 + ", recoveryThreshold=" + recoveryThreshold + ", maxLagBytes=" + maxLagBytes
@@ -443,6 +453,7 @@ public final class ReadsplitConfig {
         private Duration maxLag = Duration.ofSeconds(10);
         private double lagReadmitRatio = 0.5;
         private Duration readYourWritesWait = Duration.ofMillis(100);
+        private CausalScope causalScope = CausalScope.DEFAULT;
         private final Set<String> writeFunctions = new LinkedHashSet<>();
         private final Set<String> readFunctions = new LinkedHashSet<>();
         private boolean shadowMode;
@@ -637,6 +648,15 @@ public final class ReadsplitConfig {
                         "lagReadmitRatio must be strictly between 0 and 1: " + ratio);
             }
             this.lagReadmitRatio = ratio;
+            return this;
+        }
+
+        /**
+         * Whose writes a read under read-your-writes must see: one connection, every connection opened on the thread
+         * (the default), or every connection of the data source. See {@code docs/consistency.md}.
+         */
+        public Builder causalScope(CausalScope scope) {
+            this.causalScope = java.util.Objects.requireNonNull(scope, "causalScope");
             return this;
         }
 

@@ -18,6 +18,8 @@ import java.util.Objects;
 public record CausalToken(long systemIdentifier, long lsn) implements Comparable<CausalToken> {
 
     private static final String PREFIX = "rs1.";
+    /** The message with which a missing token ({@code null}) is rejected, by {@link #parse} and by every import. */
+    public static final String MISSING = "causal token is missing (null)";
 
     public CausalToken {
         if (lsn < 0) {
@@ -47,13 +49,15 @@ public record CausalToken(long systemIdentifier, long lsn) implements Comparable
     }
 
     /**
-     * Parses {@link #export()}'s form.
+     * Parses {@link #export()}'s form. {@code null} is rejected, as every import of a token rejects {@code null}
+     * ({@code ReadsplitConnection.observe}, {@code CausalContext.observe}): a request without a token has nothing to
+     * import, so the caller skips the import instead of passing nothing.
      *
-     * @throws IllegalArgumentException naming what is wrong with {@code text}
+     * @throws IllegalArgumentException naming what is wrong with {@code text} ({@link #MISSING} for null)
      */
     public static CausalToken parse(String text) {
         if (text == null) {
-            throw new IllegalArgumentException("causal token is missing (null)");
+            throw new IllegalArgumentException(MISSING);
         }
         String t = text.trim();
         if (!t.startsWith(PREFIX)) {

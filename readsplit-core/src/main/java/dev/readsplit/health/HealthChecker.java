@@ -180,6 +180,7 @@ public final class HealthChecker implements AutoCloseable {
     /** One check of one node, on the calling thread; its outcome is reported unless the watchdog did first. */
     private void check(Node node, Run run) {
         long start = System.nanoTime();
+        int replayGeneration = node.replayGeneration(); // an answer from before a reset is not recorded
         Probe.Observation o;
         try {
             o = probe.check(node);
@@ -208,7 +209,7 @@ public final class HealthChecker implements AutoCloseable {
             Role role = o.inRecovery() ? Role.REPLICA : Role.PRIMARY;
             topology.observeRole(node, role, o.timeline());
             if (o.inRecovery()) {
-                node.observeReplayLsn(o.lsn());
+                node.observeReplayLsn(o.lsn(), replayGeneration);
                 lag.replicaObserved(node, o.lsn(), o.lagMillis(), o.receiver());
             } else {
                 node.observeWalLsn(o.lsn(), clock.millis());

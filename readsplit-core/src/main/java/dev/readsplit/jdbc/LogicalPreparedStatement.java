@@ -1,5 +1,8 @@
 package dev.readsplit.jdbc;
 
+import dev.readsplit.ReadsplitException;
+import dev.readsplit.ReadsplitException.Reason;
+import dev.readsplit.routing.Operation;
 import dev.readsplit.sql.Classification;
 import dev.readsplit.topology.Node;
 
@@ -17,16 +20,9 @@ import java.util.List;
  * A {@link PreparedStatement} routed per execution. The SQL is classified once, when prepared; parameters
  * are recorded and bound onto the physical prepared statement of whichever node the execution goes to
  * (each node's physical statement is prepared once and reused, so pgjdbc's server-side prepare still pays
- * off). Batches run on the primary.
+ * off). Batches run on the primary. The setters are generated ({@link PreparedStatementBindings}).
  */
-final class LogicalPreparedStatement extends LogicalStatement implements PreparedStatement {
-
-    @FunctionalInterface
-    interface Binder {
-        void bind(PreparedStatement s) throws SQLException;
-    }
-
-    private static final Binder[] NO_BINDERS = new Binder[0];
+final class LogicalPreparedStatement extends PreparedStatementBindings {
 
     private final String sql;
     private final Classification classification;
@@ -47,10 +43,11 @@ final class LogicalPreparedStatement extends LogicalStatement implements Prepare
         return factory.create(pc);
     }
 
-    private void bind(int index, Binder binder) throws SQLException {
+    @Override
+    void bind(int index, Binder binder) throws SQLException {
         checkOpen();
         if (index < 1) {
-            throw new ReadsplitSqlException(conn.dataSource().name() + ": parameter index must be at least 1: " + index, "22023");
+            throw new ReadsplitException(Reason.INVALID_ARGUMENT, conn.dataSource().name() + ": parameter index must be at least 1: " + index);
         }
         if (index >= binders.length) {
             binders = Arrays.copyOf(binders, Math.max(index + 1, binders.length * 2));
@@ -70,7 +67,7 @@ final class LogicalPreparedStatement extends LogicalStatement implements Prepare
 
     @Override
     public ResultSet executeQuery() throws SQLException {
-        return LogicalResultSet.wrap(run(sql, classification, false, s -> {
+        return LogicalResultSet.wrap(run(sql, classification, Operation.STATEMENT, s -> {
             PreparedStatement ps = (PreparedStatement) s;
             bindAll(ps, binders, maxIndex);
             return ps.executeQuery();
@@ -79,7 +76,7 @@ final class LogicalPreparedStatement extends LogicalStatement implements Prepare
 
     @Override
     public int executeUpdate() throws SQLException {
-        return run(sql, classification, false, s -> {
+        return run(sql, classification, Operation.STATEMENT, s -> {
             PreparedStatement ps = (PreparedStatement) s;
             bindAll(ps, binders, maxIndex);
             return ps.executeUpdate();
@@ -88,7 +85,7 @@ final class LogicalPreparedStatement extends LogicalStatement implements Prepare
 
     @Override
     public long executeLargeUpdate() throws SQLException {
-        return run(sql, classification, false, s -> {
+        return run(sql, classification, Operation.STATEMENT, s -> {
             PreparedStatement ps = (PreparedStatement) s;
             bindAll(ps, binders, maxIndex);
             return ps.executeLargeUpdate();
@@ -97,7 +94,7 @@ final class LogicalPreparedStatement extends LogicalStatement implements Prepare
 
     @Override
     public boolean execute() throws SQLException {
-        return run(sql, classification, false, s -> {
+        return run(sql, classification, Operation.STATEMENT, s -> {
             PreparedStatement ps = (PreparedStatement) s;
             bindAll(ps, binders, maxIndex);
             return ps.execute();
@@ -141,7 +138,7 @@ final class LogicalPreparedStatement extends LogicalStatement implements Prepare
         if (rows.isEmpty()) {
             return new int[0];
         }
-        return run(sql, classification, true, s -> {
+        return run(sql, classification, Operation.BATCH, s -> {
             PreparedStatement ps = (PreparedStatement) s;
             ps.clearBatch();
             for (Binder[] row : rows) {
@@ -172,14 +169,14 @@ final class LogicalPreparedStatement extends LogicalStatement implements Prepare
         // prepared on the primary and kept with this statement's physical statements, so close() closes it
         Node primary = conn.primary();
         PreparedStatement ps = (PreparedStatement) physicalFor(primary, conn.physical(primary));
-        current = ps;
+        ran(primary, ps);
         return ps;
     }
 
     // the String-taking methods are not for prepared statements (JDBC 4.3, 13.2)
     private SQLException notForPrepared() {
-        return new ReadsplitSqlException(conn.dataSource().name()
-                + ": methods that take an SQL string cannot be used on a PreparedStatement", "42000");
+        return new ReadsplitException(Reason.WRONG_METHOD, conn.dataSource().name()
+                + ": methods that take an SQL string cannot be used on a PreparedStatement");
     }
 
     @Override
@@ -200,256 +197,5 @@ final class LogicalPreparedStatement extends LogicalStatement implements Prepare
     @Override
     public void addBatch(String sql) throws SQLException {
         throw notForPrepared();
-    }
-
-    @Override
-    public void setNull(int parameterIndex, int sqlType) throws SQLException {
-        bind(parameterIndex, s -> s.setNull(parameterIndex, sqlType));
-    }
-
-    @Override
-    public void setNull(int parameterIndex, int sqlType, String typeName) throws SQLException {
-        bind(parameterIndex, s -> s.setNull(parameterIndex, sqlType, typeName));
-    }
-
-    @Override
-    public void setBoolean(int parameterIndex, boolean x) throws SQLException {
-        bind(parameterIndex, s -> s.setBoolean(parameterIndex, x));
-    }
-
-    @Override
-    public void setByte(int parameterIndex, byte x) throws SQLException {
-        bind(parameterIndex, s -> s.setByte(parameterIndex, x));
-    }
-
-    @Override
-    public void setShort(int parameterIndex, short x) throws SQLException {
-        bind(parameterIndex, s -> s.setShort(parameterIndex, x));
-    }
-
-    @Override
-    public void setInt(int parameterIndex, int x) throws SQLException {
-        bind(parameterIndex, s -> s.setInt(parameterIndex, x));
-    }
-
-    @Override
-    public void setLong(int parameterIndex, long x) throws SQLException {
-        bind(parameterIndex, s -> s.setLong(parameterIndex, x));
-    }
-
-    @Override
-    public void setFloat(int parameterIndex, float x) throws SQLException {
-        bind(parameterIndex, s -> s.setFloat(parameterIndex, x));
-    }
-
-    @Override
-    public void setDouble(int parameterIndex, double x) throws SQLException {
-        bind(parameterIndex, s -> s.setDouble(parameterIndex, x));
-    }
-
-    @Override
-    public void setBigDecimal(int parameterIndex, java.math.BigDecimal x) throws SQLException {
-        bind(parameterIndex, s -> s.setBigDecimal(parameterIndex, x));
-    }
-
-    @Override
-    public void setString(int parameterIndex, String x) throws SQLException {
-        bind(parameterIndex, s -> s.setString(parameterIndex, x));
-    }
-
-    @Override
-    public void setNString(int parameterIndex, String x) throws SQLException {
-        bind(parameterIndex, s -> s.setNString(parameterIndex, x));
-    }
-
-    @Override
-    public void setBytes(int parameterIndex, byte[] x) throws SQLException {
-        bind(parameterIndex, s -> s.setBytes(parameterIndex, x));
-    }
-
-    @Override
-    public void setDate(int parameterIndex, java.sql.Date x) throws SQLException {
-        bind(parameterIndex, s -> s.setDate(parameterIndex, x));
-    }
-
-    @Override
-    public void setDate(int parameterIndex, java.sql.Date x, java.util.Calendar cal) throws SQLException {
-        bind(parameterIndex, s -> s.setDate(parameterIndex, x, cal));
-    }
-
-    @Override
-    public void setTime(int parameterIndex, java.sql.Time x) throws SQLException {
-        bind(parameterIndex, s -> s.setTime(parameterIndex, x));
-    }
-
-    @Override
-    public void setTime(int parameterIndex, java.sql.Time x, java.util.Calendar cal) throws SQLException {
-        bind(parameterIndex, s -> s.setTime(parameterIndex, x, cal));
-    }
-
-    @Override
-    public void setTimestamp(int parameterIndex, java.sql.Timestamp x) throws SQLException {
-        bind(parameterIndex, s -> s.setTimestamp(parameterIndex, x));
-    }
-
-    @Override
-    public void setTimestamp(int parameterIndex, java.sql.Timestamp x, java.util.Calendar cal) throws SQLException {
-        bind(parameterIndex, s -> s.setTimestamp(parameterIndex, x, cal));
-    }
-
-    @Override
-    public void setAsciiStream(int parameterIndex, java.io.InputStream x, int length) throws SQLException {
-        bind(parameterIndex, s -> s.setAsciiStream(parameterIndex, x, length));
-    }
-
-    @Override
-    public void setAsciiStream(int parameterIndex, java.io.InputStream x, long length) throws SQLException {
-        bind(parameterIndex, s -> s.setAsciiStream(parameterIndex, x, length));
-    }
-
-    @Override
-    public void setAsciiStream(int parameterIndex, java.io.InputStream x) throws SQLException {
-        bind(parameterIndex, s -> s.setAsciiStream(parameterIndex, x));
-    }
-
-    @SuppressWarnings("deprecation")
-    @Override
-    public void setUnicodeStream(int parameterIndex, java.io.InputStream x, int length) throws SQLException {
-        bind(parameterIndex, s -> s.setUnicodeStream(parameterIndex, x, length));
-    }
-
-    @Override
-    public void setBinaryStream(int parameterIndex, java.io.InputStream x, int length) throws SQLException {
-        bind(parameterIndex, s -> s.setBinaryStream(parameterIndex, x, length));
-    }
-
-    @Override
-    public void setBinaryStream(int parameterIndex, java.io.InputStream x, long length) throws SQLException {
-        bind(parameterIndex, s -> s.setBinaryStream(parameterIndex, x, length));
-    }
-
-    @Override
-    public void setBinaryStream(int parameterIndex, java.io.InputStream x) throws SQLException {
-        bind(parameterIndex, s -> s.setBinaryStream(parameterIndex, x));
-    }
-
-    @Override
-    public void setCharacterStream(int parameterIndex, java.io.Reader reader, int length) throws SQLException {
-        bind(parameterIndex, s -> s.setCharacterStream(parameterIndex, reader, length));
-    }
-
-    @Override
-    public void setCharacterStream(int parameterIndex, java.io.Reader reader, long length) throws SQLException {
-        bind(parameterIndex, s -> s.setCharacterStream(parameterIndex, reader, length));
-    }
-
-    @Override
-    public void setCharacterStream(int parameterIndex, java.io.Reader reader) throws SQLException {
-        bind(parameterIndex, s -> s.setCharacterStream(parameterIndex, reader));
-    }
-
-    @Override
-    public void setNCharacterStream(int parameterIndex, java.io.Reader value, long length) throws SQLException {
-        bind(parameterIndex, s -> s.setNCharacterStream(parameterIndex, value, length));
-    }
-
-    @Override
-    public void setNCharacterStream(int parameterIndex, java.io.Reader value) throws SQLException {
-        bind(parameterIndex, s -> s.setNCharacterStream(parameterIndex, value));
-    }
-
-    @Override
-    public void setObject(int parameterIndex, Object x, int targetSqlType) throws SQLException {
-        bind(parameterIndex, s -> s.setObject(parameterIndex, x, targetSqlType));
-    }
-
-    @Override
-    public void setObject(int parameterIndex, Object x) throws SQLException {
-        bind(parameterIndex, s -> s.setObject(parameterIndex, x));
-    }
-
-    @Override
-    public void setObject(int parameterIndex, Object x, int targetSqlType, int scaleOrLength) throws SQLException {
-        bind(parameterIndex, s -> s.setObject(parameterIndex, x, targetSqlType, scaleOrLength));
-    }
-
-    @Override
-    public void setObject(int parameterIndex, Object x, java.sql.SQLType targetSqlType, int scaleOrLength) throws SQLException {
-        bind(parameterIndex, s -> s.setObject(parameterIndex, x, targetSqlType, scaleOrLength));
-    }
-
-    @Override
-    public void setObject(int parameterIndex, Object x, java.sql.SQLType targetSqlType) throws SQLException {
-        bind(parameterIndex, s -> s.setObject(parameterIndex, x, targetSqlType));
-    }
-
-    @Override
-    public void setRef(int parameterIndex, java.sql.Ref x) throws SQLException {
-        bind(parameterIndex, s -> s.setRef(parameterIndex, x));
-    }
-
-    @Override
-    public void setBlob(int parameterIndex, java.sql.Blob x) throws SQLException {
-        bind(parameterIndex, s -> s.setBlob(parameterIndex, x));
-    }
-
-    @Override
-    public void setBlob(int parameterIndex, java.io.InputStream inputStream, long length) throws SQLException {
-        bind(parameterIndex, s -> s.setBlob(parameterIndex, inputStream, length));
-    }
-
-    @Override
-    public void setBlob(int parameterIndex, java.io.InputStream inputStream) throws SQLException {
-        bind(parameterIndex, s -> s.setBlob(parameterIndex, inputStream));
-    }
-
-    @Override
-    public void setClob(int parameterIndex, java.sql.Clob x) throws SQLException {
-        bind(parameterIndex, s -> s.setClob(parameterIndex, x));
-    }
-
-    @Override
-    public void setClob(int parameterIndex, java.io.Reader reader, long length) throws SQLException {
-        bind(parameterIndex, s -> s.setClob(parameterIndex, reader, length));
-    }
-
-    @Override
-    public void setClob(int parameterIndex, java.io.Reader reader) throws SQLException {
-        bind(parameterIndex, s -> s.setClob(parameterIndex, reader));
-    }
-
-    @Override
-    public void setNClob(int parameterIndex, java.sql.NClob value) throws SQLException {
-        bind(parameterIndex, s -> s.setNClob(parameterIndex, value));
-    }
-
-    @Override
-    public void setNClob(int parameterIndex, java.io.Reader reader, long length) throws SQLException {
-        bind(parameterIndex, s -> s.setNClob(parameterIndex, reader, length));
-    }
-
-    @Override
-    public void setNClob(int parameterIndex, java.io.Reader reader) throws SQLException {
-        bind(parameterIndex, s -> s.setNClob(parameterIndex, reader));
-    }
-
-    @Override
-    public void setArray(int parameterIndex, java.sql.Array x) throws SQLException {
-        bind(parameterIndex, s -> s.setArray(parameterIndex, x));
-    }
-
-    @Override
-    public void setURL(int parameterIndex, java.net.URL x) throws SQLException {
-        bind(parameterIndex, s -> s.setURL(parameterIndex, x));
-    }
-
-    @Override
-    public void setRowId(int parameterIndex, java.sql.RowId x) throws SQLException {
-        bind(parameterIndex, s -> s.setRowId(parameterIndex, x));
-    }
-
-    @Override
-    public void setSQLXML(int parameterIndex, java.sql.SQLXML xmlObject) throws SQLException {
-        bind(parameterIndex, s -> s.setSQLXML(parameterIndex, xmlObject));
     }
 }

@@ -1,5 +1,8 @@
 package dev.readsplit.jdbc;
 
+import dev.readsplit.ReadsplitException;
+import dev.readsplit.ReadsplitException.Reason;
+import dev.readsplit.routing.Operation;
 import dev.readsplit.sql.Classification;
 import dev.readsplit.topology.Node;
 import dev.readsplit.topology.SqlStates;
@@ -16,9 +19,8 @@ import java.util.List;
  * A {@link Statement} whose every execution is routed by its logical connection. It keeps at most one
  * physical statement per node, created on first use with this statement's settings, and closes them all.
  *
- * <p>The execution core ({@link #run}) is shared with {@link LogicalPreparedStatement}: route, run, and on
- * failure let the topology's funnel decide whether the node is at fault; retry an autocommit read once on
- * another node after a connection-level failure; re-run on the primary a read a replica refused with 25006.
+ * <p>Executions go through {@link StatementExecutor} (shared with {@link LogicalPreparedStatement}); this class
+ * keeps the physical statements, the settings applied to each, the batch, and the results of the last execution.
  */
 class LogicalStatement implements Statement {
 
@@ -32,6 +34,8 @@ class LogicalStatement implements Statement {
     private int count;
     /** The physical statement of the last execution: results, update counts and keys come from it. */
     Statement current;
+    /** The node {@link #current} runs on. */
+    private Node currentNode;
     private boolean closed;
 
     // settings applied to every physical statement
@@ -57,68 +61,29 @@ class LogicalStatement implements Statement {
         conn.register(this);
     }
 
-    @FunctionalInterface
-    interface Execution<T> {
-        T run(Statement physical) throws SQLException;
+    /** The physical statement that ran last on {@code node} (set by the executor). */
+    final void ran(Node node, Statement physical) {
+        this.current = physical;
+        this.currentNode = node;
     }
 
-    /** Routes and runs one execution, with the retry and misroute rules of design §2 (rule 7). */
-    final <T> T run(String sql, Classification c, boolean batchExecution, Execution<T> exec) throws SQLException {
-        checkOpen();
-        ReadsplitDataSource ds = conn.dataSource();
-        RouteDecision d = conn.route(c, sql, null, batchExecution);
-        boolean retried = false;
-        while (true) {
-            Node node = d.node();
-            Statement physical;
-            try {
-                Connection pc = conn.physical(node);
-                conn.beforeExecute(d, pc);
-                physical = physicalFor(node, pc);
-            } catch (SQLException e) {
-                if (!retried && SqlStates.isConnectionLevel(e) && conn.retryAllowed(d, c)) {
-                    retried = true;
-                    ds.countRetry();
-                    d = conn.route(c, sql, node, false);
-                    continue;
-                }
-                throw e;
-            }
-            long start = System.nanoTime();
-            node.beginStatement();
-            boolean ok = false;
-            try {
-                T result = exec.run(physical);
-                ok = true;
-                current = physical;
-                node.endStatement(System.nanoTime() - start, c.isRead());
-                conn.afterExecute(d, c, sql);
-                return result;
-            } catch (SQLException e) {
-                if (!ok) {
-                    node.endStatement(System.nanoTime() - start, c.isRead());
-                }
-                boolean nodeAtFault = ds.topology().onTrafficError(node, e);
-                if (nodeAtFault) {
-                    conn.discard(node);
-                    if (!retried && conn.retryAllowed(d, c)) {
-                        retried = true;
-                        ds.countRetry();
-                        d = conn.route(c, sql, node, false);
-                        continue;
-                    }
-                } else if (SqlStates.isReadOnlyViolation(e) && !retried && conn.misrouteRecoverable(d, c)) {
-                    // the classifier said read, the replica said write (e.g. a view over a writing function)
-                    retried = true;
-                    ds.countMisroute();
-                    ds.misrouteMemory().learn(sql);
-                    d = RouteDecision.of(conn.primary(), RouteReason.MISROUTE);
-                    ds.countRoute(RouteReason.MISROUTE);
-                    continue;
-                }
-                throw e;
-            }
+    /** The node of the physical statement that ran last (result sets report their failures against it), or null. */
+    final Node currentNode() {
+        return currentNode;
+    }
+
+    /** Sends a failure seen on {@code node} by an object of this statement through the failure funnel; returns it. */
+    final SQLException failed(Node node, SQLException e) {
+        if (node != null) {
+            conn.funnel(node, e);
         }
+        return e;
+    }
+
+    /** Routes and runs one execution (see {@link StatementExecutor}). */
+    final <T> T run(String sql, Classification c, Operation op, StatementExecutor.Execution<T> exec) throws SQLException {
+        checkOpen();
+        return StatementExecutor.run(this, sql, c, op, exec);
     }
 
     final Statement physicalFor(Node node, Connection pc) throws SQLException {
@@ -188,6 +153,7 @@ class LogicalStatement implements Statement {
                 physicals[count] = null;
                 if (current == s) {
                     current = null;
+                    currentNode = null;
                 }
                 try {
                     s.close();
@@ -215,67 +181,67 @@ class LogicalStatement implements Statement {
 
     @Override
     public ResultSet executeQuery(String sql) throws SQLException {
-        return LogicalResultSet.wrap(run(sql, conn.classify(sql), false, s -> s.executeQuery(sql)), this);
+        return LogicalResultSet.wrap(run(sql, conn.classify(sql), Operation.STATEMENT, s -> s.executeQuery(sql)), this);
     }
 
     @Override
     public int executeUpdate(String sql) throws SQLException {
-        return run(sql, conn.classify(sql), false, s -> s.executeUpdate(sql));
+        return run(sql, conn.classify(sql), Operation.STATEMENT, s -> s.executeUpdate(sql));
     }
 
     @Override
     public int executeUpdate(String sql, int autoGeneratedKeys) throws SQLException {
-        return run(sql, conn.classify(sql), false, s -> s.executeUpdate(sql, autoGeneratedKeys));
+        return run(sql, conn.classify(sql), Operation.STATEMENT, s -> s.executeUpdate(sql, autoGeneratedKeys));
     }
 
     @Override
     public int executeUpdate(String sql, int[] columnIndexes) throws SQLException {
-        return run(sql, conn.classify(sql), false, s -> s.executeUpdate(sql, columnIndexes));
+        return run(sql, conn.classify(sql), Operation.STATEMENT, s -> s.executeUpdate(sql, columnIndexes));
     }
 
     @Override
     public int executeUpdate(String sql, String[] columnNames) throws SQLException {
-        return run(sql, conn.classify(sql), false, s -> s.executeUpdate(sql, columnNames));
+        return run(sql, conn.classify(sql), Operation.STATEMENT, s -> s.executeUpdate(sql, columnNames));
     }
 
     @Override
     public long executeLargeUpdate(String sql) throws SQLException {
-        return run(sql, conn.classify(sql), false, s -> s.executeLargeUpdate(sql));
+        return run(sql, conn.classify(sql), Operation.STATEMENT, s -> s.executeLargeUpdate(sql));
     }
 
     @Override
     public long executeLargeUpdate(String sql, int autoGeneratedKeys) throws SQLException {
-        return run(sql, conn.classify(sql), false, s -> s.executeLargeUpdate(sql, autoGeneratedKeys));
+        return run(sql, conn.classify(sql), Operation.STATEMENT, s -> s.executeLargeUpdate(sql, autoGeneratedKeys));
     }
 
     @Override
     public long executeLargeUpdate(String sql, int[] columnIndexes) throws SQLException {
-        return run(sql, conn.classify(sql), false, s -> s.executeLargeUpdate(sql, columnIndexes));
+        return run(sql, conn.classify(sql), Operation.STATEMENT, s -> s.executeLargeUpdate(sql, columnIndexes));
     }
 
     @Override
     public long executeLargeUpdate(String sql, String[] columnNames) throws SQLException {
-        return run(sql, conn.classify(sql), false, s -> s.executeLargeUpdate(sql, columnNames));
+        return run(sql, conn.classify(sql), Operation.STATEMENT, s -> s.executeLargeUpdate(sql, columnNames));
     }
 
     @Override
     public boolean execute(String sql) throws SQLException {
-        return run(sql, conn.classify(sql), false, s -> s.execute(sql));
+        return run(sql, conn.classify(sql), Operation.STATEMENT, s -> s.execute(sql));
     }
 
     @Override
     public boolean execute(String sql, int autoGeneratedKeys) throws SQLException {
-        return run(sql, conn.classify(sql), false, s -> s.execute(sql, autoGeneratedKeys));
+        return run(sql, conn.classify(sql), Operation.STATEMENT, s -> s.execute(sql, autoGeneratedKeys));
     }
 
     @Override
     public boolean execute(String sql, int[] columnIndexes) throws SQLException {
-        return run(sql, conn.classify(sql), false, s -> s.execute(sql, columnIndexes));
+        return run(sql, conn.classify(sql), Operation.STATEMENT, s -> s.execute(sql, columnIndexes));
     }
 
     @Override
     public boolean execute(String sql, String[] columnNames) throws SQLException {
-        return run(sql, conn.classify(sql), false, s -> s.execute(sql, columnNames));
+        return run(sql, conn.classify(sql), Operation.STATEMENT, s -> s.execute(sql, columnNames));
     }
 
     @Override
@@ -307,7 +273,7 @@ class LogicalStatement implements Statement {
             return new int[0];
         }
         Classification c = conn.classify(String.join(";\n", sqls));
-        return run(null, c, true, s -> {
+        return run(null, c, Operation.BATCH, s -> {
             s.clearBatch();
             for (String q : sqls) {
                 s.addBatch(q);
@@ -332,7 +298,7 @@ class LogicalStatement implements Statement {
     private Statement currentOrThrow() throws SQLException {
         checkOpen();
         if (current == null) {
-            throw new ReadsplitSqlException(conn.dataSource().name() + ": no statement has been executed", "HY010");
+            throw new ReadsplitException(Reason.SEQUENCE, conn.dataSource().name() + ": no statement has been executed");
         }
         return current;
     }
@@ -402,7 +368,7 @@ class LogicalStatement implements Statement {
     public void setMaxFieldSize(int max) throws SQLException {
         checkOpen();
         if (max < 0) {
-            throw new ReadsplitSqlException("max field size must not be negative: " + max, "22023");
+            throw new ReadsplitException(Reason.INVALID_ARGUMENT, "max field size must not be negative: " + max);
         }
         forEachPhysical(s -> s.setMaxFieldSize(max));
         maxFieldSize = max;
@@ -418,7 +384,7 @@ class LogicalStatement implements Statement {
     public void setMaxRows(int max) throws SQLException {
         checkOpen();
         if (max < 0) {
-            throw new ReadsplitSqlException("max rows must not be negative: " + max, "22023");
+            throw new ReadsplitException(Reason.INVALID_ARGUMENT, "max rows must not be negative: " + max);
         }
         forEachPhysical(s -> s.setMaxRows(max));
         maxRows = max;
@@ -434,7 +400,7 @@ class LogicalStatement implements Statement {
     public void setLargeMaxRows(long max) throws SQLException {
         checkOpen();
         if (max < 0) {
-            throw new ReadsplitSqlException("max rows must not be negative: " + max, "22023");
+            throw new ReadsplitException(Reason.INVALID_ARGUMENT, "max rows must not be negative: " + max);
         }
         forEachPhysical(s -> s.setLargeMaxRows(max));
         largeMaxRows = max;
@@ -457,7 +423,7 @@ class LogicalStatement implements Statement {
     public void setQueryTimeout(int seconds) throws SQLException {
         checkOpen();
         if (seconds < 0) {
-            throw new ReadsplitSqlException("query timeout must not be negative: " + seconds, "22023");
+            throw new ReadsplitException(Reason.INVALID_ARGUMENT, "query timeout must not be negative: " + seconds);
         }
         forEachPhysical(s -> s.setQueryTimeout(seconds));
         queryTimeout = seconds;
@@ -507,7 +473,7 @@ class LogicalStatement implements Statement {
     public void setFetchSize(int rows) throws SQLException {
         checkOpen();
         if (rows < 0) {
-            throw new ReadsplitSqlException("fetch size must not be negative: " + rows, "22023");
+            throw new ReadsplitException(Reason.INVALID_ARGUMENT, "fetch size must not be negative: " + rows);
         }
         forEachPhysical(s -> s.setFetchSize(rows));
         fetchSize = rows;
@@ -602,7 +568,7 @@ class LogicalStatement implements Statement {
 
     final void checkOpen() throws SQLException {
         if (closed) {
-            throw new ReadsplitSqlException(conn.dataSource().name() + ": statement is closed", "HY010");
+            throw new ReadsplitException(Reason.SEQUENCE, conn.dataSource().name() + ": statement is closed");
         }
         conn.checkOpen();
     }
@@ -615,7 +581,7 @@ class LogicalStatement implements Statement {
         if (current != null && current.isWrapperFor(iface)) {
             return current.unwrap(iface);
         }
-        throw new ReadsplitSqlException(conn.dataSource().name() + ": not a wrapper for " + iface.getName(), "0A000");
+        throw new ReadsplitException(Reason.NOT_SUPPORTED, conn.dataSource().name() + ": not a wrapper for " + iface.getName());
     }
 
     @Override

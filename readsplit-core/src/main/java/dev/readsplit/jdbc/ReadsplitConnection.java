@@ -20,16 +20,24 @@ public interface ReadsplitConnection extends Connection {
     void setConsistency(Consistency consistency);
 
     /**
-     * The session's causal position: at or past its last committed write (taken from the primary only now,
-     * lazily), or an imported token, or {@code null} when the session has neither written nor imported one.
+     * The causal position of this connection's scope ({@code causalScope}: the connection, its thread, or the data
+     * source; or an attached {@link CausalContext}): at or past the scope's last write that may have committed
+     * (taken from the primary now if a write is pending), or an imported token. {@code null} only when nothing in
+     * the scope may have written nor imported a token, or with the generic JDBC dialect (no WAL positions). Readable
+     * after {@code close()}.
+     *
+     * @throws SQLException if the scope may have written and the primary cannot tell the position now: a token that
+     *                      cannot be computed is an error, never a silent null
      */
     CausalToken causalToken() throws SQLException;
 
     /**
-     * Imports a token from another connection, thread or process: this connection's later reads under
+     * Imports a token from another connection, thread or process: later reads of this connection's scope under
      * {@code READ_YOUR_WRITES} only go to replicas that have replayed it.
      *
-     * @throws SQLException (SQLSTATE 22023) if the token belongs to a different cluster
+     * @throws SQLException             (SQLSTATE 22023) if the token belongs to a different cluster
+     * @throws IllegalArgumentException if {@code token} is null, as {@link CausalToken#parse(String)} rejects a
+     *                                  missing text (see {@code docs/consistency.md})
      */
     void observe(CausalToken token) throws SQLException;
 

@@ -1,11 +1,21 @@
 package dev.readsplit.jdbc;
 
 import dev.readsplit.Consistency;
+import dev.readsplit.ReadsplitException;
+import dev.readsplit.ReadsplitException.Reason;
 import dev.readsplit.Role;
-import dev.readsplit.balance.Balancer;
+import dev.readsplit.RouteReason;
 import dev.readsplit.balance.Balancers;
 import dev.readsplit.config.ReadsplitConfig;
+import dev.readsplit.consistency.CausalPosition;
+import dev.readsplit.consistency.CausalScope;
+import dev.readsplit.consistency.CausalToken;
 import dev.readsplit.health.HealthChecker;
+import dev.readsplit.routing.MisrouteMemory;
+import dev.readsplit.routing.ReplicaSelector;
+import dev.readsplit.routing.RouteCounters;
+import dev.readsplit.routing.Router;
+import dev.readsplit.routing.RoutingScopes;
 import dev.readsplit.sql.SqlClassifier;
 import dev.readsplit.topology.Node;
 import dev.readsplit.topology.Topology;
@@ -16,7 +26,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
 import java.time.Clock;
-import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.LongAdder;
@@ -40,31 +50,19 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
 
     private final ReadsplitConfig config;
     private final Topology topology;
-    private final Balancer balancer;
     private final HealthChecker healthChecker;
     private final dev.readsplit.failover.FailoverManager failover;
     private final FunctionVolatility volatility;
-    private final MisrouteMemory misroutes = new MisrouteMemory(10_000);
-    private final ReplicaSelector selector;
-    private final ThreadLocal<int[]> primaryScopeDepth = ThreadLocal.withInitial(() -> new int[1]);
-    private final ThreadLocal<Consistency> consistencyScope = new ThreadLocal<>();
-    /**
-     * Scopes open on any thread. Routing reads the thread-locals only when this is non-zero: a volatile read
-     * instead of two thread-local lookups per statement for the applications that never open a scope.
-     */
-    private final java.util.concurrent.atomic.AtomicInteger openScopes = new java.util.concurrent.atomic.AtomicInteger();
+    private final RoutingScopes scopes;
+    private final RouteCounters counters = new RouteCounters();
+    private final Router router;
+    private final FailureFunnel funnel;
+    private final ReplayWait replayWait;
+    private final CausalScopes causalScopes;
     private final ClassificationCache classifications;
-    private final Map<RouteReason, LongAdder> routeCounts = new EnumMap<>(RouteReason.class);
-    private final Map<RouteReason, LongAdder> shadowCounts = new EnumMap<>(RouteReason.class);
-    private final LongAdder readRetries = new LongAdder();
-    private final LongAdder misrouteCount = new LongAdder();
-    private final LongAdder consistencyWaits = new LongAdder();
-    private final LongAdder consistencyWaitNanos = new LongAdder();
-    private final RecentEvents events = new RecentEvents(RECENT_EVENTS);
-    private final LongAdder retiredReads = new LongAdder();
-    private final LongAdder retiredWrites = new LongAdder();
-    private final LongAdder retiredCheckFailures = new LongAdder();
-    private volatile boolean shadowMode;
+    /** Primary changes seen (the events themselves are in the topology's one ring). */
+    private final LongAdder primaryChanges = new LongAdder();
+    private final Operations operations;
     private volatile boolean closed;
     private volatile long systemIdentifier;
     private int loginTimeout;
@@ -75,23 +73,28 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
 
     ReadsplitDataSource(ReadsplitConfig config, Clock clock) {
         this.config = config;
-        for (RouteReason r : RouteReason.values()) {
-            routeCounts.put(r, new LongAdder());
-            shadowCounts.put(r, new LongAdder());
-        }
         SqlClassifier classifier = SqlClassifier.builder()
                 .writeFunctions(config.writeFunctions().toArray(String[]::new))
                 .readFunctions(config.readFunctions().toArray(String[]::new))
                 .build();
         this.classifications = new ClassificationCache(classifier, 4096);
-        this.balancer = Balancers.create(config.balancer(), config.localZone());
-        this.shadowMode = config.shadowMode();
         this.topology = new Topology(config, clock);
-        topology.addListener(events);
+        topology.addListener(e -> {
+            if (e.kind() == dev.readsplit.topology.TopologyEvent.Kind.PRIMARY_CHANGE) {
+                primaryChanges.increment();
+            }
+        });
         this.volatility = new FunctionVolatility(topology);
-        this.selector = new ReplicaSelector(this);
+        this.scopes = new RoutingScopes(config.consistency());
         this.healthChecker = new HealthChecker(topology, clock);
         this.failover = new dev.readsplit.failover.FailoverManager(topology, new dev.readsplit.failover.WriteGate());
+        ReplicaSelector selector = new ReplicaSelector(topology, Balancers.create(config.balancer(), config.localZone()));
+        this.router = new Router(config.name(), topology, selector, new MisrouteMemory(10_000), volatility::anyVolatile,
+                scopes, counters, () -> failover.writeGate().paused(), config.fallbackToPrimary(), config.shadowMode());
+        this.funnel = new FailureFunnel(topology);
+        this.replayWait = new ReplayWait(selector, config.readYourWritesWait().toNanos());
+        this.causalScopes = new CausalScopes(config.causalScope());
+        this.operations = new Operations(this);
         healthChecker.start();
     }
 
@@ -111,7 +114,7 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
      */
     public ReadsplitConnection getConnection(Role role) throws SQLException {
         if (role == null) {
-            throw new ReadsplitSqlException(config.name() + ": role must not be null", "22004");
+            throw new ReadsplitException(Reason.NULL_ARGUMENT, config.name() + ": role must not be null");
         }
         return open(role);
     }
@@ -135,7 +138,7 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
 
     private ReadsplitConnection open(Role role) throws SQLException {
         if (closed) {
-            throw new ReadsplitSqlException(config.name() + ": data source is closed", "08003");
+            throw new ReadsplitException(Reason.CLOSED, config.name() + ": data source is closed");
         }
         return new LogicalConnection(this, role);
     }
@@ -146,10 +149,7 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
      * <pre>{@code try (var scope = ds.forcePrimary()) { ... } }</pre>
      */
     public PrimaryScope forcePrimary() {
-        int[] depth = primaryScopeDepth.get();
-        depth[0]++;
-        openScopes.incrementAndGet();
-        return new PrimaryScope(this, depth);
+        return new PrimaryScope(scopes.openPrimaryScope());
     }
 
     /** Runs {@code work} with every statement of this thread on the primary. */
@@ -166,24 +166,37 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
      * <pre>{@code try (var scope = ds.withConsistency(Consistency.strong())) { ... } }</pre>
      */
     public ConsistencyScope withConsistency(Consistency consistency) {
-        java.util.Objects.requireNonNull(consistency, "consistency");
-        Consistency previous = consistencyScope.get();
-        consistencyScope.set(consistency);
-        openScopes.incrementAndGet();
-        return new ConsistencyScope(this, previous);
+        return new ConsistencyScope(scopes.openConsistencyScope(consistency));
     }
 
-    /** The consistency in force for a connection without its own override, on the current thread. */
-    Consistency effectiveDefaultConsistency() {
-        if (openScopes.get() == 0) {
-            return config.consistency();
+    /**
+     * Opens an explicit causal context attached to the current thread: every logical connection opened on a thread
+     * it is attached to shares its causal position (see {@link CausalContext}, {@code docs/consistency.md}).
+     */
+    public CausalContext causalContext() {
+        return new CausalContext(this, new CausalPosition());
+    }
+
+    /**
+     * {@link #causalContext()} starting from a token exported elsewhere (another process, a cookie).
+     *
+     * @throws SQLException (SQLSTATE 22023) if the token belongs to a different cluster
+     * @throws IllegalArgumentException if {@code token} is null (use {@link #causalContext()})
+     */
+    public CausalContext causalContext(CausalToken token) throws SQLException {
+        CausalContext ctx = new CausalContext(this, new CausalPosition());
+        try {
+            ctx.observe(token);
+        } catch (SQLException | RuntimeException e) {
+            ctx.close();
+            throw e;
         }
-        Consistency scoped = consistencyScope.get();
-        return scoped != null ? scoped : config.consistency();
+        return ctx;
     }
 
-    boolean primaryScopeActive() {
-        return openScopes.get() != 0 && primaryScopeDepth.get()[0] > 0;
+    /** The causal scope connections of this data source share positions by. */
+    public CausalScope causalScope() {
+        return causalScopes.scope();
     }
 
     /** The classification of {@code sql}, from the cache when this text was seen before. */
@@ -198,13 +211,17 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
         return config;
     }
 
+    /**
+     * Internal: the topology's state machine, for Readsplit's own modules (admin, CLI, tests). Not the supported API:
+     * applications read status with {@code StatusSnapshot.of(ds)} and act with {@link #operations()}.
+     */
     public Topology topology() {
         return topology;
     }
 
     /**
-     * Supervised failover ({@code failoverPolicy=SUPERVISED}), planned switchover and rejoining a rebuilt old
-     * primary. See {@code docs/failover.md}.
+     * Internal: supervised failover ({@code failoverPolicy=SUPERVISED}), planned switchover and rejoining a rebuilt
+     * old primary, for Readsplit's own modules; applications use {@link #operations()}. See {@code docs/failover.md}.
      */
     public dev.readsplit.failover.FailoverManager failover() {
         return failover;
@@ -216,75 +233,66 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
 
     /** Shadow mode: everything runs on the primary; decisions are only recorded ({@link #shadowRouteCounts()}). */
     public void setShadowMode(boolean on) {
-        this.shadowMode = on;
+        router.shadowMode(on);
     }
 
     public boolean shadowMode() {
-        return shadowMode;
+        return router.shadowMode();
     }
 
     /** Statements routed so far, by reason (the reason actually applied). */
     public Map<RouteReason, Long> routeCounts() {
-        return snapshot(routeCounts);
+        return counters.routes();
     }
 
     /** In shadow mode: where statements would have gone, by reason. */
     public Map<RouteReason, Long> shadowRouteCounts() {
-        return snapshot(shadowCounts);
+        return counters.shadowRoutes();
     }
 
     public long readRetries() {
-        return readRetries.sum();
+        return counters.retries();
     }
 
     public long misroutes() {
-        return misrouteCount.sum();
+        return counters.misroutes();
     }
 
     /** Reads that waited for a replica to replay the session's causal token (whatever the outcome). */
     public long consistencyWaits() {
-        return consistencyWaits.sum();
+        return counters.consistencyWaits();
     }
 
     /** Total time reads spent waiting for a replay, in nanoseconds. */
     public long consistencyWaitNanos() {
-        return consistencyWaitNanos.sum();
+        return counters.consistencyWaitNanos();
     }
 
-    void countConsistencyWait(long nanos) {
-        consistencyWaits.increment();
-        consistencyWaitNanos.add(nanos);
+    /**
+     * Drain, add, remove and switch over nodes, fence and unfence: the operator's actions on this data source
+     * (also behind the admin endpoint). Read-only status is {@code StatusSnapshot.of(ds)}.
+     */
+    public Operations operations() {
+        return operations;
     }
 
-    private static Map<RouteReason, Long> snapshot(Map<RouteReason, LongAdder> counts) {
-        Map<RouteReason, Long> out = new EnumMap<>(RouteReason.class);
-        counts.forEach((k, v) -> {
-            long n = v.sum();
-            if (n > 0) {
-                out.put(k, n);
-            }
-        });
-        return out;
+    // ---------------------------------------------------------------------------------------------
+    // the adapter's parts (package-private)
+
+    Router router() {
+        return router;
     }
 
-    void countRoute(RouteReason reason) {
-        routeCounts.get(reason).increment();
+    FailureFunnel funnel() {
+        return funnel;
     }
 
-    void countShadow(RouteReason reason) {
-        shadowCounts.get(reason).increment();
+    ReplayWait replayWait() {
+        return replayWait;
     }
 
-    void countRetry() {
-        readRetries.increment();
-    }
-
-    void countMisroute() {
-        misrouteCount.increment();
-    }
-
-    Balancer balancer() {
-        return balancer;
+    CausalScopes causalScopes() {
+        return causalScopes;
     }
 
     FunctionVolatility volatility() {
@@ -292,23 +300,83 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
     }
 
     MisrouteMemory misrouteMemory() {
-        return misroutes;
-    }
-
-    ReplicaSelector selector() {
-        return selector;
+        return router.misroutes();
     }
 
     HealthChecker healthChecker() {
         return healthChecker;
     }
 
-    long systemIdentifier() {
-        return systemIdentifier;
+    /**
+     * The cluster's system identifier, asked once of the primary: over {@code session}'s connection to it, or (null)
+     * a connection borrowed for the purpose.
+     */
+    long systemIdentifier(LogicalConnection session) throws SQLException {
+        long id = systemIdentifier;
+        if (id == 0) {
+            Node primary = topology.primary();
+            if (session != null) {
+                id = WalPositions.systemIdentifier(session.physical(primary));
+            } else {
+                try (Connection c = primary.borrow()) {
+                    id = WalPositions.systemIdentifier(c);
+                }
+            }
+            if (id < 0) {
+                // -1 marks "not available": asked once, one WARN naming the grant (docs/failover.md, "Least privilege")
+                org.slf4j.LoggerFactory.getLogger(ReadsplitDataSource.class).warn("{}: causal tokens carry no cluster"
+                        + " identity: the role {} may not call pg_control_system(); GRANT EXECUTE ON FUNCTION"
+                        + " pg_control_system() TO {} lets a token from another cluster be refused (docs/failover.md,"
+                        + " \"Least privilege\")", name(), primary.config().user(), primary.config().user());
+            }
+            systemIdentifier = id;
+        }
+        return Math.max(0, id);
     }
 
-    void systemIdentifier(long id) {
-        this.systemIdentifier = id;
+    /** Rejects a token of another cluster, or any token with the generic dialect (no WAL positions). Null passes. */
+    void checkToken(CausalToken token) throws SQLException {
+        if (token == null) {
+            return;
+        }
+        if (!topology.primary().isPostgres()) {
+            throw new ReadsplitException(Reason.NOT_SUPPORTED, config.name() + ": causal tokens need PostgreSQL WAL"
+                    + " positions; this data source uses the generic JDBC dialect");
+        }
+        long mine = systemIdentifier(null);
+        if (token.systemIdentifier() != 0 && mine != 0 && token.systemIdentifier() != mine) {
+            throw new ReadsplitException(Reason.INVALID_ARGUMENT, config.name() + ": causal token " + token.export()
+                    + " belongs to a different cluster (system identifier " + Long.toHexString(token.systemIdentifier())
+                    + ", this cluster is " + Long.toHexString(mine) + ")");
+        }
+    }
+
+    /**
+     * {@code position} as a token, taking it from the primary (over a borrowed connection) if a write is pending;
+     * null when the position is empty or the dialect has none.
+     */
+    CausalToken tokenOf(CausalPosition position) throws SQLException {
+        if (position.isEmpty() || !topology.primary().isPostgres()) {
+            return null;
+        }
+        if (position.pending()) {
+            long ticket = position.beginResolve();
+            Node primary = topology.primary();
+            long lsn;
+            try (Connection c = primary.borrow()) {
+                lsn = WalPositions.currentInsertLsn(c);
+            } catch (SQLException e) {
+                topology.onTrafficError(primary, e);
+                throw new ReadsplitException(Reason.CAUSAL_POSITION_UNKNOWN, config.name() + ": the causal position"
+                        + " cannot be taken from the primary " + primary.name() + ": " + e.getMessage(), e);
+            }
+            if (lsn < 0) {
+                throw new ReadsplitException(Reason.CAUSAL_POSITION_UNKNOWN, config.name() + ": the primary "
+                        + primary.name() + " reported no WAL insert position");
+            }
+            position.resolved(ticket, lsn);
+        }
+        return new CausalToken(systemIdentifier(null), position.lsn());
     }
 
     boolean isClosed() {
@@ -376,50 +444,29 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
 
     /** A consistency scope; see {@link ReadsplitDataSource#withConsistency(Consistency)}. */
     public static final class ConsistencyScope implements AutoCloseable {
-        private final ReadsplitDataSource owner;
-        private final Consistency previous;
-        private boolean closed;
+        private final Runnable closer;
 
-        private ConsistencyScope(ReadsplitDataSource owner, Consistency previous) {
-            this.owner = owner;
-            this.previous = previous;
+        private ConsistencyScope(Runnable closer) {
+            this.closer = closer;
         }
 
         @Override
         public void close() {
-            if (!closed) {
-                closed = true;
-                if (previous == null) {
-                    owner.consistencyScope.remove();
-                } else {
-                    owner.consistencyScope.set(previous);
-                }
-                owner.openScopes.decrementAndGet();
-            }
+            closer.run();
         }
     }
 
     /** A forced-primary scope; see {@link ReadsplitDataSource#forcePrimary()}. */
     public static final class PrimaryScope implements AutoCloseable {
-        private final ReadsplitDataSource owner;
-        private final int[] depth;
-        private boolean closed;
+        private final Runnable closer;
 
-        private PrimaryScope(ReadsplitDataSource owner, int[] depth) {
-            this.owner = owner;
-            this.depth = depth;
+        private PrimaryScope(Runnable closer) {
+            this.closer = closer;
         }
 
         @Override
         public void close() {
-            if (!closed) {
-                closed = true;
-                depth[0]--;
-                if (depth[0] == 0) {
-                    owner.primaryScopeDepth.remove();
-                }
-                owner.openScopes.decrementAndGet();
-            }
+            closer.run();
         }
     }
 
@@ -428,155 +475,42 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
 
     /** The last {@value #RECENT_EVENTS} topology events, oldest first. */
     public java.util.List<dev.readsplit.topology.TopologyEvent> recentEvents() {
-        return events.snapshot();
+        java.util.List<dev.readsplit.topology.TopologyEvent> all = topology.recentEvents();
+        return all.size() <= RECENT_EVENTS ? all : List.copyOf(all.subList(all.size() - RECENT_EVENTS, all.size()));
     }
 
     /** How many times writes moved to another node (failovers and switchovers seen). */
     public long primaryChanges() {
-        return events.primaryChanges();
+        return primaryChanges.sum();
     }
 
     /** Statements classified as reads executed so far, on any node (nodes removed since included). */
     public long readsServed() {
-        long n = retiredReads.sum();
-        for (Node node : topology.nodes()) {
-            n += node.readsServed();
-        }
-        return n;
+        return operations.readsServed();
     }
 
     /** Statements not classified as reads executed so far, on any node (nodes removed since included). */
     public long writesServed() {
-        long n = retiredWrites.sum();
-        for (Node node : topology.nodes()) {
-            n += node.writesServed();
-        }
-        return n;
+        return operations.writesServed();
     }
 
     /** Failed health checks so far, of every node (nodes removed since included). */
     public long healthCheckFailures() {
-        long n = retiredCheckFailures.sum();
-        for (Node node : topology.nodes()) {
-            n += node.healthCheckFailures();
-        }
-        return n;
+        return operations.healthCheckFailures();
     }
 
-    /**
-     * Adds a replica at runtime. It gets its own pool at once but takes no reads until the health checker
-     * has seen it answer ({@code recoveryThreshold} successful checks; a check starts now). Database, user,
-     * password and pgjdbc properties the node does not set are taken from the configured primary.
-     *
-     * @return the node's name
-     * @throws IllegalArgumentException if a node with that name or address is already present
-     */
+    /** See {@link Operations#addReplica}. */
     public String addReplica(dev.readsplit.config.NodeConfig replica) {
-        java.util.Objects.requireNonNull(replica, "replica");
-        checkNotClosed();
-        dev.readsplit.config.NodeConfig p = config.primary();
-        dev.readsplit.config.NodeConfig.Builder b = replica.toBuilder();
-        if (replica.database() == null && p.database() != null) {
-            b.database(p.database());
-        }
-        if (replica.user() == null && p.user() != null) {
-            b.user(p.user());
-        }
-        if (replica.password() == null && p.password() != null) {
-            b.password(p.password());
-        }
-        if (replica.jdbcProperties().isEmpty() && replica.isPostgres() && p.isPostgres()) {
-            b.jdbcProperties(p.jdbcProperties());
-        }
-        Node node = topology.addReplica(b.build());
-        healthChecker.checkAllNow();
-        return node.name();
+        return operations.addReplica(replica);
     }
 
-    /**
-     * Drains a replica: no new statement is routed to it from now on; statements and read-only transactions
-     * already running there finish; once none is left (or {@code timeout} passed) its pool is closed. Its
-     * state stays {@code DRAINING} until it is removed. A logical connection that keeps a physical
-     * connection to the node open (idle) holds the drain until the timeout; HikariCP then aborts it.
-     *
-     * @return whether the node went quiet within the timeout (false: the pool was closed with work borrowed)
-     * @throws IllegalArgumentException if no node has that name
-     * @throws IllegalStateException    if the node is the primary
-     */
+    /** See {@link Operations#drainReplica}. */
     public boolean drainReplica(String name, java.time.Duration timeout) {
-        Node node = replicaNamed(name);
-        topology.drain(node, "drained by operator");
-        boolean quiet = awaitQuiet(node, timeout);
-        topology.closePool(node);
-        return quiet;
+        return operations.drainReplica(name, timeout);
     }
 
-    /**
-     * Removes a replica at runtime: drains it first (see {@link #drainReplica}) unless already drained, then
-     * takes it out of the topology and stops checking it.
-     *
-     * @return whether the drain finished within the timeout
-     * @throws IllegalArgumentException if no node has that name
-     * @throws IllegalStateException    if the node is the primary
-     */
+    /** See {@link Operations#removeReplica}. */
     public boolean removeReplica(String name, java.time.Duration drainTimeout) {
-        Node node = replicaNamed(name);
-        boolean quiet = true;
-        if (node.state() != dev.readsplit.topology.NodeState.DRAINING || !node.pool().isClosed()) {
-            quiet = drainReplica(name, drainTimeout);
-        }
-        synchronized (this) {
-            if (topology.node(name) == node) {
-                retiredReads.add(node.readsServed());
-                retiredWrites.add(node.writesServed());
-                retiredCheckFailures.add(node.healthCheckFailures());
-                topology.remove(node, "removed by operator");
-            }
-        }
-        healthChecker.forget(node);
-        return quiet;
-    }
-
-    private Node replicaNamed(String name) {
-        checkNotClosed();
-        Node node = name == null ? null : topology.node(name);
-        if (node == null) {
-            throw new IllegalArgumentException(config.name() + ": no node named '" + name + "'");
-        }
-        if (node == topology.primary()) {
-            throw new IllegalStateException(config.name() + ": " + name + " is the primary; only replicas can be"
-                    + " drained or removed");
-        }
-        return node;
-    }
-
-    /**
-     * Waits until nothing runs on {@code node} and none of its pool's connections is borrowed, seen twice in a
-     * row 50 ms apart: a statement routed there just before the drain may not have borrowed yet at the first
-     * look. (If one borrows after the pool closed, it gets 08003 and an autocommit read is retried elsewhere.)
-     */
-    private static boolean awaitQuiet(Node node, java.time.Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        int quietLooks = 0;
-        while (System.nanoTime() < deadline) {
-            boolean quiet = node.inFlight() == 0 && node.poolStats().active() == 0;
-            quietLooks = quiet ? quietLooks + 1 : 0;
-            if (quietLooks >= 2) {
-                return true;
-            }
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        }
-        return false;
-    }
-
-    private void checkNotClosed() {
-        if (closed) {
-            throw new IllegalStateException(config.name() + ": data source is closed");
-        }
+        return operations.removeReplica(name, drainTimeout);
     }
 }

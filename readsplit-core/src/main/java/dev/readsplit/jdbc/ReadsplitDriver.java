@@ -58,7 +58,7 @@ public final class ReadsplitDriver implements Driver {
             try {
                 config = ReadsplitUrl.parse(url, props);
             } catch (IllegalArgumentException e) {
-                throw new ReadsplitSqlException(e.getMessage(), "08001", e);
+                throw new dev.readsplit.ReadsplitException(dev.readsplit.ReadsplitException.Reason.INVALID_ARGUMENT, e.getMessage(), "08001", e);
             }
             ds = dataSources.computeIfAbsent(key, k -> new ReadsplitDataSource(config));
         }

@@ -1,25 +1,14 @@
 package dev.readsplit.jdbc;
 
+import dev.readsplit.RouteReason;
 import dev.readsplit.topology.Node;
 
 /**
- * Where one statement went and why. Immutable; {@link #of} hands out one shared instance per node and
- * reason, so routing allocates nothing for it.
+ * Where one statement went and why, as {@link ReadsplitConnection#lastRoute()} reports it: the node the statement
+ * finally ran on (after a retry or a misroute re-run, the node of that re-run) and the reason of the router's
+ * decision. Immutable; made on request from the router's decision.
  */
 public record RouteDecision(Node node, RouteReason reason) {
-
-    private static final RouteReason[] REASONS = RouteReason.values();
-
-    /** The shared decision for {@code node} and {@code reason}. */
-    static RouteDecision of(Node node, RouteReason reason) {
-        Object[] cache = node.routeDecisions(REASONS.length);
-        Object d = cache[reason.ordinal()];
-        if (d == null) {
-            d = new RouteDecision(node, reason);
-            cache[reason.ordinal()] = d; // a benign race: two equal instances at worst
-        }
-        return (RouteDecision) d;
-    }
 
     public String nodeName() {
         return node.name();

@@ -1,7 +1,7 @@
 package dev.readsplit.metrics;
 
 import dev.readsplit.jdbc.ReadsplitDataSource;
-import dev.readsplit.jdbc.RouteReason;
+import dev.readsplit.RouteReason;
 import dev.readsplit.topology.Node;
 
 import java.util.EnumMap;

@@ -2,7 +2,7 @@ package dev.readsplit.metrics;
 
 import dev.readsplit.Role;
 import dev.readsplit.jdbc.ReadsplitDataSource;
-import dev.readsplit.jdbc.RouteReason;
+import dev.readsplit.RouteReason;
 import dev.readsplit.topology.Node;
 import dev.readsplit.topology.NodeState;
 import dev.readsplit.topology.TopologyEvent;

@@ -210,19 +210,6 @@ public final class Node implements Candidate {
         return config;
     }
 
-    /** Routing decisions to this node, one per reason, shared (see RouteDecision.of); created on first use. */
-    private volatile Object[] routeDecisions;
-
-    /** The per-reason cache of routing decisions for this node (used by the jdbc package). */
-    public Object[] routeDecisions(int reasons) {
-        Object[] c = routeDecisions;
-        if (c == null) {
-            c = new Object[reasons];
-            routeDecisions = c;
-        }
-        return c;
-    }
-
     /**
      * Physical connections of this node currently held by logical connections: what {@link #abortInFlight}
      * aborts when the node goes DOWN.
@@ -410,13 +397,31 @@ public final class Node implements Candidate {
         this.timeline = timeline;
     }
 
-    /** The highest WAL position this node is known to have replayed (-1 unknown). Only ever grows. */
+    /**
+     * The highest WAL position this node is known to have replayed (-1 unknown). Grows with each observation; reset
+     * to unknown when the node stops being UP (a standby that restarted, crashed or was rebuilt may come back behind
+     * what it replayed before), so it is re-learned from the server before it serves a read that needs a position.
+     */
     public long replayLsn() {
         return replayLsn.get();
     }
 
-    public void observeReplayLsn(long lsn) {
-        replayLsn.accumulateAndGet(lsn, Math::max);
+    /** Bumped by each reset of the replay position: an observation begun before a reset is dropped. */
+    private int replayGeneration;
+
+    /** The generation to pass to {@link #observeReplayLsn(long, int)}, read before asking the server. */
+    public synchronized int replayGeneration() {
+        return replayGeneration;
+    }
+
+    /**
+     * Records a replay position the server reported, asked when the position's generation was {@code generation}:
+     * ignored if it was reset since (the answer may be from before a restart).
+     */
+    public synchronized void observeReplayLsn(long lsn, int generation) {
+        if (generation == replayGeneration) {
+            replayLsn.accumulateAndGet(lsn, Math::max);
+        }
     }
 
     /**
@@ -437,8 +442,9 @@ public final class Node implements Candidate {
         this.walLsnMillis = atMillis;
     }
 
-    /** Forget the replay position (a node that changed timeline or was rebuilt). */
-    void resetReplayLsn() {
+    /** Forget the replay position (a node that changed timeline, was rebuilt, restarted or stopped answering). */
+    synchronized void resetReplayLsn() {
+        replayGeneration++;
         replayLsn.set(-1);
     }
 

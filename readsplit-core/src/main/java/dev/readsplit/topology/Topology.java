@@ -170,6 +170,11 @@ public final class Topology implements AutoCloseable {
         }
         node.state(next);
         node.lastError(next == NodeState.UP ? null : why);
+        if (previous == NodeState.UP) {
+            // it may have restarted, crashed or been rebuilt and come back behind what it replayed before: its
+            // position is re-learned by a check that begins after this (docs/consistency.md)
+            node.resetReplayLsn();
+        }
         if (next == NodeState.DOWN) {
             node.evictPool(); // idle connections to a dead server would only fail their next borrower
             // and statements stuck on a hung one fail now (autocommit reads are then retried elsewhere)

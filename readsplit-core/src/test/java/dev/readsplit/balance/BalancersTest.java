@@ -1,6 +1,6 @@
 package dev.readsplit.balance;
 
-import dev.readsplit.config.BalancerKind;
+import dev.readsplit.balance.BalancerKind;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;

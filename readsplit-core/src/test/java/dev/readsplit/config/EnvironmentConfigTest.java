@@ -1,5 +1,6 @@
 package dev.readsplit.config;
 
+import dev.readsplit.balance.BalancerKind;
 import dev.readsplit.Consistency;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

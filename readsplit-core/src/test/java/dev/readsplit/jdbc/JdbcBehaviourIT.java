@@ -1,5 +1,7 @@
 package dev.readsplit.jdbc;
 
+import dev.readsplit.RouteReason;
+import dev.readsplit.consistency.CausalScope;
 import dev.readsplit.Consistency;
 import dev.readsplit.embedded.EmbeddedCluster;
 import org.junit.jupiter.api.AfterAll;
@@ -59,6 +61,9 @@ class JdbcBehaviourIT {
         exec(cluster.primary(), "CREATE FUNCTION warn_and_return(x int) RETURNS int STABLE LANGUAGE plpgsql AS $$ BEGIN RAISE WARNING 'careful with %', x; RETURN x; END $$");
         ds = new ReadsplitDataSource(Clusters.config(cluster)
                 .name("jdbc-behaviour")
+                // JDBC behaviour of one logical connection: reads here must not wait on the writes other tests of
+                // this class made on the same thread (the default thread scope's sharing is CausalScopeIT's subject)
+                .causalScope(CausalScope.CONNECTION)
                 // {call proc(?)} runs CALL for a procedure (pgjdbc's default rewrites it into a SELECT)
                 .jdbcProperty("escapeSyntaxCallMode", "callIfNoReturn")
                 .build());

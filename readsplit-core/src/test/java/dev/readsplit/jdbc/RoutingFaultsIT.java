@@ -1,5 +1,6 @@
 package dev.readsplit.jdbc;
 
+import dev.readsplit.RouteReason;
 import dev.readsplit.embedded.EmbeddedCluster;
 import dev.readsplit.embedded.EmbeddedNode;
 import dev.readsplit.topology.Node;
@@ -197,7 +198,7 @@ class RoutingFaultsIT {
                         .contains(nodeOf(strict, cluster.standby(0)).name() + " is DOWN")
                         .contains(nodeOf(strict, cluster.standby(1)).name() + " is DOWN")
                         .doesNotContain("Fau1ts-Pw");
-                assertThat(e.getSQLState()).isEqualTo(ReadsplitSqlException.NO_ELIGIBLE_NODE);
+                assertThat(e.getSQLState()).isEqualTo(dev.readsplit.ReadsplitException.NO_ELIGIBLE_NODE);
                 // writes still work on a strict data source
                 try (Statement s = c.createStatement()) {
                     assertThat(s.executeUpdate("INSERT INTO t(name) VALUES ('strict write')")).isEqualTo(1);

@@ -1,5 +1,6 @@
 package dev.readsplit.jdbc;
 
+import dev.readsplit.RouteReason;
 import dev.readsplit.Consistency;
 import dev.readsplit.Role;
 import dev.readsplit.embedded.EmbeddedCluster;

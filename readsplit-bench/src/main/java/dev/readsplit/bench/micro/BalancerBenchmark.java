@@ -3,7 +3,7 @@ package dev.readsplit.bench.micro;
 import dev.readsplit.balance.Balancer;
 import dev.readsplit.balance.Balancers;
 import dev.readsplit.balance.Candidate;
-import dev.readsplit.config.BalancerKind;
+import dev.readsplit.balance.BalancerKind;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;

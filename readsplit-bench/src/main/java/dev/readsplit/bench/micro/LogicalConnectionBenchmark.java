@@ -5,6 +5,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.readsplit.Consistency;
 import dev.readsplit.config.NodeConfig;
 import dev.readsplit.config.ReadsplitConfig;
+import dev.readsplit.consistency.CausalScope;
 import dev.readsplit.jdbc.ReadsplitDataSource;
 import dev.readsplit.topology.NodeState;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -74,6 +75,9 @@ public class LogicalConnectionBenchmark {
                 .addReplica(NodeConfig.ofUrl("jdbc:stub:replica2"))
                 .primaryPoolSize(4).replicaPoolSize(4).minIdle(4)
                 .consistency(consistency)
+                // each operation is one web request: with the generic dialect a thread that wrote would read the
+                // primary for good under the default thread scope, and every later benchmark would measure that
+                .causalScope(CausalScope.CONNECTION)
                 .healthCheckInterval(Duration.ofSeconds(1))
                 .build();
         ReadsplitDataSource ds = new ReadsplitDataSource(config);

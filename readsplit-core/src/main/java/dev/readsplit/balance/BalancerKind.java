@@ -1,8 +1,8 @@
-package dev.readsplit.config;
+package dev.readsplit.balance;
 
 import java.util.Locale;
 
-/** How reads are spread over the eligible replicas. See {@code dev.readsplit.balance.Balancers}. */
+/** How reads are spread over the eligible replicas. See {@link Balancers}. */
 public enum BalancerKind {
     /** Each eligible replica in turn (the default). */
     ROUND_ROBIN,
@@ -16,18 +16,16 @@ public enum BalancerKind {
     LATENCY_AWARE;
 
     /**
-     * Parses a name case-insensitively, {@code -} and {@code _} interchangeable ({@code least-outstanding}).
-     *
-     * @throws ConfigException naming {@code key} and the text
+     * The kind named {@code text}, case-insensitively, {@code -} and {@code _} interchangeable
+     * ({@code least-outstanding}); {@code null} when no kind has that name (the configuration reports it).
      */
-    static BalancerKind parse(String key, String text) {
+    public static BalancerKind byName(String text) {
         String norm = text.trim().toUpperCase(Locale.ROOT).replace('-', '_');
         for (BalancerKind k : values()) {
             if (k.name().equals(norm)) {
                 return k;
             }
         }
-        throw new ConfigException(key, key + " must be one of round_robin, random, weighted, least_outstanding, "
-                + "latency_aware: '" + text.trim() + "'");
+        return null;
     }
 }

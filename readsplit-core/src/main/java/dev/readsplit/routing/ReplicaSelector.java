@@ -1,6 +1,7 @@
-package dev.readsplit.jdbc;
+package dev.readsplit.routing;
 
 import dev.readsplit.Role;
+import dev.readsplit.balance.Balancer;
 import dev.readsplit.topology.Node;
 import dev.readsplit.topology.NodeState;
 import dev.readsplit.topology.Topology;
@@ -13,19 +14,24 @@ import java.util.List;
  * for lag, within the staleness bound, having replayed the causal position if one is required), then the
  * balancer among them.
  *
- * <p>Concurrency: stateless except for a per-thread scratch list (owned by this data source, not static)
+ * <p>It is the balancer layer's entry point for the router: built once per data source over its topology and
+ * balancer, it asks nothing of the data source.
+ *
+ * <p>Concurrency: stateless except for a per-thread scratch list (owned by this selector, not static)
  * so that choosing allocates nothing; the balancer is thread-safe.
  */
-final class ReplicaSelector {
+public final class ReplicaSelector {
 
     /** Why no replica could be chosen, most specific first. */
     enum Shortfall { NONE, NO_REPLICA, LAG, TOKEN }
 
-    private final ReadsplitDataSource ds;
+    private final Topology topology;
+    private final Balancer balancer;
     private final ThreadLocal<ArrayList<Node>> scratch = ThreadLocal.withInitial(() -> new ArrayList<>(8));
 
-    ReplicaSelector(ReadsplitDataSource ds) {
-        this.ds = ds;
+    public ReplicaSelector(Topology topology, Balancer balancer) {
+        this.topology = topology;
+        this.balancer = balancer;
     }
 
     /**
@@ -35,10 +41,9 @@ final class ReplicaSelector {
      * @param minLsn       causal position every candidate must have replayed (as far as we know), or -1
      * @param exclude      a node to leave out (the one a retried read failed on), or null
      */
-    List<Node> eligible(long maxLagMillis, long minLsn, Node exclude) {
+    public List<Node> eligible(long maxLagMillis, long minLsn, Node exclude) {
         ArrayList<Node> out = scratch.get();
         out.clear();
-        Topology topology = ds.topology();
         Node primary = topology.primary();
         List<Node> nodes = topology.nodes();
         for (int i = 0, n = nodes.size(); i < n; i++) {
@@ -69,15 +74,15 @@ final class ReplicaSelector {
         return minLsn >= 0 ? Shortfall.TOKEN : Shortfall.NONE;
     }
 
-    Node choose(List<Node> eligible) {
-        return ds.balancer().choose(eligible);
+    public Node choose(List<Node> eligible) {
+        return balancer.choose(eligible);
     }
 
     /** A description of every replica's state, for the error raised when fallback is off. */
     String describeReplicas() {
         StringBuilder sb = new StringBuilder();
-        for (Node n : ds.topology().nodes()) {
-            if (n == ds.topology().primary()) {
+        for (Node n : topology.nodes()) {
+            if (n == topology.primary()) {
                 continue;
             }
             if (sb.length() > 0) {

@@ -1,4 +1,4 @@
-package dev.readsplit.jdbc;
+package dev.readsplit.routing;
 
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -7,27 +7,27 @@ import java.util.concurrent.ConcurrentHashMap;
  * the primary. Bounded: when full, it is cleared and learns again (a rare, self-correcting cost), rather
  * than growing without limit on applications that build SQL text dynamically.
  */
-final class MisrouteMemory {
+public final class MisrouteMemory {
 
     private final int capacity;
     private final ConcurrentHashMap<String, Boolean> learned = new ConcurrentHashMap<>();
 
-    MisrouteMemory(int capacity) {
+    public MisrouteMemory(int capacity) {
         this.capacity = capacity;
     }
 
-    boolean contains(String sql) {
+    public boolean contains(String sql) {
         return !learned.isEmpty() && learned.containsKey(sql);
     }
 
-    void learn(String sql) {
+    public void learn(String sql) {
         if (learned.size() >= capacity) {
             learned.clear();
         }
         learned.put(sql, Boolean.TRUE);
     }
 
-    int size() {
+    public int size() {
         return learned.size();
     }
 }

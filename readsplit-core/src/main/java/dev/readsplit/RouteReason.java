@@ -1,4 +1,4 @@
-package dev.readsplit.jdbc;
+package dev.readsplit;
 
 /**
  * Why a statement went where it went. Every routing decision carries one; they are counted in metrics

@@ -1,0 +1,234 @@
+package dev.readsplit.jdbc;
+
+import dev.readsplit.ReadsplitException;
+import dev.readsplit.Role;
+import dev.readsplit.topology.Node;
+import dev.readsplit.topology.SqlStates;
+import dev.readsplit.topology.Topology;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
+import java.sql.Statement;
+import java.util.Arrays;
+import java.util.concurrent.Executor;
+
+/**
+ * The physical connections one logical connection holds: at most one per node, borrowed lazily from the node's
+ * pool and given the session's state on first use, dropped when their node changed role (its epoch moved) or broke,
+ * and all returned (rolled back, reset when the session changed server state) on close.
+ *
+ * <p>Concurrency: one logical connection, one thread at a time ({@link #abortAll} may come from another thread, as
+ * JDBC allows for {@code abort}). A handful of nodes: arrays beat maps.
+ */
+final class PhysicalConnections {
+
+    /** Told when a physical connection is dropped, so the statements opened on it forget it too. */
+    interface DiscardListener {
+        void discarded(Node node);
+    }
+
+    private final String dataSource;
+    private final Topology topology;
+    private final SessionSettings settings;
+    private final DiscardListener listener;
+
+    private Node[] nodes = new Node[4];
+    private Connection[] conns = new Connection[4];
+    /** {@link Node#epoch()} when each connection was borrowed: a changed epoch means drop it. */
+    private int[] epochs = new int[4];
+    private int held;
+
+    PhysicalConnections(String dataSource, Topology topology, SessionSettings settings, DiscardListener listener) {
+        this.dataSource = dataSource;
+        this.topology = topology;
+        this.settings = settings;
+        this.listener = listener;
+    }
+
+    int size() {
+        return held;
+    }
+
+    Connection connectionAt(int i) {
+        return conns[i];
+    }
+
+    Node nodeAt(int i) {
+        return nodes[i];
+    }
+
+    /** The physical connection held to {@code node}, or null (never opens one). */
+    Connection heldTo(Node node) {
+        for (int i = 0; i < held; i++) {
+            if (nodes[i] == node && epochs[i] == node.epoch()) {
+                return conns[i];
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The physical connection to {@code node}, opened and given the session's state on first use.
+     *
+     * @param inTransactionOn the node running the session's transaction (its connection cannot be replaced), or null
+     */
+    Connection get(Node node, Node inTransactionOn) throws SQLException {
+        for (int i = 0; i < held; i++) {
+            if (nodes[i] == node) {
+                if (epochs[i] == node.epoch()) {
+                    return conns[i];
+                }
+                // the node changed role, was fenced or stopped being the primary since we borrowed this
+                // connection: never reuse it; a transaction on it cannot continue anywhere else
+                discard(node);
+                if (inTransactionOn == node) {
+                    throw new ReadsplitException(ReadsplitException.Reason.TRANSACTION_LOST, dataSource
+                            + ": the transaction on " + node.name() + " cannot continue: the node changed role or was"
+                            + " fenced (now " + node.role() + ", " + node.state() + ")");
+                }
+                break;
+            }
+        }
+        int epoch = node.epoch();
+        Connection c;
+        try {
+            c = node.borrow();
+        } catch (SQLException e) {
+            if (!(e instanceof SQLTransientConnectionException && e.getCause() == null)) {
+                // (a pool wait that ran out with no connection failure behind it is a busy pool, not a sick node:
+                // it must not make the node SUSPECT and push its traffic onto the others)
+                topology.onTrafficError(node, e);
+            }
+            String message = dataSource + ": cannot get a connection to " + node.name() + ": " + e.getMessage();
+            if (e instanceof SQLTransientConnectionException) {
+                // the pool's wait ran out (its message has the counts): keep the type callers catch to retry later
+                throw new SQLTransientConnectionException(message, e.getSQLState() != null ? e.getSQLState() : "08001", e);
+            }
+            throw new ReadsplitException(ReadsplitException.Reason.NODE_UNAVAILABLE, message, e.getSQLState(), e);
+        }
+        try {
+            settings.applyTo(c, needsReadOnlyFlag(node));
+        } catch (SQLException e) {
+            closeQuietly(c);
+            topology.onTrafficError(node, e);
+            throw e;
+        }
+        node.track(c);
+        if (held == nodes.length) {
+            nodes = Arrays.copyOf(nodes, held * 2);
+            conns = Arrays.copyOf(conns, held * 2);
+            epochs = Arrays.copyOf(epochs, held * 2);
+        }
+        nodes[held] = node;
+        conns[held] = c;
+        epochs[held] = epoch;
+        held++;
+        return c;
+    }
+
+    /**
+     * Whether a physical connection must carry the JDBC read-only flag itself. A PostgreSQL hot standby
+     * refuses every write on its own (SQLSTATE 25006), so flagging its connections would only cost round
+     * trips ({@code readOnlyMode=always} makes pgjdbc send a SET on each change, and HikariCP resets it on
+     * return). The primary (read-only fallback) and non-PostgreSQL nodes need the flag.
+     */
+    boolean needsReadOnlyFlag(Node node) {
+        return !node.isPostgres() || node == topology.primary() || node.role() != Role.REPLICA;
+    }
+
+    /** Drops the physical connection to {@code node} (its pool evicts it) and tells the listener. */
+    void discard(Node node) {
+        for (int i = 0; i < held; i++) {
+            if (nodes[i] == node) {
+                Connection c = conns[i];
+                System.arraycopy(nodes, i + 1, nodes, i, held - i - 1);
+                System.arraycopy(conns, i + 1, conns, i, held - i - 1);
+                System.arraycopy(epochs, i + 1, epochs, i, held - i - 1);
+                held--;
+                nodes[held] = null;
+                conns[held] = null;
+                listener.discarded(node);
+                node.untrack(c);
+                closeQuietly(c);
+                return;
+            }
+        }
+    }
+
+    /** Applies a setting to every held connection. */
+    void forEach(Setting action) throws SQLException {
+        for (int i = 0; i < held; i++) {
+            action.apply(nodes[i], conns[i]);
+        }
+    }
+
+    @FunctionalInterface
+    interface Setting {
+        void apply(Node node, Connection c) throws SQLException;
+    }
+
+    /**
+     * Rolls back what is unfinished, clears session state set by SQL when {@code reset} (so the next borrower does
+     * not inherit it) and returns every connection to its pool. Returns the first failure, if any.
+     */
+    SQLException closeAll(boolean reset) {
+        SQLException first = null;
+        for (int i = 0; i < held; i++) {
+            Connection c = conns[i];
+            try {
+                if (!c.getAutoCommit()) {
+                    c.rollback();
+                    c.setAutoCommit(true);
+                }
+                if (reset) {
+                    try (Statement s = c.createStatement()) {
+                        s.execute("DISCARD ALL");
+                    }
+                }
+            } catch (SQLException e) {
+                topology.onTrafficError(nodes[i], e);
+                first = first == null ? e : first;
+            } finally {
+                nodes[i].untrack(c);
+                closeQuietly(c);
+                conns[i] = null;
+                nodes[i] = null;
+            }
+        }
+        held = 0;
+        return first;
+    }
+
+    /** Aborts every connection (JDBC {@code abort}) and evicts it from its pool. Returns the first failure. */
+    SQLException abortAll(Executor executor) {
+        SQLException first = null;
+        for (int i = 0; i < held; i++) {
+            try {
+                conns[i].abort(executor);
+            } catch (SQLException e) {
+                first = first == null ? e : first;
+            } finally {
+                // an aborted connection is never closed through the pool: evict it, or it stays borrowed forever
+                nodes[i].untrack(conns[i]);
+                nodes[i].pool().evictConnection(conns[i]);
+                conns[i] = null;
+                nodes[i] = null;
+            }
+        }
+        held = 0;
+        return first;
+    }
+
+    static boolean isConnectionLevel(SQLException e) {
+        return SqlStates.isConnectionLevel(e);
+    }
+
+    static void closeQuietly(Connection c) {
+        try {
+            c.close();
+        } catch (SQLException ignored) {
+            // returning to the pool failed: the pool has already dropped it
+        }
+    }
+}

@@ -1,0 +1,74 @@
+package dev.readsplit.jdbc;
+
+import dev.readsplit.routing.ReplicaSelector;
+import dev.readsplit.topology.Node;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Waits, up to {@code readYourWritesWait}, for a replica to replay a session's causal position: no replica is
+ * known to have (the monitor's positions may be a check old), so the candidates are asked themselves, over the
+ * session's own physical connections, with a backoff from 2 to 20 ms. A position a candidate reports is recorded on
+ * its node, so the router's next decision sees it.
+ */
+final class ReplayWait {
+
+    private final ReplicaSelector selector;
+    private final long waitNanos;
+
+    ReplayWait(ReplicaSelector selector, long waitNanos) {
+        this.selector = selector;
+        this.waitNanos = waitNanos;
+    }
+
+    /** Returns whether a candidate has replayed {@code minLsn} (then its node knows it). */
+    boolean await(long maxLag, long minLsn, Node exclude, LogicalConnection session) {
+        long deadline = System.nanoTime() + waitNanos;
+        long pause = TimeUnit.MILLISECONDS.toNanos(2);
+        while (true) {
+            List<Node> candidates = selector.eligible(maxLag, -1, exclude);
+            if (candidates.isEmpty()) {
+                return false;
+            }
+            Node[] snapshot = candidates.toArray(new Node[0]);
+            // probe the balancer's choice first: probing in configuration order refreshed (and so sent
+            // waiting reads, and the reads after them, to) the first replica almost every time
+            Node preferred = selector.choose(candidates);
+            for (int i = 1; i < snapshot.length; i++) {
+                if (snapshot[i] == preferred) {
+                    snapshot[i] = snapshot[0];
+                    snapshot[0] = preferred;
+                }
+            }
+            for (Node n : snapshot) {
+                if (freshReplayLsn(n, session) >= minLsn) {
+                    return true;
+                }
+            }
+            if (System.nanoTime() + pause > deadline) {
+                return false;
+            }
+            LockSupport.parkNanos(pause);
+            pause = Math.min(pause * 2, TimeUnit.MILLISECONDS.toNanos(20));
+        }
+    }
+
+    private static long freshReplayLsn(Node n, LogicalConnection session) {
+        try {
+            Connection c = session.physical(n);
+            int generation = n.replayGeneration();
+            long lsn = WalPositions.replayLsn(c);
+            if (lsn >= 0) {
+                n.observeReplayLsn(lsn, generation);
+            }
+            return lsn;
+        } catch (SQLException e) {
+            session.funnel(n, e);
+            return -1;
+        }
+    }
+}

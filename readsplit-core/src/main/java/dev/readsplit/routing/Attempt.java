@@ -1,0 +1,11 @@
+package dev.readsplit.routing;
+
+/** Which execution of a statement a decision is for. */
+public enum Attempt {
+    /** The first execution. */
+    FIRST,
+    /** Again after a connection-level failure on the excluded node (a read only; see {@link RetryPolicy}). */
+    RETRY,
+    /** Again on the primary after a replica refused it with 25006 (it was misclassified: it writes). */
+    MISROUTE
+}

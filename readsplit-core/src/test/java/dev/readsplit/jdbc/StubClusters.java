@@ -1,0 +1,59 @@
+package dev.readsplit.jdbc;
+
+import dev.readsplit.Consistency;
+import dev.readsplit.config.NodeConfig;
+import dev.readsplit.config.ReadsplitConfig;
+import dev.readsplit.consistency.CausalScope;
+import dev.readsplit.topology.Node;
+import dev.readsplit.topology.NodeState;
+
+import java.time.Duration;
+import java.util.List;
+
+/** Data sources over {@link StubDriver} servers: a primary and two replicas, no I/O, for the fast routing tests. */
+final class StubClusters {
+
+    private StubClusters() {
+    }
+
+    /** A data source named {@code name} over stub servers {@code name-primary}, {@code name-r1}, {@code name-r2}. */
+    static ReadsplitDataSource dataSource(String name, Consistency consistency, CausalScope scope, boolean fallback) {
+        StubDriver.register();
+        ReadsplitConfig config = ReadsplitConfig.builder().name(name)
+                .primary(NodeConfig.builder().name("primary").url("jdbc:stub:" + name + "-primary").build())
+                .addReplica(NodeConfig.builder().name("r1").url("jdbc:stub:" + name + "-r1").build())
+                .addReplica(NodeConfig.builder().name("r2").url("jdbc:stub:" + name + "-r2").build())
+                .primaryPoolSize(2).replicaPoolSize(2).minIdle(0)
+                .consistency(consistency).causalScope(scope).fallbackToPrimary(fallback)
+                // the checks do not run during a test: node states are what the test sets
+                .healthCheckInterval(Duration.ofHours(1)).healthCheckTimeout(Duration.ofSeconds(5))
+                .build();
+        return new ReadsplitDataSource(config);
+    }
+
+    /** Sets every replica's state (the health checker is idle: it stays so). */
+    static void replicas(ReadsplitDataSource ds, NodeState state) {
+        for (Node n : ds.topology().nodes()) {
+            if (n != ds.topology().primary() && n.state() != state) {
+                ds.topology().transition(n, state, "set by the test");
+            }
+        }
+    }
+
+    /** The stub servers that ran {@code sql} on this thread since {@link #clear}: "primary", "r1", "r2", joined by ",". */
+    static String ranOn(ReadsplitDataSource ds, String sql) {
+        List<String> where = new java.util.ArrayList<>();
+        for (String node : List.of("primary", "r1", "r2")) {
+            if (StubDriver.server(ds.name() + "-" + node).ranBy(Thread.currentThread()).contains(sql)) {
+                where.add(node);
+            }
+        }
+        return String.join(",", where);
+    }
+
+    static void clear(ReadsplitDataSource ds) {
+        for (String node : List.of("primary", "r1", "r2")) {
+            StubDriver.server(ds.name() + "-" + node).clear();
+        }
+    }
+}

@@ -1,0 +1,271 @@
+package dev.readsplit.jdbc;
+
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.sql.CallableStatement;
+import java.sql.Connection;
+import java.sql.Driver;
+import java.sql.DriverManager;
+import java.sql.DriverPropertyInfo;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
+import java.util.logging.Logger;
+
+/**
+ * A JDBC driver for {@code jdbc:stub:NAME} URLs that does no I/O, for the fast unit layer of routing (as HikariCP
+ * tests its proxies): each NAME is a {@link Server} that records what it ran (per calling thread, so health checks
+ * on their own threads do not mix in), answers every query with one row of 1s, and can be told to refuse some text
+ * as a hot standby refuses a write (SQLSTATE 25006) or to fail everything as a dead server (08006).
+ */
+final class StubDriver implements Driver {
+
+    private static final StubDriver INSTANCE = new StubDriver();
+    private static final Map<String, Server> SERVERS = new ConcurrentHashMap<>();
+
+    static {
+        try {
+            DriverManager.registerDriver(INSTANCE);
+        } catch (SQLException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** One stub server: what ran on it, and how it misbehaves. */
+    static final class Server {
+        final String name;
+        private final List<Ran> ran = new ArrayList<>();
+        volatile Predicate<String> refuseAsReadOnly = sql -> false;
+        volatile boolean dead;
+
+        Server(String name) {
+            this.name = name;
+        }
+
+        synchronized void record(String sql) {
+            ran.add(new Ran(Thread.currentThread(), sql));
+        }
+
+        /** What this thread ran here, oldest first. */
+        synchronized List<String> ranBy(Thread t) {
+            List<String> out = new ArrayList<>();
+            for (Ran r : ran) {
+                if (r.thread == t) {
+                    out.add(r.sql);
+                }
+            }
+            return out;
+        }
+
+        synchronized void clear() {
+            ran.clear();
+        }
+
+        private record Ran(Thread thread, String sql) {
+        }
+    }
+
+    /** The server behind {@code jdbc:stub:NAME} (made on first use). */
+    static Server server(String name) {
+        return SERVERS.computeIfAbsent(name, Server::new);
+    }
+
+    static void register() {
+        // class initialisation registers the driver
+    }
+
+    @Override
+    public Connection connect(String url, Properties info) throws SQLException {
+        if (!acceptsURL(url)) {
+            return null;
+        }
+        Server s = server(url.substring("jdbc:stub:".length()));
+        if (s.dead) {
+            throw new SQLException("stub " + s.name + " is down", "08001");
+        }
+        return (Connection) proxy(Connection.class, new ConnectionHandler(s));
+    }
+
+    @Override
+    public boolean acceptsURL(String url) {
+        return url != null && url.startsWith("jdbc:stub:");
+    }
+
+    @Override
+    public DriverPropertyInfo[] getPropertyInfo(String url, Properties info) {
+        return new DriverPropertyInfo[0];
+    }
+
+    @Override
+    public int getMajorVersion() {
+        return 1;
+    }
+
+    @Override
+    public int getMinorVersion() {
+        return 0;
+    }
+
+    @Override
+    public boolean jdbcCompliant() {
+        return false;
+    }
+
+    @Override
+    public Logger getParentLogger() throws SQLFeatureNotSupportedException {
+        throw new SQLFeatureNotSupportedException();
+    }
+
+    private static Object proxy(Class<?> type, InvocationHandler h) {
+        return Proxy.newProxyInstance(StubDriver.class.getClassLoader(), new Class<?>[] {type}, h);
+    }
+
+    static Object defaultValue(Class<?> t) {
+        if (t == boolean.class) {
+            return false;
+        } else if (t == int.class) {
+            return 0;
+        } else if (t == long.class) {
+            return 0L;
+        } else if (t == double.class) {
+            return 0.0;
+        } else if (t == float.class) {
+            return 0f;
+        } else if (t == short.class) {
+            return (short) 0;
+        } else if (t == byte.class) {
+            return (byte) 0;
+        } else if (t == int[].class) {
+            return new int[0];
+        } else if (t == long[].class) {
+            return new long[0];
+        }
+        return null;
+    }
+
+    private static Object identity(Object proxy, Method m, Object[] args, String name) {
+        return switch (m.getName()) {
+            case "hashCode" -> System.identityHashCode(proxy);
+            case "equals" -> proxy == args[0];
+            case "toString" -> name;
+            default -> defaultValue(m.getReturnType());
+        };
+    }
+
+    private static final class ConnectionHandler implements InvocationHandler {
+        final Server server;
+        boolean autoCommit = true;
+        boolean readOnly;
+        boolean closed;
+        int isolation = Connection.TRANSACTION_READ_COMMITTED;
+
+        ConnectionHandler(Server server) {
+            this.server = server;
+        }
+
+        @Override
+        public Object invoke(Object proxy, Method m, Object[] args) throws SQLException {
+            if (server.dead && !m.getName().equals("close") && !m.getName().equals("abort")) {
+                throw new SQLException("stub " + server.name + ": connection lost", "08006");
+            }
+            switch (m.getName()) {
+                case "prepareStatement":
+                    return proxy(PreparedStatement.class, new StatementHandler(server, (String) args[0]));
+                case "prepareCall":
+                    return proxy(CallableStatement.class, new StatementHandler(server, (String) args[0]));
+                case "createStatement":
+                    return proxy(Statement.class, new StatementHandler(server, null));
+                case "getAutoCommit":
+                    return autoCommit;
+                case "setAutoCommit":
+                    autoCommit = (Boolean) args[0];
+                    return null;
+                case "commit":
+                    server.record("<commit>");
+                    return null;
+                case "rollback":
+                    server.record("<rollback>");
+                    return null;
+                case "isReadOnly":
+                    return readOnly;
+                case "setReadOnly":
+                    readOnly = (Boolean) args[0];
+                    return null;
+                case "getTransactionIsolation":
+                    return isolation;
+                case "setTransactionIsolation":
+                    isolation = (Integer) args[0];
+                    return null;
+                case "isValid":
+                    return !closed;
+                case "isClosed":
+                    return closed;
+                case "close":
+                    closed = true;
+                    return null;
+                case "isWrapperFor":
+                    return false;
+                default:
+                    return identity(proxy, m, args, "StubConnection[" + server.name + "]");
+            }
+        }
+    }
+
+    private static final class StatementHandler implements InvocationHandler {
+        final Server server;
+        final String prepared;
+
+        StatementHandler(Server server, String prepared) {
+            this.server = server;
+            this.prepared = prepared;
+        }
+
+        @Override
+        public Object invoke(Object proxy, Method m, Object[] args) throws SQLException {
+            String name = m.getName();
+            if (name.startsWith("execute")) {
+                if (server.dead) {
+                    throw new SQLException("stub " + server.name + ": connection lost", "08006");
+                }
+                String sql = args != null && args.length > 0 && args[0] instanceof String s ? s : prepared;
+                if (sql != null && server.refuseAsReadOnly.test(sql)) {
+                    throw new SQLException("cannot execute in a read-only transaction", "25006");
+                }
+                server.record(name.contains("Batch") ? "<batch>" : sql);
+            }
+            return switch (name) {
+                case "executeQuery", "getResultSet" -> proxy(ResultSet.class, new ResultSetHandler());
+                case "execute" -> true;
+                case "executeUpdate" -> 1;
+                case "getUpdateCount" -> -1;
+                case "executeLargeUpdate" -> 1L;
+                default -> identity(proxy, m, args, "StubStatement[" + server.name + "]");
+            };
+        }
+    }
+
+    private static final class ResultSetHandler implements InvocationHandler {
+        int row;
+
+        @Override
+        public Object invoke(Object proxy, Method m, Object[] args) {
+            return switch (m.getName()) {
+                case "next" -> ++row == 1;
+                case "getInt" -> 1;
+                case "getLong" -> 1L;
+                case "getString" -> "1";
+                case "getObject" -> 1;
+                default -> identity(proxy, m, args, "StubResultSet");
+            };
+        }
+    }
+}
