@@ -27,7 +27,10 @@ import java.util.function.BooleanSupplier;
  * replica kill → its last routed read, lag injection → exclusion, promotion → first successful write on
  * the new primary, and the client-visible errors of each.
  *
- * <p>Run: {@code mvn -B -pl readsplit-embedded,readsplit-core,readsplit-bench -am package -DskipTests && java -cp readsplit-bench/target/benchmarks.jar dev.readsplit.bench.FailureBenchmark [runs]}
+ * Also one of the two replicas SIGSTOPped for 3 s: reads per second during the pause against before, failed reads,
+ * read latency during the pause. {@code pause} as second argument runs only that scenario.
+ *
+ * <p>Run: {@code mvn -B -pl readsplit-embedded,readsplit-core,readsplit-bench -am package -DskipTests && java -cp readsplit-bench/target/benchmarks.jar dev.readsplit.bench.FailureBenchmark [runs] [pause]}
  */
 public final class FailureBenchmark {
 
@@ -40,6 +43,7 @@ public final class FailureBenchmark {
 
     public static void main(String[] args) throws Exception {
         int runs = args.length > 0 ? Integer.parseInt(args[0]) : 3;
+        boolean pauseOnly = args.length > 1 && args[1].equals("pause");
         System.out.printf("Failure benchmark: %d runs; healthCheckInterval=%d ms, healthCheckTimeout=%d ms,"
                 + " failureThreshold=3, maxLag=%d ms, 4 reader threads%n", runs, INTERVAL.toMillis(), TIMEOUT.toMillis(),
                 MAX_LAG.toMillis());
@@ -48,15 +52,18 @@ public final class FailureBenchmark {
             exec(cluster.primary(), "CREATE TABLE ticks (id bigserial PRIMARY KEY, at timestamptz DEFAULT now())");
             try (ReadsplitDataSource ds = new ReadsplitDataSource(config(cluster))) {
                 awaitTrue(Duration.ofSeconds(30), () -> allUp(ds));
-                for (int run = 1; run <= runs; run++) {
+                for (int run = 1; run <= runs && !pauseOnly; run++) {
                     rows.add(replicaKill(cluster, ds, run));
                 }
-                for (int run = 1; run <= runs; run++) {
+                for (int run = 1; run <= runs && !pauseOnly; run++) {
                     rows.add(lagInjection(cluster, ds, run));
+                }
+                for (int run = 1; run <= runs; run++) {
+                    rows.add(replicaPause(cluster, ds, run));
                 }
             }
         }
-        for (int run = 1; run <= runs; run++) {
+        for (int run = 1; run <= runs && !pauseOnly; run++) {
             rows.add(promotion(run));
         }
         System.out.println();
@@ -114,6 +121,47 @@ public final class FailureBenchmark {
             return String.format(Locale.ROOT, "| replica kill → last routed read | %d | kill → last read routed to it"
                             + " (kill → excluded: %.0f) | %.0f | %d failed reads |", run, ms(excluded - t0), ms(lastRouted - t0),
                     readers.errors.sum());
+        }
+    }
+
+    /**
+     * One of the two replicas SIGSTOPped for 3 s under the 4 readers: reads per second during the pause against the
+     * 3 s before it (counts over equal windows in one run), the failed reads, and the read latency during the pause.
+     */
+    private static String replicaPause(EmbeddedCluster cluster, ReadsplitDataSource ds, int run) throws Exception {
+        EmbeddedNode victim = cluster.standby(1);
+        Node node = node(ds, victim);
+        awaitTrue(Duration.ofSeconds(30), () -> allUp(ds) && !node.lagExcluded());
+        try (Readers readers = new Readers(ds, 4)) {
+            awaitTrue(Duration.ofSeconds(10), () -> readers.reads.sum() > 500);
+            readers.latency.getIntervalHistogram(); // start the window now
+            long r0 = readers.reads.sum();
+            Thread.sleep(3000);
+            long before = readers.reads.sum() - r0;
+            readers.latency.getIntervalHistogram();
+            long e0 = readers.errors.sum();
+            long r1 = readers.reads.sum();
+            victim.pause();
+            org.HdrHistogram.Histogram during;
+            long inPause;
+            try {
+                Thread.sleep(3000);
+                inPause = readers.reads.sum() - r1;
+                during = readers.latency.getIntervalHistogram();
+            } finally {
+                victim.resume();
+            }
+            awaitTrue(Duration.ofSeconds(30), () -> node.state() == NodeState.UP);
+            readers.close();
+            long errors = readers.errors.sum() - e0;
+            double ratio = before == 0 ? 0 : (double) inPause / before;
+            double p99 = during.getValueAtPercentile(99) / 1000.0;
+            double max = during.getMaxValue() / 1000.0;
+            System.out.printf("pause run %d: reads in 3 s before %d, during the pause %d (ratio %.2f), read latency during"
+                    + " the pause p99 %.1f ms, max %.1f ms, %d failed reads%n", run, before, inPause, ratio, p99, max, errors);
+            return String.format(Locale.ROOT, "| replica SIGSTOP 3 s (1 of 2) | %d | reads during the pause / before: %.2f"
+                    + " (%d / %d in 3 s); read latency during the pause p99 %.1f ms, max (the ms column) | %.0f | %d failed reads |",
+                    run, ratio, inPause, before, p99, max, errors);
         }
     }
 
@@ -237,6 +285,8 @@ public final class FailureBenchmark {
     private static final class Readers implements AutoCloseable {
         final LongAdder reads = new LongAdder();
         final LongAdder errors = new LongAdder();
+        /** Each read's latency in microseconds. */
+        final org.HdrHistogram.Recorder latency = new org.HdrHistogram.Recorder(3);
         final AtomicBoolean running = new AtomicBoolean(true);
         final List<Thread> threads = new ArrayList<>();
 
@@ -246,10 +296,12 @@ public final class FailureBenchmark {
                     while (running.get()) {
                         try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement("SELECT inet_server_port()")) {
                             for (int k = 0; k < 100 && running.get(); k++) {
+                                long start = System.nanoTime();
                                 try (ResultSet rs = ps.executeQuery()) {
                                     rs.next();
                                     reads.increment();
                                 }
+                                latency.recordValue(Math.max(1, (System.nanoTime() - start) / 1000));
                             }
                         } catch (SQLException e) {
                             errors.increment();

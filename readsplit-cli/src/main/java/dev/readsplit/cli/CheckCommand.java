@@ -74,9 +74,45 @@ final class CheckCommand implements Callable<Integer> {
             out.print(Json.write(report.toJson(source.describe())));
         } else {
             report.print(out, source.describe());
+            if (config.topologySource() == dev.readsplit.config.TopologySource.PATRONI) {
+                printPatroni(out, config, results);
+            }
         }
         out.flush();
         return report.problems.isEmpty() ? ReadsplitCommand.EXIT_OK : ReadsplitCommand.EXIT_PROBLEM;
+    }
+
+    /**
+     * Patroni's view ({@code GET /cluster}) next to Readsplit's: each member, what Patroni says of it, the configured
+     * node at its address and what that node says of itself. A disagreement is marked (Readsplit gives such a node no
+     * writes).
+     */
+    private void printPatroni(PrintWriter out, ReadsplitConfig config, List<NodeProbe.Result> results) {
+        out.println();
+        dev.readsplit.topology.PatroniClient.View view;
+        try {
+            view = new dev.readsplit.topology.PatroniClient(config.patroniUrls(), timeout).fetch();
+        } catch (java.io.IOException e) {
+            out.println("Patroni's view: not available (" + e.getMessage() + ")");
+            return;
+        }
+        out.println("Patroni's view (GET " + view.source() + "/cluster) next to Readsplit's:");
+        Table t = new Table("MEMBER", "PATRONI", "NODE", "OBSERVED", "");
+        for (dev.readsplit.topology.PatroniClient.Member m : view.members()) {
+            NodeProbe.Result r = results.stream().filter(x -> x.node().port() == m.port() && x.node().host() != null
+                    && (x.node().host().equalsIgnoreCase(m.host()) || (isLocal(x.node().host()) && isLocal(m.host()))))
+                    .findFirst().orElse(null);
+            String observed = r == null ? "-" : !r.reachable() ? "unreachable"
+                    : Boolean.TRUE.equals(r.inRecovery()) ? "standby" : "primary";
+            boolean disagrees = r != null && r.reachable() && m.isLeader() == Boolean.TRUE.equals(r.inRecovery());
+            t.row(m.name(), m.describe(), r == null ? "(not configured)" : r.node().name(), observed,
+                    disagrees ? "DISAGREES: no writes to it" : "");
+        }
+        t.print(out);
+    }
+
+    private static boolean isLocal(String host) {
+        return host != null && (host.equalsIgnoreCase("localhost") || host.startsWith("127.") || host.equals("::1"));
     }
 
     private List<NodeProbe.Result> probeAll(List<NodeConfig> nodes) throws InterruptedException {

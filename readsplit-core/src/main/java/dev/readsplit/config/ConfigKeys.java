@@ -93,6 +93,8 @@ final class ConfigKeys {
         SETTERS.put("failoverPolicy", (b, k, v) -> b.failoverPolicy(FailoverPolicy.parse(k, v)));
         SETTERS.put("minHealthyReplicas", (b, k, v) -> b.minHealthyReplicas(parseInt(k, v)));
         SETTERS.put("failoverStepTimeout", (b, k, v) -> b.failoverStepTimeout(Durations.parse(k, v)));
+        SETTERS.put("topologySource", (b, k, v) -> b.topologySource(TopologySource.parse(k, v)));
+        SETTERS.put("patroniUrls", (b, k, v) -> b.patroniUrls(parseList(v)));
     }
 
     private ConfigKeys() {

@@ -80,6 +80,8 @@ public final class ReadsplitConfig {
     private final FailoverPolicy failoverPolicy;
     private final int minHealthyReplicas;
     private final Duration failoverStepTimeout;
+    private final TopologySource topologySource;
+    private final List<java.net.URI> patroniUrls;
 
     private ReadsplitConfig(Builder b) {
         this.name = b.name;
@@ -121,6 +123,8 @@ public final class ReadsplitConfig {
         this.failoverPolicy = b.failoverPolicy;
         this.minHealthyReplicas = b.minHealthyReplicas;
         this.failoverStepTimeout = b.failoverStepTimeout;
+        this.topologySource = b.topologySource;
+        this.patroniUrls = List.copyOf(b.patroniUrls);
     }
 
     /** A builder with every default. */
@@ -166,6 +170,8 @@ public final class ReadsplitConfig {
         b.failoverPolicy = failoverPolicy;
         b.minHealthyReplicas = minHealthyReplicas;
         b.failoverStepTimeout = failoverStepTimeout;
+        b.topologySource = topologySource;
+        b.patroniUrls.addAll(patroniUrls);
         return b;
     }
 
@@ -179,7 +185,7 @@ public final class ReadsplitConfig {
      * consistency, fallbackToPrimary, healthCheckInterval, healthCheckTimeout, failureThreshold,
      * recoveryThreshold, maxLagBytes, maxLag, lagReadmitRatio, readYourWritesWait, writeFunctions,
      * readFunctions, shadowMode, lagAlertInfo, lagAlertWarning, lagAlertError, lagAlertCritical, adminToken,
-     * failoverPolicy, minHealthyReplicas, failoverStepTimeout}
+     * failoverPolicy, minHealthyReplicas, failoverStepTimeout, topologySource, patroniUrls}
      * and {@code jdbc.<name>} (a pgjdbc property for every node). {@code primary} is
      * {@code host[:port][;zone=Z][;weight=N][;name=X][;maxLag=D][;minPoolSize=N][;maxPoolSize=N]} (see
      * {@link NodeConfig#parse}), {@code replicas} a comma-separated list of the same.
@@ -420,6 +426,16 @@ public final class ReadsplitConfig {
         return failoverStepTimeout;
     }
 
+    /** Where the topology comes from besides SQL observation (default {@link TopologySource#SQL}). */
+    public TopologySource topologySource() {
+        return topologySource;
+    }
+
+    /** Patroni REST API base URLs ({@code http://host:8008}), asked in turn; empty unless the source is Patroni. */
+    public List<java.net.URI> patroniUrls() {
+        return patroniUrls;
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof ReadsplitConfig c && toComparable().equals(c.toComparable());
@@ -437,7 +453,7 @@ public final class ReadsplitConfig {
                 healthCheckInterval, healthCheckTimeout, failureThreshold, recoveryThreshold, maxLagBytes, maxLag,
                 lagReadmitRatio, readYourWritesWait, writeFunctions, readFunctions, shadowMode, lagAlertInfo,
                 lagAlertWarning, lagAlertError, lagAlertCritical, adminToken, failoverPolicy, minHealthyReplicas,
-                failoverStepTimeout);
+                failoverStepTimeout, topologySource, patroniUrls);
     }
 
     /** Every setting; passwords and the admin token appear as {@code ****}. */
@@ -460,7 +476,8 @@ public final class ReadsplitConfig {
                 + ", lagAlertError=" + lagAlertError + ", lagAlertCritical=" + lagAlertCritical
                 + ", adminToken=" + (adminToken == null ? "null" : adminToken)
                 + ", failoverPolicy=" + failoverPolicy + ", minHealthyReplicas=" + minHealthyReplicas
-                + ", failoverStepTimeout=" + failoverStepTimeout + "]";
+                + ", failoverStepTimeout=" + failoverStepTimeout + ", topologySource=" + topologySource
+                + ", patroniUrls=" + patroniUrls + "]";
     }
 
     /**
@@ -508,6 +525,8 @@ public final class ReadsplitConfig {
         private FailoverPolicy failoverPolicy = FailoverPolicy.NONE;
         private int minHealthyReplicas = 1;
         private Duration failoverStepTimeout = Duration.ofSeconds(10);
+        private TopologySource topologySource = TopologySource.SQL;
+        private final List<java.net.URI> patroniUrls = new ArrayList<>();
 
         private Builder() {
         }
@@ -811,6 +830,50 @@ public final class ReadsplitConfig {
             return this;
         }
 
+        /** {@link TopologySource#PATRONI} follows Patroni's view (needs {@link #patroniUrls}); default SQL only. */
+        public Builder topologySource(TopologySource source) {
+            this.topologySource = notNull("topologySource", source);
+            return this;
+        }
+
+        /**
+         * Patroni REST API base URLs, one per Patroni node or one behind a load balancer ({@code http://pg1:8008}).
+         * Each must be an absolute {@code http} or {@code https} URL with a host and without credentials (they would
+         * end up in logs and status).
+         */
+        public Builder patroniUrls(List<String> urls) {
+            notNull("patroniUrls", urls);
+            List<java.net.URI> parsed = new ArrayList<>(urls.size());
+            for (String u : urls) {
+                parsed.add(patroniUrl(u));
+            }
+            this.patroniUrls.clear();
+            this.patroniUrls.addAll(parsed);
+            return this;
+        }
+
+        private static java.net.URI patroniUrl(String text) {
+            if (text == null || text.isBlank()) {
+                throw new ConfigException("patroniUrls", "patroniUrls must not contain an empty URL");
+            }
+            java.net.URI u;
+            try {
+                u = new java.net.URI(text.trim());
+            } catch (java.net.URISyntaxException e) {
+                throw new ConfigException("patroniUrls", "patroniUrls: not a URL: '" + text.trim() + "' (" + e.getReason() + ")");
+            }
+            String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(java.util.Locale.ROOT);
+            if (u.getRawUserInfo() != null) {
+                throw new ConfigException("patroniUrls", "patroniUrls: a URL must not carry credentials: "
+                        + scheme + "://****@" + u.getHost() + (u.getPort() > 0 ? ":" + u.getPort() : ""));
+            }
+            if (!(scheme.equals("http") || scheme.equals("https")) || u.getHost() == null) {
+                throw new ConfigException("patroniUrls", "patroniUrls: expected http://host:port (Patroni's REST API),"
+                        + " got '" + text.trim() + "'");
+            }
+            return u;
+        }
+
         /**
          * Runs the cross-field checks and returns the configuration.
          *
@@ -874,6 +937,19 @@ public final class ReadsplitConfig {
                 p.add(new ConfigException.Problem("minHealthyReplicas", "minHealthyReplicas (" + minHealthyReplicas
                         + ") exceeds the " + replicas.size() + " configured replicas: supervised failover could"
                         + " never reach its quorum"));
+            }
+            if (topologySource == TopologySource.PATRONI && failoverPolicy == FailoverPolicy.SUPERVISED) {
+                p.add(new ConfigException.Problem("failoverPolicy", "failoverPolicy=supervised with topologySource=patroni:"
+                        + " Patroni promotes; a second system promoting on its own is how a cluster ends with two"
+                        + " primaries. Use failoverPolicy=none (Readsplit follows Patroni's leader)"));
+            }
+            if (topologySource == TopologySource.PATRONI && patroniUrls.isEmpty()) {
+                p.add(new ConfigException.Problem("patroniUrls", "topologySource=patroni needs at least one of"
+                        + " patroniUrls (Patroni's REST API, e.g. http://pg1:8008)"));
+            }
+            if (topologySource != TopologySource.PATRONI && !patroniUrls.isEmpty()) {
+                p.add(new ConfigException.Problem("patroniUrls", "patroniUrls is set but topologySource is "
+                        + topologySource.name().toLowerCase(java.util.Locale.ROOT) + " (set topologySource=patroni)"));
             }
             if (!fallbackToPrimary && replicas.isEmpty()) {
                 p.add(new ConfigException.Problem("fallbackToPrimary",

@@ -51,4 +51,12 @@ interface ClusterActions {
 
     /** Sets (or resets) {@code default_transaction_read_only} on a primary being switched over, and reloads. */
     void readOnly(Node node, boolean on, Duration timeout) throws SQLException;
+
+    /**
+     * The end of the WAL an old primary had when it stopped serving, asked when it answers again: after a crash its
+     * end-of-recovery checkpoint starts exactly there ({@code pg_control_checkpoint().redo_lsn}, a checkpoint taken
+     * since the server started); otherwise (a clean restart, or a server that never stopped) its
+     * {@code pg_current_wal_lsn()}, which then also counts what it wrote since.
+     */
+    long endOfWal(Node node, Duration timeout) throws SQLException;
 }

@@ -72,6 +72,20 @@ public final class FailoverManager implements AutoCloseable {
         } else {
             this.thread = null;
         }
+        if (config.topologySource() == dev.readsplit.config.TopologySource.PATRONI) {
+            topology.addListener(haListener);
+        }
+    }
+
+    /** Under Patroni: holds writes while Patroni names no leader that is the write target (see Topology). */
+    private final dev.readsplit.topology.TopologyListener haListener = this::onHaEvent;
+
+    private void onHaEvent(TopologyEvent e) {
+        if (e.kind() == TopologyEvent.Kind.HA_WRITES_HELD) {
+            gate.hold(config.connectionTimeout(), e.message());
+        } else if (e.kind() == TopologyEvent.Kind.HA_WRITES_RELEASED) {
+            gate.release();
+        }
     }
 
     public FailoverPolicy policy() {
@@ -94,6 +108,16 @@ public final class FailoverManager implements AutoCloseable {
     }
 
     private void onEvent(TopologyEvent e) {
+        FailoverReport last = lastFailover;
+        if (e.kind() == TopologyEvent.Kind.FENCED_ANSWERED && last != null && last.promotedHere()
+                && last.returnedWithLsn() < 0 && last.oldPrimary().equals(e.node())) {
+            try {
+                thread.execute(() -> measureLoss(last));
+            } catch (RejectedExecutionException closing) {
+                // closing
+            }
+            return;
+        }
         if (e.kind() == TopologyEvent.Kind.STATE_CHANGE && NodeState.DOWN.name().equals(e.to())
                 && e.node() != null && e.node().equals(topology.primary().name())) {
             try {
@@ -101,6 +125,28 @@ public final class FailoverManager implements AutoCloseable {
             } catch (RejectedExecutionException closing) {
                 // closing
             }
+        }
+    }
+
+    /**
+     * The old primary of {@code report} answers again: asks it where its WAL ended and reports the exact WAL past the
+     * promotion point (event {@code DATA_LOSS_MEASURED}; {@link #lastFailover()} carries it from then on).
+     */
+    void measureLoss(FailoverReport report) {
+        Node old = topology.node(report.oldPrimary());
+        if (old == null || lastFailover != report) {
+            return;
+        }
+        try {
+            FailoverReport measured = report.withReturnedLsn(procedures.endOfWal(old));
+            lastFailover = measured;
+            String msg = Procedures.exactLossReport(measured);
+            log.warn("{}: {}", config.name(), msg);
+            topology.publish(new TopologyEvent(topology.clock().instant(), TopologyEvent.Kind.DATA_LOSS_MEASURED,
+                    old.name(), Lsn.format(report.promotedLsn()), Lsn.format(measured.returnedWithLsn()), msg));
+        } catch (java.sql.SQLException | RuntimeException e) {
+            log.info("{}: could not ask {} where its WAL ended (it answers the health checks): {}", config.name(),
+                    old.name(), e.getMessage());
         }
     }
 
@@ -216,6 +262,8 @@ public final class FailoverManager implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        topology.removeListener(haListener);
+        gate.release();
         if (thread != null) {
             topology.removeListener(listener);
             thread.shutdownNow();

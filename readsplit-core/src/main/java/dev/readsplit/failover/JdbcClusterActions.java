@@ -218,4 +218,16 @@ final class JdbcClusterActions implements ClusterActions {
     private static String literal(String v) {
         return "'" + v.replace("'", "''") + "'";
     }
+
+    /** {@code checkpoint_time} has whole seconds: compared with the start time truncated to the second. */
+    @Override
+    public long endOfWal(Node node, Duration timeout) throws SQLException {
+        try (Connection c = connect(node, timeout); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT CASE WHEN c.checkpoint_time >= date_trunc('second', pg_postmaster_start_time())"
+                     + " THEN pg_wal_lsn_diff(c.redo_lsn, '0/0') ELSE pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0') END::bigint"
+                     + " FROM pg_control_checkpoint() c")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
 }

@@ -264,7 +264,7 @@ final class Procedures {
         long oldLsn = old.walLsn();
         long lost = oldLsn < 0 || promotedLsn < 0 ? -1 : Math.max(0, oldLsn - promotedLsn);
         FailoverReport report = new FailoverReport(clock.instant(), old.name(), promoted.name(), promotedHere, oldLsn,
-                promotedLsn, lost, repointed, notRepointed, steps.done);
+                promotedLsn, lost, repointed, notRepointed, steps.done, -1, -1);
         String msg = "supervised failover " + old.name() + " -> " + promoted.name() + " in " + steps.total().toMillis()
                 + " ms" + (promotedHere ? "; " + lossReport(old, promoted, promotedLsn, clock.millis())
                 : "; promoted elsewhere")
@@ -294,20 +294,38 @@ final class Procedures {
                 + " when the health checks see it as primary; writes were not moved");
     }
 
-    /** The data-loss report of a promotion, in a sentence. */
+    /**
+     * The data-loss report of a promotion, in a sentence. It starts with what can be lost, plainly; the figure is a
+     * lower bound (the old primary cannot be asked now); the exact one follows in a {@code DATA_LOSS_MEASURED}
+     * event when the old primary answers again.
+     */
     static String lossReport(Node old, Node promoted, long promotedLsn, long nowMillis) {
+        String plainly = "data-loss report: with asynchronous replication, writes " + old.name() + " acknowledged"
+                + " may be lost by this failover (with synchronous replication, none that were acknowledged); ";
         long oldLsn = old.walLsn();
         if (oldLsn < 0 || promotedLsn < 0) {
-            return "the old primary's last WAL position is unknown, so the WAL it may have had past "
-                    + promoted.name() + " cannot be measured";
+            return plainly + "the old primary's last WAL position is unknown, so the WAL it may have had past "
+                    + promoted.name() + " cannot be bounded now; it is measured when " + old.name() + " answers again";
         }
         long bytes = Math.max(0, oldLsn - promotedLsn);
-        return "data-loss report: " + old.name() + " had last reported WAL up to " + Lsn.format(oldLsn) + " ("
+        return plainly + old.name() + " had last reported WAL up to " + Lsn.format(oldLsn) + " ("
                 + Math.max(0, nowMillis - old.walLsnMillis()) + " ms ago; what it wrote after that is not counted), "
                 + bytes + " bytes past " + promoted.name() + "'s position " + Lsn.format(promotedLsn)
-                + (bytes == 0 ? " (nothing it was known to have written is missing)"
-                : " (with asynchronous replication, transactions committed in those bytes are lost; with synchronous"
-                + " replication, none that were acknowledged)");
+                + (bytes == 0 ? " (a lower bound: nothing it was seen to have written is missing)"
+                : " (a lower bound: at least this much WAL is missing from " + promoted.name() + ")")
+                + "; the exact figure is measured on " + old.name() + " when it answers again";
+    }
+
+    /** The exact report, once the old primary answered again and told where its WAL ended. */
+    static String exactLossReport(FailoverReport r) {
+        long bytes = r.exactWalBytesPastPromotion();
+        return "data-loss report (measured on " + r.oldPrimary() + "): its WAL ended at "
+                + Lsn.format(r.returnedWithLsn()) + ", " + bytes + " bytes past the promotion point "
+                + Lsn.format(r.promotedLsn()) + " of " + r.newPrimary()
+                + (bytes == 0 ? ": nothing it wrote is missing from " + r.newPrimary()
+                : ": with asynchronous replication, transactions committed in those bytes (acknowledged to their"
+                + " clients) are not on " + r.newPrimary() + " and are lost unless recovered from " + r.oldPrimary()
+                + " by hand (pg_waldump shows them)");
     }
 
     private static String needsRebuild(Node old, Node promoted, String what) {
@@ -567,6 +585,11 @@ final class Procedures {
 
     // ---------------------------------------------------------------------------------------------
     // helpers
+
+    /** Where {@code old}'s WAL ended (see {@link ClusterActions#endOfWal}), bounded by {@code failoverStepTimeout}. */
+    long endOfWal(Node old) throws SQLException {
+        return actions.endOfWal(old, config.failoverStepTimeout());
+    }
 
     private ClusterActions.Status tryStatus(Node n, Duration t) {
         try {

@@ -40,6 +40,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * reaches DOWN after {@code failureThreshold} timeouts, however the driver's own socket timeouts behave
  * (pgjdbc's are whole seconds, and a TCP connect to a stopped server succeeds from the listen backlog).
  *
+ * <h2>Rapid re-checks</h2>
+ * A check of the primary that fails definitively (see {@link SqlStates#isDefinitiveLoss}) is followed by another
+ * a tenth of an interval later, until DOWN or an answer: see {@link #rapidRecheck}. A live statement's definitive
+ * error makes the node SUSPECT and asks for an immediate check ({@link Topology#onTrafficError}), which starts it.
+ *
  * <h2>Time</h2>
  * Deadlines and check timestamps come from the injected {@link Clock}; response times are measured with
  * {@link System#nanoTime()} (durations, not instants).
@@ -56,6 +61,8 @@ public final class HealthChecker implements AutoCloseable {
     private final ExecutorService workers;
     private final Map<Node, Slot> slots = new ConcurrentHashMap<>();
     private final LagTracker lag;
+    /** Patroni's view, polled beside the checks when {@code topologySource=patroni}; null otherwise. */
+    private final PatroniWatcher patroni;
     private volatile boolean closed;
 
     /** One node's check bookkeeping: at most one {@link Run} at a time. */
@@ -87,12 +94,17 @@ public final class HealthChecker implements AutoCloseable {
         this.lag = new LagTracker(topology);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(named("readsplit-health-" + config.name()));
         this.workers = Executors.newCachedThreadPool(named("readsplit-check-" + config.name()));
+        this.patroni = config.topologySource() == dev.readsplit.config.TopologySource.PATRONI
+                ? new PatroniWatcher(topology) : null;
         topology.urgentCheck(this::checkNow);
     }
 
     public void start() {
         long interval = config.healthCheckInterval().toMillis();
         scheduler.scheduleWithFixedDelay(this::tick, 0, interval, TimeUnit.MILLISECONDS);
+        if (patroni != null) {
+            patroni.start();
+        }
     }
 
     /** Runs a check of every node whose previous check has finished (asynchronously), and the watchdog. */
@@ -176,6 +188,9 @@ public final class HealthChecker implements AutoCloseable {
             probe.abort(node);
             if (run.reported.compareAndSet(false, true)) {
                 topology.checkFailed(node, SqlStates.describe(e), clock.millis());
+                if (SqlStates.isDefinitiveLoss(e)) {
+                    rapidRecheck(node);
+                }
             }
             return;
         } catch (RuntimeException e) {
@@ -195,7 +210,7 @@ public final class HealthChecker implements AutoCloseable {
             topology.observeRole(node, role, o.timeline());
             if (o.inRecovery()) {
                 node.observeReplayLsn(o.lsn(), replayGeneration);
-                lag.replicaObserved(node, o.lsn(), o.lagMillis());
+                lag.replicaObserved(node, o.lsn(), o.lagMillis(), o.receiver());
             } else {
                 node.observeWalLsn(o.lsn(), clock.millis());
                 lag.primaryObserved(node, o.lsn());
@@ -204,9 +219,38 @@ public final class HealthChecker implements AutoCloseable {
         topology.checkSucceeded(node, elapsed, clock.millis());
     }
 
+    /**
+     * A definitive failure of the write target (refused, server shutting down or crashed, connection closed under
+     * it): it is checked again after {@link #rapidRecheckMillis()} instead of at the next tick, until it answers or
+     * reaches {@code failureThreshold} (DOWN). So a dead primary is DOWN in about {@code failureThreshold - 1} rapid
+     * intervals (200 ms at the defaults) instead of {@code failureThreshold} check intervals. A timeout is never
+     * definitive (a paused or overloaded server, a partition): it keeps the watchdog's pace of one failure per
+     * {@code healthCheckTimeout}, so a pause is still a suspicion for the whole threshold. Replicas keep their pace:
+     * reads have other places to go.
+     */
+    private void rapidRecheck(Node node) {
+        if (closed || node != topology.primary() || node.state() == dev.readsplit.topology.NodeState.DOWN
+                || node.state() == dev.readsplit.topology.NodeState.FENCED) {
+            return;
+        }
+        try {
+            scheduler.schedule(() -> checkNow(node), rapidRecheckMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException shuttingDown) {
+            // closing
+        }
+    }
+
+    /** The pace of re-checks after a definitive failure of the primary: a tenth of the interval, 20 ms at least. */
+    long rapidRecheckMillis() {
+        return Math.max(20, config.healthCheckInterval().toMillis() / 10);
+    }
+
     @Override
     public void close() {
         closed = true;
+        if (patroni != null) {
+            patroni.close();
+        }
         scheduler.shutdownNow();
         workers.shutdownNow();
         try {
@@ -226,6 +270,7 @@ public final class HealthChecker implements AutoCloseable {
     /** Forgets a node removed from the topology: closes its check connection. */
     public void forget(Node node) {
         slots.remove(node);
+        lag.forget(node);
         probe.abort(node);
     }
 

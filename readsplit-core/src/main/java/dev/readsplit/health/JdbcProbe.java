@@ -23,24 +23,33 @@ import java.util.concurrent.ConcurrentHashMap;
 final class JdbcProbe implements Probe {
 
     /**
-     * Role, position, timeline and time lag in one round trip.
+     * Role, position, timeline, time lag and the WAL receiver in one round trip, with nothing a plain login role
+     * may not call (no {@code pg_control_*} function: see docs/failover.md, "Least privilege").
      *
      * <p>Timeline: a primary's comes from the name of its current WAL file (it changes at promotion, at
-     * once); a standby's from its last restartpoint (informational only: fencing compares primaries).
+     * once); a standby's is its WAL receiver's ({@code received_tli}), visible only to members of
+     * {@code pg_read_all_stats}: -1 otherwise, or when no receiver runs.
      *
      * <p>Time lag: 0 when a standby has replayed everything it received (an idle, caught-up standby: the
      * age of its last replayed transaction grows forever and means nothing); otherwise the age of the last
-     * replayed transaction. Measured on the standby, so no mapping to {@code pg_stat_replication} rows is
-     * needed and a cascading standby works the same. Limitation: after a long idle period, the first write
-     * can read as a lag as old as the idle period until it is replayed (normally within milliseconds).
+     * replayed transaction. This is only what the standby knows: a standby that receives nothing (it follows
+     * a dead or an old primary) has replayed all it received and reads 0. {@link LagTracker} therefore also
+     * measures it against the current primary's positions.
+     *
+     * <p>WAL receiver: {@code pg_stat_wal_receiver} has a row while a receiver process runs (every role sees
+     * the row; status, sender and timeline are null without {@code pg_read_all_stats}).
      */
     static final String CHECK = "SELECT pg_is_in_recovery(),"
             + " pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END, '0/0')::bigint,"
-            + " CASE WHEN pg_is_in_recovery() THEN (SELECT timeline_id FROM pg_control_checkpoint())"
+            + " CASE WHEN pg_is_in_recovery() THEN coalesce(w.tli, -1)"
             + "      ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::bigint END,"
             + " CASE WHEN NOT pg_is_in_recovery() THEN 0"
             + "      WHEN pg_last_wal_receive_lsn() IS NULL OR pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0"
-            + "      ELSE greatest(0, coalesce((extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()) * 1000)::bigint, 0)) END";
+            + "      ELSE greatest(0, coalesce((extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()) * 1000)::bigint, 0)) END,"
+            + " w.n, w.status, w.sender_host, coalesce(w.sender_port, -1),"
+            + " coalesce(pg_wal_lsn_diff(pg_last_wal_receive_lsn(), '0/0')::bigint, -1)"
+            + " FROM (SELECT count(*) AS n, max(status) AS status, max(sender_host) AS sender_host,"
+            + "       max(sender_port) AS sender_port, max(received_tli)::bigint AS tli FROM pg_stat_wal_receiver) w";
 
     private final ReadsplitConfig config;
     private final Map<Node, Connection> connections = new ConcurrentHashMap<>();
@@ -66,7 +75,19 @@ final class JdbcProbe implements Probe {
                 long lsn = rs.getLong(2);
                 long timeline = rs.getLong(3);
                 long lagMillis = rs.getLong(4);
-                return inRecovery ? Observation.standby(lsn, timeline, lagMillis) : Observation.primary(lsn, timeline);
+                if (!inRecovery) {
+                    return Observation.primary(lsn, timeline);
+                }
+                long received = rs.getLong(9);
+                Probe.WalReceiver receiver;
+                if (rs.getLong(5) == 0) {
+                    receiver = Probe.WalReceiver.absent(received);
+                } else if (rs.getString(6) == null) {
+                    receiver = Probe.WalReceiver.hidden(received);
+                } else {
+                    receiver = Probe.WalReceiver.of(rs.getString(6), rs.getString(7), rs.getInt(8), timeline, received);
+                }
+                return Observation.standby(lsn, timeline, lagMillis, receiver);
             }
         }
     }

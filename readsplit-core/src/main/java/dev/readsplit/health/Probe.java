@@ -17,20 +17,62 @@ interface Probe {
      *                    reachability was checked and the other fields are meaningless
      * @param inRecovery  {@code pg_is_in_recovery()}: a standby
      * @param lsn         the replay LSN of a standby, the current WAL LSN of a primary
-     * @param timeline    the timeline the node is on
-     * @param lagMillis   a standby's time lag (0 when it has replayed everything it received)
+     * @param timeline    the timeline the node is on (a standby: its WAL receiver's, -1 when not visible)
+     * @param lagMillis   a standby's time lag as it reports it (0 when it has replayed everything it received)
+     * @param receiver    a standby's WAL receiver as {@code pg_stat_wal_receiver} shows it
      */
-    record Observation(boolean replication, boolean inRecovery, long lsn, long timeline, long lagMillis) {
+    record Observation(boolean replication, boolean inRecovery, long lsn, long timeline, long lagMillis,
+                       WalReceiver receiver) {
         static Observation reachable() {
-            return new Observation(false, false, -1, -1, -1);
+            return new Observation(false, false, -1, -1, -1, WalReceiver.NOT_REPORTED);
         }
 
         static Observation primary(long lsn, long timeline) {
-            return new Observation(true, false, lsn, timeline, 0);
+            return new Observation(true, false, lsn, timeline, 0, WalReceiver.NOT_REPORTED);
         }
 
         static Observation standby(long replayLsn, long timeline, long lagMillis) {
-            return new Observation(true, true, replayLsn, timeline, lagMillis);
+            return standby(replayLsn, timeline, lagMillis, WalReceiver.NOT_REPORTED);
+        }
+
+        static Observation standby(long replayLsn, long timeline, long lagMillis, WalReceiver receiver) {
+            return new Observation(true, true, replayLsn, timeline, lagMillis, receiver);
+        }
+    }
+
+    /**
+     * A standby's WAL receiver. Its presence is visible to every role; its details (status, sender, timeline)
+     * only to members of {@code pg_read_all_stats} (or {@code pg_monitor}, or a superuser): without them
+     * {@code status} is null.
+     *
+     * @param reported   whether the probe asked at all (false: nothing is known, no judgement is made)
+     * @param running    a WAL receiver process exists
+     * @param status     {@code streaming}, {@code starting}, {@code waiting}..., or null when not visible
+     * @param senderHost the host it receives from (as written in its {@code primary_conninfo}), or null
+     * @param senderPort the port it receives from, or -1
+     * @param timeline   the timeline it receives, or -1
+     * @param receivedLsn {@code pg_last_wal_receive_lsn()}: the last WAL position received and flushed (kept after
+     *                   the receiver stops), -1 when nothing was streamed since the standby started
+     */
+    record WalReceiver(boolean reported, boolean running, String status, String senderHost, int senderPort,
+                       long timeline, long receivedLsn) {
+        static final WalReceiver NOT_REPORTED = new WalReceiver(false, false, null, null, -1, -1, -1);
+
+        static WalReceiver absent(long receivedLsn) {
+            return new WalReceiver(true, false, null, null, -1, -1, receivedLsn);
+        }
+
+        static WalReceiver hidden(long receivedLsn) {
+            return new WalReceiver(true, true, null, null, -1, -1, receivedLsn);
+        }
+
+        static WalReceiver of(String status, String senderHost, int senderPort, long timeline, long receivedLsn) {
+            return new WalReceiver(true, true, status, senderHost, senderPort, timeline, receivedLsn);
+        }
+
+        /** Whether the details are visible (the role may read them). */
+        boolean detailsVisible() {
+            return running && status != null;
         }
     }
 

@@ -327,9 +327,16 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
                     id = WalPositions.systemIdentifier(c);
                 }
             }
+            if (id < 0) {
+                // -1 marks "not available": asked once, one WARN naming the grant (docs/failover.md, "Least privilege")
+                org.slf4j.LoggerFactory.getLogger(ReadsplitDataSource.class).warn("{}: causal tokens carry no cluster"
+                        + " identity: the role {} may not call pg_control_system(); GRANT EXECUTE ON FUNCTION"
+                        + " pg_control_system() TO {} lets a token from another cluster be refused (docs/failover.md,"
+                        + " \"Least privilege\")", name(), primary.config().user(), primary.config().user());
+            }
             systemIdentifier = id;
         }
-        return id;
+        return Math.max(0, id);
     }
 
     /** Rejects a token of another cluster, or any token with the generic dialect (no WAL positions). Null passes. */

@@ -103,6 +103,7 @@ final class SessionRouting {
     /** A statement ran successfully on the decision's node: apply its effects to the session. */
     void afterExecute(Decision d, Classification c, String sql) throws SQLException {
         Node node = d.node();
+        ds.topology().trafficSucceeded(node); // proof of health: a SUSPECT primary takes writes again at once
         boolean transactionControl = c != null && c.reason() == dev.readsplit.sql.Reason.TRANSACTION_CONTROL;
         switch (c == null ? dev.readsplit.sql.SessionEffect.NONE : c.sessionEffect()) {
             case BEGIN_TRANSACTION -> session.beginTransaction(node);

@@ -33,8 +33,15 @@ final class WalPositions {
         return single(standby, REPLAY_LSN);
     }
 
-    /** The cluster's system identifier ({@code pg_control_system()}), shared by a primary and its standbys. */
+    /**
+     * The cluster's system identifier ({@code pg_control_system()}), shared by a primary and its standbys, or -1 when the
+     * role may not call it (managed services and hardened setups revoke it from PUBLIC). The privilege is asked first,
+     * so a refused call never aborts a transaction the session has open on that connection.
+     */
     static long systemIdentifier(Connection any) throws SQLException {
+        if (single(any, "SELECT CASE WHEN has_function_privilege('pg_control_system()', 'EXECUTE') THEN 1 ELSE 0 END") != 1) {
+            return -1;
+        }
         return single(any, SYSTEM_ID);
     }
 

@@ -35,12 +35,14 @@ import java.time.Instant;
  * @param readsServed        reads executed on the node
  * @param writesServed       other statements executed on the node
  * @param lastError          why the node is not UP (health-check or traffic error summary), or null
+ * @param excludedReason     why a replica is excluded from new reads (over the lag limits, or not streaming from the
+ *                           current primary), or null
  */
 public record NodeStatus(String name, Role role, boolean primary, NodeState state, String host, int port,
                          String database, String zone, int weight, Instant lastHealthCheck, int failureCount,
                          long healthCheckFailures, double responseTimeMillis, Long lagBytes, Double lagSeconds,
                          LagStats lagWindow, double maxLagSeconds, boolean lagExcluded, Pool pool, int inFlight,
-                         long readsServed, long writesServed, String lastError) {
+                         long readsServed, long writesServed, String lastError, String excludedReason) {
 
     /** Whether the node takes new traffic (UP and, for a replica, not excluded for lag). */
     public boolean healthy() {
@@ -126,6 +128,7 @@ public record NodeStatus(String name, Role role, boolean primary, NodeState stat
         StatusJson.number(g, "windowSeconds", lagWindow.windowSeconds());
         StatusJson.number(g, "maxLagSeconds", maxLagSeconds);
         g.writeBooleanField("excluded", lagExcluded);
+        StatusJson.string(g, "excludedReason", excludedReason);
         g.writeEndObject();
         g.writeObjectFieldStart("pool");
         g.writeNumberField("active", pool.active());

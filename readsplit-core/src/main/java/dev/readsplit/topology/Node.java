@@ -70,6 +70,14 @@ public final class Node implements Candidate {
         this.role = configuredRole;
         this.pool = new HikariDataSource(poolConfig(ds, config, configuredRole));
         this.connectionTimeoutMillis = Math.max(250, ds.connectionTimeout().toMillis());
+        this.replicaBorrowMillis = boundedWaitMillis(ds);
+    }
+
+    /** How long a replica's pool may take to hand out (and validate) a connection: the check timeout, 250 ms at least. */
+    private final long replicaBorrowMillis;
+
+    static long boundedWaitMillis(ReadsplitConfig ds) {
+        return Math.max(250, Math.min(ds.connectionTimeout().toMillis(), ds.healthCheckTimeout().toMillis()));
     }
 
     private static HikariConfig poolConfig(ReadsplitConfig ds, NodeConfig node, Role role) {
@@ -79,6 +87,10 @@ public final class Node implements Candidate {
         hc.setMaximumPoolSize(ds.maxPoolSize(node, role == Role.PRIMARY));
         hc.setMinimumIdle(ds.minPoolSize(node, role == Role.PRIMARY));
         hc.setConnectionTimeout(Math.max(250, ds.connectionTimeout().toMillis()));
+        // HikariCP validates a connection idle for over 500 ms before handing it out, for up to validationTimeout
+        // (default 5 s): on a hung (SIGSTOPped) server every borrower waited those 5 s, whatever socketTimeout says.
+        // A check answers within healthCheckTimeout or the node is not well: the same bound for validation.
+        hc.setValidationTimeout(boundedWaitMillis(ds));
         hc.setIdleTimeout(ds.idleTimeout().toMillis());
         hc.setMaxLifetime(ds.maxLifetime().toMillis());
         // Start even when the node is unreachable: the data source serves what it can (degraded start).
@@ -116,6 +128,12 @@ public final class Node implements Candidate {
         }
         try {
             if (state == NodeState.UP) {
+                if (role != Role.PRIMARY && pool.getHikariPoolMXBean() instanceof com.zaxxer.hikari.pool.HikariPool hikari) {
+                    // a replica that cannot hand out a connection within the check timeout is hung or swamped: the
+                    // statement (nothing was sent) fails with a connection-level error, so a read is retried elsewhere
+                    // instead of waiting out connectionTimeout; writes have nowhere else to go and keep the full wait
+                    return hikari.getConnection(replicaBorrowMillis);
+                }
                 return pool.getConnection();
             }
             return borrowWhileUnhealthy();
@@ -455,12 +473,57 @@ public final class Node implements Candidate {
         this.lagMillis = millis;
     }
 
+    /**
+     * Excluded from new reads for its lag against the current primary: over {@code maxLag}/{@code maxLagBytes}, or not
+     * streaming from the current primary (receiver down, older timeline, following the old primary), which is lag
+     * that cannot shrink. See {@link #exclusionReason()}.
+     */
     public boolean lagExcluded() {
         return lagExcluded;
     }
 
     void lagExcluded(boolean excluded) {
         this.lagExcluded = excluded;
+        if (!excluded) {
+            exclusionReason = null;
+        }
+    }
+
+    private volatile String exclusionReason;
+    private volatile String externalExclusion;
+    private volatile String patroniView;
+
+    /**
+     * Why an HA manager (Patroni) keeps this node out of the reads ({@code noloadbalance}, not running, lagging), or
+     * null. The lag tracker excludes the node while it is set (see {@link #exclusionReason()}).
+     */
+    public String externalExclusion() {
+        return externalExclusion;
+    }
+
+    void externalExclusion(String why) {
+        this.externalExclusion = why;
+    }
+
+    /** Patroni's last word on this node ("replica, streaming, timeline 3, lag 0 bytes"), or null without Patroni. */
+    public String patroniView() {
+        return patroniView;
+    }
+
+    void patroniView(String view) {
+        this.patroniView = view;
+    }
+
+    /**
+     * Why this replica is excluded from new reads ({@link #lagExcluded()}): over the lag limits, or not streaming
+     * from the current primary; null when it is not excluded.
+     */
+    public String exclusionReason() {
+        return exclusionReason;
+    }
+
+    void exclusionReason(String why) {
+        this.exclusionReason = why;
     }
 
     /** Pool counters as HikariCP reports them (0 when the pool has not started). */

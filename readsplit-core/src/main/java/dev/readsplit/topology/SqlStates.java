@@ -39,6 +39,33 @@ public final class SqlStates {
         return false;
     }
 
+    /**
+     * A failure that says the server is gone rather than slow: the connection was refused
+     * ({@link java.net.ConnectException}), the server is shutting down, crashed or not accepting connections yet
+     * (57P01-57P03), or the connection was closed under the client (end of stream, reset). Never a timeout, never an
+     * authentication or "too many connections" error (a storm, a password change): those say nothing definitive about
+     * the server's life. Used to re-check the primary rapidly (docs/failover.md, "Detection").
+     */
+    public static boolean isDefinitiveLoss(SQLException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.net.SocketTimeoutException || t instanceof java.sql.SQLTimeoutException) {
+                return false;
+            }
+            if (t instanceof java.net.ConnectException || t instanceof java.io.EOFException
+                    || (t instanceof java.net.SocketException se && se.getMessage() != null
+                    && (se.getMessage().contains("reset") || se.getMessage().contains("Broken pipe")))) {
+                return true;
+            }
+            if (t instanceof SQLException s) {
+                String state = s.getSQLState();
+                if ("57P01".equals(state) || "57P02".equals(state) || "57P03".equals(state)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     public static boolean isReadOnlyViolation(SQLException e) {
         return READ_ONLY_TRANSACTION.equals(e.getSQLState());
     }

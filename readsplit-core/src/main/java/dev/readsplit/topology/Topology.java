@@ -22,7 +22,9 @@ import java.util.function.Consumer;
  * {@code UP → SUSPECT} on a connection-level error seen by live traffic (plus an immediate check) or on
  * one failed check; {@code SUSPECT/UP → DOWN} after {@code failureThreshold} consecutive failed checks;
  * {@code SUSPECT → UP} on one successful check that started after the suspicion was raised;
- * {@code DOWN → UP} after {@code recoveryThreshold} consecutive successful checks. {@code FENCED} is left
+ * {@code DOWN → UP} after {@code recoveryThreshold} consecutive successful checks, except for the write target:
+ * it is UP again at its first proof of health (a check that finds it primary on the expected timeline, or a
+ * statement that succeeded on it), because writes have nowhere else to go. {@code FENCED} is left
  * only through {@link #unfence(String)}; {@code DRAINING} only by the operator who set it.
  *
  * <h2>Topology</h2>
@@ -198,6 +200,10 @@ public final class Topology implements AutoCloseable {
     public synchronized void checkSucceeded(Node node, long nanos, long nowMillis) {
         node.lastCheckMillis(nowMillis);
         node.recordCheckLatency(nanos);
+        if (node.state() == NodeState.FENCED && node.consecutiveFailures() > 0) {
+            publish(new TopologyEvent(clock.instant(), TopologyEvent.Kind.FENCED_ANSWERED, node.name(), null,
+                    node.role().name(), node.name() + " answers again (fenced; reports itself " + node.role() + ")"));
+        }
         node.consecutiveFailures(0);
         int successes = Math.min(node.consecutiveSuccesses(), 1 << 30) + 1;
         node.consecutiveSuccesses(successes);
@@ -211,7 +217,11 @@ public final class Topology implements AutoCloseable {
                 }
             }
             case DOWN -> {
-                if (successes >= config.recoveryThreshold()) {
+                if (isProvenPrimary(node)) {
+                    // writes have nowhere else to go: the primary takes them again at its first proof of health
+                    transition(node, NodeState.UP, "answered as primary on timeline " + node.timeline()
+                            + " (writes resume at the first good check)");
+                } else if (successes >= config.recoveryThreshold()) {
                     transition(node, NodeState.UP, successes + " successful checks in a row");
                 }
             }
@@ -219,6 +229,40 @@ public final class Topology implements AutoCloseable {
                 // UP stays UP; FENCED and DRAINING are left only by an operator
             }
         }
+    }
+
+    /**
+     * A statement succeeded on {@code node} (the JDBC edge calls this after every successful statement; it costs one
+     * volatile read when the node is UP). The write target that was SUSPECT or DOWN is proven alive by it and takes
+     * writes again at once; replicas keep their hysteresis (their checks decide).
+     */
+    public void trafficSucceeded(Node node) {
+        if (node.state() == NodeState.UP || node != primary) {
+            return;
+        }
+        synchronized (this) {
+            NodeState now = node.state();
+            if (node == primary && node.role() == Role.PRIMARY && (now == NodeState.SUSPECT || now == NodeState.DOWN)) {
+                node.consecutiveFailures(0);
+                transition(node, NodeState.UP, "a statement succeeded on it (writes resume at the first proof of health)");
+            }
+        }
+    }
+
+    /**
+     * Whether {@code node} is the write target and its last check found it primary on a timeline no other node is
+     * known to be past (so it is the primary we expect, not an old one that came back).
+     */
+    private boolean isProvenPrimary(Node node) {
+        if (node != primary || node.role() != Role.PRIMARY || node.timeline() < 0) {
+            return false;
+        }
+        for (Node n : nodes) {
+            if (n != node && n.timeline() > node.timeline()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Records a failed check ending at {@code nowMillis}. */
@@ -245,7 +289,10 @@ public final class Topology implements AutoCloseable {
     public synchronized void observeRole(Node node, Role observed, long timeline) {
         Role before = node.role();
         long timelineBefore = node.timeline();
-        node.timeline(timeline);
+        if (timeline >= 0 || observed == Role.PRIMARY) {
+            // a standby's timeline is not always visible (its WAL receiver's, to pg_read_all_stats): keep the last known
+            node.timeline(timeline);
+        }
         if (before != observed) {
             node.role(observed);
             node.invalidateConnections();
@@ -257,7 +304,7 @@ public final class Topology implements AutoCloseable {
             publish(new TopologyEvent(clock.instant(), TopologyEvent.Kind.ROLE_CHANGE, node.name(), before.name(),
                     observed.name(), node.name() + " now reports itself " + observed + " (was " + before
                     + ", timeline " + timeline + ")"));
-        } else if (timelineBefore >= 0 && timeline != timelineBefore && observed == Role.REPLICA) {
+        } else if (timelineBefore >= 0 && timeline >= 0 && timeline != timelineBefore && observed == Role.REPLICA) {
             // a standby that followed a promotion: the replay position restarts its meaning
             node.resetReplayLsn();
         }
@@ -317,6 +364,9 @@ public final class Topology implements AutoCloseable {
         publish(new TopologyEvent(clock.instant(), TopologyEvent.Kind.SPLIT_BRAIN, loser.name(), null,
                 winner.name(), why));
         fence(loser, why);
+        // what runs there now writes to a primary that lost (a commit may hang for a synchronous standby that left):
+        // those statements fail now instead of hanging, and nothing they wrote is acknowledged
+        loser.abortInFlight();
     }
 
     /** Makes {@code node} the write target (an HA manager or an operator promoted it). */
@@ -402,12 +452,19 @@ public final class Topology implements AutoCloseable {
         }
     }
 
-    /** Excludes a replica from new reads for lag, or readmits it; one log line and one event per change. */
+    /**
+     * Excludes a replica from new reads for lag against the current primary (too far behind, or not streaming from
+     * it, so its lag cannot shrink), or readmits it; one log line and one event per change.
+     */
     public synchronized void excludeForLag(Node replica, boolean exclude, String why) {
         if (replica.lagExcluded() == exclude) {
+            if (exclude) {
+                replica.exclusionReason(why); // still excluded: the status shows the latest reason, no new event
+            }
             return;
         }
         replica.lagExcluded(exclude);
+        replica.exclusionReason(exclude ? why : null);
         if (exclude) {
             log.warn("{}: replica {} excluded from reads: {}", config.name(), replica.name(), why);
         } else {
@@ -416,6 +473,107 @@ public final class Topology implements AutoCloseable {
         publish(new TopologyEvent(clock.instant(),
                 exclude ? TopologyEvent.Kind.LAG_EXCLUDED : TopologyEvent.Kind.LAG_READMITTED, replica.name(),
                 null, null, replica.name() + (exclude ? " excluded from reads: " : " readmitted: ") + why));
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // an HA manager's view (Patroni)
+
+    /**
+     * Records Patroni's word on {@code node} and whether it keeps it out of the reads ({@code why}, or null). Setting a
+     * reason excludes the replica at once; clearing it lets the lag tracker readmit it at its next check, under the
+     * same hysteresis as lag.
+     */
+    public synchronized void externalView(Node node, String view, String why) {
+        node.patroniView(view);
+        String before = node.externalExclusion();
+        node.externalExclusion(why);
+        if (why != null && node != primary) {
+            excludeForLag(node, true, why);
+        } else if (why == null && before != null) {
+            log.info("{}: {} is no longer kept out of the reads by Patroni ({})", config.name(), node.name(), before);
+        }
+    }
+
+    /**
+     * Patroni names {@code leader} as its leader. Writes follow it when its own answer agrees (it reports itself
+     * primary and is not fenced); otherwise it gets no writes and one event says why, per contradiction (SQL
+     * observation is the safety net: a stale or wrong view never moves the writes to a standby).
+     *
+     * @return whether the write target is {@code leader} now
+     */
+    public synchronized boolean haLeader(Node leader, String view) {
+        if (leader == primary) {
+            contradiction = null;
+            return true;
+        }
+        if (leader.role() == Role.PRIMARY && leader.state() != NodeState.FENCED && leader.timeline() >= 0) {
+            contradiction = null;
+            promoteToPrimary(leader, "Patroni's leader is " + leader.name() + " (" + view + ")");
+            return true;
+        }
+        String why = "Patroni names " + leader.name() + " its leader (" + view + ") but " + leader.name()
+                + (leader.state() == NodeState.FENCED ? " is fenced" : leader.timeline() < 0 && leader.role() == Role.PRIMARY
+                ? " has not answered a check yet" : " answers as a " + leader.role().name().toLowerCase(java.util.Locale.ROOT))
+                + ": no writes go to it until its own answer agrees; writes stay on " + primary.name();
+        if (leader.state() != NodeState.FENCED) {
+            urgentCheck.accept(leader); // its own answer may be a check old: ask it now, writes move once it agrees
+        }
+        String key = leader.name() + "/" + leader.role() + "/" + leader.state();
+        if (!key.equals(contradiction)) {
+            contradiction = key;
+            log.warn("{}: {}", config.name(), why);
+            publish(new TopologyEvent(clock.instant(), TopologyEvent.Kind.HA_CONTRADICTED, leader.name(), null,
+                    primary.name(), why));
+        }
+        return false;
+    }
+
+    /** Whether writes are held for want of a confirmed Patroni leader (see {@link #haWritesConfirmed}). */
+    private boolean haWritesHeld;
+
+    /**
+     * Patroni's view confirms the write target as its leader ({@code confirmed}) or not ({@code why}): writes are
+     * held while it does not (a primary Patroni no longer leads may be one whose Patroni died, and writes kept flowing
+     * to it are lost and keep Patroni from electing another). One event per change.
+     */
+    public synchronized void haWritesConfirmed(boolean confirmed, String why) {
+        if (confirmed == !haWritesHeld) {
+            return;
+        }
+        haWritesHeld = !confirmed;
+        String msg = confirmed ? "writes go on to " + primary.name() + ", Patroni's leader"
+                : "writes held: " + why;
+        if (confirmed) {
+            log.info("{}: {}", config.name(), msg);
+        } else {
+            log.warn("{}: {}", config.name(), msg);
+        }
+        publish(new TopologyEvent(clock.instant(), confirmed ? TopologyEvent.Kind.HA_WRITES_RELEASED
+                : TopologyEvent.Kind.HA_WRITES_HELD, primary.name(), null, null, msg));
+    }
+
+    /** The last contradiction reported by {@link #haLeader} (one event per distinct one). */
+    private String contradiction;
+
+    /**
+     * Patroni reports a fenced node as a running replica, and its own answer agrees (a standby on the primary's
+     * timeline): Patroni rebuilt it (pg_rewind or a new base backup), so the fence is lifted as
+     * {@code failover().rejoinAsStandby} would.
+     */
+    public synchronized void haRejoined(Node node, String view) {
+        if (node.state() != NodeState.FENCED || node.role() != Role.REPLICA
+                || (node.timeline() >= 0 && primary.timeline() >= 0 && node.timeline() < primary.timeline())) {
+            return;
+        }
+        node.state(NodeState.SUSPECT);
+        node.suspectedAtMillis(clock.millis());
+        node.consecutiveFailures(0);
+        node.consecutiveSuccesses(0);
+        String why = node.name() + " unfenced: Patroni reports it a running replica (" + view + ") and it answers as a"
+                + " standby; it takes reads after its next good check";
+        log.warn("{}: {}", config.name(), why);
+        publish(new TopologyEvent(clock.instant(), TopologyEvent.Kind.UNFENCED, node.name(), NodeState.FENCED.name(),
+                NodeState.SUSPECT.name(), why));
     }
 
     // ---------------------------------------------------------------------------------------------

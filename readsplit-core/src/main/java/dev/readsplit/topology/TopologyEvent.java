@@ -50,7 +50,17 @@ public record TopologyEvent(Instant at, Kind kind, String node, String from, Str
         /** A failover or switchover step failed or timed out; the message says which and what was left as is. */
         FAILOVER_FAILED,
         /** A fenced old primary was rebuilt and rejoined as a standby of the current primary. */
-        REJOINED
+        REJOINED,
+        /** A fenced node that had stopped answering answers a health check again; to is the role it reports. */
+        FENCED_ANSWERED,
+        /** The old primary of a failover answered again: the exact WAL it had past the promotion point. */
+        DATA_LOSS_MEASURED,
+        /** An HA manager's view (Patroni) contradicts a node's own answer; the node gets no writes. */
+        HA_CONTRADICTED,
+        /** Patroni names no leader that answers as primary: writes are held (bounded) until it does. */
+        HA_WRITES_HELD,
+        /** Patroni's leader is the write target again: held writes go on. */
+        HA_WRITES_RELEASED
     }
 
     @Override

@@ -94,4 +94,27 @@ class FailoverManagerTest {
         manager.maybeFailover();
         assertThat(servers.count("promote")).isEqualTo(1);
     }
+
+    @Test
+    void theFirstReportSaysAcknowledgedWritesMayBeLostAndTheOldPrimaryGivesTheExactFigureWhenItReturns() {
+        Node p = topology.node("p");
+        p.observeWalLsn(0x5000, clock.millis());
+        down("p");
+        manager.maybeFailover();
+        FailoverReport first = manager.lastFailover();
+        assertThat(first.exactWalBytesPastPromotion()).isEqualTo(-1);
+        assertThat(events).filteredOn(e -> e.kind() == TopologyEvent.Kind.FAILOVER_COMPLETED).singleElement()
+                .satisfies(e -> assertThat(e.message()).contains("with asynchronous replication, writes p acknowledged"
+                        + " may be lost").contains("a lower bound"));
+
+        // p comes back (fenced) and says where its WAL ended: past what the checks had seen of it
+        servers.unreachable.remove("p");
+        servers.endOfWal.put("p", first.promotedLsn() + 0x1F0);
+        topology.checkSucceeded(p, 1_000_000, clock.millis());
+        assertThat(events).anyMatch(e -> e.kind() == TopologyEvent.Kind.FENCED_ANSWERED && e.node().equals("p"));
+        manager.measureLoss(first);
+        assertThat(manager.lastFailover().exactWalBytesPastPromotion()).isEqualTo(0x1F0);
+        assertThat(events).filteredOn(e -> e.kind() == TopologyEvent.Kind.DATA_LOSS_MEASURED).singleElement()
+                .satisfies(e -> assertThat(e.message()).contains("496 bytes past the promotion point"));
+    }
 }

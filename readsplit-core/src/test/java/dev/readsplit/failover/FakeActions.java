@@ -136,4 +136,17 @@ final class FakeActions implements ClusterActions {
     public void readOnly(Node node, boolean on, Duration timeout) {
         call("readOnly " + node.name() + " " + on);
     }
+
+    /** Where each node's WAL ends when asked after it returns (name to LSN); unknown nodes fail. */
+    final Map<String, Long> endOfWal = new ConcurrentHashMap<>();
+
+    @Override
+    public long endOfWal(Node node, java.time.Duration timeout) throws java.sql.SQLException {
+        calls.add("endOfWal " + node.name());
+        Long lsn = endOfWal.get(node.name());
+        if (lsn == null || unreachable.contains(node.name())) {
+            throw new java.sql.SQLException(node.name() + " unreachable", "08001");
+        }
+        return lsn;
+    }
 }

@@ -37,6 +37,7 @@ class HealthCheckerTest {
         final Map<String, Long> lagMillis = new ConcurrentHashMap<>();
         final Map<String, Long> replayLsn = new ConcurrentHashMap<>();
         final Map<String, CountDownLatch> hang = new ConcurrentHashMap<>();
+        final Map<String, SQLException> fail = new ConcurrentHashMap<>();
         final Map<String, AtomicInteger> checks = new ConcurrentHashMap<>();
         final AtomicInteger aborts = new AtomicInteger();
         volatile String primary;
@@ -55,6 +56,10 @@ class HealthCheckerTest {
                 throw new SQLException("An I/O error occurred while sending to the backend", "08006");
             }
             checks.computeIfAbsent(node.name(), k -> new AtomicInteger()).incrementAndGet();
+            SQLException f = fail.get(node.name());
+            if (f != null) {
+                throw f;
+            }
             if (node.name().equals(primary)) {
                 return Observation.primary(1000, 1);
             }
@@ -220,5 +225,55 @@ class HealthCheckerTest {
         assertThat(r1.lagBytes()).isEqualTo(600);
         assertThat(r2.lagBytes()).isZero();
         assertThat(r1.lagExcluded()).isFalse();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // rapid re-checks of the primary (issue 17, item 5 of "what to build")
+
+    private static SQLException refused(String node) {
+        return new SQLException("Connection to " + node + " refused.", "08001",
+                new java.net.ConnectException("Connection refused"));
+    }
+
+    @Test
+    void aRefusedPrimaryIsRecheckedRapidlyAndIsDownWithoutWaitingForTicks() {
+        start(config().build());
+        Node p = topology.nodes().get(0);
+        Node r1 = topology.nodes().get(1);
+        Node r2 = topology.nodes().get(2);
+        tickAndSettle(p, r1, r2);
+        probe.fail.put(p.name(), refused(p.name()));
+        topology.onTrafficError(p, new SQLException("An I/O error occurred while sending to the backend.", "08006",
+                new java.io.EOFException()));
+        // no tick: the traffic error's immediate check and the rapid re-checks after each refusal reach the threshold
+        await().atMost(Duration.ofSeconds(5)).until(() -> p.state() == NodeState.DOWN);
+        assertThat(p.consecutiveFailures()).isEqualTo(3);
+        assertThat(checker.rapidRecheckMillis()).isEqualTo(20);
+    }
+
+    @Test
+    void aTimeoutIsOnlyASuspicionAndARefusedReplicaKeepsThePaceOfTheTicks() throws Exception {
+        start(config().build());
+        Node p = topology.nodes().get(0);
+        Node r1 = topology.nodes().get(1);
+        Node r2 = topology.nodes().get(2);
+        tickAndSettle(p, r1, r2);
+        probe.fail.put(p.name(), new SQLException("Read timed out", "08006", new java.net.SocketTimeoutException()));
+        probe.fail.put(r1.name(), refused(r1.name()));
+        clock.advance(200);
+        checker.tick();
+        await().atMost(Duration.ofSeconds(5)).until(() -> p.consecutiveFailures() == 1 && r1.consecutiveFailures() == 1);
+        Thread.sleep(300); // 15 rapid intervals: nothing may follow without a tick
+        assertThat(p.consecutiveFailures()).as("a timeout is not re-checked rapidly").isEqualTo(1);
+        assertThat(p.state()).isEqualTo(NodeState.SUSPECT);
+        assertThat(r1.consecutiveFailures()).as("replicas keep the ticks' pace").isEqualTo(1);
+    }
+
+    @Test
+    void anAuthenticationFailureOrAFullServerIsNotADefinitiveLoss() {
+        assertThat(dev.readsplit.topology.SqlStates.isDefinitiveLoss(new SQLException("password authentication failed", "28P01"))).isFalse();
+        assertThat(dev.readsplit.topology.SqlStates.isDefinitiveLoss(new SQLException("too many clients", "53300"))).isFalse();
+        assertThat(dev.readsplit.topology.SqlStates.isDefinitiveLoss(new SQLException("terminating connection due to administrator command", "57P01"))).isTrue();
+        assertThat(dev.readsplit.topology.SqlStates.isDefinitiveLoss(refused("p"))).isTrue();
     }
 }

@@ -92,6 +92,76 @@ class TopologyTest {
         assertThat(r1.lastError()).isNull();
     }
 
+    /** Regression (issue 17): a paused primary that answered again kept failing writes for recoveryThreshold checks. */
+    @Test
+    void regressionADownPrimaryTakesWritesAgainAtItsFirstGoodCheckAsPrimaryOnItsTimeline() {
+        topology.observeRole(p, Role.PRIMARY, 3);
+        for (int i = 0; i < 3; i++) {
+            topology.checkFailed(p, "no answer within 1000 ms", clock.millis());
+        }
+        assertThat(p.state()).isEqualTo(NodeState.DOWN);
+        topology.observeRole(p, Role.PRIMARY, 3);
+        topology.checkSucceeded(p, MS, clock.millis());
+        assertThat(p.state()).isEqualTo(NodeState.UP);
+        assertThat(events(TopologyEvent.Kind.STATE_CHANGE)).last().extracting(TopologyEvent::message).asString()
+                .contains("answered as primary on timeline 3");
+    }
+
+    @Test
+    void aDownPrimaryThatSomeNodeIsPastInTimelineKeepsTheHysteresis() {
+        topology.observeRole(p, Role.PRIMARY, 1);
+        topology.observeRole(r1, Role.REPLICA, 2); // r1 follows a newer timeline: p may be an old primary
+        for (int i = 0; i < 3; i++) {
+            topology.checkFailed(p, "refused", clock.millis());
+        }
+        topology.checkSucceeded(p, MS, clock.millis());
+        assertThat(p.state()).isEqualTo(NodeState.DOWN);
+        topology.checkSucceeded(p, MS, clock.millis());
+        assertThat(p.state()).isEqualTo(NodeState.UP);
+    }
+
+    @Test
+    void aStatementThatSucceedsOnASuspectPrimaryClearsItButNotOnAReplica() {
+        SQLException broken = new SQLException("An I/O error occurred", "08006");
+        topology.onTrafficError(p, broken);
+        topology.onTrafficError(r1, broken);
+        assertThat(p.state()).isEqualTo(NodeState.SUSPECT);
+        topology.trafficSucceeded(p);
+        topology.trafficSucceeded(r1);
+        assertThat(p.state()).isEqualTo(NodeState.UP);
+        assertThat(r1.state()).as("replicas keep their hysteresis").isEqualTo(NodeState.SUSPECT);
+    }
+
+    @Test
+    void aDownReplicaStillNeedsRecoveryThresholdChecks() {
+        topology.observeRole(r1, Role.REPLICA, 1);
+        for (int i = 0; i < 3; i++) {
+            topology.checkFailed(r1, "refused", clock.millis());
+        }
+        topology.checkSucceeded(r1, MS, clock.millis());
+        assertThat(r1.state()).isEqualTo(NodeState.DOWN);
+    }
+
+    /**
+     * Regression (issue 17): a read on a SIGSTOPped replica took 5.0 s with a 3 s socket timeout: HikariCP validated
+     * the idle connection for its default validationTimeout (5 s). Validation and a replica's borrow are bounded by
+     * healthCheckTimeout now.
+     */
+    @Test
+    void regressionPoolValidationAndReplicaBorrowsAreBoundedByTheCheckTimeout() {
+        Topology t = new Topology(config().healthCheckTimeout(Duration.ofMillis(800)).build(), clock);
+        try {
+            assertThat(t.nodes()).allSatisfy(n -> assertThat(n.pool().getValidationTimeout()).isEqualTo(800));
+            Node replica = t.nodes().get(1);
+            // nothing listens on port 2: the borrow gives up with a connection-level error (a read is retried elsewhere)
+            SQLException e = assertThrows(SQLException.class, replica::borrow);
+            assertThat((Object) e).isInstanceOf(java.sql.SQLTransientConnectionException.class);
+            assertThat(SqlStates.isConnectionLevel(e)).isTrue();
+        } finally {
+            t.close();
+        }
+    }
+
     /** Regression: writes to a primary the checks found DOWN waited the pool's whole connectionTimeout. */
     @Test
     void borrowingFromADownNodeFailsAtOnceNamingTheNodeAndWhy() {
