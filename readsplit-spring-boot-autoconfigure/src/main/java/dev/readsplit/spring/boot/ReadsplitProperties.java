@@ -2,6 +2,7 @@ package dev.readsplit.spring.boot;
 
 import dev.readsplit.balance.BalancerKind;
 import dev.readsplit.config.FailoverPolicy;
+import dev.readsplit.config.TopologySource;
 import dev.readsplit.consistency.CausalScope;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.util.unit.DataSize;
@@ -107,6 +108,10 @@ public class ReadsplitProperties {
     private Integer minHealthyReplicas;
     /** Bound of each supervised failover or switchover step. */
     private Duration failoverStepTimeout;
+    /** Where the primary and the readable replicas are learned: sql (each node's own answer) or patroni. */
+    private TopologySource topologySource;
+    /** Patroni REST URLs (e.g. http://10.0.0.1:8008), polled for GET /cluster when topology-source is patroni. */
+    private List<String> patroniUrls = new ArrayList<>();
     /** pgjdbc properties for every node (a node's own value wins), e.g. readsplit.jdbc.sslmode=require. */
     private Map<String, String> jdbc = new LinkedHashMap<>();
 
@@ -168,6 +173,10 @@ public class ReadsplitProperties {
         put(p, "failoverPolicy", failoverPolicy == null ? null : failoverPolicy.name().toLowerCase(Locale.ROOT));
         put(p, "minHealthyReplicas", minHealthyReplicas);
         put(p, "failoverStepTimeout", failoverStepTimeout);
+        put(p, "topologySource", topologySource == null ? null : topologySource.name().toLowerCase(Locale.ROOT));
+        if (!patroniUrls.isEmpty()) {
+            put(p, "patroniUrls", String.join(",", patroniUrls));
+        }
         for (Map.Entry<String, String> e : jdbc.entrySet()) {
             put(p, "jdbc." + e.getKey(), e.getValue());
         }
@@ -595,6 +604,22 @@ public class ReadsplitProperties {
 
     public void setFailoverStepTimeout(Duration failoverStepTimeout) {
         this.failoverStepTimeout = failoverStepTimeout;
+    }
+
+    public TopologySource getTopologySource() {
+        return topologySource;
+    }
+
+    public void setTopologySource(TopologySource topologySource) {
+        this.topologySource = topologySource;
+    }
+
+    public List<String> getPatroniUrls() {
+        return patroniUrls;
+    }
+
+    public void setPatroniUrls(List<String> patroniUrls) {
+        this.patroniUrls = patroniUrls;
     }
 
     public Map<String, String> getJdbc() {
