@@ -73,7 +73,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code threads} requests work on the data source at once with {@code queue} waiting (503 with
  * {@code Retry-After} past it).
  *
- * <p>Threads, all daemon and named {@code readsplit-admin-<name>-...}: one acceptor, two I/O threads (parse
+ * <p>Threads, all daemon and named {@code readsplit-admin-<name>-...}: one acceptor, two I/O threads per core (parse
  * requests, answers probes and static files, writes responses; never blocks), {@code threads} workers, the
  * readiness checks' pool ({@link ReadinessCheck}) and one sampler for the charts' history. {@link #close()}
  * stops them all.
@@ -84,8 +84,11 @@ public final class AdminServer implements AutoCloseable {
     static final int MAX_BODY = 64 * 1024;
     static final int MAX_INITIAL_LINE = 4096;
     static final int MAX_HEADERS = 8192;
-    /** I/O threads: two, so that a burst being parsed on one does not hold a probe that lands on the other. */
-    static final int IO_THREADS = 2;
+    /**
+     * I/O threads: Netty's own default, two per core (at least two), so that a burst being parsed on one does not
+     * hold a probe that lands on another.
+     */
+    static final int IO_THREADS = Math.max(2, 2 * Runtime.getRuntime().availableProcessors());
 
     private final ReadsplitDataSource ds;
     private final AdminOptions options;
