@@ -105,7 +105,12 @@
       name.insertBefore(swatch, name.firstChild);
       tr.appendChild(name);
       tr.appendChild(el('td', {'class': 'role role-' + n.role}, n.primary ? 'PRIMARY (writes)' : n.role));
-      tr.appendChild(el('td', {'class': 'state state-' + n.state}, n.state + (n.lag.excluded ? ' (lag)' : '')));
+      // why a replica takes no reads (over its lag limit, or not streaming from the current primary), as text only
+      var state = el('td', {'class': 'state state-' + n.state}, n.state + (n.lag.excluded ? ' (excluded)' : ''));
+      if (n.lag.excluded && n.lag.excludedReason) {
+        state.setAttribute('title', String(n.lag.excludedReason));
+      }
+      tr.appendChild(state);
       // a DOWN node's last measurement would only mislead
       var lag = n.primary || down ? '–' : fmtBytes(n.lag.bytes)
         + (n.lag.seconds === null ? '' : ' / ' + n.lag.seconds.toFixed(1) + ' s');
