@@ -49,7 +49,7 @@ final class ClientSession {
     private static final Pattern READSPLIT_SHOW = Pattern.compile("(?is)\\s*SHOW\\s+readsplit\\.([a-z_]+)\\s*;?\\s*");
     private static final Pattern READSPLIT_RESET = Pattern.compile("(?is)\\s*RESET\\s+readsplit\\.([a-z_]+)\\s*;?\\s*");
     private static final Pattern BEGIN_READ_ONLY = Pattern.compile(
-            "(?is)\\s*(?:BEGIN|START\\s+TRANSACTION)\\b[^;]*\\bREAD\\s+ONLY\\b[^;]*;?\\s*");
+            "(?is)\\s*(?:BEGIN|START\\s+TRANSACTION)\\b[^;]*\\bREAD\\s+ONLY\\b");
     private static final String CURRENT_LSN = "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint";
     private static final String REPLAY_LSN = "SELECT pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0')::bigint";
 
@@ -162,7 +162,7 @@ final class ClientSession {
 
     /** {@code BEGIN READ ONLY}: the transaction is read-only, so it may run on a replica (JDBC's setReadOnly). */
     private void beforeRoute(String sql) {
-        if (!state.inTransaction() && BEGIN_READ_ONLY.matcher(sql).matches()) {
+        if (!state.inTransaction() && BEGIN_READ_ONLY.matcher(sql).lookingAt()) {
             state.readOnly(true);
             readOnlyTransaction = true;
         }
@@ -205,6 +205,9 @@ final class ClientSession {
             return;
         }
         String sql = pipelineSql(batch);
+        if (readsplitPipeline(batch, sql)) {
+            return;
+        }
         Classification c = sql == null ? null : ds.classify(sql);
         if (sql != null) {
             beforeRoute(sql);
@@ -619,58 +622,151 @@ final class ClientSession {
     // ---------------------------------------------------------------------------------------------
     // readsplit.* commands
 
-    /** {@code SHOW/SET/RESET readsplit.*}, answered by the proxy itself; returns false for any other text. */
+    /** What the proxy answers to a {@code readsplit.*} command: an error, a one-column row, or a bare tag. */
+    private record Answer(String sqlState, String message, String column, String value, String tag) {
+        static Answer error(String sqlState, String message) {
+            return new Answer(sqlState, message, null, null, null);
+        }
+    }
+
+    /** {@code SHOW/SET/RESET readsplit.*} as a simple query, answered by the proxy itself; false for any other text. */
     private boolean readsplitCommand(String sql) {
-        if (sql.indexOf("readsplit.") < 0 && sql.toLowerCase(Locale.ROOT).indexOf("readsplit.") < 0) {
+        if (!mentionsReadsplit(sql)) {
             return false;
         }
+        Answer a = readsplitAnswer(sql);
+        if (a == null) {
+            return false;
+        }
+        if (a.sqlState() != null) {
+            error(a.sqlState(), a.message());
+            return true;
+        }
+        if (a.column() != null) {
+            out.write(Msg.rowDescription(a.column()));
+            out.write(Msg.dataRow(a.value()));
+        }
+        complete(a.tag());
+        return true;
+    }
+
+    /**
+     * A pipeline whose one statement is a {@code readsplit.*} command, answered message by message as PostgreSQL
+     * would (ParseComplete, BindComplete, descriptions, the row, the tag), the command applied once; false otherwise.
+     */
+    private boolean readsplitPipeline(List<Msg> batch, String sql) {
+        if (sql == null || !mentionsReadsplit(sql) || readsplitAnswerShape(sql) == null) {
+            return false;
+        }
+        for (Msg m : batch) {
+            if (m.type() == 'P' && readsplitAnswerShape(m.cstring(m.end(0))) == null) {
+                return false; // another statement in the same pipeline: not the proxy's to answer
+            }
+        }
+        Answer a = null;
+        boolean failed = false;
+        for (Msg m : batch) {
+            if (failed && m.type() != 'S') {
+                continue;
+            }
+            switch (m.type()) {
+                case 'P' -> {
+                    statements.put(m.cstring(0), m.body());
+                    out.write(Msg.builder('1').build());
+                }
+                case 'B' -> out.write(Msg.builder('2').build());
+                case 'D' -> {
+                    Answer shape = readsplitAnswerShape(sql);
+                    if (m.body()[0] == 'S') {
+                        out.write(Msg.builder('t').int16(0).build());
+                    }
+                    out.write(shape.column() != null ? Msg.rowDescription(shape.column()) : Msg.builder('n').build());
+                }
+                case 'E' -> {
+                    if (a == null) {
+                        a = readsplitAnswer(sql);
+                    }
+                    if (a.sqlState() != null) {
+                        out.write(Msg.error(a.sqlState(), a.message()));
+                        failed = true;
+                    } else {
+                        if (a.column() != null) {
+                            out.write(Msg.dataRow(a.value()));
+                        }
+                        out.write(Msg.commandComplete(a.tag()));
+                    }
+                }
+                case 'C' -> {
+                    if (m.body()[0] == 'S') {
+                        statements.remove(m.cstring(1));
+                    }
+                    out.write(Msg.builder('3').build());
+                }
+                case 'S' -> out.write(Msg.ready(status));
+                default -> { }
+            }
+        }
+        out.flush();
+        return true;
+    }
+
+    private static boolean mentionsReadsplit(String sql) {
+        return sql.toLowerCase(Locale.ROOT).contains("readsplit.");
+    }
+
+    /** The shape (row or tag) a readsplit command's answer has, without running it; null if it is not one. */
+    private static Answer readsplitAnswerShape(String sql) {
+        if (READSPLIT_SET.matcher(sql).matches()) {
+            return new Answer(null, null, null, null, "SET");
+        }
+        if (READSPLIT_RESET.matcher(sql).matches()) {
+            return new Answer(null, null, null, null, "RESET");
+        }
+        Matcher m = READSPLIT_SHOW.matcher(sql);
+        if (m.matches()) {
+            return new Answer(null, null, "readsplit." + m.group(1).toLowerCase(Locale.ROOT), null, "SHOW");
+        }
+        return null;
+    }
+
+    /** Runs a readsplit command; null if {@code sql} is not one. */
+    private Answer readsplitAnswer(String sql) {
         Matcher m = READSPLIT_SET.matcher(sql);
         if (m.matches()) {
             String error = setReadsplit(m.group(1).toLowerCase(Locale.ROOT), unquote(m.group(2)));
-            if (error != null) {
-                error("22023", error);
-            } else {
-                complete("SET");
-            }
-            return true;
+            return error != null ? Answer.error("22023", error) : new Answer(null, null, null, null, "SET");
         }
         m = READSPLIT_RESET.matcher(sql);
         if (m.matches()) {
             String name = m.group(1).toLowerCase(Locale.ROOT);
             if (name.equals("consistency") || name.equals("max_lag")) {
                 state.consistencyOverride(null);
-                complete("RESET");
-            } else {
-                error("42704", "readsplit proxy: cannot reset readsplit." + name + " (consistency, max_lag)");
+                return new Answer(null, null, null, null, "RESET");
             }
-            return true;
+            return Answer.error("42704", "readsplit proxy: cannot reset readsplit." + name + " (consistency, max_lag)");
         }
         m = READSPLIT_SHOW.matcher(sql);
-        if (m.matches()) {
-            String name = m.group(1).toLowerCase(Locale.ROOT);
-            String value;
-            try {
-                value = switch (name) {
-                    case "token" -> token();
-                    case "consistency" -> router.consistency(state).toString();
-                    case "last_route" -> lastRoute;
-                    default -> null;
-                };
-            } catch (IOException | BackendConnection.BackendError | SQLException e) {
-                error("08006", ds.name() + ": the causal token cannot be taken from the primary: " + e.getMessage());
-                return true;
-            }
-            if (value == null) {
-                error("42704", "unrecognized configuration parameter \"readsplit." + name
-                        + "\" (readsplit proxy: token, consistency, last_route)");
-                return true;
-            }
-            out.write(Msg.rowDescription("readsplit." + name));
-            out.write(Msg.dataRow(value));
-            complete("SHOW");
-            return true;
+        if (!m.matches()) {
+            return null;
         }
-        return false;
+        String name = m.group(1).toLowerCase(Locale.ROOT);
+        String value;
+        try {
+            value = switch (name) {
+                case "token" -> token();
+                case "consistency" -> router.consistency(state).toString();
+                case "last_route" -> lastRoute;
+                default -> null;
+            };
+        } catch (IOException | BackendConnection.BackendError | SQLException e) {
+            return Answer.error("08006", ds.name() + ": the causal token cannot be taken from the primary: "
+                    + e.getMessage());
+        }
+        if (value == null) {
+            return Answer.error("42704", "unrecognized configuration parameter \"readsplit." + name
+                    + "\" (readsplit proxy: token, consistency, last_route)");
+        }
+        return new Answer(null, null, "readsplit." + name, value, "SHOW");
     }
 
     /** Applies {@code readsplit.<name> = value}; returns an error message, or null when applied. */
