@@ -24,7 +24,7 @@ import java.util.Objects;
             "1:the command ran and found a problem (RYW violation, failed read, cluster not fit to serve)",
             "2:bad usage or invalid configuration",
             "3:unexpected failure"},
-        subcommands = {DemoCommand.class, CheckCommand.class, ClassifyCommand.class, BenchCommand.class,
+        subcommands = {DemoCommand.class, CheckCommand.class, ClassifyCommand.class, BenchCommand.class, ProxyCommand.class,
             CommandLine.HelpCommand.class})
 public final class ReadsplitCommand implements Runnable {
 
