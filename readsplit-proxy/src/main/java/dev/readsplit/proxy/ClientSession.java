@@ -72,6 +72,10 @@ final class ClientSession {
     private char status = 'I';
     private volatile BackendConnection running;
     private String lastRoute = "";
+    /** The node of the client's transaction was lost: the client is told (FATAL) and disconnected, as by PostgreSQL. */
+    private boolean terminated;
+    /** The pipeline outgrew its bounds: its messages are dropped up to the Sync, which answers with the error. */
+    private boolean overflowed;
 
     ClientSession(ProxyServer server, Exchange.ClientOutput out, Map<String, String> settings) {
         this.server = server;
@@ -104,27 +108,49 @@ final class ClientSession {
                 simpleQuery(m);
             }
             case 'P', 'B', 'D', 'E', 'C' -> {
+                if (overflowed) {
+                    return true; // skipped up to the Sync, as PostgreSQL skips after an error
+                }
                 pipelineBytes += m.body().length + 5L;
                 if (pipelineBytes > server.config().maxPipelineBytes()
                         || pipeline.size() >= server.config().maxPipelineMessages()) {
                     discardPipeline();
-                    error("54000", "readsplit proxy: pipeline exceeds " + server.config().maxPipelineBytes()
-                            + " bytes or " + server.config().maxPipelineMessages() + " messages before its Sync");
+                    overflowed = true;
                     return true;
                 }
                 pipeline.add(m);
             }
             case 'H' -> {
+                if (overflowed) {
+                    return true;
+                }
                 if (!pipeline.isEmpty()) {
                     runPipeline(false);
                 } else {
                     out.flush();
                 }
             }
-            case 'S' -> runPipeline(true);
+            case 'S' -> {
+                if (overflowed) {
+                    overflowed = false;
+                    error("54000", "readsplit proxy: pipeline exceeds " + server.config().maxPipelineBytes()
+                            + " bytes or " + server.config().maxPipelineMessages() + " messages before its Sync");
+                } else {
+                    runPipeline(true);
+                }
+            }
             case 'X' -> {
                 return false;
             }
+            default -> {
+                return dispatchOther(m);
+            }
+        }
+        return !terminated;
+    }
+
+    private boolean dispatchOther(Msg m) {
+        switch (m.type()) {
             case 'd', 'c', 'f' -> { } // CopyData/CopyDone/CopyFail after a refused COPY FROM STDIN are dropped, as PG does
             case 'F' -> error("0A000", "readsplit proxy: the function call protocol message is not supported");
             default -> {
@@ -354,8 +380,8 @@ final class ClientSession {
                 x.run(b, o, d.retry().onMisroute() || d.retry().onConnectionFailure());
             } catch (IOException e) {
                 node.endStatement(System.nanoTime() - start, read);
-                lost(b, e);
                 if (!x.forwardedAny() && !retried && d.retry().onConnectionFailure()) {
+                    lostQuietly(b, e); // nothing reached the client: the read runs again elsewhere
                     retried = true;
                     router.counters().retry();
                     try {
@@ -366,6 +392,7 @@ final class ClientSession {
                     }
                     continue;
                 }
+                lost(b, e);
                 return;
             } finally {
                 running = null;
@@ -577,19 +604,16 @@ final class ClientSession {
     /** A backend connection failed mid-exchange: the node is suspect, the client is told, the transaction is gone. */
     private void lost(BackendConnection b, IOException e) {
         lostQuietly(b, e);
-        if (state.transactionNode() == b.node()) {
-            state.endTransaction();
-            if (readOnlyTransaction) {
-                readOnlyTransaction = false;
-                state.readOnly(false);
-            }
+        String message = ds.name() + ": the connection to " + b.node().name() + " was lost: " + e.getMessage();
+        if (state.transactionNode() == b.node() || bound == b) {
+            // the transaction (or the unfinished pipeline) died with its node: end the client's session, as
+            // PostgreSQL would, rather than let a later COMMIT answer "no transaction in progress" and succeed
+            terminated = true;
+            out.write(Msg.fatal("08006", message));
+            out.flush();
+            return;
         }
-        status = state.inTransaction() ? 'T' : 'I';
-        if (bound == b) {
-            bound = null;
-            boundDecision = null;
-        }
-        error("08006", ds.name() + ": the connection to " + b.node().name() + " was lost: " + e.getMessage());
+        error("08006", message);
     }
 
     private void lostQuietly(BackendConnection b, IOException e) {

@@ -305,6 +305,69 @@ class ProxyIT {
     }
 
     // ---------------------------------------------------------------------------------------------
+    // the protocol, message by message
+
+    @Test
+    void sslAndGssEncryptionRequestsAreAnsweredNoAndTheLoginGoesOn() throws Exception {
+        try (RawClient c = new RawClient(proxy.address().getPort())) {
+            c.startupPacket(80877104, new byte[0]); // GSSENCRequest
+            assertThat(c.in.read()).isEqualTo('N');
+            c.startupPacket(80877103, new byte[0]); // SSLRequest
+            assertThat(c.in.read()).isEqualTo('N');
+            c.login(USER, PASSWORD, cluster.database());
+            c.send(Msg.query("SELECT inet_server_port()"));
+            Msg m;
+            int port = -1;
+            while ((m = c.read()).type() != 'Z') {
+                if (m.type() == 'D') {
+                    port = Integer.parseInt(new String(m.body(), 6, m.int32(2), StandardCharsets.UTF_8));
+                }
+            }
+            assertThat(standbyPorts).contains(port);
+        }
+    }
+
+    @Test
+    void flushAnswersWhatWasSentAndTheSyncEndsThePipelineOnTheSameNode() throws Exception {
+        try (RawClient c = new RawClient(proxy.address().getPort())) {
+            c.login(USER, PASSWORD, cluster.database());
+            c.send(Msg.builder('P').cstring("").cstring("SELECT inet_server_port()").int16(0).build());
+            c.send(Msg.builder('B').cstring("").cstring("").int16(0).int16(0).int16(0).build());
+            c.send(Msg.builder('E').cstring("").int32(0).build());
+            c.send(Msg.builder('H').build());
+            assertThat((char) c.read().type()).isEqualTo('1');
+            assertThat((char) c.read().type()).isEqualTo('2');
+            Msg row = c.read();
+            assertThat((char) row.type()).isEqualTo('D');
+            int port = Integer.parseInt(new String(row.body(), 6, row.int32(2), StandardCharsets.UTF_8));
+            assertThat(standbyPorts).contains(port);
+            assertThat((char) c.read().type()).isEqualTo('C');
+            // the same unnamed statement again before the Sync: same backend (the pipeline never splits)
+            c.send(Msg.builder('B').cstring("").cstring("").int16(0).int16(0).int16(0).build());
+            c.send(Msg.builder('E').cstring("").int32(0).build());
+            c.send(Msg.builder('S').build());
+            assertThat((char) c.read().type()).isEqualTo('2');
+            Msg again = c.read();
+            assertThat(Integer.parseInt(new String(again.body(), 6, again.int32(2), StandardCharsets.UTF_8)))
+                    .isEqualTo(port);
+            assertThat((char) c.read().type()).isEqualTo('C');
+            Msg z = c.read();
+            assertThat((char) z.type()).isEqualTo('Z');
+            assertThat((char) z.body()[0]).isEqualTo('I');
+        }
+    }
+
+    @Test
+    void anOversizedMessageClosesTheConnection() throws Exception {
+        try (RawClient c = new RawClient(proxy.address().getPort())) {
+            c.login(USER, PASSWORD, cluster.database());
+            c.out.write(new byte[] {'Q', 0x7f, 0, 0, 0});
+            c.out.flush();
+            assertThat(c.in.read()).isEqualTo(-1);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
     // other clients
 
     static String run(List<String> command, Map<String, String> env, Path dir) throws IOException, InterruptedException {
@@ -340,6 +403,16 @@ class ProxyIT {
     void psqlCommandAndScript(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
         String out = run(psql("-c", "SELECT inet_server_port()"), Map.of(), null).trim();
         assertThat(standbyPorts).contains(Integer.parseInt(out));
+        // TLS is not offered yet: a client that requires it is told so by its own library
+        ProcessBuilder tls = new ProcessBuilder("/usr/bin/psql", "-X", "-At", "-c", "SELECT 1", "host=127.0.0.1 port="
+                + proxy.address().getPort() + " dbname=" + cluster.database() + " user=" + USER + " sslmode=require")
+                .redirectErrorStream(true);
+        tls.environment().put("PGPASSWORD", PASSWORD);
+        Process p = tls.start();
+        String tlsOut = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).isNotZero();
+        assertThat(tlsOut).contains("server does not support SSL");
         Path script = dir.resolve("script.sql");
         Files.writeString(script, String.join("\n",
                 "INSERT INTO items VALUES (40000, 'psql') RETURNING inet_server_port();",
