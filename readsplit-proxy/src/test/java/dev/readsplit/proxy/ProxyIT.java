@@ -494,22 +494,35 @@ class ProxyIT {
                 "    cur.execute('SELECT count(*) FROM items WHERE id = %s', (50000 + i,))",
                 "    stale += 1 - cur.fetchone()[0]",
                 "print('stale', stale)",
+                "c.autocommit = False",
+                "c.set_session(readonly=True)  # BEGIN READ ONLY: the whole transaction on one replica",
+                "cur.execute('SELECT inet_server_port()')",
+                "print('rotx', cur.fetchone()[0])",
+                "cur.execute('SELECT inet_server_port()')",
+                "print('rotx', cur.fetchone()[0])",
+                "c.commit()",
+                "c.set_session(readonly=False)",
+                "c.autocommit = True",
                 "cur.execute('SHOW readsplit.token')",
                 "print('token', cur.fetchone()[0])", ""));
         String out = run(List.of("/usr/bin/python3", script.toString()), Map.of("PORT",
                 String.valueOf(proxy.address().getPort()), "DB", cluster.database(), "PGUSER", USER), null);
         Set<Integer> reads = new HashSet<>();
+        Set<Integer> readOnlyTx = new HashSet<>();
         for (String line : out.lines().toList()) {
             String[] w = line.split(" ");
             switch (w[0]) {
                 case "tx" -> assertThat(Integer.parseInt(w[1])).isEqualTo(primaryPort);
                 case "read" -> reads.add(Integer.parseInt(w[1]));
+                case "rotx" -> readOnlyTx.add(Integer.parseInt(w[1]));
                 case "stale" -> assertThat(w[1]).isEqualTo("0");
                 case "token" -> assertThat(w[1]).isNotEmpty();
                 default -> throw new AssertionError("unexpected output: " + out);
             }
         }
         assertThat(reads).isEqualTo(standbyPorts);
+        assertThat(readOnlyTx).hasSize(1);
+        assertThat(standbyPorts).containsAll(readOnlyTx);
     }
 
     @Test
