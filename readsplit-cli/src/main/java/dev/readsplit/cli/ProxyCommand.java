@@ -46,6 +46,13 @@ final class ProxyCommand implements Callable<Integer> {
     @Option(names = "--trust", description = "Accept clients without a password (trusted networks only).")
     boolean trust;
 
+    @Option(names = "--tls-cert", paramLabel = "FILE",
+            description = "PEM certificate (chain) for clients that ask for TLS (with --tls-key); default: no TLS.")
+    java.nio.file.Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM (PKCS#8) private key of --tls-cert.")
+    java.nio.file.Path tlsKey;
+
     @Option(names = "--max-clients", defaultValue = "1000", description = "Client connections at most (default: "
             + "${DEFAULT-VALUE}).")
     int maxClients;
@@ -66,6 +73,9 @@ final class ProxyCommand implements Callable<Integer> {
         ProxyConfig.Builder b = ProxyConfig.builder();
         try {
             b.listen(listen).maxClients(maxClients).trust(trust);
+            if (tlsCert != null || tlsKey != null) {
+                b.tls(tlsCert, tlsKey);
+            }
             if (!trust) {
                 if (clientUser != null) {
                     String pw = parent.env().get(CLIENT_PASSWORD_ENV);

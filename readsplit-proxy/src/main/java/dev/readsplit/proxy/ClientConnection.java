@@ -61,6 +61,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
     private String serverFirst;
     private String nonce;
     private volatile ClientSession session;
+    /** Event-loop confined: the StartupMessage went by (an SSLRequest after it is a protocol error); TLS is on. */
+    private boolean startupSeen;
+    private boolean tlsStarted;
 
     ClientConnection(ProxyServer server, Channel channel, int pid, int secret) {
         this.server = server;
@@ -83,6 +86,17 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         Msg m = (Msg) msg;
+        if (!startupSeen && m.type() == Msg.STARTUP && m.body().length == 4) {
+            if (m.int32(0) == SSL_REQUEST && server.tls() != null && !tlsStarted) {
+                // on the event loop, before the client's TLS handshake can arrive: 'S', then TLS under the decoder
+                tlsStarted = true;
+                ctx.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {'S'}));
+                ctx.pipeline().addFirst("tls", server.tls().newHandler(ctx.alloc()));
+                return;
+            }
+        } else if (m.type() == Msg.STARTUP && m.body().length >= 4 && (m.int32(0) >>> 16) == 3) {
+            startupSeen = true;
+        }
         inbox.add(m);
         if (queuedBytes.addAndGet(m.body().length + 5L) > MAX_QUEUED_BYTES) {
             channel.config().setAutoRead(false);
@@ -179,8 +193,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
         int code = m.int32(0);
         switch (code) {
             case SSL_REQUEST, GSSENC_REQUEST -> {
-                // TLS and GSSAPI encryption are not offered yet: 'N', and the client goes on in plain text (or gives up
-                // if it requires encryption, with its own clear message)
+                // no TLS configured (an SSLRequest with TLS is answered on the event loop), GSSAPI encryption is not
+                // offered: 'N', and the client goes on in plain text (or gives up, with its own clear message)
                 channel.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {'N'}));
                 return;
             }

@@ -50,6 +50,7 @@ final class ClientSession {
     private static final Pattern READSPLIT_RESET = Pattern.compile("(?is)\\s*RESET\\s+readsplit\\.([a-z_]+)\\s*;?\\s*");
     private static final Pattern BEGIN_READ_ONLY = Pattern.compile(
             "(?is)\\s*(?:BEGIN|START\\s+TRANSACTION)\\b[^;]*\\bREAD\\s+ONLY\\b");
+    private static final Pattern MORE_THAN_ONE_STATEMENT = Pattern.compile(";\\s*\\S");
     private static final String CURRENT_LSN = "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint";
     private static final String REPLAY_LSN = "SELECT pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0')::bigint";
 
@@ -487,7 +488,15 @@ final class ClientSession {
         } else if (effect == SessionEffect.SET_SESSION_STATE) {
             state.markDirty();
             if (!wasInTransaction && backendStatus == 'I' && sql != null) {
-                followSessionState(sql, node);
+                if (MORE_THAN_ONE_STATEMENT.matcher(sql).find()) {
+                    // replaying the whole text elsewhere could repeat what else it did: the settings cannot follow,
+                    // so the session stays where they are (fail closed; a ';' in a literal pins needlessly, safely)
+                    if (node == ds.topology().primary()) {
+                        state.pin();
+                    }
+                } else {
+                    followSessionState(sql, node);
+                }
             }
         }
     }

@@ -2,6 +2,8 @@ package dev.readsplit.proxy;
 
 import dev.readsplit.config.Secret;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -15,10 +17,13 @@ import java.util.Objects;
  *
  * @param users       client users and their passwords, checked by SCRAM-SHA-256; empty with {@code trust}
  * @param trust       accept any client user without a password (loopback tests, trusted networks only)
+ * @param tlsCertificate the PEM certificate (chain) served to clients that ask for TLS, or null: no TLS
+ * @param tlsKey      its PEM (PKCS#8) private key, or null
  */
 public record ProxyConfig(String listenHost, int listenPort, int maxClients, int maxMessageBytes, int maxPipelineBytes,
                           int maxPipelineMessages, int maxIdlePerNode, Duration connectTimeout,
-                          Duration authTimeout, Map<String, Secret> users, boolean trust) {
+                          Duration authTimeout, Map<String, Secret> users, boolean trust, Path tlsCertificate,
+                          Path tlsKey) {
 
     public ProxyConfig {
         Objects.requireNonNull(listenHost, "listenHost");
@@ -32,7 +37,7 @@ public record ProxyConfig(String listenHost, int listenPort, int maxClients, int
     @Override
     public String toString() {
         return "ProxyConfig[listen=" + listenHost + ":" + listenPort + ", maxClients=" + maxClients + ", users="
-                + users.keySet() + ", trust=" + trust + "]";
+                + users.keySet() + ", trust=" + trust + ", tls=" + (tlsCertificate != null) + "]";
     }
 
     /** Builds a {@link ProxyConfig}; each setter checks its argument at once. */
@@ -48,6 +53,8 @@ public record ProxyConfig(String listenHost, int listenPort, int maxClients, int
         private Duration authTimeout = Duration.ofSeconds(10);
         private final Map<String, Secret> users = new LinkedHashMap<>();
         private boolean trust;
+        private Path tlsCertificate;
+        private Path tlsKey;
 
         private Builder() {
         }
@@ -130,6 +137,18 @@ public record ProxyConfig(String listenHost, int listenPort, int maxClients, int
             return this;
         }
 
+        /** TLS for clients that send an SSLRequest: a PEM certificate (chain) and its PEM PKCS#8 private key. */
+        public Builder tls(Path certificate, Path key) {
+            for (Path p : new Path[] {certificate, key}) {
+                if (p == null || !Files.isReadable(p)) {
+                    throw new IllegalArgumentException("TLS certificate and key must be readable files: " + p);
+                }
+            }
+            tlsCertificate = certificate;
+            tlsKey = key;
+            return this;
+        }
+
         public ProxyConfig build() {
             if (!trust && users.isEmpty()) {
                 throw new IllegalArgumentException("the proxy needs at least one client user, or trust authentication");
@@ -139,7 +158,7 @@ public record ProxyConfig(String listenHost, int listenPort, int maxClients, int
                         + ") cannot be smaller than maxMessageBytes (" + maxMessageBytes + ")");
             }
             return new ProxyConfig(listenHost, listenPort, maxClients, maxMessageBytes, maxPipelineBytes,
-                    maxPipelineMessages, maxIdlePerNode, connectTimeout, authTimeout, users, trust);
+                    maxPipelineMessages, maxIdlePerNode, connectTimeout, authTimeout, users, trust, tlsCertificate, tlsKey);
         }
 
         private static int positive(String what, int n) {

@@ -14,6 +14,8 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,10 +62,13 @@ public final class ProxyServer implements AutoCloseable {
     private final Map<String, String> serverParameters;
     private final String database;
     private volatile long systemIdentifier;
+    private final SslContext tls;
 
     private ProxyServer(ReadsplitDataSource ds, ProxyConfig config) throws IOException {
         this.ds = ds;
         this.config = config;
+        this.tls = config.tlsCertificate() == null ? null
+                : SslContextBuilder.forServer(config.tlsCertificate().toFile(), config.tlsKey().toFile()).build();
         this.pool = new BackendPool(config, ds.topology(), random);
         this.unknownUser = Scram.Verifier.of(Scram.nonce(random), random);
         config.users().forEach((u, p) -> verifiers.put(u, Scram.Verifier.of(p.reveal(), random)));
@@ -198,6 +203,11 @@ public final class ProxyServer implements AutoCloseable {
     /** Idle backend connections per node. */
     public Map<String, Integer> idleBackends() {
         return pool.idleCounts();
+    }
+
+    /** The TLS context for clients that ask for TLS, or null when none is configured. */
+    SslContext tls() {
+        return tls;
     }
 
     ReadsplitDataSource dataSource() {

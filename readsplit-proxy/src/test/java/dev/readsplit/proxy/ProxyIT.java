@@ -437,6 +437,21 @@ class ProxyIT {
         assertThat(Integer.parseInt(lines.get(5))).isEqualTo(primaryPort);
     }
 
+    @Test
+    void tlsWhenConfigured(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path cert = dir.resolve("proxy.crt");
+        Path key = dir.resolve("proxy.key");
+        run(List.of("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                "-keyout", key.toString(), "-out", cert.toString()), Map.of(), null);
+        try (ProxyServer tls = ProxyServer.start(ds, ProxyConfig.builder().listen("127.0.0.1:0")
+                .user(USER, Secret.of(PASSWORD)).tls(cert, key).build())) {
+            String out = run(List.of("/usr/bin/psql", "-X", "-At", "-c", "SELECT inet_server_port()", "host=127.0.0.1 port="
+                    + tls.address().getPort() + " dbname=" + cluster.database() + " user=" + USER + " sslmode=verify-ca"
+                    + " sslrootcert=" + cert), Map.of(), null).trim();
+            assertThat(standbyPorts).contains(Integer.parseInt(out));
+        }
+    }
+
     static long commits(EmbeddedNode node) throws SQLException {
         try (Connection c = node.connect(); Statement s = c.createStatement()) {
             return port(s, "SELECT sum(xact_commit)::int FROM pg_stat_database");
