@@ -177,6 +177,22 @@ class ProxyIT {
     }
 
     @Test
+    void hintsWinAndStateThatCannotFollowPinsTheSessionToThePrimary() throws SQLException {
+        try (Connection c = connect(""); Statement s = c.createStatement()) {
+            assertThat(port(s, "/* readsplit:primary */ SELECT inet_server_port()")).isEqualTo(primaryPort);
+            assertThat(standbyPorts).contains(port(s, "SELECT inet_server_port()"));
+            s.execute("CREATE TEMP TABLE scratch (x int)");
+            for (int i = 0; i < 3; i++) {
+                assertThat(port(s, "SELECT inet_server_port()")).isEqualTo(primaryPort);
+            }
+            assertThat(port(s, "SELECT count(*) FROM scratch")).isZero(); // the temp table is where the session is
+        }
+        try (Connection c = connect(""); Statement s = c.createStatement()) {
+            assertThat(standbyPorts).contains(port(s, "SELECT inet_server_port()")); // a new client starts unpinned
+        }
+    }
+
+    @Test
     void errorsResynchroniseAndFailedTransactionsStayOnTheirNode() throws SQLException {
         try (Connection c = connect(""); Statement s = c.createStatement()) {
             SQLException e = assertThrows(SQLException.class, () -> s.executeQuery("SELECT 1/0"));
