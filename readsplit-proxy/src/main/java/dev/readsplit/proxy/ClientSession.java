@@ -222,7 +222,11 @@ final class ClientSession {
             if (sync) {
                 bound = null;
                 boundDecision = null;
-                after(d, null, null, b.node(), x.status());
+                if (d != null) {
+                    after(d, null, null, b.node(), x.status());
+                } else {
+                    status = x.status();
+                }
             }
             return;
         }
@@ -235,11 +239,48 @@ final class ClientSession {
         if (readsplitPipeline(batch, sql)) {
             return;
         }
-        Classification c = sql == null ? null : ds.classify(sql);
-        if (sql != null) {
-            beforeRoute(sql);
+        if (sql == null) {
+            runWithoutSql(batch, sync);
+            return;
         }
+        Classification c = ds.classify(sql);
+        beforeRoute(sql);
         execute(c, sql, b -> pipelineExchange(batch, b, sync), out);
+    }
+
+    /**
+     * A pipeline that runs no SQL (Close, Describe of a portal): nothing to route and nothing it could write, so it
+     * goes where the session is (its transaction's node, else a backend it holds, else the primary) without touching
+     * the causal position. Classifying made-up SQL to route it would count a write.
+     */
+    private void runWithoutSql(List<Msg> batch, boolean sync) {
+        Node node = state.transactionNode();
+        if (node == null) {
+            node = held.isEmpty() ? ds.topology().primary() : held.keySet().iterator().next();
+        }
+        BackendConnection b;
+        try {
+            b = backend(node);
+        } catch (IOException e) {
+            error("08006", ds.name() + ": cannot connect to " + node.name() + ": " + e.getMessage());
+            return;
+        }
+        Exchange x = pipelineExchange(batch, b, sync);
+        try {
+            running = b;
+            x.run(b, out, false);
+        } catch (IOException e) {
+            lost(b, e);
+            return;
+        } finally {
+            running = null;
+        }
+        if (x.status() == 0) {
+            bound = b;
+            boundDecision = null;
+        } else {
+            status = x.status();
+        }
     }
 
     /** The SQL a pipeline runs, as one text (its statements joined), or null when it runs none. */

@@ -95,6 +95,15 @@ class ProxyIT {
                 + cluster.database() + "?user=" + USER + "&password=" + PASSWORD + extra);
     }
 
+    /**
+     * Waits until both replicas are eligible for reads again (UP, not excluded for lag): a test that sees reads
+     * balanced over both must not start while an earlier test's apply delay or writes still hold one back.
+     */
+    static void awaitBothReplicasEligible() {
+        await().atMost(Duration.ofSeconds(30)).until(() -> ds.topology().replicas().stream()
+                .allMatch(n -> n.state() == NodeState.UP && !n.lagExcluded()));
+    }
+
     static int port(Statement s, String sql) throws SQLException {
         try (ResultSet rs = s.executeQuery(sql)) {
             rs.next();
@@ -108,6 +117,7 @@ class ProxyIT {
     @ParameterizedTest
     @ValueSource(strings = {"simple", "extended", "extendedForPrepared"})
     void readsGoToBothReplicasWritesAndTransactionsToThePrimary(String mode) throws SQLException {
+        awaitBothReplicasEligible();
         try (Connection c = connect("&preferQueryMode=" + mode); Statement s = c.createStatement()) {
             Set<Integer> seen = new HashSet<>();
             for (int i = 0; i < 6; i++) {
@@ -136,6 +146,7 @@ class ProxyIT {
 
     @Test
     void namedStatementsAreRePreparedOnWhicheverReplicaRunsThem() throws SQLException {
+        awaitBothReplicasEligible();
         try (Connection c = connect("&prepareThreshold=1");
              PreparedStatement ps = c.prepareStatement("SELECT inet_server_port(), ?::int * 2")) {
             Set<Integer> seen = new HashSet<>();
@@ -153,6 +164,7 @@ class ProxyIT {
 
     @Test
     void sessionSettingsFollowTheSessionToEveryNode() throws SQLException {
+        awaitBothReplicasEligible();
         try (Connection c = connect("&preferQueryMode=simple"); Statement s = c.createStatement()) {
             s.execute("SET statement_timeout = '12345ms'");
             Set<Integer> seen = new HashSet<>();
@@ -374,6 +386,26 @@ class ProxyIT {
     }
 
     @Test
+    void aPipelineThatRunsNoSqlIsNotCountedAsAWrite() throws Exception {
+        try (RawClient c = new RawClient(proxy.address().getPort())) {
+            c.login(USER, PASSWORD, cluster.database());
+            c.send(Msg.builder('C').byte1('S').cstring("never_prepared").build());
+            c.send(Msg.builder('S').build());
+            assertThat((char) c.read().type()).isEqualTo('3');
+            assertThat((char) c.read().type()).isEqualTo('Z');
+            c.send(Msg.query("SHOW readsplit.token"));
+            String token = null;
+            Msg m;
+            while ((m = c.read()).type() != 'Z') {
+                if (m.type() == 'D') {
+                    token = new String(m.body(), 6, m.int32(2), StandardCharsets.UTF_8);
+                }
+            }
+            assertThat(token).isEmpty(); // no write: its reads need not wait for any position
+        }
+    }
+
+    @Test
     void anOversizedMessageClosesTheConnection() throws Exception {
         try (RawClient c = new RawClient(proxy.address().getPort())) {
             c.login(USER, PASSWORD, cluster.database());
@@ -476,6 +508,7 @@ class ProxyIT {
 
     @Test
     void pgbenchSelectOnlyAndMixInEveryQueryMode() throws Exception {
+        awaitBothReplicasEligible();
         String conn = "host=127.0.0.1 port=" + proxy.address().getPort() + " user=" + USER;
         List<String> base = List.of("/usr/bin/pgbench", "-h", "127.0.0.1", "-p",
                 String.valueOf(proxy.address().getPort()), "-U", USER);
@@ -506,6 +539,7 @@ class ProxyIT {
 
     @Test
     void pythonPsycopg2(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        awaitBothReplicasEligible();
         Path script = dir.resolve("client.py");
         Files.writeString(script, String.join("\n",
                 "import os, psycopg2",
@@ -558,6 +592,7 @@ class ProxyIT {
 
     @Test
     void nodePg(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        awaitBothReplicasEligible();
         Path modules = Path.of("src/test/node/node_modules/pg").toAbsolutePath();
         assertThat(modules).as("Node's pg is installed by .ci/run (npm ci --prefix readsplit-proxy/src/test/node)")
                 .isDirectory();
