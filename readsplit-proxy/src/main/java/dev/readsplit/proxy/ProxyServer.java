@@ -82,7 +82,9 @@ public final class ProxyServer implements AutoCloseable {
         this.serverParameters = Collections.unmodifiableMap(params);
         pool.release(first, false, true);
         AtomicInteger n = new AtomicInteger();
-        this.workers = new ThreadPoolExecutor(0, Math.max(1, config.maxClients()) + 1, 60, TimeUnit.SECONDS,
+        // at most one drain per client at a time; twice the bound leaves room for clients whose channel closed while
+        // their last message is still being handled
+        this.workers = new ThreadPoolExecutor(0, 2 * config.maxClients() + 16, 60, TimeUnit.SECONDS,
                 new SynchronousQueue<>(), r -> {
                     Thread t = new Thread(r, "readsplit-proxy-worker-" + n.incrementAndGet());
                     t.setDaemon(true);
@@ -143,7 +145,7 @@ public final class ProxyServer implements AutoCloseable {
             if (clients.remove(ch) != null) {
                 connections.decrementAndGet();
             }
-            byPid.remove(conn.pid(), conn);
+            // byPid keeps the client until its session has ended (ClientConnection.end): close() waits for that
         });
         ch.pipeline().addLast(new FrontendDecoder(config.maxMessageBytes()), c);
         ch.eventLoop().schedule(() -> {
@@ -242,7 +244,14 @@ public final class ProxyServer implements AutoCloseable {
     @Override
     public void close() {
         listener.close().syncUninterruptibly();
-        clients.keySet().forEach(Channel::close);
+        for (Channel ch : clients.keySet()) {
+            ch.close().syncUninterruptibly();
+        }
+        // each closed client's worker ends its session (its backends go back to the pool, reset): wait for that
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!byPid.isEmpty() && System.nanoTime() < deadline) {
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+        }
         workers.shutdown();
         try {
             if (!workers.awaitTermination(10, TimeUnit.SECONDS)) {
