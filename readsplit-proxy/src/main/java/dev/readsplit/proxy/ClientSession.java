@@ -23,11 +23,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -44,10 +42,6 @@ import java.util.regex.Pattern;
 final class ClientSession {
 
     private static final Logger log = LoggerFactory.getLogger("dev.readsplit.route");
-    private static final Pattern READSPLIT_SET = Pattern.compile(
-            "(?is)\\s*SET\\s+(?:SESSION\\s+)?readsplit\\.([a-z_]+)\\s*(?:=|\\bTO\\b)\\s*(.*?)\\s*;?\\s*");
-    private static final Pattern READSPLIT_SHOW = Pattern.compile("(?is)\\s*SHOW\\s+readsplit\\.([a-z_]+)\\s*;?\\s*");
-    private static final Pattern READSPLIT_RESET = Pattern.compile("(?is)\\s*RESET\\s+readsplit\\.([a-z_]+)\\s*;?\\s*");
     private static final Pattern BEGIN_READ_ONLY = Pattern.compile(
             "(?is)\\s*(?:BEGIN|START\\s+TRANSACTION)\\b[^;]*\\bREAD\\s+ONLY\\b");
     private static final Pattern MORE_THAN_ONE_STATEMENT = Pattern.compile(";\\s*\\S");
@@ -696,44 +690,43 @@ final class ClientSession {
     // ---------------------------------------------------------------------------------------------
     // readsplit.* commands
 
-    /** What the proxy answers to a {@code readsplit.*} command: an error, a one-column row, or a bare tag. */
-    private record Answer(String sqlState, String message, String column, String value, String tag) {
+    /** What the proxy answers to a {@code readsplit.*} statement: an error, or its row (SHOW) and tag. */
+    private record Answer(String sqlState, String message, String value) {
         static Answer error(String sqlState, String message) {
-            return new Answer(sqlState, message, null, null, null);
+            return new Answer(sqlState, message, null);
         }
     }
 
     /** {@code SHOW/SET/RESET readsplit.*} as a simple query, answered by the proxy itself; false for any other text. */
     private boolean readsplitCommand(String sql) {
-        if (!mentionsReadsplit(sql)) {
+        ReadsplitStatement st = ReadsplitStatement.parse(sql);
+        if (st == null) {
             return false;
         }
-        Answer a = readsplitAnswer(sql);
-        if (a == null) {
-            return false;
-        }
+        Answer a = run(st);
         if (a.sqlState() != null) {
             error(a.sqlState(), a.message());
             return true;
         }
-        if (a.column() != null) {
-            out.write(Msg.rowDescription(a.column()));
+        if (st.column() != null) {
+            out.write(Msg.rowDescription(st.column()));
             out.write(Msg.dataRow(a.value()));
         }
-        complete(a.tag());
+        complete(st.tag());
         return true;
     }
 
     /**
-     * A pipeline whose one statement is a {@code readsplit.*} command, answered message by message as PostgreSQL
-     * would (ParseComplete, BindComplete, descriptions, the row, the tag), the command applied once; false otherwise.
+     * A pipeline whose one statement is a {@code readsplit.*} statement, answered message by message as PostgreSQL
+     * would (ParseComplete, BindComplete, descriptions, the row, the tag), the statement run once; false otherwise.
      */
     private boolean readsplitPipeline(List<Msg> batch, String sql) {
-        if (sql == null || !mentionsReadsplit(sql) || readsplitAnswerShape(sql) == null) {
+        ReadsplitStatement st = ReadsplitStatement.parse(sql);
+        if (st == null) {
             return false;
         }
         for (Msg m : batch) {
-            if (m.type() == 'P' && readsplitAnswerShape(m.cstring(m.end(0))) == null) {
+            if (m.type() == 'P' && ReadsplitStatement.parse(m.cstring(m.end(0))) == null) {
                 return false; // another statement in the same pipeline: not the proxy's to answer
             }
         }
@@ -750,24 +743,23 @@ final class ClientSession {
                 }
                 case 'B' -> out.write(Msg.builder('2').build());
                 case 'D' -> {
-                    Answer shape = readsplitAnswerShape(sql);
                     if (m.body()[0] == 'S') {
                         out.write(Msg.builder('t').int16(0).build());
                     }
-                    out.write(shape.column() != null ? Msg.rowDescription(shape.column()) : Msg.builder('n').build());
+                    out.write(st.column() != null ? Msg.rowDescription(st.column()) : Msg.builder('n').build());
                 }
                 case 'E' -> {
                     if (a == null) {
-                        a = readsplitAnswer(sql);
+                        a = run(st);
                     }
                     if (a.sqlState() != null) {
                         out.write(Msg.error(a.sqlState(), a.message()));
                         failed = true;
                     } else {
-                        if (a.column() != null) {
+                        if (st.column() != null) {
                             out.write(Msg.dataRow(a.value()));
                         }
-                        out.write(Msg.commandComplete(a.tag()));
+                        out.write(Msg.commandComplete(st.tag()));
                     }
                 }
                 case 'C' -> {
@@ -784,63 +776,42 @@ final class ClientSession {
         return true;
     }
 
-    private static boolean mentionsReadsplit(String sql) {
-        return sql.toLowerCase(Locale.ROOT).contains("readsplit.");
-    }
-
-    /** The shape (row or tag) a readsplit command's answer has, without running it; null if it is not one. */
-    private static Answer readsplitAnswerShape(String sql) {
-        if (READSPLIT_SET.matcher(sql).matches()) {
-            return new Answer(null, null, null, null, "SET");
-        }
-        if (READSPLIT_RESET.matcher(sql).matches()) {
-            return new Answer(null, null, null, null, "RESET");
-        }
-        Matcher m = READSPLIT_SHOW.matcher(sql);
-        if (m.matches()) {
-            return new Answer(null, null, "readsplit." + m.group(1).toLowerCase(Locale.ROOT), null, "SHOW");
-        }
-        return null;
-    }
-
-    /** Runs a readsplit command; null if {@code sql} is not one. */
-    private Answer readsplitAnswer(String sql) {
-        Matcher m = READSPLIT_SET.matcher(sql);
-        if (m.matches()) {
-            String error = setReadsplit(m.group(1).toLowerCase(Locale.ROOT), unquote(m.group(2)));
-            return error != null ? Answer.error("22023", error) : new Answer(null, null, null, null, "SET");
-        }
-        m = READSPLIT_RESET.matcher(sql);
-        if (m.matches()) {
-            String name = m.group(1).toLowerCase(Locale.ROOT);
-            if (name.equals("consistency") || name.equals("max_lag")) {
-                state.consistencyOverride(null);
-                return new Answer(null, null, null, null, "RESET");
+    /** Runs a readsplit statement on this session. */
+    private Answer run(ReadsplitStatement st) {
+        String name = st.name();
+        switch (st.kind()) {
+            case SET -> {
+                String error = setReadsplit(name, st.value());
+                return error != null ? Answer.error("22023", error) : new Answer(null, null, null);
             }
-            return Answer.error("42704", "readsplit proxy: cannot reset readsplit." + name + " (consistency, max_lag)");
+            case RESET -> {
+                if (name.equals("consistency") || name.equals("max_lag")) {
+                    state.consistencyOverride(null);
+                    return new Answer(null, null, null);
+                }
+                return Answer.error("42704", "readsplit proxy: cannot reset readsplit." + name
+                        + " (consistency, max_lag)");
+            }
+            default -> {
+                String value;
+                try {
+                    value = switch (name) {
+                        case "token" -> token();
+                        case "consistency" -> router.consistency(state).toString();
+                        case "last_route" -> lastRoute;
+                        default -> null;
+                    };
+                } catch (IOException | BackendConnection.BackendError | SQLException e) {
+                    return Answer.error("08006", ds.name() + ": the causal token cannot be taken from the primary: "
+                            + e.getMessage());
+                }
+                if (value == null) {
+                    return Answer.error("42704", "unrecognized configuration parameter \"readsplit." + name
+                            + "\" (readsplit proxy: token, consistency, last_route)");
+                }
+                return new Answer(null, null, value);
+            }
         }
-        m = READSPLIT_SHOW.matcher(sql);
-        if (!m.matches()) {
-            return null;
-        }
-        String name = m.group(1).toLowerCase(Locale.ROOT);
-        String value;
-        try {
-            value = switch (name) {
-                case "token" -> token();
-                case "consistency" -> router.consistency(state).toString();
-                case "last_route" -> lastRoute;
-                default -> null;
-            };
-        } catch (IOException | BackendConnection.BackendError | SQLException e) {
-            return Answer.error("08006", ds.name() + ": the causal token cannot be taken from the primary: "
-                    + e.getMessage());
-        }
-        if (value == null) {
-            return Answer.error("42704", "unrecognized configuration parameter \"readsplit." + name
-                    + "\" (readsplit proxy: token, consistency, last_route)");
-        }
-        return new Answer(null, null, "readsplit." + name, value, "SHOW");
     }
 
     /** Applies {@code readsplit.<name> = value}; returns an error message, or null when applied. */
@@ -921,13 +892,6 @@ final class ClientSession {
         return "'" + s.replace("'", "''") + "'";
     }
 
-    private static String unquote(String v) {
-        String s = v.trim();
-        if (s.length() >= 2 && s.startsWith("'") && s.endsWith("'")) {
-            return s.substring(1, s.length() - 1).replace("''", "'");
-        }
-        return s;
-    }
 
     private static String abbreviate(String sql) {
         if (sql == null) {
