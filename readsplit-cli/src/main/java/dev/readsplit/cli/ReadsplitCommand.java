@@ -26,7 +26,7 @@ import java.util.Objects;
             "3:unexpected failure",
             "130:stopped by SIGINT (Ctrl-C); demo prints its summary and stops its cluster first",
             "143:stopped by SIGTERM; demo prints its summary and stops its cluster first"},
-        subcommands = {DemoCommand.class, CheckCommand.class, ClassifyCommand.class, BenchCommand.class,
+        subcommands = {DemoCommand.class, CheckCommand.class, ClassifyCommand.class, BenchCommand.class, ProxyCommand.class,
             CommandLine.HelpCommand.class})
 public final class ReadsplitCommand implements Runnable {
 

@@ -204,8 +204,11 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
         return causalScopes.scope();
     }
 
-    /** The classification of {@code sql}, from the cache when this text was seen before. */
-    dev.readsplit.sql.Classification classify(String sql) {
+    /**
+     * The classification of {@code sql}, from the cache when this text was seen before. Public for Readsplit's
+     * wire-protocol proxy, the second adapter over the same router (see {@code docs/proxy.md}); not the supported API.
+     */
+    public dev.readsplit.sql.Classification classify(String sql) {
         return classifications.classify(sql);
     }
 
@@ -284,7 +287,11 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
     // ---------------------------------------------------------------------------------------------
     // the adapter's parts (package-private)
 
-    Router router() {
+    /**
+     * Internal: the router every session of this data source is routed by. Public for Readsplit's wire-protocol proxy,
+     * the second adapter over the same rules (see {@code docs/proxy.md}); not the supported API.
+     */
+    public Router router() {
         return router;
     }
 
@@ -340,7 +347,7 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
     }
 
     /** Rejects a token of another cluster, or any token with the generic dialect (no WAL positions). Null passes. */
-    void checkToken(CausalToken token) throws SQLException {
+    public void checkToken(CausalToken token) throws SQLException {
         if (token == null) {
             return;
         }

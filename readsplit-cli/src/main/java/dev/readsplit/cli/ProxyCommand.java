@@ -1,0 +1,139 @@
+package dev.readsplit.cli;
+
+import dev.readsplit.config.ReadsplitConfig;
+import dev.readsplit.config.Secret;
+import dev.readsplit.jdbc.ReadsplitDataSource;
+import dev.readsplit.proxy.ProxyConfig;
+import dev.readsplit.proxy.ProxyServer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code readsplit proxy}: a PostgreSQL wire-protocol proxy on {@code --listen}, routing every client's statements with
+ * the configured cluster's router (see {@code docs/proxy.md}). Runs until Ctrl-C, or for {@code --duration}.
+ */
+@Command(name = "proxy", mixinStandardHelpOptions = true,
+        description = {"Serve the cluster to PostgreSQL clients in any language (psql, pgbench, psycopg, node-postgres, "
+                + "pgx, tokio-postgres...) over the wire protocol, with Readsplit's routing and read-your-writes.",
+            "Configuration: --url, else --config, else the environment, as for check. Clients log in with the "
+                + "configured database user and password (SCRAM-SHA-256) unless --client-user/--trust say otherwise."})
+final class ProxyCommand implements Callable<Integer> {
+
+    static final String CLIENT_PASSWORD_ENV = "READSPLIT_PROXY_PASSWORD";
+
+    @Mixin
+    ConfigOptions source = new ConfigOptions();
+
+    @Option(names = "--listen", defaultValue = "127.0.0.1:6432", paramLabel = "HOST:PORT",
+            description = "Where to listen (default: ${DEFAULT-VALUE}).")
+    String listen;
+
+    @Option(names = "--client-user", paramLabel = "NAME",
+            description = "The user clients log in as, with the password in $" + CLIENT_PASSWORD_ENV
+                    + " (default: the configured database user and password).")
+    String clientUser;
+
+    @Option(names = "--trust", description = "Accept clients without a password (trusted networks only).")
+    boolean trust;
+
+    @Option(names = "--tls-cert", paramLabel = "FILE",
+            description = "PEM certificate (chain) for clients that ask for TLS (with --tls-key); default: no TLS.")
+    java.nio.file.Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM (PKCS#8) private key of --tls-cert.")
+    java.nio.file.Path tlsKey;
+
+    @Option(names = "--max-clients", defaultValue = "1000", description = "Client connections at most (default: "
+            + "${DEFAULT-VALUE}).")
+    int maxClients;
+
+    @Option(names = "--duration", converter = DurationConverter.class, paramLabel = "DURATION",
+            description = "Stop after this long (default: run until interrupted).")
+    Duration duration;
+
+    @ParentCommand
+    ReadsplitCommand parent;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        ReadsplitConfig config = source.load(parent.env());
+        ProxyConfig.Builder b = ProxyConfig.builder();
+        try {
+            b.listen(listen).maxClients(maxClients).trust(trust);
+            if (tlsCert != null || tlsKey != null) {
+                b.tls(tlsCert, tlsKey);
+            }
+            if (!trust) {
+                if (clientUser != null) {
+                    String pw = parent.env().get(CLIENT_PASSWORD_ENV);
+                    if (pw == null || pw.isEmpty()) {
+                        throw new ParameterException(spec.commandLine(), "--client-user " + clientUser + " needs its"
+                                + " password in $" + CLIENT_PASSWORD_ENV);
+                    }
+                    b.user(clientUser, Secret.of(pw));
+                } else {
+                    Secret pw = config.primary().password();
+                    if (pw == null || pw.isEmpty()) {
+                        throw new ParameterException(spec.commandLine(), "the configured user has no password: give"
+                                + " --client-user with $" + CLIENT_PASSWORD_ENV + ", or --trust");
+                    }
+                    b.user(config.primary().user(), pw);
+                }
+            }
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+        ProxyConfig proxyConfig = b.build();
+        PrintWriter out = spec.commandLine().getOut();
+        CountDownLatch stop = new CountDownLatch(1);
+        CountDownLatch closed = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            stop.countDown();
+            try {
+                closed.await(15, TimeUnit.SECONDS); // Ctrl-C: let the clients' sessions end and the pools close
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "readsplit-proxy-ctrl-c");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try (ReadsplitDataSource ds = new ReadsplitDataSource(config);
+             ProxyServer proxy = ProxyServer.start(ds, proxyConfig)) {
+            out.println("readsplit proxy: listening on " + proxy.address().getHostString() + ":"
+                    + proxy.address().getPort() + " for " + ds.topology().nodes().size() + " nodes of "
+                    + config.primary().database() + " (config from " + source.describe() + ")");
+            out.flush();
+            try {
+                if (duration != null) {
+                    stop.await(duration.toMillis(), TimeUnit.MILLISECONDS);
+                } else {
+                    stop.await();
+                }
+            } catch (InterruptedException e) {
+                // interrupted (an embedding program stopping it): stop like Ctrl-C
+            }
+            out.println("readsplit proxy: stopping");
+            out.flush();
+        } finally {
+            closed.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // the JVM is already shutting down
+            }
+        }
+        return ReadsplitCommand.EXIT_OK;
+    }
+}

@@ -1,0 +1,122 @@
+package dev.readsplit.proxy;
+
+import dev.readsplit.topology.Node;
+import dev.readsplit.topology.Topology;
+
+import java.io.IOException;
+import java.security.SecureRandom;
+import java.sql.SQLException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The proxy's backend connections, pooled per node in session mode: a client session borrows at most one per node
+ * and returns it when the client leaves, reset ({@code DISCARD ALL}) if the session changed server state. Idle
+ * connections per node are bounded; a connection opened before its node's epoch changed (the node failed or changed
+ * role) is closed instead of reused. A failure to connect is reported to the topology, like a failure of traffic.
+ *
+ * <p>Concurrency: one lock per node's idle deque; opening and resetting happen outside it.
+ */
+final class BackendPool implements AutoCloseable {
+
+    private final ProxyConfig config;
+    private final Topology topology;
+    private final SecureRandom random;
+    private final Map<Node, ArrayDeque<BackendConnection>> idle = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    BackendPool(ProxyConfig config, Topology topology, SecureRandom random) {
+        this.config = config;
+        this.topology = topology;
+        this.random = random;
+    }
+
+    /** An idle connection to {@code node}, or a new one. */
+    BackendConnection borrow(Node node) throws IOException {
+        if (closed) {
+            throw new IOException("the proxy is shutting down");
+        }
+        ArrayDeque<BackendConnection> q = idle.computeIfAbsent(node, n -> new ArrayDeque<>());
+        while (true) {
+            BackendConnection c;
+            synchronized (q) {
+                c = q.pollFirst();
+            }
+            if (c == null) {
+                break;
+            }
+            if (c.epoch() == node.epoch() && !c.broken()) {
+                return c;
+            }
+            c.close();
+        }
+        try {
+            return BackendConnection.open(node, (int) config.connectTimeout().toMillis(), random);
+        } catch (IOException e) {
+            topology.onTrafficError(node, asSqlException(node, e));
+            throw e;
+        }
+    }
+
+    /**
+     * Takes a connection back. {@code dirty}: the session changed server-side state, which {@code DISCARD ALL} resets
+     * (settings, prepared statements, temp tables, advisory locks, LISTEN). A connection left inside a transaction,
+     * broken, or of an older epoch is closed.
+     */
+    void release(BackendConnection c, boolean dirty, boolean idleStatus) {
+        Node node = c.node();
+        if (closed || c.broken() || !idleStatus || c.epoch() != node.epoch()) {
+            c.close();
+            return;
+        }
+        if (dirty || !c.prepared.isEmpty()) {
+            try {
+                c.queryValue("DISCARD ALL");
+                c.prepared.clear();
+            } catch (IOException | BackendConnection.BackendError e) {
+                c.close();
+                return;
+            }
+        }
+        ArrayDeque<BackendConnection> q = idle.computeIfAbsent(node, n -> new ArrayDeque<>());
+        synchronized (q) {
+            if (q.size() < config.maxIdlePerNode()) {
+                q.addFirst(c);
+                return;
+            }
+        }
+        c.close();
+    }
+
+    /** Idle connections per node name, for status. */
+    Map<String, Integer> idleCounts() {
+        Map<String, Integer> m = new java.util.TreeMap<>();
+        idle.forEach((n, q) -> {
+            synchronized (q) {
+                m.put(n.name(), q.size());
+            }
+        });
+        return m;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        List<BackendConnection> all = new ArrayList<>();
+        idle.values().forEach(q -> {
+            synchronized (q) {
+                all.addAll(q);
+                q.clear();
+            }
+        });
+        all.forEach(BackendConnection::close);
+    }
+
+    /** An I/O failure as the SQLException the topology's failure rules read (connection failure, class 08). */
+    static SQLException asSqlException(Node node, IOException e) {
+        return new SQLException(node.name() + ": " + e.getMessage(), "08006", e);
+    }
+}

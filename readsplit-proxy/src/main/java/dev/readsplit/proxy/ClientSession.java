@@ -1,0 +1,913 @@
+package dev.readsplit.proxy;
+
+import dev.readsplit.Consistency;
+import dev.readsplit.ReadsplitException;
+import dev.readsplit.consistency.CausalPosition;
+import dev.readsplit.consistency.CausalToken;
+import dev.readsplit.jdbc.ReadsplitDataSource;
+import dev.readsplit.routing.Attempt;
+import dev.readsplit.routing.Decision;
+import dev.readsplit.routing.Operation;
+import dev.readsplit.routing.ReplicaSelector;
+import dev.readsplit.routing.Router;
+import dev.readsplit.routing.SessionState;
+import dev.readsplit.sql.Classification;
+import dev.readsplit.sql.SessionEffect;
+import dev.readsplit.topology.Node;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.regex.Pattern;
+
+/**
+ * One proxied client after authentication: the protocol adapter between its messages and the data source's
+ * {@link Router}, as the JDBC logical connection is for JDBC calls. Each simple query, and each extended-protocol
+ * pipeline up to its Sync, is classified as a whole, routed with the session's {@link SessionState}, run on the
+ * decided node's backend (at most one per node, borrowed from the {@link BackendPool}) and relayed back; the
+ * backend's transaction status then says where the session's transaction is, and the decision's may-have-written
+ * flag advances its causal position (read-your-writes). See {@code docs/proxy.md}.
+ *
+ * <p>Concurrency: messages are handled one at a time on a worker thread (see {@link ProxyServer}); only
+ * {@link #cancel()} is called from another thread, and reads the volatile {@link #running}.
+ */
+final class ClientSession {
+
+    private static final Logger log = LoggerFactory.getLogger("dev.readsplit.route");
+    private static final Pattern BEGIN_READ_ONLY = Pattern.compile(
+            "(?is)\\s*(?:BEGIN|START\\s+TRANSACTION)\\b[^;]*\\bREAD\\s+ONLY\\b");
+    private static final Pattern MORE_THAN_ONE_STATEMENT = Pattern.compile(";\\s*\\S");
+    private static final String CURRENT_LSN = "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint";
+    private static final String REPLAY_LSN = "SELECT pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0')::bigint";
+
+    private final ProxyServer server;
+    private final ReadsplitDataSource ds;
+    private final Router router;
+    private final Exchange.ClientOutput out;
+    private final SessionState state = new SessionState(null);
+    private final Map<Node, BackendConnection> held = new LinkedHashMap<>();
+    /** Session settings to apply to each backend the session gets: the client's startup parameters, then its SETs. */
+    private final List<String> replay = new ArrayList<>();
+    /** The client's prepared statements: name ("" for the unnamed one) -> its Parse message body. */
+    private final Map<String, byte[]> statements = new HashMap<>();
+    private final List<Msg> pipeline = new ArrayList<>();
+    private long pipelineBytes;
+    /** After a Flush: the backend running the unfinished pipeline and its decision, until Sync. */
+    private BackendConnection bound;
+    private Decision boundDecision;
+    private boolean readOnlyTransaction;
+    private char status = 'I';
+    private volatile BackendConnection running;
+    private String lastRoute = "";
+    /** The node of the client's transaction was lost: the client is told (FATAL) and disconnected, as by PostgreSQL. */
+    private boolean terminated;
+    /** The pipeline outgrew its bounds: its messages are dropped up to the Sync, which answers with the error. */
+    private boolean overflowed;
+
+    ClientSession(ProxyServer server, Exchange.ClientOutput out, Map<String, String> settings) {
+        this.server = server;
+        this.ds = server.dataSource();
+        this.router = ds.router();
+        this.out = out;
+        settings.forEach((k, v) -> replay.add("SET " + quoteIdent(k) + " = " + quoteLiteral(v)));
+    }
+
+    /** A {@code readsplit.*} setting given at startup ({@code options=-c readsplit.consistency=strong}). */
+    void startupSetting(String name, String value) throws ProtocolError {
+        String error = setReadsplit(name, value);
+        if (error != null) {
+            throw new ProtocolError("22023", error);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // messages
+
+    /** Handles one client message after authentication. Returns false when the client terminated. */
+    boolean handle(Msg m) {
+        switch (m.type()) {
+            case 'Q' -> {
+                if (!pipeline.isEmpty() || bound != null) {
+                    discardPipeline();
+                    error("08P01", "a simple query arrived inside an unfinished extended-protocol pipeline");
+                    return true;
+                }
+                simpleQuery(m);
+            }
+            case 'P', 'B', 'D', 'E', 'C' -> {
+                if (overflowed) {
+                    return true; // skipped up to the Sync, as PostgreSQL skips after an error
+                }
+                pipelineBytes += m.body().length + 5L;
+                if (pipelineBytes > server.config().maxPipelineBytes()
+                        || pipeline.size() >= server.config().maxPipelineMessages()) {
+                    discardPipeline();
+                    overflowed = true;
+                    return true;
+                }
+                pipeline.add(m);
+            }
+            case 'H' -> {
+                if (overflowed) {
+                    return true;
+                }
+                if (!pipeline.isEmpty()) {
+                    runPipeline(false);
+                } else {
+                    out.flush();
+                }
+            }
+            case 'S' -> {
+                if (overflowed) {
+                    overflowed = false;
+                    error("54000", "readsplit proxy: pipeline exceeds " + server.config().maxPipelineBytes()
+                            + " bytes or " + server.config().maxPipelineMessages() + " messages before its Sync");
+                } else {
+                    runPipeline(true);
+                }
+            }
+            case 'X' -> {
+                return false;
+            }
+            default -> {
+                return dispatchOther(m);
+            }
+        }
+        return !terminated;
+    }
+
+    private boolean dispatchOther(Msg m) {
+        switch (m.type()) {
+            case 'd', 'c', 'f' -> { } // CopyData/CopyDone/CopyFail after a refused COPY FROM STDIN are dropped, as PG does
+            case 'F' -> error("0A000", "readsplit proxy: the function call protocol message is not supported");
+            default -> {
+                error("08P01", "readsplit proxy: unexpected message type '" + (char) m.type() + "'");
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void discardPipeline() {
+        pipeline.clear();
+        pipelineBytes = 0;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // simple query
+
+    private void simpleQuery(Msg m) {
+        String sql = m.cstring(0);
+        if (readsplitCommand(sql)) {
+            return;
+        }
+        Classification c = ds.classify(sql);
+        beforeRoute(sql);
+        Exchange.ClientOutput o = out;
+        execute(c, sql, backend -> {
+            backend.prepared.remove(""); // a simple query destroys the unnamed statement, as PostgreSQL does
+            statements.remove("");
+            Exchange x = new Exchange(true);
+            x.client(m, null);
+            return x;
+        }, o);
+    }
+
+    /** {@code BEGIN READ ONLY}: the transaction is read-only, so it may run on a replica (JDBC's setReadOnly). */
+    private void beforeRoute(String sql) {
+        if (!state.inTransaction() && BEGIN_READ_ONLY.matcher(sql).lookingAt()) {
+            state.readOnly(true);
+            readOnlyTransaction = true;
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // extended protocol
+
+    private void runPipeline(boolean sync) {
+        List<Msg> batch = new ArrayList<>(pipeline);
+        discardPipeline();
+        if (sync) {
+            batch.add(Msg.builder('S').build());
+        }
+        if (bound != null) {
+            // the rest of a pipeline a Flush already started: same backend, never split
+            BackendConnection b = bound;
+            Decision d = boundDecision;
+            Exchange x = pipelineExchange(batch, b, sync);
+            try {
+                running = b;
+                x.run(b, out, false);
+            } catch (IOException e) {
+                lost(b, e);
+                bound = null;
+                return;
+            } finally {
+                running = null;
+            }
+            if (sync) {
+                bound = null;
+                boundDecision = null;
+                if (d != null) {
+                    after(d, null, null, b.node(), x.status());
+                } else {
+                    status = x.status();
+                }
+            }
+            return;
+        }
+        if (sync && batch.size() == 1) {
+            out.write(Msg.ready(status));
+            out.flush();
+            return;
+        }
+        String sql = pipelineSql(batch);
+        if (readsplitPipeline(batch, sql)) {
+            return;
+        }
+        if (sql == null) {
+            runWithoutSql(batch, sync);
+            return;
+        }
+        Classification c = ds.classify(sql);
+        beforeRoute(sql);
+        execute(c, sql, b -> pipelineExchange(batch, b, sync), out);
+    }
+
+    /**
+     * A pipeline that runs no SQL (Close, Describe of a portal): nothing to route and nothing it could write, so it
+     * goes where the session is (its transaction's node, else a backend it holds, else the primary) without touching
+     * the causal position. Classifying made-up SQL to route it would count a write.
+     */
+    private void runWithoutSql(List<Msg> batch, boolean sync) {
+        Node node = state.transactionNode();
+        if (node == null) {
+            node = held.isEmpty() ? ds.topology().primary() : held.keySet().iterator().next();
+        }
+        BackendConnection b;
+        try {
+            b = backend(node);
+        } catch (IOException e) {
+            error("08006", ds.name() + ": cannot connect to " + node.name() + ": " + e.getMessage());
+            return;
+        }
+        Exchange x = pipelineExchange(batch, b, sync);
+        try {
+            running = b;
+            x.run(b, out, false);
+        } catch (IOException e) {
+            lost(b, e);
+            return;
+        } finally {
+            running = null;
+        }
+        if (x.status() == 0) {
+            bound = b;
+            boundDecision = null;
+        } else {
+            status = x.status();
+        }
+    }
+
+    /** The SQL a pipeline runs, as one text (its statements joined), or null when it runs none. */
+    private String pipelineSql(List<Msg> batch) {
+        List<String> texts = new ArrayList<>(2);
+        Map<String, String> parsedHere = new HashMap<>();
+        for (Msg m : batch) {
+            if (m.type() == 'P') {
+                String name = m.cstring(0);
+                parsedHere.put(name, m.cstring(m.end(0)));
+            } else if (m.type() == 'B') {
+                String stmt = m.cstring(m.end(0));
+                String text = parsedHere.get(stmt);
+                if (text == null) {
+                    byte[] body = statements.get(stmt);
+                    text = body == null ? null : new Msg((byte) 'P', body).cstring(new Msg((byte) 'P', body).end(0));
+                }
+                if (text != null && !texts.contains(text)) {
+                    texts.add(text);
+                }
+            }
+        }
+        if (texts.isEmpty()) {
+            // Parse/Describe only (a client preparing): classify what it prepares, so a read prepares on a replica
+            for (String t : parsedHere.values()) {
+                if (!texts.contains(t)) {
+                    texts.add(t);
+                }
+            }
+        }
+        if (texts.isEmpty()) {
+            return null;
+        }
+        return texts.size() == 1 ? texts.get(0) : String.join(";\n", texts);
+    }
+
+    /** The pipeline's messages for backend {@code b}: each statement it uses re-prepared there first if needed. */
+    private Exchange pipelineExchange(List<Msg> batch, BackendConnection b, boolean sync) {
+        Exchange x = new Exchange(sync);
+        for (Msg m : batch) {
+            switch (m.type()) {
+                case 'P' -> {
+                    String name = m.cstring(0);
+                    if (!name.isEmpty() && b.prepared.containsKey(name)) {
+                        x.injected(closeStatement(name), '3');
+                    }
+                    x.client(m, "1");
+                    b.prepared.put(name, m.body());
+                    statements.put(name, m.body());
+                }
+                case 'B' -> {
+                    ensurePrepared(x, b, m.cstring(m.end(0)));
+                    x.client(m, "2");
+                }
+                case 'D' -> {
+                    if (m.body()[0] == 'S') {
+                        ensurePrepared(x, b, m.cstring(1));
+                    }
+                    x.client(m, "Tn");
+                }
+                case 'E' -> x.client(m, "CIs");
+                case 'C' -> {
+                    if (m.body()[0] == 'S') {
+                        String name = m.cstring(1);
+                        statements.remove(name);
+                        b.prepared.remove(name);
+                    }
+                    x.client(m, "3");
+                }
+                case 'S' -> x.client(m, null);
+                default -> throw new IllegalStateException("not a pipeline message: " + m);
+            }
+        }
+        if (!sync) {
+            x.client(Msg.builder('H').build(), null);
+        }
+        return x;
+    }
+
+    private void ensurePrepared(Exchange x, BackendConnection b, String name) {
+        byte[] body = statements.get(name);
+        if (body == null || b.prepared.get(name) == body) {
+            return; // unknown to the session (the backend answers as PostgreSQL would), or already there
+        }
+        if (!name.isEmpty() && b.prepared.containsKey(name)) {
+            x.injected(closeStatement(name), '3');
+        }
+        x.injected(new Msg((byte) 'P', body), '1');
+        b.prepared.put(name, body);
+    }
+
+    private static Msg closeStatement(String name) {
+        return Msg.builder('C').byte1('S').cstring(name).build();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // routing and execution (the counterpart of the JDBC StatementExecutor)
+
+    @FunctionalInterface
+    private interface ExchangeFactory {
+        Exchange forBackend(BackendConnection b);
+    }
+
+    private void execute(Classification c, String sql, ExchangeFactory factory, Exchange.ClientOutput o) {
+        Decision d;
+        try {
+            d = route(c, sql, Attempt.FIRST, null);
+        } catch (SQLException | IOException | BackendConnection.BackendError e) {
+            routingFailed(e);
+            return;
+        }
+        boolean retried = false;
+        while (true) {
+            Node node = d.node();
+            BackendConnection b;
+            try {
+                b = backend(node);
+            } catch (IOException e) {
+                if (!retried && d.retry().onConnectionFailure()) {
+                    retried = true;
+                    router.counters().retry();
+                    try {
+                        d = route(c, sql, Attempt.RETRY, node);
+                    } catch (SQLException | IOException | BackendConnection.BackendError e2) {
+                        routingFailed(e2);
+                        return;
+                    }
+                    continue;
+                }
+                error("08006", ds.name() + ": cannot connect to " + node.name() + ": " + e.getMessage());
+                return;
+            }
+            Exchange x = factory.forBackend(b);
+            long start = System.nanoTime();
+            boolean read = c != null && c.isRead();
+            node.beginStatement();
+            running = b;
+            try {
+                x.run(b, o, d.retry().onMisroute() || d.retry().onConnectionFailure());
+            } catch (IOException e) {
+                node.endStatement(System.nanoTime() - start, read);
+                if (!x.forwardedAny() && !retried && d.retry().onConnectionFailure()) {
+                    lostQuietly(b, e); // nothing reached the client: the read runs again elsewhere
+                    retried = true;
+                    router.counters().retry();
+                    try {
+                        d = route(c, sql, Attempt.RETRY, node);
+                    } catch (SQLException | IOException | BackendConnection.BackendError e2) {
+                        routingFailed(e2);
+                        return;
+                    }
+                    continue;
+                }
+                lost(b, e);
+                return;
+            } finally {
+                running = null;
+            }
+            node.endStatement(System.nanoTime() - start, read);
+            if (x.misroute()) {
+                if (!retried) {
+                    retried = true;
+                    try {
+                        d = route(c, sql, Attempt.MISROUTE, node);
+                    } catch (SQLException | IOException | BackendConnection.BackendError e2) {
+                        routingFailed(e2);
+                        return;
+                    }
+                    continue;
+                }
+                error("25006", "cannot execute a write in a read-only transaction"); // unreachable in practice
+                return;
+            }
+            if (x.status() == 0) {
+                // a Flush: the pipeline continues on this backend until its Sync
+                bound = b;
+                boundDecision = d;
+                return;
+            }
+            after(d, c, sql, node, x.status());
+            return;
+        }
+    }
+
+    /** The decision for an execution, once its requirements are met (as the JDBC SessionRouting does). */
+    private Decision route(Classification c, String sql, Attempt attempt, Node exclude)
+            throws SQLException, IOException, BackendConnection.BackendError {
+        int waited = 0;
+        while (true) {
+            Decision d = router.route(state, c, sql, Operation.STATEMENT, attempt, exclude, waited);
+            switch (d.requirement()) {
+                case NONE -> {
+                    lastRoute = d.node().name() + " (" + d.reason() + ")";
+                    if (log.isDebugEnabled()) {
+                        log.debug("{} proxy: {} -> {}", ds.name(), abbreviate(sql), d);
+                    }
+                    return d;
+                }
+                case CAUSAL_POSITION -> {
+                    resolveCausalPosition();
+                    waited |= Router.RESOLVED_POSITION;
+                }
+                case REPLAY_WAIT -> {
+                    long start = System.nanoTime();
+                    awaitReplay(d.maxLagMillis(), d.minLsn(), exclude);
+                    router.counters().consistencyWait(System.nanoTime() - start);
+                    waited |= Router.WAITED_REPLAY;
+                }
+                case WRITE_GATE -> {
+                    ds.failover().writeGate().awaitOpen(ds.name());
+                    waited |= Router.WAITED_GATE;
+                }
+                case REFUSED -> throw new ReadsplitException(ReadsplitException.Reason.NO_ELIGIBLE_NODE, d.message());
+            }
+        }
+    }
+
+    /** Applies a finished execution to the session: transaction boundaries (from the backend's status), pins, SETs. */
+    private void after(Decision d, Classification c, String sql, Node node, char backendStatus) {
+        boolean wasInTransaction = state.inTransaction();
+        status = backendStatus;
+        if (backendStatus == 'T' || backendStatus == 'E') {
+            if (!wasInTransaction) {
+                state.beginTransaction(node);
+            }
+            if (d.mayHaveWritten()) {
+                state.transactionWrote();
+            }
+        } else {
+            if (wasInTransaction) {
+                if (state.transactionMayHaveWritten() || d.mayHaveWritten()) {
+                    recordWrite();
+                }
+                state.endTransaction();
+            } else if (d.mayHaveWritten()) {
+                recordWrite();
+            }
+            if (readOnlyTransaction) {
+                readOnlyTransaction = false;
+                state.readOnly(false);
+            }
+        }
+        SessionEffect effect = c == null ? SessionEffect.NONE : c.sessionEffect();
+        if (effect == SessionEffect.PIN_TO_PRIMARY && node == ds.topology().primary()) {
+            state.pin();
+        } else if (effect == SessionEffect.SET_SESSION_STATE) {
+            state.markDirty();
+            if (!wasInTransaction && backendStatus == 'I' && sql != null) {
+                if (MORE_THAN_ONE_STATEMENT.matcher(sql).find()) {
+                    // replaying the whole text elsewhere could repeat what else it did: the settings cannot follow,
+                    // so the session stays where they are (fail closed; a ';' in a literal pins needlessly, safely)
+                    if (node == ds.topology().primary()) {
+                        state.pin();
+                    }
+                } else {
+                    followSessionState(sql, node);
+                }
+            }
+        }
+    }
+
+    /** A SET ran on one backend: apply it to every other backend held now, and to later ones when they are taken. */
+    private void followSessionState(String sql, Node ranOn) {
+        replay.add(sql);
+        for (Map.Entry<Node, BackendConnection> e : new ArrayList<>(held.entrySet())) {
+            if (e.getKey() != ranOn) {
+                try {
+                    e.getValue().queryValue(sql);
+                    e.getValue().prepared.remove("");
+                } catch (IOException | BackendConnection.BackendError ex) {
+                    drop(e.getValue());
+                }
+            }
+        }
+    }
+
+    private void recordWrite() {
+        CausalPosition p = state.causal();
+        if (p == null) {
+            p = new CausalPosition();
+            state.causal(p);
+        }
+        p.recordWrite();
+    }
+
+    private void resolveCausalPosition() throws IOException, BackendConnection.BackendError, SQLException {
+        CausalPosition p = state.causal();
+        long ticket = p.beginResolve();
+        Node primary = ds.topology().primary();
+        long lsn = longValue(primary, CURRENT_LSN);
+        if (lsn < 0) {
+            throw new ReadsplitException(ReadsplitException.Reason.CAUSAL_POSITION_UNKNOWN, ds.name()
+                    + ": the primary " + primary.name() + " reported no WAL insert position");
+        }
+        p.resolved(ticket, lsn);
+    }
+
+    /** The bounded wait for a replica to replay {@code minLsn}, asking the candidates over this session's backends. */
+    private void awaitReplay(long maxLag, long minLsn, Node exclude) {
+        ReplicaSelector selector = router.selector();
+        long deadline = System.nanoTime() + ds.config().readYourWritesWait().toNanos();
+        long pause = TimeUnit.MILLISECONDS.toNanos(2);
+        while (true) {
+            List<Node> candidates = selector.eligible(maxLag, -1, exclude);
+            if (candidates.isEmpty()) {
+                return;
+            }
+            Node preferred = selector.choose(candidates);
+            List<Node> order = new ArrayList<>(candidates);
+            order.remove(preferred);
+            order.add(0, preferred);
+            for (Node n : order) {
+                try {
+                    int generation = n.replayGeneration();
+                    long lsn = longValue(n, REPLAY_LSN);
+                    if (lsn >= 0) {
+                        n.observeReplayLsn(lsn, generation);
+                    }
+                    if (lsn >= minLsn) {
+                        return;
+                    }
+                } catch (IOException | BackendConnection.BackendError e) {
+                    // that candidate cannot answer now (its failure went to the topology); ask the others
+                }
+            }
+            if (System.nanoTime() + pause > deadline) {
+                return;
+            }
+            LockSupport.parkNanos(pause);
+            pause = Math.min(pause * 2, TimeUnit.MILLISECONDS.toNanos(20));
+        }
+    }
+
+    private long longValue(Node node, String sql) throws IOException, BackendConnection.BackendError {
+        BackendConnection b = backend(node);
+        try {
+            String v = b.queryValue(sql);
+            b.prepared.remove("");
+            return v == null ? -1 : Long.parseLong(v);
+        } catch (IOException e) {
+            lostQuietly(b, e);
+            throw e;
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // backends
+
+    /** The session's backend on {@code node}, borrowed (and given the session's settings) on first use. */
+    private BackendConnection backend(Node node) throws IOException {
+        BackendConnection b = held.get(node);
+        if (b != null) {
+            return b;
+        }
+        b = server.pool().borrow(node);
+        if (!replay.isEmpty()) {
+            try {
+                b.queryValue(String.join(";\n", replay));
+            } catch (BackendConnection.BackendError e) {
+                server.pool().release(b, true, true);
+                throw new IOException(node.name() + ": the session's settings cannot be applied: " + e.getMessage());
+            } catch (IOException e) {
+                lostQuietly(b, e);
+                throw e;
+            }
+        }
+        held.put(node, b);
+        return b;
+    }
+
+    /** A backend connection failed mid-exchange: the node is suspect, the client is told, the transaction is gone. */
+    private void lost(BackendConnection b, IOException e) {
+        lostQuietly(b, e);
+        String message = ds.name() + ": the connection to " + b.node().name() + " was lost: " + e.getMessage();
+        if (state.transactionNode() == b.node() || bound == b) {
+            // the transaction (or the unfinished pipeline) died with its node: end the client's session, as
+            // PostgreSQL would, rather than let a later COMMIT answer "no transaction in progress" and succeed
+            terminated = true;
+            out.write(Msg.fatal("08006", message));
+            out.flush();
+            return;
+        }
+        error("08006", message);
+    }
+
+    private void lostQuietly(BackendConnection b, IOException e) {
+        b.markBroken();
+        ds.topology().onTrafficError(b.node(), BackendPool.asSqlException(b.node(), e));
+        drop(b);
+    }
+
+    private void drop(BackendConnection b) {
+        held.remove(b.node(), b);
+        b.close();
+    }
+
+    /** The client left: every backend goes back to its pool (reset if the session changed server state). */
+    void close() {
+        for (BackendConnection b : held.values()) {
+            server.pool().release(b, state.dirty() || !replay.isEmpty(), b != bound && status == 'I');
+        }
+        held.clear();
+    }
+
+    /** Cancels what the client runs now (a CancelRequest with this session's key). */
+    void cancel() {
+        BackendConnection b = running;
+        if (b != null) {
+            b.cancel((int) server.config().connectTimeout().toMillis());
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // readsplit.* commands
+
+    /** What the proxy answers to a {@code readsplit.*} statement: an error, or its row (SHOW) and tag. */
+    private record Answer(String sqlState, String message, String value) {
+        static Answer error(String sqlState, String message) {
+            return new Answer(sqlState, message, null);
+        }
+    }
+
+    /** {@code SHOW/SET/RESET readsplit.*} as a simple query, answered by the proxy itself; false for any other text. */
+    private boolean readsplitCommand(String sql) {
+        ReadsplitStatement st = ReadsplitStatement.parse(sql);
+        if (st == null) {
+            return false;
+        }
+        Answer a = run(st);
+        if (a.sqlState() != null) {
+            error(a.sqlState(), a.message());
+            return true;
+        }
+        if (st.column() != null) {
+            out.write(Msg.rowDescription(st.column()));
+            out.write(Msg.dataRow(a.value()));
+        }
+        complete(st.tag());
+        return true;
+    }
+
+    /**
+     * A pipeline whose one statement is a {@code readsplit.*} statement, answered message by message as PostgreSQL
+     * would (ParseComplete, BindComplete, descriptions, the row, the tag), the statement run once; false otherwise.
+     */
+    private boolean readsplitPipeline(List<Msg> batch, String sql) {
+        ReadsplitStatement st = ReadsplitStatement.parse(sql);
+        if (st == null) {
+            return false;
+        }
+        for (Msg m : batch) {
+            if (m.type() == 'P' && ReadsplitStatement.parse(m.cstring(m.end(0))) == null) {
+                return false; // another statement in the same pipeline: not the proxy's to answer
+            }
+        }
+        Answer a = null;
+        boolean failed = false;
+        for (Msg m : batch) {
+            if (failed && m.type() != 'S') {
+                continue;
+            }
+            switch (m.type()) {
+                case 'P' -> {
+                    statements.put(m.cstring(0), m.body());
+                    out.write(Msg.builder('1').build());
+                }
+                case 'B' -> out.write(Msg.builder('2').build());
+                case 'D' -> {
+                    if (m.body()[0] == 'S') {
+                        out.write(Msg.builder('t').int16(0).build());
+                    }
+                    out.write(st.column() != null ? Msg.rowDescription(st.column()) : Msg.builder('n').build());
+                }
+                case 'E' -> {
+                    if (a == null) {
+                        a = run(st);
+                    }
+                    if (a.sqlState() != null) {
+                        out.write(Msg.error(a.sqlState(), a.message()));
+                        failed = true;
+                    } else {
+                        if (st.column() != null) {
+                            out.write(Msg.dataRow(a.value()));
+                        }
+                        out.write(Msg.commandComplete(st.tag()));
+                    }
+                }
+                case 'C' -> {
+                    if (m.body()[0] == 'S') {
+                        statements.remove(m.cstring(1));
+                    }
+                    out.write(Msg.builder('3').build());
+                }
+                case 'S' -> out.write(Msg.ready(status));
+                default -> { }
+            }
+        }
+        out.flush();
+        return true;
+    }
+
+    /** Runs a readsplit statement on this session. */
+    private Answer run(ReadsplitStatement st) {
+        String name = st.name();
+        switch (st.kind()) {
+            case SET -> {
+                String error = setReadsplit(name, st.value());
+                return error != null ? Answer.error("22023", error) : new Answer(null, null, null);
+            }
+            case RESET -> {
+                if (name.equals("consistency") || name.equals("max_lag")) {
+                    state.consistencyOverride(null);
+                    return new Answer(null, null, null);
+                }
+                return Answer.error("42704", "readsplit proxy: cannot reset readsplit." + name
+                        + " (consistency, max_lag)");
+            }
+            default -> {
+                String value;
+                try {
+                    value = switch (name) {
+                        case "token" -> token();
+                        case "consistency" -> router.consistency(state).toString();
+                        case "last_route" -> lastRoute;
+                        default -> null;
+                    };
+                } catch (IOException | BackendConnection.BackendError | SQLException e) {
+                    return Answer.error("08006", ds.name() + ": the causal token cannot be taken from the primary: "
+                            + e.getMessage());
+                }
+                if (value == null) {
+                    return Answer.error("42704", "unrecognized configuration parameter \"readsplit." + name
+                            + "\" (readsplit proxy: token, consistency, last_route)");
+                }
+                return new Answer(null, null, value);
+            }
+        }
+    }
+
+    /** Applies {@code readsplit.<name> = value}; returns an error message, or null when applied. */
+    private String setReadsplit(String name, String value) {
+        try {
+            switch (name) {
+                case "token" -> {
+                    if (value.isEmpty()) {
+                        return null; // no token to import: nothing to wait for
+                    }
+                    CausalToken token = CausalToken.parse(value);
+                    ds.checkToken(token);
+                    CausalPosition p = state.causal();
+                    if (p == null) {
+                        p = new CausalPosition();
+                        state.causal(p);
+                    }
+                    p.observe(token.lsn());
+                }
+                case "consistency" -> state.consistencyOverride(Consistency.parse(value));
+                case "max_lag" -> state.consistencyOverride(Consistency.parse("bounded_staleness:" + value));
+                default -> {
+                    return "unrecognized configuration parameter \"readsplit." + name
+                            + "\" (readsplit proxy: token, consistency, max_lag)";
+                }
+            }
+            return null;
+        } catch (IllegalArgumentException | SQLException e) {
+            return "invalid value for readsplit." + name + ": " + e.getMessage();
+        }
+    }
+
+    /** The session's causal token ("" when it has none), taking the position from the primary if a write is pending. */
+    private String token() throws IOException, BackendConnection.BackendError, SQLException {
+        CausalPosition p = state.causal();
+        if (p == null || p.isEmpty()) {
+            return "";
+        }
+        if (p.pending()) {
+            resolveCausalPosition();
+        }
+        return new CausalToken(server.systemIdentifier(), p.lsn()).export();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // replies of the proxy itself
+
+    private void complete(String tag) {
+        out.write(Msg.commandComplete(tag));
+        out.write(Msg.ready(status));
+        out.flush();
+    }
+
+    /** An error, then ReadyForQuery with the session's status (a failed transaction stays failed on its node). */
+    private void error(String sqlState, String message) {
+        out.write(Msg.error(sqlState, message));
+        out.write(Msg.ready(status));
+        out.flush();
+    }
+
+    private void routingFailed(Exception e) {
+        if (readOnlyTransaction && !state.inTransaction()) {
+            readOnlyTransaction = false;
+            state.readOnly(false);
+        }
+        String sqlState = e instanceof SQLException se && se.getSQLState() != null ? se.getSQLState() : "08006";
+        if (e instanceof BackendConnection.BackendError be && be.sqlState != null) {
+            sqlState = be.sqlState;
+        }
+        error(sqlState, e.getMessage());
+    }
+
+    static String quoteIdent(String s) {
+        return '"' + s.replace("\"", "\"\"") + '"';
+    }
+
+    static String quoteLiteral(String s) {
+        return "'" + s.replace("'", "''") + "'";
+    }
+
+
+    private static String abbreviate(String sql) {
+        if (sql == null) {
+            return "(no SQL)";
+        }
+        String s = sql.replaceAll("\\s+", " ").trim();
+        return s.length() > 120 ? s.substring(0, 117) + "..." : s;
+    }
+
+    /** A client error during startup, sent as a FATAL ErrorResponse. */
+    static final class ProtocolError extends Exception {
+        final String sqlState;
+
+        ProtocolError(String sqlState, String message) {
+            super(message);
+            this.sqlState = sqlState;
+        }
+    }
+}

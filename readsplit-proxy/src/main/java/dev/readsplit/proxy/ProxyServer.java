@@ -1,0 +1,272 @@
+package dev.readsplit.proxy;
+
+import dev.readsplit.config.Secret;
+import dev.readsplit.jdbc.ReadsplitDataSource;
+import dev.readsplit.topology.Node;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.security.SecureRandom;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * {@code readsplit proxy}: a PostgreSQL wire-protocol server in front of a {@link ReadsplitDataSource}'s nodes. Every
+ * client is routed by the data source's own router, topology, balancer and consistency rules (see
+ * {@code docs/proxy.md}); the data source keeps doing the health checks and lag measurement.
+ *
+ * <h2>Threads</h2>
+ * One Netty event loop ({@code readsplit-proxy-io}) accepts, frames and writes; each client's messages are handled in
+ * order on a worker thread ({@code readsplit-proxy-worker-N}, created on demand and ended after 60 s idle, at most
+ * one per client so no client waits on another's query), which blocks on the client's backend sockets. An idle client
+ * holds no thread. {@link #close()} stops accepting, closes every client and the backend pool.
+ */
+public final class ProxyServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
+
+    private final ReadsplitDataSource ds;
+    private final ProxyConfig config;
+    private final SecureRandom random = new SecureRandom();
+    private final BackendPool pool;
+    private final EventLoopGroup group;
+    private final ThreadPoolExecutor workers;
+    private final Channel listener;
+    private final Map<String, Scram.Verifier> verifiers = new ConcurrentHashMap<>();
+    private final Scram.Verifier unknownUser;
+    private final Map<Integer, ClientConnection> byPid = new ConcurrentHashMap<>();
+    private final Map<Channel, ClientConnection> clients = new ConcurrentHashMap<>();
+    private final AtomicInteger connections = new AtomicInteger();
+    private final Map<String, String> serverParameters;
+    private final String database;
+    private volatile long systemIdentifier;
+    private final SslContext tls;
+
+    private ProxyServer(ReadsplitDataSource ds, ProxyConfig config) throws IOException {
+        this.ds = ds;
+        this.config = config;
+        this.tls = config.tlsCertificate() == null ? null
+                : SslContextBuilder.forServer(config.tlsCertificate().toFile(), config.tlsKey().toFile()).build();
+        this.pool = new BackendPool(config, ds.topology(), random);
+        this.unknownUser = Scram.Verifier.of(Scram.nonce(random), random);
+        config.users().forEach((u, p) -> verifiers.put(u, Scram.Verifier.of(p.reveal(), random)));
+        Node primary = ds.topology().primary();
+        this.database = primary.config().database();
+        // learn what PostgreSQL reports to its clients (server_version, encodings...) from one login to the primary
+        BackendConnection first = pool.borrow(primary);
+        Map<String, String> params = new LinkedHashMap<>(first.parameters());
+        params.remove("session_authorization");
+        params.remove("is_superuser");
+        this.serverParameters = Collections.unmodifiableMap(params);
+        pool.release(first, false, true);
+        AtomicInteger n = new AtomicInteger();
+        // at most one drain per client at a time; twice the bound leaves room for clients whose channel closed while
+        // their last message is still being handled
+        this.workers = new ThreadPoolExecutor(0, 2 * config.maxClients() + 16, 60, TimeUnit.SECONDS,
+                new SynchronousQueue<>(), r -> {
+                    Thread t = new Thread(r, "readsplit-proxy-worker-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        this.group = new MultiThreadIoEventLoopGroup(1, r -> {
+            Thread t = new Thread(r, "readsplit-proxy-io");
+            t.setDaemon(true);
+            return t;
+        }, NioIoHandler.newFactory());
+        try {
+            ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                    .option(ChannelOption.SO_BACKLOG, 1024)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childOption(ChannelOption.SO_KEEPALIVE, true)
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            accept(ch);
+                        }
+                    });
+            this.listener = b.bind(config.listenHost(), config.listenPort()).syncUninterruptibly().channel();
+        } catch (RuntimeException e) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            workers.shutdownNow();
+            pool.close();
+            throw e;
+        }
+        log.info("readsplit proxy: listening on {} for {} ({} nodes)", address(), ds.name(), ds.topology().nodes().size());
+    }
+
+    /**
+     * Starts a proxy in front of {@code ds} (which stays owned by the caller and must outlive the proxy).
+     *
+     * @throws IOException if the primary cannot be reached to learn its server parameters
+     */
+    public static ProxyServer start(ReadsplitDataSource ds, ProxyConfig config) throws IOException {
+        return new ProxyServer(ds, config);
+    }
+
+    private void accept(SocketChannel ch) {
+        if (connections.incrementAndGet() > config.maxClients()) {
+            connections.decrementAndGet();
+            byte[] m = Msg.fatal("53300", "sorry, too many clients already (readsplit proxy maxClients="
+                    + config.maxClients() + ")").encode();
+            ch.writeAndFlush(Unpooled.wrappedBuffer(m)).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        int pid;
+        ClientConnection c;
+        do {
+            pid = random.nextInt(Integer.MAX_VALUE - 1) + 1;
+            c = new ClientConnection(this, ch, pid, random.nextInt());
+        } while (byPid.putIfAbsent(pid, c) != null);
+        clients.put(ch, c);
+        ClientConnection conn = c;
+        ch.closeFuture().addListener(f -> {
+            if (clients.remove(ch) != null) {
+                connections.decrementAndGet();
+            }
+            // byPid keeps the client until its session has ended (ClientConnection.end): close() waits for that
+        });
+        ch.pipeline().addLast(new FrontendDecoder(config.maxMessageBytes()), c);
+        ch.eventLoop().schedule(() -> {
+            if (!conn.authenticatedYet()) {
+                ch.close(); // a client that does not finish its login in time gives its slot back
+            }
+        }, config.authTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** A CancelRequest: cancels what the client with that key runs now; a wrong key is ignored, as PostgreSQL does. */
+    void cancel(int pid, int secret) {
+        ClientConnection c = byPid.get(pid);
+        if (c != null && c.secret() == secret) {
+            c.cancel();
+        }
+    }
+
+    void authenticated(ClientConnection c) {
+        // counted by the channel already; nothing else to register yet (metrics: see docs/proxy.md)
+    }
+
+    void closed(ClientConnection c) {
+        byPid.remove(c.pid(), c);
+    }
+
+    Scram.Verifier verifier(String user, Secret password) {
+        Scram.Verifier v = password == null ? null : verifiers.get(user);
+        return v != null ? v : unknownUser; // an unknown user fails the same exchange as a wrong password
+    }
+
+    /** The cluster's system identifier (causal tokens carry it), asked of the primary once. */
+    long systemIdentifier() throws IOException, BackendConnection.BackendError {
+        long id = systemIdentifier;
+        if (id == 0) {
+            BackendConnection b = pool.borrow(ds.topology().primary());
+            try {
+                String v = b.queryValue("SELECT system_identifier FROM pg_control_system()");
+                id = v == null ? 0 : Long.parseLong(v);
+            } finally {
+                pool.release(b, false, true);
+            }
+            systemIdentifier = id;
+        }
+        return id;
+    }
+
+    /** Where the proxy listens (the actual port when configured with 0). */
+    public InetSocketAddress address() {
+        return (InetSocketAddress) listener.localAddress();
+    }
+
+    /** Client connections open now (authenticated or not). */
+    public int clients() {
+        return connections.get();
+    }
+
+    /** Idle backend connections per node. */
+    public Map<String, Integer> idleBackends() {
+        return pool.idleCounts();
+    }
+
+    /** The TLS context for clients that ask for TLS, or null when none is configured. */
+    SslContext tls() {
+        return tls;
+    }
+
+    ReadsplitDataSource dataSource() {
+        return ds;
+    }
+
+    ProxyConfig config() {
+        return config;
+    }
+
+    BackendPool pool() {
+        return pool;
+    }
+
+    ExecutorService workers() {
+        return workers;
+    }
+
+    SecureRandom random() {
+        return random;
+    }
+
+    String database() {
+        return database;
+    }
+
+    Map<String, String> serverParameters() {
+        return serverParameters;
+    }
+
+    /** Stops accepting, closes every client (each session's backends go back to the pool), then the pool. */
+    @Override
+    public void close() {
+        listener.close().syncUninterruptibly();
+        for (Channel ch : clients.keySet()) {
+            ch.close().syncUninterruptibly();
+        }
+        // each closed client's worker ends its session (its backends go back to the pool, reset): wait for that
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!byPid.isEmpty() && System.nanoTime() < deadline) {
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+        }
+        workers.shutdown();
+        try {
+            if (!workers.awaitTermination(10, TimeUnit.SECONDS)) {
+                workers.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            workers.shutdownNow();
+        }
+        pool.close();
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    @Override
+    public String toString() {
+        return "ProxyServer[" + ds.name() + " on " + address() + "]";
+    }
+}
