@@ -69,6 +69,8 @@ public final class MacroBenchmark {
         int rows = 1_000_000;
         int primaryConns = 2;
         int replicaConns = 3;
+        /** Set by --connections-per-node: every node (and every one-pool setup) gets this many. */
+        int perNode;
         List<String> setups = Setups.ALL;
         List<Workload> workloads = List.of(Workload.values());
         Path json;
@@ -90,6 +92,11 @@ public final class MacroBenchmark {
                     case "--rows" -> o.rows = positive(a, args, ++i);
                     case "--primary-connections" -> o.primaryConns = positive(a, args, ++i);
                     case "--replica-connections" -> o.replicaConns = positive(a, args, ++i);
+                    case "--connections-per-node" -> {
+                        o.perNode = positive(a, args, ++i);
+                        o.primaryConns = o.perNode;
+                        o.replicaConns = o.perNode;
+                    }
                     case "--setups" -> o.setups = List.of(value(a, args, ++i).split(","));
                     case "--workloads" -> {
                         List<Workload> ws = new ArrayList<>();
@@ -121,6 +128,11 @@ public final class MacroBenchmark {
             return o;
         }
 
+        /** Connections of the setups that read from one pool on one node. */
+        int singlePool() {
+            return perNode > 0 ? perNode : primaryConns + 2 * replicaConns;
+        }
+
         static String usage() {
             return """
                     MacroBenchmark [options]
@@ -132,6 +144,9 @@ public final class MacroBenchmark {
                       --rows N                rows in accounts (default 1000000)
                       --primary-connections N server connections on the primary in every setup (default 2)
                       --replica-connections N server connections on each replica in every setup (default 3)
+                      --connections-per-node N  N on every node in every setup, and N in the one-pool setups
+                                              (primary-pool, replica-pool); without it those get what the
+                                              splitters hold in all (primary + each replica's)
                       --setups a,b,...        subset of %s
                       --workloads a,b,...     subset of point-select,mix-90-10,ro-tx-5
                       --json FILE             write every figure as JSON
@@ -211,7 +226,7 @@ public final class MacroBenchmark {
             Map<String, String> failedSetups = new LinkedHashMap<>();
             for (String name : o.setups) {
                 try {
-                    Setups.Setup s = Setups.create(name, cluster, o.primaryConns, o.replicaConns);
+                    Setups.Setup s = Setups.create(name, cluster, o.primaryConns, o.replicaConns, o.singlePool());
                     smokeTest(s);
                     setups.put(name, s);
                     System.out.println("setup " + name + ": " + s.connections());

@@ -22,6 +22,8 @@ import java.util.Optional;
 final class Report {
 
     private static final String BASELINE = "hand-routed";
+    /** The second baseline of issue 16: no splitting, one pool on the primary. */
+    private static final String PRIMARY_BASELINE = "primary-pool";
 
     private final Options o;
     private final String machine;
@@ -43,7 +45,19 @@ final class Report {
     }
 
     record Row(String setup, Workload workload, double median, double min, double max, double p50Ms, double p99Ms,
-               long errors, double[] sharePercent, int[] backends, Double ratioMedian, double[] ratios) {
+               long errors, double[] sharePercent, int[] backends, Double ratioMedian, double[] ratios,
+               Double primaryRatioMedian) {
+    }
+
+    /** Per-round ratios of {@code mine} to {@code baseline}'s interval of the same round and workload, sorted. */
+    private double[] ratios(List<Interval> mine, Workload w, String baseline) {
+        List<Double> ratios = new ArrayList<>();
+        for (Interval i : mine) {
+            Optional<Interval> base = intervals.stream().filter(b -> b.setup().equals(baseline) && b.workload() == w
+                    && b.round() == i.round()).findFirst();
+            base.filter(b -> b.opsPerSecond() > 0).ifPresent(b -> ratios.add(i.opsPerSecond() / b.opsPerSecond()));
+        }
+        return ratios.stream().mapToDouble(Double::doubleValue).sorted().toArray();
     }
 
     List<Row> rows(Workload w) {
@@ -71,15 +85,11 @@ final class Report {
             for (int n = 0; n < share.length; n++) {
                 share[n] = total == 0 ? 0 : 100.0 * statements[n] / total;
             }
-            List<Double> ratios = new ArrayList<>();
-            for (Interval i : mine) {
-                Optional<Interval> base = intervals.stream().filter(b -> b.setup().equals(BASELINE) && b.workload() == w
-                        && b.round() == i.round()).findFirst();
-                base.filter(b -> b.opsPerSecond() > 0).ifPresent(b -> ratios.add(i.opsPerSecond() / b.opsPerSecond()));
-            }
-            double[] r = ratios.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+            double[] r = ratios(mine, w, BASELINE);
+            double[] p = ratios(mine, w, PRIMARY_BASELINE);
             out.add(new Row(name, w, median(ops), ops[0], ops[ops.length - 1], h.getValueAtPercentile(50) / 1000.0,
-                    h.getValueAtPercentile(99) / 1000.0, errors, share, backends, r.length == 0 ? null : median(r), r));
+                    h.getValueAtPercentile(99) / 1000.0, errors, share, backends, r.length == 0 ? null : median(r), r,
+                    p.length == 0 ? null : median(p)));
         }
         return out;
     }
@@ -98,6 +108,11 @@ final class Report {
                 .append(" --warmup ").append(o.warmupSeconds).append(" --threads ").append(o.threads);
         if (o.rows != 1_000_000) {
             sb.append(" --rows ").append(o.rows);
+        }
+        if (o.perNode > 0) {
+            sb.append(" --connections-per-node ").append(o.perNode);
+        } else if (o.primaryConns != 2 || o.replicaConns != 3) {
+            sb.append(" --primary-connections ").append(o.primaryConns).append(" --replica-connections ").append(o.replicaConns);
         }
         if (!o.setups.equals(Setups.ALL)) {
             sb.append(" --setups ").append(String.join(",", o.setups));
@@ -124,7 +139,7 @@ final class Report {
             sb.append("- `").append(f.getKey()).append("`: **did not start**: ").append(f.getValue()).append('\n');
         }
         sb.append("\nops/s: median [min–max] over rounds; ×hand: median over rounds of (setup ops/s ÷ hand-routed ops/s "
-                + "in the same round); p50/p99: client-side latency of one operation over all measured rounds; "
+                + "in the same round); ×primary: the same against primary-pool (one pool on the primary); p50/p99: client-side latency of one operation over all measured rounds; "
                 + "statements per node: share of the benchmark's statements each server executed "
                 + "(pg_stat_statements calls, ").append(String.join(" / ", nodeNames))
                 .append("); backends: busy client backends per node seen mid-interval (max over rounds).\n");
@@ -134,12 +149,13 @@ final class Report {
                 continue;
             }
             sb.append("\n#### ").append(w.label).append(": ").append(w.description).append("\n\n");
-            sb.append("| setup | ops/s median [min–max] | ×hand | p50 ms | p99 ms | errors | statements per node % | backends |\n");
-            sb.append("|---|---:|---:|---:|---:|---:|---|---|\n");
+            sb.append("| setup | ops/s median [min–max] | ×hand | ×primary | p50 ms | p99 ms | errors | statements per node % | backends |\n");
+            sb.append("|---|---:|---:|---:|---:|---:|---:|---|---|\n");
             for (Row r : rows) {
-                sb.append(String.format(Locale.ROOT, "| %s | %.0f [%.0f–%.0f] | %s | %.3f | %.3f | %d | %s | %s |%n",
+                sb.append(String.format(Locale.ROOT, "| %s | %.0f [%.0f–%.0f] | %s | %s | %.3f | %.3f | %d | %s | %s |%n",
                         r.setup(), r.median(), r.min(), r.max(),
                         r.ratioMedian() == null ? "–" : String.format(Locale.ROOT, "%.3f", r.ratioMedian()),
+                        r.primaryRatioMedian() == null ? "–" : String.format(Locale.ROOT, "%.3f", r.primaryRatioMedian()),
                         r.p50Ms(), r.p99Ms(), r.errors(), shares(r.sharePercent()), join(r.backends())));
             }
         }
@@ -196,10 +212,11 @@ final class Report {
                 sb.append(first ? "\n" : ",\n");
                 first = false;
                 sb.append(String.format(Locale.ROOT, "    {\"workload\": %s, \"setup\": %s, \"opsPerSecond\": {\"median\": %.1f, \"min\": %.1f, \"max\": %.1f}, "
-                                + "\"ratioToHandRouted\": %s, \"perRoundRatios\": %s, \"p50Ms\": %.4f, \"p99Ms\": %.4f, \"errors\": %d, "
+                                + "\"ratioToHandRouted\": %s, \"ratioToPrimaryPool\": %s, \"perRoundRatios\": %s, \"p50Ms\": %.4f, \"p99Ms\": %.4f, \"errors\": %d, "
                                 + "\"statementSharePercent\": %s, \"busyBackends\": %s}",
                         str(w.label), str(r.setup()), r.median(), r.min(), r.max(),
                         r.ratioMedian() == null ? "null" : String.format(Locale.ROOT, "%.4f", r.ratioMedian()),
+                        r.primaryRatioMedian() == null ? "null" : String.format(Locale.ROOT, "%.4f", r.primaryRatioMedian()),
                         arr(r.ratios()), r.p50Ms(), r.p99Ms(), r.errors(), arr(r.sharePercent()), Arrays.toString(r.backends())));
             }
         }

@@ -50,11 +50,23 @@ final class Setups {
         void close();
     }
 
-    static final List<String> ALL = List.of("hand-routed", "readsplit", "readsplit-eventual", "shardingsphere",
-            "pgjdbc-multihost", "aws-wrapper");
+    static final List<String> ALL = List.of("primary-pool", "replica-pool", "hand-routed", "readsplit",
+            "readsplit-round-robin", "readsplit-eventual", "shardingsphere", "pgjdbc-multihost", "aws-wrapper",
+            "aws-wrapper-hikari");
 
-    static Setup create(String name, EmbeddedCluster cluster, int primaryConns, int replicaConns) throws Exception {
+    /**
+     * @param singlePool server connections of the setups that read from one pool on one node ({@code primary-pool},
+     *                   {@code replica-pool}): the per-node count when every node gets the same number, otherwise
+     *                   what the splitters hold on the replicas together (see {@link MacroBenchmark})
+     */
+    static Setup create(String name, EmbeddedCluster cluster, int primaryConns, int replicaConns, int singlePool)
+            throws Exception {
         return switch (name) {
+            case "primary-pool" -> primaryPool(cluster, singlePool);
+            case "replica-pool" -> replicaPool(cluster, primaryConns, singlePool);
+            case "readsplit-round-robin" -> readsplit(name, cluster, primaryConns, replicaConns,
+                    Consistency.readYourWrites(), dev.readsplit.balance.BalancerKind.ROUND_ROBIN);
+            case "aws-wrapper-hikari" -> awsWrapperExternalPool(cluster, cluster.standbys().size() * replicaConns);
             case "hand-routed" -> handRouted(cluster, primaryConns, replicaConns);
             case "readsplit" -> readsplit(name, cluster, primaryConns, replicaConns, Consistency.readYourWrites());
             case "readsplit-eventual" -> readsplit(name, cluster, primaryConns, replicaConns, Consistency.eventual());
@@ -77,6 +89,72 @@ final class Setups {
         hc.setMinimumIdle(size);
         hc.addDataSourceProperty("ApplicationName", name);
         return new HikariDataSource(hc);
+    }
+
+    /** No splitting at all: one HikariCP pool on the primary for reads and writes (the issue-16 baseline). */
+    static Setup primaryPool(EmbeddedCluster cluster, int size) {
+        HikariDataSource pool = pool("primary-pool", cluster.primary().jdbcUrl(), cluster, size);
+        return new Setup() {
+            public String name() {
+                return "primary-pool";
+            }
+
+            public String connections() {
+                return "one HikariCP pool of " + size + " on the primary, reads and writes (no splitting)";
+            }
+
+            public Connection read() throws SQLException {
+                return pool.getConnection();
+            }
+
+            public Connection write() throws SQLException {
+                return pool.getConnection();
+            }
+
+            public Connection readOnlyTransaction() throws SQLException {
+                return pool.getConnection();
+            }
+
+            public void close() {
+                pool.close();
+            }
+        };
+    }
+
+    /**
+     * The ceiling for a splitter on this box: every read from one HikariCP pool on one replica (no node switch
+     * ever, no routing), writes from a pool on the primary.
+     */
+    static Setup replicaPool(EmbeddedCluster cluster, int primaryConns, int size) {
+        HikariDataSource reads = pool("replica-pool", cluster.standby(0).jdbcUrl(), cluster, size);
+        HikariDataSource writes = pool("replica-pool-primary", cluster.primary().jdbcUrl(), cluster, primaryConns);
+        return new Setup() {
+            public String name() {
+                return "replica-pool";
+            }
+
+            public String connections() {
+                return "one HikariCP pool of " + size + " on " + cluster.standby(0).name() + " for every read, "
+                        + primaryConns + " on the primary for writes";
+            }
+
+            public Connection read() throws SQLException {
+                return reads.getConnection();
+            }
+
+            public Connection write() throws SQLException {
+                return writes.getConnection();
+            }
+
+            public Connection readOnlyTransaction() throws SQLException {
+                return reads.getConnection();
+            }
+
+            public void close() {
+                reads.close();
+                writes.close();
+            }
+        };
     }
 
     /** The ideal: one pool per node, the benchmark itself picks the primary or the next replica. */
@@ -118,19 +196,29 @@ final class Setups {
 
     static Setup readsplit(String name, EmbeddedCluster cluster, int primaryConns, int replicaConns,
                            Consistency consistency) {
+        return readsplit(name, cluster, primaryConns, replicaConns, consistency, null);
+    }
+
+    /** @param balancer the balancer, or null for the default */
+    static Setup readsplit(String name, EmbeddedCluster cluster, int primaryConns, int replicaConns,
+                           Consistency consistency, dev.readsplit.balance.BalancerKind balancer) {
         ReadsplitConfig.Builder b = ReadsplitConfig.builder().name(name)
                 .primary(cluster.primary().host(), cluster.primary().port())
                 .database(cluster.database()).user(cluster.user())
                 .primaryPoolSize(primaryConns).replicaPoolSize(replicaConns)
                 .minIdle(Math.min(primaryConns, replicaConns))
                 .consistency(consistency);
+        if (balancer != null) {
+            b.balancer(balancer);
+        }
         if (cluster.password() != null) {
             b.password(cluster.password());
         }
         for (EmbeddedNode s : cluster.standbys()) {
             b.addReplica(s.host(), s.port());
         }
-        ReadsplitDataSource ds = new ReadsplitDataSource(b.build());
+        ReadsplitConfig config = b.build();
+        ReadsplitDataSource ds = new ReadsplitDataSource(config);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (System.nanoTime() < deadline && !ds.topology().nodes().stream()
                 .allMatch(n -> n.state() == NodeState.UP && n.lastCheckMillis() > 0)) {
@@ -143,7 +231,8 @@ final class Setups {
 
             public String connections() {
                 return "Readsplit's pools: primary " + primaryConns + ", each replica " + replicaConns
-                        + " (+1 health-check connection per node, idle between 1-s checks)";
+                        + " (+1 health-check connection per node, idle between 1-s checks); balancer "
+                        + config.balancer() + ", " + config.consistency();
             }
 
             public Connection read() throws SQLException {
@@ -286,6 +375,84 @@ final class Setups {
         y.append("    minimumIdle: ").append(size).append('\n');
     }
 
+    /** Marks the connections of {@link #awsWrapperExternalPool}, so {@link #awsWrapper}'s internal pools refuse them. */
+    static final String AWS_EXTERNAL_POOL_MARK = "readsplitBenchExternalPool";
+
+    /**
+     * The AWS wrapper the way most of its users run it: behind an application-side HikariCP pool whose connections
+     * are wrapper connections (readWriteSplitting plugin, same host list and reader strategy as {@link #awsWrapper}),
+     * no internal pools. A read borrows a wrapper connection and calls {@code setReadOnly(true)}: the plugin
+     * switches to the reader connection it keeps for that wrapper connection (opened at its first read), and
+     * HikariCP's reset on return switches it back to the writer. So each pooled wrapper connection holds a writer
+     * and a reader backend: {@code size} on the primary and {@code size} over the readers.
+     */
+    static Setup awsWrapperExternalPool(EmbeddedCluster cluster, int size) throws Exception {
+        Class.forName("software.amazon.jdbc.Driver");
+        HikariConfig hc = new HikariConfig();
+        hc.setPoolName("aws-wrapper-hikari");
+        hc.setDriverClassName("software.amazon.jdbc.Driver");
+        hc.setJdbcUrl(awsUrl(cluster));
+        hc.setUsername(cluster.user());
+        if (cluster.password() != null) {
+            hc.setPassword(cluster.password());
+        }
+        hc.setMaximumPoolSize(size);
+        hc.setMinimumIdle(size);
+        awsProperties(cluster).forEach((k, v) -> hc.addDataSourceProperty((String) k, v));
+        hc.addDataSourceProperty(AWS_EXTERNAL_POOL_MARK, "true");
+        HikariDataSource pool = new HikariDataSource(hc);
+        return new Setup() {
+            public String name() {
+                return "aws-wrapper-hikari";
+            }
+
+            public String connections() {
+                return "HikariCP pool of " + size + " wrapper connections (no internal pools): " + size
+                        + " writer backends on the primary, " + size + " reader backends spread by the wrapper";
+            }
+
+            public Connection read() throws SQLException {
+                Connection c = pool.getConnection();
+                c.setReadOnly(true);
+                return c;
+            }
+
+            public Connection write() throws SQLException {
+                return pool.getConnection();
+            }
+
+            public Connection readOnlyTransaction() throws SQLException {
+                return pool.getConnection();
+            }
+
+            public void close() {
+                pool.close();
+            }
+        };
+    }
+
+    private static String awsUrl(EmbeddedCluster cluster) {
+        StringBuilder url = new StringBuilder("jdbc:aws-wrapper:postgresql://")
+                .append(cluster.primary().host()).append(':').append(cluster.primary().port());
+        for (EmbeddedNode s : cluster.standbys()) {
+            url.append(',').append(s.host()).append(':').append(s.port());
+        }
+        return url.append('/').append(cluster.database()).toString();
+    }
+
+    /** The wrapper's properties shared by both AWS setups (user and password apart). */
+    private static Properties awsProperties(EmbeddedCluster cluster) {
+        Properties p = new Properties();
+        p.setProperty("wrapperPlugins", "readWriteSplitting");
+        p.setProperty("wrapperDialect", "pg");
+        // "random": with the connection-string host list, "roundRobin" sent every read to the first reader
+        // (measured on the servers: 100 % / 0 %); -Dbench.aws.strategy=roundRobin to see it again
+        p.setProperty("readerHostSelectorStrategy", System.getProperty("bench.aws.strategy", "random"));
+        p.setProperty(software.amazon.jdbc.hostlistprovider.ConnectionStringHostListProvider
+                .SINGLE_WRITER_CONNECTION_STRING.name, "true");
+        return p;
+    }
+
     /**
      * The AWS Advanced JDBC Wrapper's readWriteSplitting plugin on plain PostgreSQL: the connection-string
      * host list (first host the writer, the others readers), random reader choice (see below), and the wrapper's
@@ -305,27 +472,16 @@ final class Setups {
                     hc.setMinimumIdle(size);
                     return hc;
                 },
-                null, (hostSpec, props) -> true,
+                // the provider is JVM-wide: leave the external-pool setup's connections unpooled
+                null, (hostSpec, props) -> props.getProperty(AWS_EXTERNAL_POOL_MARK) == null,
                 TimeUnit.MINUTES.toNanos(30), TimeUnit.MINUTES.toNanos(30));
         software.amazon.jdbc.ConnectionProviderManager.setConnectionProvider(provider);
-        StringBuilder url = new StringBuilder("jdbc:aws-wrapper:postgresql://").append(primaryHostPort);
-        for (EmbeddedNode s : cluster.standbys()) {
-            url.append(',').append(s.host()).append(':').append(s.port());
-        }
-        url.append('/').append(cluster.database());
-        Properties p = new Properties();
+        Properties p = awsProperties(cluster);
         p.setProperty("user", cluster.user());
         if (cluster.password() != null) {
             p.setProperty("password", cluster.password());
         }
-        p.setProperty("wrapperPlugins", "readWriteSplitting");
-        p.setProperty("wrapperDialect", "pg");
-        // "random": with the connection-string host list, "roundRobin" sent every read to the first reader
-        // (measured on the servers: 100 % / 0 %); -Dbench.aws.strategy=roundRobin to see it again
-        p.setProperty("readerHostSelectorStrategy", System.getProperty("bench.aws.strategy", "random"));
-        p.setProperty(software.amazon.jdbc.hostlistprovider.ConnectionStringHostListProvider
-                .SINGLE_WRITER_CONNECTION_STRING.name, "true");
-        String jdbcUrl = url.toString();
+        String jdbcUrl = awsUrl(cluster);
         java.sql.Driver driver = java.sql.DriverManager.getDriver(jdbcUrl);
         return new Setup() {
             public String name() {

@@ -4,7 +4,7 @@ import java.util.Locale;
 
 /** How reads are spread over the eligible replicas. See {@link Balancers}. */
 public enum BalancerKind {
-    /** Each eligible replica in turn (the default). */
+    /** Each eligible replica in turn. */
     ROUND_ROBIN,
     /** Uniformly at random. */
     RANDOM,
@@ -13,7 +13,13 @@ public enum BalancerKind {
     /** The replica with the fewest statements in flight; ties broken in turn. */
     LEAST_OUTSTANDING,
     /** Prefers replicas with a low moving average of response time, without starving the others. */
-    LATENCY_AWARE;
+    LATENCY_AWARE,
+    /**
+     * Each thread keeps the replica it used last, in runs of 64 choices dealt out in weighted round-robin order;
+     * moves at once off a replica that is no longer eligible or whose pool is saturated while another has idle
+     * connections. Balance within 64 × (threads + weight) choices of the weighted share. The default.
+     */
+    AFFINITY;
 
     /**
      * The kind named {@code text}, case-insensitively, {@code -} and {@code _} interchangeable

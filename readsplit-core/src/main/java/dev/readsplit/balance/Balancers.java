@@ -47,6 +47,7 @@ public final class Balancers {
             case WEIGHTED -> new WeightedBalancer(zone, random);
             case LEAST_OUTSTANDING -> new LeastOutstandingBalancer(zone, 0L);
             case LATENCY_AWARE -> new LatencyAwareBalancer(zone, random);
+            case AFFINITY -> new AffinityBalancer(zone, AffinityBalancer.DEFAULT_RUN_LENGTH, 0L);
         };
     }
 

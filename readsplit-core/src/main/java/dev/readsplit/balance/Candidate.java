@@ -21,4 +21,12 @@ public interface Candidate {
 
     /** Exponentially weighted moving average of observed response time in nanoseconds; 0 = no sample yet. */
     long latencyEwmaNanos();
+
+    /**
+     * Connections idle in this node's pool right now (a borrow would not wait), or -1 when unknown; balancers
+     * move a read off a node reporting 0 when another eligible one reports more. Default: unknown.
+     */
+    default int idleConnections() {
+        return -1;
+    }
 }

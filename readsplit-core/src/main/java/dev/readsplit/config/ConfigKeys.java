@@ -104,7 +104,7 @@ final class ConfigKeys {
         BalancerKind kind = BalancerKind.byName(text);
         if (kind == null) {
             throw new ConfigException(key, key + " must be one of round_robin, random, weighted, least_outstanding, "
-                    + "latency_aware: '" + text.trim() + "'");
+                    + "latency_aware, affinity: '" + text.trim() + "'");
         }
         return kind;
     }

@@ -17,8 +17,12 @@ import java.util.List;
  * <p>It is the balancer layer's entry point for the router: built once per data source over its topology and
  * balancer, it asks nothing of the data source.
  *
- * <p>Concurrency: stateless except for a per-thread scratch list (owned by this selector, not static)
- * so that choosing allocates nothing; the balancer is thread-safe.
+ * <p>Concurrency: the common case, every configured replica eligible, returns one shared list of them
+ * ({@code allEligible}: built when the set of replicas changes, never modified after it is published through the
+ * volatile field; eligibility is re-checked on every call, so a stale cache only costs a rebuild). Otherwise
+ * the eligible replicas go into a per-thread scratch list (owned by this selector, not static). Either way
+ * choosing allocates nothing per read; the balancer is thread-safe. Callers must not modify the list returned, and
+ * may use it only until their thread's next call (the scratch list is reused).
  */
 public final class ReplicaSelector {
 
@@ -28,6 +32,8 @@ public final class ReplicaSelector {
     private final Topology topology;
     private final Balancer balancer;
     private final ThreadLocal<ArrayList<Node>> scratch = ThreadLocal.withInitial(() -> new ArrayList<>(8));
+    /** Every non-primary node, in configuration order, the last time all of them were eligible; never modified. */
+    private volatile ArrayList<Node> allEligible = new ArrayList<>(0);
 
     public ReplicaSelector(Topology topology, Balancer balancer) {
         this.topology = topology;
@@ -42,25 +48,56 @@ public final class ReplicaSelector {
      * @param exclude      a node to leave out (the one a retried read failed on), or null
      */
     public List<Node> eligible(long maxLagMillis, long minLsn, Node exclude) {
-        ArrayList<Node> out = scratch.get();
-        out.clear();
         Node primary = topology.primary();
         List<Node> nodes = topology.nodes();
-        for (int i = 0, n = nodes.size(); i < n; i++) {
+        ArrayList<Node> all = allEligible;
+        int k = 0;
+        int n = nodes.size();
+        boolean shared = true;
+        for (int i = 0; i < n; i++) {
             Node node = nodes.get(i);
-            if (node == primary || node == exclude || node.role() != Role.REPLICA
-                    || node.state() != NodeState.UP || node.lagExcluded()) {
+            if (node == primary) {
                 continue;
             }
-            if (maxLagMillis >= 0 && (node.lagMillis() < 0 || node.lagMillis() > maxLagMillis)) {
+            if (k >= all.size() || all.get(k) != node || !isEligible(node, maxLagMillis, minLsn, exclude)) {
+                shared = false;
+                break;
+            }
+            k++;
+        }
+        if (shared && k == all.size() && k > 0) {
+            return all;
+        }
+        ArrayList<Node> out = scratch.get();
+        out.clear();
+        int others = 0;
+        for (int i = 0; i < n; i++) {
+            Node node = nodes.get(i);
+            if (node == primary) {
                 continue;
             }
-            if (minLsn >= 0 && node.replayLsn() < minLsn) {
-                continue;
+            others++;
+            if (isEligible(node, maxLagMillis, minLsn, exclude)) {
+                out.add(node);
             }
-            out.add(node);
+        }
+        if (others > 0 && out.size() == others) {
+            // every replica eligible, but not the cached set (first call, or replicas added/removed/promoted)
+            ArrayList<Node> rebuilt = new ArrayList<>(out);
+            allEligible = rebuilt;
+            return rebuilt;
         }
         return out;
+    }
+
+    private static boolean isEligible(Node node, long maxLagMillis, long minLsn, Node exclude) {
+        if (node == exclude || node.role() != Role.REPLICA || node.state() != NodeState.UP || node.lagExcluded()) {
+            return false;
+        }
+        if (maxLagMillis >= 0 && (node.lagMillis() < 0 || node.lagMillis() > maxLagMillis)) {
+            return false;
+        }
+        return minLsn < 0 || node.replayLsn() >= minLsn;
     }
 
     /** What kept replicas out when {@link #eligible} came back empty. */

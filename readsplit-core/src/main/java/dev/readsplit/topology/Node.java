@@ -275,6 +275,13 @@ public final class Node implements Candidate {
         return latencyEwmaNanos;
     }
 
+    /** Idle connections in this node's pool (HikariCP's pool MXBean), or -1 while the pool is closed. */
+    @Override
+    public int idleConnections() {
+        HikariPoolMXBean mx = pool.getHikariPoolMXBean();
+        return mx == null ? -1 : mx.getIdleConnections();
+    }
+
     public void beginStatement() {
         inFlight.incrementAndGet();
     }

@@ -7,6 +7,7 @@ final class TestCandidate implements Candidate {
     volatile String zone;
     volatile int inFlight;
     volatile long latency;
+    volatile int idle = -1;
 
     TestCandidate(String name) {
         this.name = name;
@@ -30,6 +31,16 @@ final class TestCandidate implements Candidate {
     TestCandidate latency(long nanos) {
         this.latency = nanos;
         return this;
+    }
+
+    TestCandidate idle(int n) {
+        this.idle = n;
+        return this;
+    }
+
+    @Override
+    public int idleConnections() {
+        return idle;
     }
 
     @Override

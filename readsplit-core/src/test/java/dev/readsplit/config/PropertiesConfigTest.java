@@ -128,7 +128,7 @@ class PropertiesConfigTest {
         assertThat(assertThrows(ConfigException.class, () -> ReadsplitConfig.fromProperties(props(
                 "readsplit.primary", "p", "readsplit.balancer", "fastest"))))
                 .hasMessage("readsplit.balancer must be one of round_robin, random, weighted, least_outstanding, "
-                        + "latency_aware: 'fastest'");
+                        + "latency_aware, affinity: 'fastest'");
         assertThat(assertThrows(ConfigException.class, () -> ReadsplitConfig.fromProperties(props(
                 "readsplit.primary", "p", "readsplit.consistency", "sometimes"))))
                 .hasMessage("readsplit.consistency: unknown consistency 'sometimes' (expected eventual, "

@@ -51,6 +51,8 @@ class GenericDialectSqliteIT {
 
     private static ReadsplitConfig.Builder config(String... replicaFiles) {
         ReadsplitConfig.Builder b = ReadsplitConfig.builder().name("sqlite")
+                // the exact 50/50 split of one thread's reads asserted below is round-robin's (not the default)
+                .balancer(dev.readsplit.balance.BalancerKind.ROUND_ROBIN)
                 .primary(node("primary.db"))
                 .healthCheckInterval(Duration.ofMillis(100))
                 .healthCheckTimeout(Duration.ofMillis(1000))

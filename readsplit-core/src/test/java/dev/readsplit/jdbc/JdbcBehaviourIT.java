@@ -61,6 +61,8 @@ class JdbcBehaviourIT {
         exec(cluster.primary(), "CREATE FUNCTION warn_and_return(x int) RETURNS int STABLE LANGUAGE plpgsql AS $$ BEGIN RAISE WARNING 'careful with %', x; RETURN x; END $$");
         ds = new ReadsplitDataSource(Clusters.config(cluster)
                 .name("jdbc-behaviour")
+                // "on every replica" within a few reads of one thread: round-robin, not the default affinity
+                .balancer(dev.readsplit.balance.BalancerKind.ROUND_ROBIN)
                 // JDBC behaviour of one logical connection: reads here must not wait on the writes other tests of
                 // this class made on the same thread (the default thread scope's sharing is CausalScopeIT's subject)
                 .causalScope(CausalScope.CONNECTION)

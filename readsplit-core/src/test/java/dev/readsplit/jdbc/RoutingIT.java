@@ -261,7 +261,8 @@ class RoutingIT {
     @Test
     void theJdbcDriverRoutesFromAUrlAlone() throws SQLException {
         String url = "jdbc:readsplit:postgresql://127.0.0.1:" + primaryPort + ",127.0.0.1:" + cluster.standby(0).port()
-                + ",127.0.0.1:" + cluster.standby(1).port() + "/readsplit?consistency=eventual&healthCheckInterval=200ms";
+                + ",127.0.0.1:" + cluster.standby(1).port() + "/readsplit?consistency=eventual&healthCheckInterval=200ms"
+                + "&balancer=round_robin"; // both replicas within 10 reads of one thread
         java.util.Properties info = new java.util.Properties();
         info.setProperty("user", cluster.user());
         info.setProperty("password", cluster.password());

@@ -55,6 +55,8 @@ class TlsIT {
         p.setProperty("readsplit.user", cluster.user());
         p.setProperty("readsplit.password", cluster.password());
         p.setProperty("readsplit.healthCheckInterval", "200ms");
+        // every replica within a few reads of one thread: round-robin (the default affinity keeps a thread on one)
+        p.setProperty("readsplit.balancer", "round_robin");
         p.setProperty("readsplit.jdbc.sslmode", sslmode);
         if (sslmode.equals("verify-ca")) {
             p.setProperty("readsplit.jdbc.sslrootcert", cluster.sslCertificate().toString());

@@ -35,7 +35,7 @@ import java.util.concurrent.TimeUnit;
 @Threads(8)
 public class BalancerBenchmark {
 
-    @Param({"ROUND_ROBIN", "RANDOM", "WEIGHTED", "LEAST_OUTSTANDING", "LATENCY_AWARE"})
+    @Param({"AFFINITY", "ROUND_ROBIN", "RANDOM", "WEIGHTED", "LEAST_OUTSTANDING", "LATENCY_AWARE"})
     public String kind;
 
     private Balancer balancer;

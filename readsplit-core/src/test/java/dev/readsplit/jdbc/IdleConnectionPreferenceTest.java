@@ -1,0 +1,94 @@
+package dev.readsplit.jdbc;
+
+import dev.readsplit.Consistency;
+import dev.readsplit.balance.BalancerKind;
+import dev.readsplit.config.NodeConfig;
+import dev.readsplit.config.ReadsplitConfig;
+import dev.readsplit.consistency.CausalScope;
+import dev.readsplit.topology.Node;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Reads go to a replica whose pool has an idle connection rather than wait on a saturated one (docs/routing.md,
+ * "Idle connections first"), through the real node pools (HikariCP's idle count) over the stub driver. On the
+ * code before the preference, a read sent to r1 waited its pool's connectionTimeout, failed, marked r1 SUSPECT
+ * and was retried on r2.
+ */
+class IdleConnectionPreferenceTest {
+
+    @ParameterizedTest
+    @EnumSource(value = BalancerKind.class, names = {"AFFINITY", "ROUND_ROBIN", "RANDOM", "WEIGHTED", "LATENCY_AWARE"})
+    void readsAvoidASaturatedReplicaPoolWhileTheOtherHasIdleConnections(BalancerKind kind) throws Exception {
+        StubDriver.register();
+        String name = "idle-" + kind.name().toLowerCase(java.util.Locale.ROOT);
+        ReadsplitConfig config = ReadsplitConfig.builder().name(name)
+                .primary(NodeConfig.builder().name("primary").url("jdbc:stub:" + name + "-primary").build())
+                .addReplica(NodeConfig.builder().name("r1").url("jdbc:stub:" + name + "-r1").build())
+                .addReplica(NodeConfig.builder().name("r2").url("jdbc:stub:" + name + "-r2").build())
+                .primaryPoolSize(2).replicaPoolSize(2).minIdle(0).balancer(kind)
+                .consistency(Consistency.eventual()).causalScope(CausalScope.CONNECTION)
+                .connectionTimeout(Duration.ofMillis(250))
+                .healthCheckInterval(Duration.ofHours(1)).healthCheckTimeout(Duration.ofSeconds(5))
+                .build();
+        try (ReadsplitDataSource ds = new ReadsplitDataSource(config)) {
+            Node r1 = ds.topology().node("r1");
+            Node r2 = ds.topology().node("r2");
+            // r2 has an idle connection; every connection of r1 is taken (by another part of the application)
+            r2.pool().getConnection().close();
+            List<Connection> held = new ArrayList<>();
+            held.add(r1.pool().getConnection());
+            held.add(r1.pool().getConnection());
+            try {
+                assertThat(r1.idleConnections()).isZero();
+                assertThat(r2.idleConnections()).isPositive();
+                long retriesBefore = ds.readRetries();
+                AtomicReference<Throwable> failure = new AtomicReference<>();
+                List<String> where = new ArrayList<>();
+                Thread reader = new Thread(() -> {
+                    try {
+                        for (int i = 0; i < 20; i++) {
+                            String sql = "SELECT " + i + " FROM idle_first";
+                            try (Connection c = ds.getConnection(); Statement s = c.createStatement();
+                                 ResultSet rs = s.executeQuery(sql)) {
+                                where.add(((ReadsplitConnection) c).lastRoute().nodeName());
+                            }
+                        }
+                    } catch (Throwable e) {
+                        failure.set(e);
+                    }
+                });
+                reader.start();
+                reader.join();
+                assertThat(failure.get()).isNull();
+                assertThat(where).hasSize(20).containsOnly("r2");
+                // not by waiting out r1's pool, failing, marking r1 SUSPECT and retrying: no read waited at all
+                assertThat(ds.readRetries()).isEqualTo(retriesBefore);
+                assertThat(r1.state()).isEqualTo(dev.readsplit.topology.NodeState.UP);
+            } finally {
+                for (Connection c : held) {
+                    c.close();
+                }
+            }
+            // r1 free again: the balancer's own choice is back (both replicas serve)
+            List<String> after = new ArrayList<>();
+            for (int i = 0; i < 400; i++) {
+                try (Connection c = ds.getConnection(); Statement s = c.createStatement();
+                     ResultSet rs = s.executeQuery("SELECT 1 FROM idle_after")) {
+                    after.add(((ReadsplitConnection) c).lastRoute().nodeName());
+                }
+            }
+            assertThat(after).contains("r1", "r2");
+        }
+    }
+}
