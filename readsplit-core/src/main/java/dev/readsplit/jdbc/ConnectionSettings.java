@@ -37,6 +37,9 @@ abstract class ConnectionSettings implements ReadsplitConnection {
 
     abstract boolean closed();
 
+    /** Sends a failure on {@code node} through the one failure funnel ({@link FailureFunnel}). */
+    abstract boolean funnel(Node node, SQLException e);
+
     @Override
     public void setTransactionIsolation(int level) throws SQLException {
         checkOpen();
@@ -134,7 +137,12 @@ abstract class ConnectionSettings implements ReadsplitConnection {
         }
         session.markDirty(); // pgjdbc sends application_name to the server: reset on return
         for (int i = 0; i < physicals().size(); i++) {
-            physicals().connectionAt(i).setClientInfo(name, value);
+            try {
+                physicals().connectionAt(i).setClientInfo(name, value);
+            } catch (SQLClientInfoException e) {
+                funnel(physicals().nodeAt(i), e);
+                throw e;
+            }
         }
         settings.clientInfo(name, value);
     }
@@ -146,7 +154,12 @@ abstract class ConnectionSettings implements ReadsplitConnection {
         }
         session.markDirty(); // pgjdbc sends application_name to the server: reset on return
         for (int i = 0; i < physicals().size(); i++) {
-            physicals().connectionAt(i).setClientInfo(properties);
+            try {
+                physicals().connectionAt(i).setClientInfo(properties);
+            } catch (SQLClientInfoException e) {
+                funnel(physicals().nodeAt(i), e);
+                throw e;
+            }
         }
         settings.clientInfo(properties);
     }

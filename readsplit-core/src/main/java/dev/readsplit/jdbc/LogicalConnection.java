@@ -116,6 +116,7 @@ final class LogicalConnection extends ConnectionSettings {
     }
 
     /** Sends a failure on {@code node} through the funnel; returns whether the node is at fault (then it is dropped). */
+    @Override
     boolean funnel(Node node, SQLException e) {
         return funnel.failed(node, e, physicals);
     }
@@ -515,7 +516,13 @@ final class LogicalConnection extends ConnectionSettings {
         checkOpen();
         SQLWarning first = null;
         for (int i = 0; i < physicals.size(); i++) {
-            SQLWarning w = physicals.connectionAt(i).getWarnings();
+            SQLWarning w;
+            try {
+                w = physicals.connectionAt(i).getWarnings();
+            } catch (SQLException e) {
+                funnel(physicals.nodeAt(i), e);
+                throw e;
+            }
             if (w != null) {
                 if (first == null) {
                     first = w;
@@ -543,11 +550,23 @@ final class LogicalConnection extends ConnectionSettings {
             return false;
         }
         if (physicals.size() == 0) {
-            return physical(primary()).isValid(timeout);
+            Node primary = primary();
+            try {
+                return physical(primary).isValid(timeout);
+            } catch (SQLException e) {
+                funnel(primary, e);
+                throw e;
+            }
         }
         for (int i = 0; i < physicals.size(); i++) {
-            if (!physicals.connectionAt(i).isValid(timeout)) {
-                return false;
+            Node node = physicals.nodeAt(i);
+            try {
+                if (!physicals.connectionAt(i).isValid(timeout)) {
+                    return false;
+                }
+            } catch (SQLException e) {
+                funnel(node, e);
+                throw e;
             }
         }
         return true;

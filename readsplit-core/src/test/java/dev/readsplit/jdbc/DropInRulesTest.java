@@ -92,6 +92,32 @@ class DropInRulesTest {
         }
     }
 
+    /** Regression: getWarnings, isValid and setClientInfo on a held connection bypassed the funnel (r1 stayed UP). */
+    @ParameterizedTest
+    @ValueSource(strings = {"getWarnings", "isValid", "setClientInfo"})
+    void connectionMethodsThatTouchHeldConnectionsReachTheFailureFunnel(String method) throws SQLException {
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+            // hold a connection to r1 (reads until one ran there: an idle pool may be preferred over the rotation)
+            java.util.Set<String> held = new java.util.HashSet<>();
+            for (int i = 0; i < 20 && !held.contains("r1"); i++) {
+                String sql = "SELECT 1 FROM funnel_" + method + "_" + i;
+                s.executeQuery(sql).close();
+                held.add(StubClusters.ranOn(ds, sql));
+            }
+            assertThat(held).contains("r1");
+            StubDriver.server("dropin-r1").dead = true;
+            SQLException e = assertThrows(SQLException.class, () -> {
+                switch (method) {
+                    case "getWarnings" -> c.getWarnings();
+                    case "isValid" -> c.isValid(1);
+                    default -> c.setClientInfo("ApplicationName", "funnel-test");
+                }
+            });
+            assertThat(e.getSQLState()).startsWith("08");
+            assertThat(ds.topology().node("r1").state()).as("r1 turned SUSPECT at once").isNotEqualTo(NodeState.UP);
+        }
+    }
+
     @Test
     void aWriteIsNeverRetried() throws SQLException {
         StubDriver.server("dropin-primary").dead = true;

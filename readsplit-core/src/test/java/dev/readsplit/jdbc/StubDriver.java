@@ -177,6 +177,9 @@ final class StubDriver implements Driver {
         @Override
         public Object invoke(Object proxy, Method m, Object[] args) throws SQLException {
             if (server.dead && !m.getName().equals("close") && !m.getName().equals("abort")) {
+                if (m.getName().equals("setClientInfo")) { // declared to throw only SQLClientInfoException
+                    throw new java.sql.SQLClientInfoException("stub " + server.name + ": connection lost", "08006", null);
+                }
                 throw new SQLException("stub " + server.name + ": connection lost", "08006");
             }
             switch (m.getName()) {
