@@ -31,7 +31,7 @@ final class StatementExecutor {
         T run(Statement physical) throws SQLException;
     }
 
-    /** How long a read that got no connection waits before asking the same node again. */
+    /** How long a read that got no connection waits before it is routed again, but the first time to another node. */
     private static final long REROUTE_PAUSE_MILLIS = 25;
 
     private StatementExecutor() {
@@ -44,6 +44,7 @@ final class StatementExecutor {
         boolean retried = false;
         boolean read = c != null && c.isRead();
         long rerouteUntil = 0; // set at the first failure to get a connection (System.nanoTime())
+        int reroutes = 0;
         while (true) {
             Node node = d.node();
             Statement physical;
@@ -69,7 +70,9 @@ final class StatementExecutor {
                     throw e;
                 }
                 Decision next = conn.route(c, sql, op, Attempt.RETRY, node);
-                if (next.node() == node && !pause(rerouteUntil)) {
+                // the first time straight to another node; after that (or back to the same node) a pause first, so
+                // nodes that all fail at once (DOWN, drained) are asked a few dozen times a second, not in a spin
+                if ((reroutes++ > 0 || next.node() == node) && !pause(rerouteUntil)) {
                     throw e;
                 }
                 d = next;
