@@ -115,6 +115,11 @@ final class LogicalConnection extends ConnectionSettings {
         return physicals.get(node, session.transactionNode());
     }
 
+    /** {@link #physical(Node)}, waiting at most {@code maxWaitMillis} for the node's pool. */
+    Connection physical(Node node, long maxWaitMillis) throws SQLException {
+        return physicals.get(node, session.transactionNode(), maxWaitMillis);
+    }
+
     /** Sends a failure on {@code node} through the funnel; returns whether the node is at fault (then it is dropped). */
     @Override
     boolean funnel(Node node, SQLException e) {

@@ -76,6 +76,11 @@ final class PhysicalConnections {
      * @param inTransactionOn the node running the session's transaction (its connection cannot be replaced), or null
      */
     Connection get(Node node, Node inTransactionOn) throws SQLException {
+        return get(node, inTransactionOn, Long.MAX_VALUE);
+    }
+
+    /** {@link #get(Node, Node)}, waiting at most {@code maxWaitMillis} for the node's pool if a connection is borrowed. */
+    Connection get(Node node, Node inTransactionOn, long maxWaitMillis) throws SQLException {
         for (int i = 0; i < held; i++) {
             if (nodes[i] == node) {
                 if (epochs[i] == node.epoch()) {
@@ -95,7 +100,7 @@ final class PhysicalConnections {
         int epoch = node.epoch();
         Connection c;
         try {
-            c = node.borrow();
+            c = node.borrow(maxWaitMillis);
         } catch (SQLException e) {
             if (!(e instanceof SQLTransientConnectionException && e.getCause() == null)) {
                 // (a pool wait that ran out with no connection failure behind it is a busy pool, not a sick node:

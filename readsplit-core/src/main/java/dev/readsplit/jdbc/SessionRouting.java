@@ -13,6 +13,7 @@ import dev.readsplit.sql.Classification;
 import dev.readsplit.sql.SerializableRequest;
 import dev.readsplit.sql.TransactionEnd;
 import dev.readsplit.topology.Node;
+import dev.readsplit.topology.SqlStates;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -174,11 +175,26 @@ final class SessionRouting {
         long ticket = p.beginResolve();
         Node primary = ds.topology().primary();
         long lsn;
-        try {
-            lsn = WalPositions.currentInsertLsn(conn.physical(primary));
-        } catch (SQLException e) {
-            conn.funnel(primary, e);
-            throw e;
+        long until = 0;
+        while (true) {
+            try {
+                lsn = WalPositions.currentInsertLsn(until == 0 ? conn.physical(primary)
+                        : conn.physical(primary, Math.max(1, (until - System.nanoTime()) / 1_000_000L)));
+                break;
+            } catch (SQLException e) {
+                conn.funnel(primary, e);
+                // a read that must see the session's writes, and the primary (dead, or moving in a failover) cannot
+                // say where they end: ask the primary again, the new one once the topology moved, for up to
+                // connectionTimeout, as a read that got no connection is routed again (docs/routing.md)
+                long now = System.nanoTime();
+                if (until == 0) {
+                    until = now + ds.config().connectionTimeout().toNanos();
+                }
+                if (!SqlStates.isConnectionLevel(e) || now - until >= 0 || !StatementExecutor.pause(until)) {
+                    throw e;
+                }
+                primary = ds.topology().primary();
+            }
         }
         if (lsn < 0) {
             throw new ReadsplitException(Reason.CAUSAL_POSITION_UNKNOWN, ds.name() + ": the primary " + primary.name()

@@ -16,7 +16,9 @@ import java.sql.Statement;
  * node's physical statement, and on failure let the {@link FailureFunnel} decide whether the node is at fault; then,
  * as the decision's {@link dev.readsplit.routing.RetryPolicy} allows, retry once on another node after a
  * connection-level failure (or a standby's recovery conflict), or re-run on the primary what a standby refused as
- * only a primary's to run (25006, 55000, 0A000: {@link SqlStates#isStandbyRefusal}). Every re-run is routed by
+ * only a primary's to run (25006, 55000, 0A000: {@link SqlStates#isStandbyRefusal}). A read whose node gave no
+ * connection had nothing sent: it is routed again (not its one retry) within {@code connectionTimeout} of the first
+ * such failure, pausing while the router has nowhere else to send it. Every re-run is routed by
  * the router again, so {@code lastRoute()} names where the statement finally ran. The physical statement that ran
  * last is the statement's {@code current} one (results, update counts, keys, cancel).
  *
@@ -29,6 +31,9 @@ final class StatementExecutor {
         T run(Statement physical) throws SQLException;
     }
 
+    /** How long a read that got no connection waits before it is routed again, but the first time to another node. */
+    private static final long REROUTE_PAUSE_MILLIS = 25;
+
     private StatementExecutor() {
     }
 
@@ -38,21 +43,40 @@ final class StatementExecutor {
         Decision d = conn.route(c, sql, op, Attempt.FIRST, null);
         boolean retried = false;
         boolean read = c != null && c.isRead();
+        long rerouteUntil = 0; // set at the first failure to get a connection (System.nanoTime())
+        int reroutes = 0;
         while (true) {
             Node node = d.node();
             Statement physical;
             try {
-                Connection pc = conn.physical(node);
+                Connection pc = rerouteUntil == 0 ? conn.physical(node)
+                        : conn.physical(node, Math.max(1, (rerouteUntil - System.nanoTime()) / 1_000_000L));
                 conn.beforeExecute(d, pc);
                 physical = st.physicalFor(node, pc);
             } catch (SQLException e) {
-                if (!retried && SqlStates.isConnectionLevel(e) && d.retry().onConnectionFailure()) {
-                    retried = true;
-                    conn.dataSource().router().counters().retry();
-                    d = conn.route(c, sql, op, Attempt.RETRY, node);
-                    continue;
+                if (!SqlStates.isConnectionLevel(e) || !d.retry().onConnectionFailure()) {
+                    throw e; // a write that got no connection was not sent either, but it is never routed again
                 }
-                throw e;
+                // the node gave no connection (DOWN, its pool's wait ran out, drained): nothing was sent, so this is
+                // not the read's one retry; route it again without that node, for up to connectionTimeout from the
+                // first such failure, pausing while the router has nowhere else (a primary fallback in a failover)
+                long now = System.nanoTime();
+                if (rerouteUntil == 0) {
+                    rerouteUntil = now + conn.dataSource().config().connectionTimeout().toNanos();
+                    if (!retried) {
+                        conn.dataSource().router().counters().retry();
+                    }
+                } else if (now - rerouteUntil >= 0) {
+                    throw e;
+                }
+                Decision next = conn.route(c, sql, op, Attempt.RETRY, node);
+                // the first time straight to another node; after that (or back to the same node) a pause first, so
+                // nodes that all fail at once (DOWN, drained) are asked a few dozen times a second, not in a spin
+                if ((reroutes++ > 0 || next.node() == node) && !pause(rerouteUntil)) {
+                    throw e;
+                }
+                d = next;
+                continue;
             }
             long start = System.nanoTime();
             node.beginStatement();
@@ -93,6 +117,24 @@ final class StatementExecutor {
             node.endStatement(System.nanoTime() - start, read);
             conn.afterExecute(d, c, sql);
             return result;
+        }
+    }
+
+    /**
+     * Waits a moment before asking the same node again (the health checks, a rapid re-check or the topology source
+     * may meanwhile move the primary or readmit a replica). False if the budget is spent or the thread interrupted.
+     */
+    static boolean pause(long untilNanos) {
+        long left = untilNanos - System.nanoTime();
+        if (left <= 0) {
+            return false;
+        }
+        try {
+            Thread.sleep(Math.max(1, Math.min(REROUTE_PAUSE_MILLIS, left / 1_000_000L)));
+            return true;
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 }

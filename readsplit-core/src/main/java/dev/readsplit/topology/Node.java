@@ -117,6 +117,15 @@ public final class Node implements Candidate {
      * is down fail fast); connections already held are not affected.
      */
     public Connection borrow() throws SQLException {
+        return borrow(Long.MAX_VALUE);
+    }
+
+    /**
+     * {@link #borrow()}, waiting at most {@code maxWaitMillis} (at least 1 ms) for the pool: a read routed again after
+     * its first node gave no connection has only what is left of its budget.
+     */
+    public Connection borrow(long maxWaitMillis) throws SQLException {
+        long cap = Math.max(1, maxWaitMillis);
         NodeState now = state;
         if (now == NodeState.FENCED) {
             throw new SQLException("node " + name() + " is fenced (a second primary on an older timeline);"
@@ -132,11 +141,14 @@ public final class Node implements Candidate {
                     // a replica that cannot hand out a connection within the check timeout is hung or swamped: the
                     // statement (nothing was sent) fails with a connection-level error, so a read is retried elsewhere
                     // instead of waiting out connectionTimeout; writes have nowhere else to go and keep the full wait
-                    return hikari.getConnection(replicaBorrowMillis);
+                    return hikari.getConnection(Math.min(replicaBorrowMillis, cap));
+                }
+                if (cap < connectionTimeoutMillis && pool.getHikariPoolMXBean() instanceof com.zaxxer.hikari.pool.HikariPool hikari) {
+                    return hikari.getConnection(cap);
                 }
                 return pool.getConnection();
             }
-            return borrowWhileUnhealthy();
+            return borrowWhileUnhealthy(cap);
         } catch (SQLException e) {
             if (pool.isClosed()) {
                 // drained or removed at runtime between routing and borrowing: a connection-level state, so
@@ -153,12 +165,12 @@ public final class Node implements Candidate {
      * being what the statement was routed to (its {@link #epoch()} changed: a failover moved the primary), so the
      * caller's next statement is routed to the new primary instead of waiting out the timeout. Nothing was sent.
      */
-    private Connection borrowWhileUnhealthy() throws SQLException {
+    private Connection borrowWhileUnhealthy(long capMillis) throws SQLException {
         if (!(pool.getHikariPoolMXBean() instanceof com.zaxxer.hikari.pool.HikariPool hikari)) {
             return pool.getConnection();
         }
         int routedEpoch = epoch;
-        long deadline = System.nanoTime() + connectionTimeoutMillis * 1_000_000L;
+        long deadline = System.nanoTime() + Math.min(connectionTimeoutMillis, capMillis) * 1_000_000L;
         while (true) {
             long leftMillis = (deadline - System.nanoTime()) / 1_000_000L;
             try {
