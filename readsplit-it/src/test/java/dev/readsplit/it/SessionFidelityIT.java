@@ -254,6 +254,40 @@ class SessionFidelityIT {
         }
     }
 
+    /**
+     * The other side of the reset: a session that changed nothing pays nothing (issue 14, item 4). Counted on the
+     * servers by pg_stat_statements: no {@code DISCARD ALL} anywhere after a session of plain reads and a write;
+     * one on the primary after a session that ran a SET there (the control: the count does see resets).
+     */
+    @Test
+    void aSessionThatChangedNothingIsNotResetOnReturn() throws SQLException {
+        Placement.exec(cluster.primary(), "CREATE TABLE IF NOT EXISTS clean_session (v text)");
+        Placement.awaitReplayed(cluster);
+        long before = discards();
+        try (Connection c = single.getConnection(); Statement s = c.createStatement()) {
+            for (int i = 0; i < 4; i++) {
+                s.executeQuery("SELECT " + i + " FROM clean_session").close();
+            }
+            s.executeUpdate("INSERT INTO clean_session VALUES ('clean session')");
+            s.executeQuery("SELECT count(*) FROM clean_session").close();
+        }
+        assertThat(discards()).as("DISCARD ALL run by a session that changed nothing").isEqualTo(before);
+        try (Connection c = single.getConnection(Role.PRIMARY); Statement s = c.createStatement()) {
+            s.execute("SET statement_timeout = '4321s'");
+        }
+        assertThat(discards()).as("DISCARD ALL after a session that ran a SET").isGreaterThan(before);
+    }
+
+    /** DISCARD ALL statements run so far on every node of the cluster, as each server counts them. */
+    private static long discards() {
+        long n = 0;
+        for (var node : cluster.nodes()) {
+            n += Placement.queryLong(node, "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements"
+                    + " WHERE query ILIKE 'DISCARD ALL%'");
+        }
+        return n;
+    }
+
     // ---------------------------------------------------------------------------------------------
     // Item 9: what a standby refuses for reasons other than read-only
 
