@@ -85,15 +85,15 @@ public final class MacroBenchmark {
                 String a = args[i];
                 switch (a) {
                     case "--quick" -> o.quick = true;
-                    case "--rounds" -> { o.rounds = positive(a, args, ++i); roundsSet = true; }
-                    case "--threads" -> o.threads = positive(a, args, ++i);
-                    case "--seconds" -> { o.seconds = positive(a, args, ++i); secondsSet = true; }
-                    case "--warmup" -> { o.warmupSeconds = positive(a, args, ++i); warmupSet = true; }
-                    case "--rows" -> o.rows = positive(a, args, ++i);
-                    case "--primary-connections" -> o.primaryConns = positive(a, args, ++i);
-                    case "--replica-connections" -> o.replicaConns = positive(a, args, ++i);
+                    case "--rounds" -> { o.rounds = positive(a, args, ++i, 1_000); roundsSet = true; }
+                    case "--threads" -> o.threads = positive(a, args, ++i, 1_024);
+                    case "--seconds" -> { o.seconds = positive(a, args, ++i, 86_400); secondsSet = true; }
+                    case "--warmup" -> { o.warmupSeconds = positive(a, args, ++i, 3_600); warmupSet = true; }
+                    case "--rows" -> o.rows = positive(a, args, ++i, 100_000_000);
+                    case "--primary-connections" -> o.primaryConns = positive(a, args, ++i, MAX_CONNECTIONS);
+                    case "--replica-connections" -> o.replicaConns = positive(a, args, ++i, MAX_CONNECTIONS);
                     case "--connections-per-node" -> {
-                        o.perNode = positive(a, args, ++i);
+                        o.perNode = positive(a, args, ++i, MAX_CONNECTIONS);
                         o.primaryConns = o.perNode;
                         o.replicaConns = o.perNode;
                     }
@@ -160,12 +160,22 @@ public final class MacroBenchmark {
             return args[i];
         }
 
-        private static int positive(String option, String[] args, int i) {
-            int v = Integer.parseInt(value(option, args, i));
-            if (v <= 0) {
-                throw new IllegalArgumentException(option + " must be positive: " + v);
+        /** Server connections per node at most: the embedded servers' max_connections leaves room for checks. */
+        private static final int MAX_CONNECTIONS = 80;
+
+        /** A whole number from 1 to {@code max}; anything else is a usage error naming the option (exit 2). */
+        private static int positive(String option, String[] args, int i, int max) {
+            String text = value(option, args, i);
+            long v;
+            try {
+                v = Long.parseLong(text.trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(option + " must be a whole number from 1 to " + max + ": '" + text + "'");
             }
-            return v;
+            if (v < 1 || v > max) {
+                throw new IllegalArgumentException(option + " must be from 1 to " + max + ": " + v);
+            }
+            return (int) v;
         }
     }
 
