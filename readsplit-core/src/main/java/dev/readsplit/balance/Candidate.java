@@ -23,8 +23,10 @@ public interface Candidate {
     long latencyEwmaNanos();
 
     /**
-     * Connections idle in this node's pool right now (a borrow would not wait), or -1 when unknown; balancers
-     * move a read off a node reporting 0 when another eligible one reports more. Default: unknown.
+     * Connections this node's pool can hand out right now without making the borrower wait: its idle connections
+     * plus the ones it may still open (a new or shrunken pool below its maximum is not saturated), or -1 when
+     * unknown. Balancers move a read off a node reporting 0 (saturated) when another eligible one reports more.
+     * Default: unknown.
      */
     default int idleConnections() {
         return -1;

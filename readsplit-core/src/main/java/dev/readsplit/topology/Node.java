@@ -287,11 +287,20 @@ public final class Node implements Candidate {
         return latencyEwmaNanos;
     }
 
-    /** Idle connections in this node's pool (HikariCP's pool MXBean), or -1 while the pool is closed. */
+    /**
+     * Connections this node's pool can give without a wait (HikariCP's pool MXBean): the idle ones plus the room
+     * left under its maximum, since a pool that has not opened all its connections yet (a node just added, a pool
+     * with {@code minIdle} 0) opens one instead of making the borrower wait; -1 while the pool is closed.
+     * Counting only idle connections starved such a pool: another replica always had an idle one.
+     */
     @Override
     public int idleConnections() {
         HikariPoolMXBean mx = pool.getHikariPoolMXBean();
-        return mx == null ? -1 : mx.getIdleConnections();
+        if (mx == null) {
+            return -1;
+        }
+        int room = Math.max(0, pool.getMaximumPoolSize() - mx.getTotalConnections());
+        return mx.getIdleConnections() + room;
     }
 
     public void beginStatement() {

@@ -91,4 +91,39 @@ class IdleConnectionPreferenceTest {
             assertThat(after).contains("r1", "r2");
         }
     }
+
+    /**
+     * Regression: a pool that has not opened its connections yet (a replica just added, minIdle 0) is not
+     * saturated. Counting only idle connections sent every read to the replica that had one, so the new replica
+     * never got a read (ReadsplitBootIT's replica added at runtime stayed unused).
+     */
+    @ParameterizedTest
+    @EnumSource(value = BalancerKind.class, names = {"ROUND_ROBIN", "RANDOM", "WEIGHTED"})
+    void aPoolThatHasNotOpenedItsConnectionsYetStillGetsReads(BalancerKind kind) throws Exception {
+        StubDriver.register();
+        String name = "cold-" + kind.name().toLowerCase(java.util.Locale.ROOT);
+        ReadsplitConfig config = ReadsplitConfig.builder().name(name)
+                .primary(NodeConfig.builder().name("primary").url("jdbc:stub:" + name + "-primary").build())
+                .addReplica(NodeConfig.builder().name("r1").url("jdbc:stub:" + name + "-r1").build())
+                .addReplica(NodeConfig.builder().name("r2").url("jdbc:stub:" + name + "-r2").build())
+                .primaryPoolSize(2).replicaPoolSize(2).minIdle(0).balancer(kind)
+                .consistency(Consistency.eventual()).causalScope(CausalScope.CONNECTION)
+                .connectionTimeout(Duration.ofMillis(250))
+                .healthCheckInterval(Duration.ofHours(1)).healthCheckTimeout(Duration.ofSeconds(5))
+                .build();
+        try (ReadsplitDataSource ds = new ReadsplitDataSource(config)) {
+            Node r1 = ds.topology().node("r1");
+            Node r2 = ds.topology().node("r2");
+            r1.pool().getHikariPoolMXBean().softEvictConnections(); // r1 holds no connection at all
+            r2.pool().getConnection().close();                       // r2 holds an idle one
+            List<String> where = new ArrayList<>();
+            for (int i = 0; i < 200 && !where.contains("r1"); i++) {
+                try (Connection c = ds.getConnection(); Statement s = c.createStatement();
+                     ResultSet rs = s.executeQuery("SELECT 1 FROM cold_pool")) {
+                    where.add(((ReadsplitConnection) c).lastRoute().nodeName());
+                }
+            }
+            assertThat(where).as("reads with %s", kind).contains("r1");
+        }
+    }
 }
