@@ -94,31 +94,8 @@ final class Setups {
     /** No splitting at all: one HikariCP pool on the primary for reads and writes (the issue-16 baseline). */
     static Setup primaryPool(EmbeddedCluster cluster, int size) {
         HikariDataSource pool = pool("primary-pool", cluster.primary().jdbcUrl(), cluster, size);
-        return new Setup() {
-            public String name() {
-                return "primary-pool";
-            }
-
-            public String connections() {
-                return "one HikariCP pool of " + size + " on the primary, reads and writes (no splitting)";
-            }
-
-            public Connection read() throws SQLException {
-                return pool.getConnection();
-            }
-
-            public Connection write() throws SQLException {
-                return pool.getConnection();
-            }
-
-            public Connection readOnlyTransaction() throws SQLException {
-                return pool.getConnection();
-            }
-
-            public void close() {
-                pool.close();
-            }
-        };
+        return split("primary-pool", "one HikariCP pool of " + size + " on the primary, reads and writes"
+                + " (no splitting)", pool, pool, pool::close);
     }
 
     /**
@@ -128,33 +105,9 @@ final class Setups {
     static Setup replicaPool(EmbeddedCluster cluster, int primaryConns, int size) {
         HikariDataSource reads = pool("replica-pool", cluster.standby(0).jdbcUrl(), cluster, size);
         HikariDataSource writes = pool("replica-pool-primary", cluster.primary().jdbcUrl(), cluster, primaryConns);
-        return new Setup() {
-            public String name() {
-                return "replica-pool";
-            }
-
-            public String connections() {
-                return "one HikariCP pool of " + size + " on " + cluster.standby(0).name() + " for every read, "
-                        + primaryConns + " on the primary for writes";
-            }
-
-            public Connection read() throws SQLException {
-                return reads.getConnection();
-            }
-
-            public Connection write() throws SQLException {
-                return writes.getConnection();
-            }
-
-            public Connection readOnlyTransaction() throws SQLException {
-                return reads.getConnection();
-            }
-
-            public void close() {
-                reads.close();
-                writes.close();
-            }
-        };
+        String connections = "one HikariCP pool of " + size + " on " + cluster.standby(0).name()
+                + " for every read, " + primaryConns + " on the primary for writes";
+        return split("replica-pool", connections, reads, writes, () -> closeAll(reads, writes));
     }
 
     /** The ideal: one pool per node, the benchmark itself picks the primary or the next replica. */
@@ -224,33 +177,10 @@ final class Setups {
                 .allMatch(n -> n.state() == NodeState.UP && n.lastCheckMillis() > 0)) {
             MacroBenchmark.sleep(50);
         }
-        return new Setup() {
-            public String name() {
-                return name;
-            }
-
-            public String connections() {
-                return "Readsplit's pools: primary " + primaryConns + ", each replica " + replicaConns
-                        + " (+1 health-check connection per node, idle between 1-s checks); balancer "
-                        + config.balancer() + ", " + config.consistency();
-            }
-
-            public Connection read() throws SQLException {
-                return ds.getConnection();
-            }
-
-            public Connection write() throws SQLException {
-                return ds.getConnection();
-            }
-
-            public Connection readOnlyTransaction() throws SQLException {
-                return ds.getConnection();
-            }
-
-            public void close() {
-                ds.close();
-            }
-        };
+        String connections = "Readsplit's pools: primary " + primaryConns + ", each replica " + replicaConns
+                + " (+1 health-check connection per node, idle between 1-s checks); balancer "
+                + config.balancer() + ", " + config.consistency();
+        return split(name, connections, ds, ds, ds::close);
     }
 
     /** pgjdbc's multi-host URL for reads (it spreads the read pool over the replicas), a primary pool for writes. */
@@ -264,33 +194,9 @@ final class Setups {
                 + "?targetServerType=preferSecondary&loadBalanceHosts=true";
         HikariDataSource reads = pool("multihost-read", url, cluster, readConns);
         HikariDataSource writes = pool("multihost-write", cluster.primary().jdbcUrl(), cluster, primaryConns);
-        return new Setup() {
-            public String name() {
-                return "pgjdbc-multihost";
-            }
-
-            public String connections() {
-                return "write pool " + primaryConns + " on the primary; one read pool of " + readConns
-                        + " over a multi-host URL (pgjdbc picks a random replica per new connection)";
-            }
-
-            public Connection read() throws SQLException {
-                return reads.getConnection();
-            }
-
-            public Connection write() throws SQLException {
-                return writes.getConnection();
-            }
-
-            public Connection readOnlyTransaction() throws SQLException {
-                return reads.getConnection();
-            }
-
-            public void close() {
-                reads.close();
-                writes.close();
-            }
-        };
+        String connections = "write pool " + primaryConns + " on the primary; one read pool of " + readConns
+                + " over a multi-host URL (pgjdbc picks a random replica per new connection)";
+        return split("pgjdbc-multihost", connections, reads, writes, () -> closeAll(reads, writes));
     }
 
     /**
@@ -512,5 +418,43 @@ final class Setups {
                 software.amazon.jdbc.ConnectionProviderManager.resetProvider();
             }
         };
+    }
+
+    /**
+     * A setup that takes reads and read-only transactions from {@code reads} and writes from {@code writes} (the
+     * same data source where nothing is split); {@code close} releases what it opened.
+     */
+    private static Setup split(String name, String connections, DataSource reads, DataSource writes, Runnable close) {
+        return new Setup() {
+            public String name() {
+                return name;
+            }
+
+            public String connections() {
+                return connections;
+            }
+
+            public Connection read() throws SQLException {
+                return reads.getConnection();
+            }
+
+            public Connection write() throws SQLException {
+                return writes.getConnection();
+            }
+
+            public Connection readOnlyTransaction() throws SQLException {
+                return reads.getConnection();
+            }
+
+            public void close() {
+                close.run();
+            }
+        };
+    }
+
+    private static void closeAll(HikariDataSource... pools) {
+        for (HikariDataSource p : pools) {
+            p.close();
+        }
     }
 }
