@@ -501,7 +501,7 @@ public final class ReadsplitConfig {
         private Duration connectionTimeout = Duration.ofSeconds(5);
         private Duration idleTimeout = Duration.ofMinutes(10);
         private Duration maxLifetime = Duration.ofMinutes(30);
-        private BalancerKind balancer = BalancerKind.ROUND_ROBIN;
+        private BalancerKind balancer = BalancerKind.AFFINITY;
         private String localZone;
         private Consistency consistency = Consistency.readYourWrites();
         private boolean fallbackToPrimary = true;

@@ -36,7 +36,7 @@ class ReadsplitConfigTest {
         assertThat(c.connectionTimeout()).isEqualTo(Duration.ofSeconds(5));
         assertThat(c.idleTimeout()).isEqualTo(Duration.ofMinutes(10));
         assertThat(c.maxLifetime()).isEqualTo(Duration.ofMinutes(30));
-        assertThat(c.balancer()).isEqualTo(BalancerKind.ROUND_ROBIN);
+        assertThat(c.balancer()).isEqualTo(BalancerKind.AFFINITY);
         assertThat(c.localZone()).isNull();
         assertThat(c.consistency()).isEqualTo(Consistency.readYourWrites());
         assertThat(c.fallbackToPrimary()).isTrue();
