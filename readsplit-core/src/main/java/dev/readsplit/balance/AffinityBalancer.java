@@ -43,6 +43,10 @@ import java.util.function.LongSupplier;
  * runs of 64 reads and at 0.97 × with runs that never end: a thread that moves gets another backend's connection
  * (and cold caches), and the cost falls with the number of moves. 4096 keeps that cost below one percent.
  *
+ * <h2>Threads or sessions</h2>
+ * By default the unit that keeps a replica is the thread. A caller whose sessions are not threads (the proxy)
+ * passes each session's own {@link AffinitySlot}; everything above then holds per session instead of per thread.
+ *
  * <h2>Concurrency</h2>
  * Each thread's current replica, the choices left in its run and the time of its last choice live in a
  * {@link ThreadLocal} owned by this balancer (an instance field, not static: two data sources never share it); they
@@ -65,14 +69,7 @@ final class AffinityBalancer extends AbstractBalancer {
     private final int runLength;
     private final long maxGapNanos;
     private final LongSupplier nanoClock;
-    private final ThreadLocal<Slot> slots = ThreadLocal.withInitial(Slot::new);
-
-    /** One thread's current replica and the choices left in its run; confined to that thread. */
-    private static final class Slot {
-        Candidate last;
-        int left;
-        long lastChoice;
-    }
+    private final ThreadLocal<AffinitySlot> slots = ThreadLocal.withInitial(AffinitySlot::new);
 
     AffinityBalancer(String localZone, int runLength, long initialTicket) {
         this(localZone, runLength, DEFAULT_MAX_GAP_NANOS, System::nanoTime, initialTicket);
@@ -99,7 +96,12 @@ final class AffinityBalancer extends AbstractBalancer {
 
     @Override
     int select(List<? extends Candidate> list, String zone, int count) {
-        Slot slot = slots.get();
+        return select(list, zone, count, null);
+    }
+
+    @Override
+    int select(List<? extends Candidate> list, String zone, int count, AffinitySlot session) {
+        AffinitySlot slot = session != null ? session : slots.get();
         Candidate last = slot.last;
         long now = nanoClock.getAsLong();
         boolean reading = now - slot.lastChoice <= maxGapNanos;

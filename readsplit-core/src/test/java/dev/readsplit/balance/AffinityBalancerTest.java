@@ -220,6 +220,32 @@ class AffinityBalancerTest {
     }
 
     @Test
+    void sessionsWithTheirOwnSlotKeepTheirReplicaOnOneSharedThread() {
+        List<TestCandidate> list = candidates(2);
+        Balancer b = affinity(null);
+        AffinitySlot clientA = new AffinitySlot();
+        AffinitySlot clientB = new AffinitySlot();
+        TestCandidate a = b.choose(list, clientA);
+        TestCandidate bb = b.choose(list, clientB);
+        assertThat(bb).as("the second session's run is dealt the next ticket").isNotSameAs(a);
+        for (int i = 0; i < 1000; i++) {
+            // interleaved on one thread (an event loop serving both clients): each keeps its own replica
+            assertThat(b.choose(list, clientA)).isSameAs(a);
+            assertThat(b.choose(list, clientB)).isSameAs(bb);
+        }
+        // the thread's own slot is untouched by the sessions: its first choice takes a new ticket
+        assertThat(b.choose(list)).isSameAs(a);
+    }
+
+    @Test
+    void otherBalancersIgnoreASessionSlot() {
+        List<TestCandidate> list = candidates(2);
+        Balancer rr = balancer(BalancerKind.ROUND_ROBIN, null);
+        AffinitySlot slot = new AffinitySlot();
+        assertThat(rr.choose(list, slot)).isNotSameAs(rr.choose(list, slot));
+    }
+
+    @Test
     void rejectsANegativeGap() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new AffinityBalancer(null, 1, -1, () -> 0L, 0));
