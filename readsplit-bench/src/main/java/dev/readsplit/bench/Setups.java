@@ -51,7 +51,7 @@ final class Setups {
     }
 
     static final List<String> ALL = List.of("primary-pool", "replica-pool", "hand-routed", "readsplit",
-            "readsplit-round-robin", "readsplit-affinity", "readsplit-eventual", "shardingsphere", "pgjdbc-multihost", "aws-wrapper",
+            "readsplit-round-robin", "readsplit-eventual", "shardingsphere", "pgjdbc-multihost", "aws-wrapper",
             "aws-wrapper-hikari");
 
     /**
@@ -66,8 +66,6 @@ final class Setups {
             case "replica-pool" -> replicaPool(cluster, primaryConns, singlePool);
             case "readsplit-round-robin" -> readsplit(name, cluster, primaryConns, replicaConns,
                     Consistency.readYourWrites(), dev.readsplit.balance.BalancerKind.ROUND_ROBIN);
-            case "readsplit-affinity" -> readsplit(name, cluster, primaryConns, replicaConns,
-                    Consistency.readYourWrites(), dev.readsplit.balance.BalancerKind.AFFINITY);
             case "aws-wrapper-hikari" -> awsWrapperExternalPool(cluster, cluster.standbys().size() * replicaConns);
             case "hand-routed" -> handRouted(cluster, primaryConns, replicaConns);
             case "readsplit" -> readsplit(name, cluster, primaryConns, replicaConns, Consistency.readYourWrites());
