@@ -96,7 +96,7 @@ class RoutingIT {
     @Test
     void theDefaultBalancerSpreadsThreadsOverBothReplicas() throws Exception {
         try (ReadsplitDataSource affinity = new ReadsplitDataSource(Clusters.config(cluster).name("affinity").build())) {
-            assertThat(affinity.config().balancer()).isEqualTo(dev.readsplit.balance.BalancerKind.AFFINITY);
+            assertThat(affinity.config().routing().balancer()).isEqualTo(dev.readsplit.balance.BalancerKind.AFFINITY);
             Clusters.awaitAllUp(affinity);
             Map<Integer, Integer> byPort = new java.util.concurrent.ConcurrentHashMap<>();
             java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
