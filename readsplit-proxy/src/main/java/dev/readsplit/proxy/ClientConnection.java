@@ -61,6 +61,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
     private Map<String, String> startupSettings;
     private Map<String, String> readsplitSettings;
     private ClientLogin login;
+    /** The authTimeout timer, cancelled once the client is logged in. */
+    private volatile java.util.concurrent.Future<?> loginDeadline;
     private volatile ClientSession session;
     /** Event-loop confined: the StartupMessage went by (an SSLRequest after it is a protocol error); TLS is on. */
     private boolean startupSeen;
@@ -359,6 +361,11 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
         startupSettings = null;
         readsplitSettings = null;
         phase = Phase.READY;
+        java.util.concurrent.Future<?> timer = loginDeadline;
+        if (timer != null) {
+            timer.cancel(false);
+            loginDeadline = null;
+        }
         server.authenticated(this);
     }
 
@@ -389,6 +396,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
             return "login";
         }
         return busy || lastStatus != 'I' ? "active" : "idle";
+    }
+
+    void loginDeadline(java.util.concurrent.Future<?> timer) {
+        loginDeadline = timer;
     }
 
     boolean authenticatedYet() {

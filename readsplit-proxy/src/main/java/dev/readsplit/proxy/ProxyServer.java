@@ -150,11 +150,12 @@ public final class ProxyServer implements AutoCloseable {
             // byPid keeps the client until its session has ended (ClientConnection.end): close() waits for that
         });
         ch.pipeline().addLast(new FrontendDecoder(config.maxMessageBytes()), c);
-        ch.eventLoop().schedule(() -> {
+        // cancelled at login: an idle client keeps no timer (docs/benchmarks.md, memory per idle client)
+        conn.loginDeadline(ch.eventLoop().schedule(() -> {
             if (!conn.authenticatedYet()) {
                 ch.close(); // a client that does not finish its login in time gives its slot back
             }
-        }, config.authTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        }, config.authTimeout().toMillis(), TimeUnit.MILLISECONDS));
     }
 
     /** A CancelRequest: cancels what the client with that key runs now; a wrong key is ignored, as PostgreSQL does. */

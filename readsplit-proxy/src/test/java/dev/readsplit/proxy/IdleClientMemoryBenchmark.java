@@ -67,6 +67,9 @@ public final class IdleClientMemoryBenchmark {
                     String.valueOf(cluster.primary().port()), cluster.database(), cluster.user(),
                     String.valueOf(max + 100)));
             System.out.println("proxy JVM options: " + CHILD_JVM);
+            if (Boolean.getBoolean("idlemem.histogram")) {
+                cmd.add(1, "-Didlemem.histogram=true");
+            }
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
             pb.environment().put("BENCH_DB_PASSWORD", cluster.password());
             Process child = pb.start();
@@ -195,10 +198,24 @@ public final class IdleClientMemoryBenchmark {
                             Thread.sleep(200);
                         }
                         long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+                        if (Boolean.getBoolean("idlemem.histogram")) {
+                            histogram();
+                        }
                         System.out.println("MEASURED " + heap + " " + status("VmRSS") * 1024 + " " + status("Threads"));
                         System.out.flush();
                     }
                 }
+            }
+        }
+
+        /** The top of the live-object class histogram (to see what an idle client costs), on stderr. */
+        private static void histogram() throws Exception {
+            Object text = ManagementFactory.getPlatformMBeanServer().invoke(
+                    new javax.management.ObjectName("com.sun.management:type=DiagnosticCommand"), "gcClassHistogram",
+                    new Object[] {new String[0]}, new String[] {String[].class.getName()});
+            String[] lines = String.valueOf(text).split("\n");
+            for (int i = 0; i < Math.min(lines.length, 40); i++) {
+                System.err.println(lines[i]);
             }
         }
 
