@@ -400,7 +400,6 @@ final class ClientSession {
             try {
                 b = backend(node);
             } catch (IOException e) {
-                server.sessionListener().backendFailed(node);
                 if (!retried && d.retry().onConnectionFailure()) {
                     retried = true;
                     router.counters().retry();
@@ -638,7 +637,12 @@ final class ClientSession {
         if (b != null) {
             return b;
         }
-        b = server.pool().borrow(node, login);
+        try {
+            b = server.pool().borrow(node, login);
+        } catch (IOException e) {
+            server.sessionListener().backendFailed(node);
+            throw e;
+        }
         if (!replay.isEmpty()) {
             try {
                 b.queryValue(String.join(";\n", replay));
