@@ -41,12 +41,17 @@ final class BackendConnection implements AutoCloseable {
     private final Map<String, String> parameters = new LinkedHashMap<>();
     /** Statement name -> the client's Parse body it was prepared from (identity compared). */
     final Map<String, byte[]> prepared = new HashMap<>();
+    /** The passed-through client login it was opened with, or null: the node's configured user. */
+    private final BackendLogin login;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    private volatile Runnable onClose;
     private volatile int pid;
     private volatile int secret;
     private boolean broken;
 
-    private BackendConnection(Node node, Socket socket) throws IOException {
+    private BackendConnection(Node node, Socket socket, BackendLogin login) throws IOException {
         this.node = node;
+        this.login = login;
         this.epoch = node.epoch();
         this.socket = socket;
         this.in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 16 * 1024));
@@ -55,6 +60,12 @@ final class BackendConnection implements AutoCloseable {
 
     /** Connects and logs in to {@code node}; the connection is ready for queries (status idle). */
     static BackendConnection open(Node node, int connectTimeoutMillis, SecureRandom random) throws IOException {
+        return open(node, null, connectTimeoutMillis, random);
+    }
+
+    /** As {@link #open(Node, int, SecureRandom)}, logged in as {@code login} (null: the node's configured user). */
+    static BackendConnection open(Node node, BackendLogin login, int connectTimeoutMillis, SecureRandom random)
+            throws IOException {
         NodeConfig nc = node.config();
         Socket s = new Socket();
         try {
@@ -62,8 +73,9 @@ final class BackendConnection implements AutoCloseable {
             s.setKeepAlive(true);
             s.connect(new InetSocketAddress(nc.host(), nc.port()), connectTimeoutMillis);
             s.setSoTimeout(connectTimeoutMillis); // startup is bounded; queries are not (cancel and health cover them)
-            BackendConnection c = new BackendConnection(node, s);
-            c.login(nc, random);
+            BackendConnection c = new BackendConnection(node, s, login);
+            c.login(nc, login == null ? nc.user() : login.user(),
+                    login == null ? nc.password() : login.password(), random);
             s.setSoTimeout(0);
             return c;
         } catch (IOException | RuntimeException e) {
@@ -72,8 +84,9 @@ final class BackendConnection implements AutoCloseable {
         }
     }
 
-    private void login(NodeConfig nc, SecureRandom random) throws IOException {
-        Msg.Builder b = Msg.builder('\0').int32(196608).cstring("user").cstring(nc.user())
+    private void login(NodeConfig nc, String user, dev.readsplit.config.Secret credential, SecureRandom random)
+            throws IOException {
+        Msg.Builder b = Msg.builder('\0').int32(196608).cstring("user").cstring(user)
                 .cstring("database").cstring(nc.database()).cstring("application_name").cstring("readsplit-proxy")
                 .byte1(0);
         byte[] body = b.build().body();
@@ -86,7 +99,7 @@ final class BackendConnection implements AutoCloseable {
         System.arraycopy(body, 0, startup, 4, body.length);
         out.write(startup);
         out.flush();
-        String password = nc.password() == null ? null : nc.password().reveal();
+        String password = credential == null ? null : credential.reveal();
         String clientFirstBare = null;
         String nonce = null;
         String expectedSignature = null;
@@ -100,7 +113,7 @@ final class BackendConnection implements AutoCloseable {
                         case 3 -> send(Msg.builder('p').cstring(requirePassword(password)).build());
                         case 5 -> {
                             byte[] salt = java.util.Arrays.copyOfRange(m.body(), 4, 8);
-                            send(Msg.builder('p').cstring(md5(requirePassword(password), nc.user(), salt)).build());
+                            send(Msg.builder('p').cstring(md5(requirePassword(password), user, salt)).build());
                         }
                         case 10 -> {
                             if (!new String(m.body(), StandardCharsets.UTF_8).contains(Scram.MECHANISM)) {
@@ -137,7 +150,7 @@ final class BackendConnection implements AutoCloseable {
                     secret = m.int32(4);
                 }
                 case 'N' -> { }
-                case 'E' -> throw new IOException(node.name() + ": login refused: " + m.field('C') + " " + m.field('M'));
+                case 'E' -> throw new LoginRefused(node.name(), m.field('C'), m.field('M'));
                 case 'Z' -> {
                     return;
                 }
@@ -268,6 +281,16 @@ final class BackendConnection implements AutoCloseable {
         broken = true;
     }
 
+    /** The passed-through login it was opened with, or null (the node's configured user). */
+    BackendLogin login() {
+        return login;
+    }
+
+    /** Runs once when the connection closes (the pool's count of open connections). */
+    void onClose(Runnable r) {
+        onClose = r;
+    }
+
     Map<String, String> parameters() {
         return parameters;
     }
@@ -288,6 +311,13 @@ final class BackendConnection implements AutoCloseable {
 
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        Runnable r = onClose;
+        if (r != null) {
+            r.run();
+        }
         try {
             if (!broken) {
                 out.write('X');
@@ -307,6 +337,18 @@ final class BackendConnection implements AutoCloseable {
     @Override
     public String toString() {
         return "backend[" + node.name() + ", pid " + pid + "]";
+    }
+
+    /** The server refused the login with an ErrorResponse (its SQLSTATE and message). */
+    static final class LoginRefused extends IOException {
+        final String sqlState;
+        final String serverMessage;
+
+        LoginRefused(String node, String sqlState, String message) {
+            super(node + ": login refused: " + sqlState + " " + message);
+            this.sqlState = sqlState;
+            this.serverMessage = message;
+        }
     }
 
     /** An ErrorResponse of the server to a query the proxy ran itself. */

@@ -1,6 +1,5 @@
 package dev.readsplit.proxy;
 
-import dev.readsplit.config.Secret;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -9,9 +8,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -24,7 +21,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One client's connection: the startup phase (SSLRequest and GSSENCRequest answered {@code N}, CancelRequest, the
- * StartupMessage, SCRAM-SHA-256 or trust authentication), then its {@link ClientSession}. Netty's event loop only
+ * StartupMessage, authentication by the configured {@link ClientAuth} through a {@link ClientLogin}), then its
+ * {@link ClientSession}. Netty's event loop only
  * frames and queues messages; they are handled one at a time on a worker thread (the session blocks on its backends),
  * and the event loop stops reading while more than {@link #MAX_QUEUED_BYTES} wait, so a client that sends faster
  * than its backend answers is held back, not buffered without bound.
@@ -41,7 +39,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
     private static final int CANCEL_REQUEST = 80877102;
     private static final int FLUSH_AT = 64 * 1024;
 
-    private enum Phase { STARTUP, SASL_INITIAL, SASL_FINAL, READY, CLOSED }
+    private enum Phase { STARTUP, AUTH, READY, CLOSED }
 
     private final ProxyServer server;
     private final Channel channel;
@@ -51,15 +49,20 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
     private final Object writability = new Object();
     private final int pid;
     private final int secret;
-    private Phase phase = Phase.STARTUP;
+    /** Written by the worker, read by status ({@link #state()}) from other threads. */
+    private volatile Phase phase = Phase.STARTUP;
+    /** The worker is handling a message of the logged-in client now (for status). */
+    private volatile boolean busy;
+    /** The transaction status of the last ReadyForQuery sent to the client (for status). */
+    private volatile char lastStatus = 'I';
     private ByteBuf pending;
     private String user;
+    /** Only during the login: dropped once the session has them. */
     private Map<String, String> startupSettings;
     private Map<String, String> readsplitSettings;
-    private Scram.Verifier verifier;
-    private String clientFirstBare;
-    private String serverFirst;
-    private String nonce;
+    private ClientLogin login;
+    /** The authTimeout timer, cancelled once the client is logged in. */
+    private volatile java.util.concurrent.Future<?> loginDeadline;
     private volatile ClientSession session;
     /** Event-loop confined: the StartupMessage went by (an SSLRequest after it is a protocol error); TLS is on. */
     private boolean startupSeen;
@@ -97,6 +100,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
         } else if (m.type() == Msg.STARTUP && m.body().length >= 4 && (m.int32(0) >>> 16) == 3) {
             startupSeen = true;
         }
+        server.stats().bytesReceived.add(m.body().length + (m.type() == Msg.STARTUP ? 4L : 5L));
         inbox.add(m);
         if (queuedBytes.addAndGet(m.body().length + 5L) > MAX_QUEUED_BYTES) {
             channel.config().setAutoRead(false);
@@ -152,12 +156,20 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
                     continue;
                 }
                 try {
+                    if (phase == Phase.READY) {
+                        busy = true;
+                    }
                     handle(m);
                 } catch (ClientSession.ProtocolError e) {
+                    if (phase != Phase.READY) {
+                        server.stats().loginFailures.increment();
+                    }
                     fatal(e.sqlState, e.getMessage());
                 } catch (RuntimeException e) {
                     log.warn("readsplit proxy: client {} session failed", channel.remoteAddress(), e);
                     fatal("XX000", "readsplit proxy internal error: " + e);
+                } finally {
+                    busy = false;
                 }
             }
         } finally {
@@ -171,8 +183,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
     private void handle(Msg m) throws ClientSession.ProtocolError {
         switch (phase) {
             case STARTUP -> startup(m);
-            case SASL_INITIAL -> saslInitial(m);
-            case SASL_FINAL -> saslFinal(m);
+            case AUTH -> authenticate(m);
             case READY -> {
                 if (!session.handle(m)) {
                     end();
@@ -259,14 +270,30 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
             write(b.build());
         }
         if (server.config().trust()) {
-            authenticated();
+            authenticated(null);
             return;
         }
-        Secret password = server.config().users().get(user);
-        verifier = server.verifier(user, password);
-        write(Msg.builder('R').int32(10).cstring(Scram.MECHANISM).byte1(0).build());
+        login = ClientLogin.begin(server.credentials(), user, server::checkAtPrimary, server.random());
+        write(login.request());
         flush();
-        phase = Phase.SASL_INITIAL;
+        phase = Phase.AUTH;
+    }
+
+    private void authenticate(Msg m) throws ClientSession.ProtocolError {
+        if (m.type() == 'X') {
+            end();
+            return;
+        }
+        ClientLogin.Step step = login.next(m);
+        if (step.reply() != null) {
+            write(step.reply());
+        }
+        if (step.done()) {
+            login = null;
+            authenticated(step.backendLogin());
+        } else {
+            flush();
+        }
     }
 
     private static final int PROTOCOL_MINOR = 0;
@@ -309,70 +336,12 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
         }
     }
 
-    private void saslInitial(Msg m) throws ClientSession.ProtocolError {
-        if (m.type() != 'p') {
-            throw new ClientSession.ProtocolError("08P01", "expected a SASL response, got '" + (char) m.type() + "'");
-        }
-        String mechanism = m.cstring(0);
-        int at = m.end(0);
-        if (!Scram.MECHANISM.equals(mechanism) || at + 4 > m.body().length) {
-            throw new ClientSession.ProtocolError("28000", "client selected an invalid SASL authentication mechanism");
-        }
-        int len = m.int32(at);
-        if (len < 0 || at + 4 + len > m.body().length) {
-            throw new ClientSession.ProtocolError("08P01", "malformed SASL initial response");
-        }
-        String clientFirst = new String(m.body(), at + 4, len, StandardCharsets.UTF_8);
-        if (!(clientFirst.startsWith("n,") || clientFirst.startsWith("y,"))) {
-            throw new ClientSession.ProtocolError("28000", "SCRAM channel binding is not supported by the readsplit proxy");
-        }
-        int second = clientFirst.indexOf(',', 2);
-        if (second < 0) {
-            throw new ClientSession.ProtocolError("08P01", "malformed SCRAM client-first message");
-        }
-        clientFirstBare = clientFirst.substring(second + 1);
-        String clientNonce = Scram.attribute(clientFirstBare, 'r');
-        if (clientNonce == null || clientNonce.isEmpty()) {
-            throw new ClientSession.ProtocolError("08P01", "malformed SCRAM client-first message: no nonce");
-        }
-        nonce = clientNonce + Scram.nonce(server.random());
-        serverFirst = "r=" + nonce + ",s=" + Base64.getEncoder().encodeToString(verifier.salt()) + ",i="
-                + verifier.iterations();
-        write(Msg.builder('R').int32(11).bytes(serverFirst.getBytes(StandardCharsets.UTF_8)).build());
-        flush();
-        phase = Phase.SASL_FINAL;
-    }
-
-    private void saslFinal(Msg m) throws ClientSession.ProtocolError {
-        if (m.type() != 'p') {
-            throw new ClientSession.ProtocolError("08P01", "expected a SASL response, got '" + (char) m.type() + "'");
-        }
-        String clientFinal = new String(m.body(), StandardCharsets.UTF_8);
-        int p = clientFinal.lastIndexOf(",p=");
-        String proof = Scram.attribute(clientFinal, 'p');
-        if (p < 0 || proof == null || !nonce.equals(Scram.attribute(clientFinal, 'r'))) {
-            throw new ClientSession.ProtocolError("08P01", "malformed SCRAM client-final message");
-        }
-        String withoutProof = clientFinal.substring(0, p);
-        String authMessage = clientFirstBare + "," + serverFirst + "," + withoutProof;
-        byte[] proofBytes;
-        try {
-            proofBytes = Base64.getDecoder().decode(proof);
-        } catch (IllegalArgumentException e) {
-            throw new ClientSession.ProtocolError("08P01", "malformed SCRAM proof");
-        }
-        if (!verifier.verify(authMessage, proofBytes)) {
-            throw new ClientSession.ProtocolError("28P01", "password authentication failed for user \"" + user + "\"");
-        }
-        write(Msg.builder('R').int32(12).bytes(("v=" + verifier.serverSignature(authMessage))
-                .getBytes(StandardCharsets.UTF_8)).build());
-        authenticated();
-    }
-
-    private void authenticated() throws ClientSession.ProtocolError {
-        verifier = null;
+    private void authenticated(BackendLogin as) throws ClientSession.ProtocolError {
         write(Msg.builder('R').int32(0).build());
         ClientSession s = new ClientSession(server, this, startupSettings);
+        if (as != null) {
+            s.loginAs(as);
+        }
         for (Map.Entry<String, String> e : readsplitSettings.entrySet()) {
             s.startupSetting(e.getKey(), e.getValue());
         }
@@ -389,7 +358,14 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
         write(Msg.ready('I'));
         flush();
         session = s;
+        startupSettings = null;
+        readsplitSettings = null;
         phase = Phase.READY;
+        java.util.concurrent.Future<?> timer = loginDeadline;
+        if (timer != null) {
+            timer.cancel(false);
+            loginDeadline = null;
+        }
         server.authenticated(this);
     }
 
@@ -413,6 +389,19 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
         channel.close();
     }
 
+    /** For status: {@code login} until authenticated, then {@code active} (running, or in a transaction) or {@code idle}. */
+    String state() {
+        Phase p = phase;
+        if (p == Phase.STARTUP || p == Phase.AUTH) {
+            return "login";
+        }
+        return busy || lastStatus != 'I' ? "active" : "idle";
+    }
+
+    void loginDeadline(java.util.concurrent.Future<?> timer) {
+        loginDeadline = timer;
+    }
+
     boolean authenticatedYet() {
         return phase == Phase.READY || phase == Phase.CLOSED;
     }
@@ -429,6 +418,12 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
 
     @Override
     public void write(Msg m) {
+        if (m.type() == 'E') {
+            server.stats().errorsToClients.increment();
+        } else if (m.type() == 'Z' && m.body().length == 1) {
+            lastStatus = (char) m.body()[0];
+        }
+        server.stats().bytesSent.add(m.body().length + 5L);
         if (pending == null) {
             pending = channel.alloc().buffer(Math.max(256, m.body().length + 5));
         }

@@ -71,6 +71,8 @@ final class ClientSession {
     private boolean terminated;
     /** The pipeline outgrew its bounds: its messages are dropped up to the Sync, which answers with the error. */
     private boolean overflowed;
+    /** A passed-through client's login, its backends' too; null: the nodes' configured user. */
+    private BackendLogin login;
 
     ClientSession(ProxyServer server, Exchange.ClientOutput out, Map<String, String> settings) {
         this.server = server;
@@ -78,6 +80,11 @@ final class ClientSession {
         this.router = ds.router();
         this.out = out;
         settings.forEach((k, v) -> replay.add("SET " + quoteIdent(k) + " = " + quoteLiteral(v)));
+    }
+
+    /** The client authenticated by pass-through: its backends log in as it. */
+    void loginAs(BackendLogin as) {
+        login = as;
     }
 
     /** A {@code readsplit.*} setting given at startup ({@code options=-c readsplit.consistency=strong}). */
@@ -411,6 +418,7 @@ final class ClientSession {
             long start = System.nanoTime();
             boolean read = c != null && c.isRead();
             node.beginStatement();
+            server.sessionListener().statementRouted(node);
             running = b;
             try {
                 x.run(b, o, d.retry().onMisroute() || d.retry().onConnectionFailure());
@@ -629,7 +637,12 @@ final class ClientSession {
         if (b != null) {
             return b;
         }
-        b = server.pool().borrow(node);
+        try {
+            b = server.pool().borrow(node, login);
+        } catch (IOException e) {
+            server.sessionListener().backendFailed(node);
+            throw e;
+        }
         if (!replay.isEmpty()) {
             try {
                 b.queryValue(String.join(";\n", replay));
@@ -661,6 +674,7 @@ final class ClientSession {
     }
 
     private void lostQuietly(BackendConnection b, IOException e) {
+        server.sessionListener().backendFailed(b.node());
         b.markBroken();
         ds.topology().onTrafficError(b.node(), BackendPool.asSqlException(b.node(), e));
         drop(b);
