@@ -760,6 +760,7 @@ public final class SqlClassifier {
     private static final int SCAN_PIN = 1 << 5;
     private static final int SCAN_WRITE_FN = 1 << 6;
     private static final int SCAN_USER_FN = 1 << 7;
+    private static final int SCAN_WITH = 1 << 8; // the query begins with WITH
 
     /** First letters of the keywords {@link #scanQuery} looks for: into, insert, update, delete, merge, for. */
     private static final int SCAN_INITIALS = (1 << ('i' - 'a')) | (1 << ('u' - 'a')) | (1 << ('d' - 'a'))
@@ -776,7 +777,7 @@ public final class SqlClassifier {
         long p2 = 0;
         long p3 = 0;
         long p4 = 0;
-        int state = withLed ? SCAN_PRELUDE : 0;
+        int state = withLed ? SCAN_WITH | SCAN_PRELUDE : 0;
         while (true) {
             long t = next(s, pos);
             int type = type(t);
@@ -816,7 +817,8 @@ public final class SqlClassifier {
                             || (len == 5 && is(s, a, pos, "merge"))) {
                         // Not a qualified column (t.update) or an alias (AS update).
                         if (type(p1) != DOT && !isWord(s, p1, "as")) {
-                            state |= type(p1) == LPAREN || (withLed && depth > 0) || (state & SCAN_DML_CTE) != 0
+                            state |= type(p1) == LPAREN || ((state & SCAN_WITH) != 0 && depth > 0)
+                                    || (state & SCAN_DML_CTE) != 0
                                     ? SCAN_DML_CTE : SCAN_DML;
                         }
                     } else if (len == 3 && is(s, a, pos, "for")) {
