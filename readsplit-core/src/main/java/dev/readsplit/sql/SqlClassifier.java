@@ -751,6 +751,21 @@ public final class SqlClassifier {
         return false;
     }
 
+    // scanQuery state, one bit each in an int: few live values in the per-token loop (no register spills)
+    private static final int SCAN_PRELUDE = 1; // in the CTE list of a WITH, before the main statement
+    private static final int SCAN_DML = 1 << 1; // INSERT/UPDATE/DELETE/MERGE as the statement
+    private static final int SCAN_DML_CTE = 1 << 2; // ... in a data-modifying CTE (wins over SCAN_DML)
+    private static final int SCAN_INTO = 1 << 3;
+    private static final int SCAN_LOCKING = 1 << 4;
+    private static final int SCAN_PIN = 1 << 5;
+    private static final int SCAN_WRITE_FN = 1 << 6;
+    private static final int SCAN_USER_FN = 1 << 7;
+    private static final int SCAN_WITH = 1 << 8; // the query begins with WITH
+
+    /** First letters of the keywords {@link #scanQuery} looks for: into, insert, update, delete, merge, for. */
+    private static final int SCAN_INITIALS = (1 << ('i' - 'a')) | (1 << ('u' - 'a')) | (1 << ('d' - 'a'))
+            | (1 << ('m' - 'a')) | (1 << ('f' - 'a'));
+
     /**
      * Scans a query ({@code SELECT}, {@code VALUES}, {@code TABLE}, {@code WITH}, {@code (...)}) from
      * {@code pos} to the {@code ;} at depth 0 or the end of text. {@code first}: the token just before
@@ -762,13 +777,7 @@ public final class SqlClassifier {
         long p2 = 0;
         long p3 = 0;
         long p4 = 0;
-        Reason dml = null;
-        boolean into = false;
-        boolean locking = false;
-        boolean pin = false;
-        boolean writeFn = false;
-        boolean userFn = false;
-        boolean prelude = withLed;
+        int state = withLed ? SCAN_WITH | SCAN_PRELUDE : 0;
         while (true) {
             long t = next(s, pos);
             int type = type(t);
@@ -779,13 +788,13 @@ public final class SqlClassifier {
             if (type == ERROR) {
                 return lexError(s);
             }
-            if (prelude && depth == 0) {
+            if ((state & SCAN_PRELUDE) != 0 && depth == 0) {
                 // WITH name [(cols)] AS [NOT] [MATERIALIZED] ( query ) [, ...] main-statement
                 if (isWord(s, p1, "as") && type != LPAREN && !isWord(s, t, "not") && !isWord(s, t, "materialized")) {
                     return lexError(s); // "WITH x AS UPDATE ..." is no CTE: fail closed (found by the property test)
                 }
                 if (type == WORD && type(p1) == RPAREN && !isWord(s, t, "as")) {
-                    prelude = false; // the main statement begins
+                    state &= ~SCAN_PRELUDE; // the main statement begins
                 }
             }
             if (type == SEMI) {
@@ -798,92 +807,106 @@ public final class SqlClassifier {
                 break;
             }
             pos = end(t);
-            if (type == LPAREN) {
+            if (type == WORD) {
+                int a = start(t);
+                int len = pos - a;
+                // only words of 3 to 6 letters starting with one of SCAN_INITIALS can be a keyword looked for
+                int initial = (s.charAt(a) | 0x20) - 'a'; // ASCII lower case; out of range for non-letters
+                if (len >= 3 && len <= 6 && initial >= 0 && initial < 26 && (SCAN_INITIALS & (1 << initial)) != 0) {
+                    if ((len == 6 && (is(s, a, pos, "insert") || is(s, a, pos, "update") || is(s, a, pos, "delete")))
+                            || (len == 5 && is(s, a, pos, "merge"))) {
+                        // Not a qualified column (t.update) or an alias (AS update).
+                        if (type(p1) != DOT && !isWord(s, p1, "as")) {
+                            state |= type(p1) == LPAREN || ((state & SCAN_WITH) != 0 && depth > 0)
+                                    || (state & SCAN_DML_CTE) != 0
+                                    ? SCAN_DML_CTE : SCAN_DML;
+                        }
+                    } else if (len == 3 && is(s, a, pos, "for")) {
+                        long last = lockingClause(s, t);
+                        if (last != t) {
+                            state |= SCAN_LOCKING;
+                            t = last;
+                            pos = end(t);
+                        }
+                    } else if (len == 4 && is(s, a, pos, "into")) {
+                        state |= intoTemp(s, pos) ? SCAN_INTO | SCAN_PIN : SCAN_INTO;
+                    }
+                }
+            } else if (type == LPAREN) {
                 int p1Type = type(p1);
                 if (p1Type == WORD || p1Type == QIDENT) {
                     int kind = callKind(s, p1, p2, p3, p4, sink);
                     if (kind == CALL_PIN) {
-                        pin = true;
+                        state |= SCAN_PIN;
                     } else if (kind == CALL_WRITE) {
-                        writeFn = true;
+                        state |= SCAN_WRITE_FN;
                     } else if (kind == CALL_USER) {
-                        userFn = true;
+                        state |= SCAN_USER_FN;
                     }
                 }
                 depth++;
             } else if (type == RPAREN) {
                 depth--;
-            } else if (type == WORD) {
-                int a = start(t);
-                int b = end(t);
-                int len = b - a;
-                char c0 = (char) (s.charAt(a) | 0x20); // ASCII lower case; only compared with letters
-                if (len < 3 || len > 6 || (c0 != 'i' && c0 != 'u' && c0 != 'd' && c0 != 'm' && c0 != 'f')) {
-                    // not a keyword we look for
-                } else if ((len == 6 && (is(s, a, b, "insert") || is(s, a, b, "update") || is(s, a, b, "delete")))
-                        || (len == 5 && is(s, a, b, "merge"))) {
-                    // Not a qualified column (t.update) or an alias (AS update).
-                    if (type(p1) != DOT && !isWord(s, p1, "as")) {
-                        if (type(p1) == LPAREN || (withLed && depth > 0) || dml == Reason.DATA_MODIFYING_CTE) {
-                            dml = Reason.DATA_MODIFYING_CTE;
-                        } else {
-                            dml = Reason.WRITE;
-                        }
-                    }
-                } else if (len == 3 && is(s, a, b, "for")) {
-                    long u = next(s, pos);
-                    if (isWord(s, u, "update") || isWord(s, u, "share")) {
-                        locking = true;
-                        t = u;
-                    } else if (isWord(s, u, "no")) {
-                        long v = next(s, end(u));
-                        if (isWord(s, v, "key")) {
-                            long w = next(s, end(v));
-                            if (isWord(s, w, "update")) {
-                                locking = true;
-                                t = w;
-                            }
-                        }
-                    } else if (isWord(s, u, "key")) {
-                        long v = next(s, end(u));
-                        if (isWord(s, v, "share")) {
-                            locking = true;
-                            t = v;
-                        }
-                    }
-                    pos = end(t);
-                } else if (len == 4 && is(s, a, b, "into")) {
-                    into = true;
-                    long u = next(s, pos);
-                    if (isWord(s, u, "local") || isWord(s, u, "global")) {
-                        u = next(s, end(u));
-                    }
-                    if (isWord(s, u, "temp") || isWord(s, u, "temporary")) {
-                        pin = true;
-                    }
-                }
             }
             p4 = p3;
             p3 = p2;
             p2 = p1;
             p1 = t;
         }
-        if (pin) {
+        if ((state & SCAN_PIN) != 0) {
             return pin(pos);
         }
-        if (dml != null) {
-            return result(pos, dml);
+        if ((state & SCAN_DML_CTE) != 0) {
+            return result(pos, Reason.DATA_MODIFYING_CTE);
         }
-        if (into) {
+        if ((state & SCAN_DML) != 0) {
+            return result(pos, Reason.WRITE);
+        }
+        if ((state & SCAN_INTO) != 0) {
             return result(pos, Reason.SELECT_INTO);
         }
-        if (locking) {
+        if ((state & SCAN_LOCKING) != 0) {
             return result(pos, Reason.LOCKING_CLAUSE);
         }
-        if (writeFn) {
+        if ((state & SCAN_WRITE_FN) != 0) {
             return result(pos, Reason.WRITE_FUNCTION);
         }
-        return result(pos, Reason.READ) | (userFn ? USER_FN : 0);
+        return result(pos, Reason.READ) | ((state & SCAN_USER_FN) != 0 ? USER_FN : 0);
+    }
+
+    /**
+     * The last token of the locking clause {@code FOR UPDATE}, {@code FOR SHARE}, {@code FOR NO KEY UPDATE} or
+     * {@code FOR KEY SHARE} that begins with the token {@code forToken}; {@code forToken} itself if none does.
+     */
+    private static long lockingClause(String s, long forToken) {
+        long u = next(s, end(forToken));
+        if (isWord(s, u, "update") || isWord(s, u, "share")) {
+            return u;
+        }
+        if (isWord(s, u, "no")) {
+            long v = next(s, end(u));
+            if (isWord(s, v, "key")) {
+                long w = next(s, end(v));
+                if (isWord(s, w, "update")) {
+                    return w;
+                }
+            }
+        } else if (isWord(s, u, "key")) {
+            long v = next(s, end(u));
+            if (isWord(s, v, "share")) {
+                return v;
+            }
+        }
+        return forToken;
+    }
+
+    /** Whether {@code INTO} (ending at {@code pos}) is followed by {@code [LOCAL|GLOBAL] TEMP|TEMPORARY}. */
+    private static boolean intoTemp(String s, int pos) {
+        long u = next(s, pos);
+        if (isWord(s, u, "local") || isWord(s, u, "global")) {
+            u = next(s, end(u));
+        }
+        return isWord(s, u, "temp") || isWord(s, u, "temporary");
     }
 
     /**

@@ -161,9 +161,13 @@ final class SqlLexer {
                 if (k != 0 && (k != DOT || pos + 1 >= n || !isDigit(s.charAt(pos + 1)))) {
                     return pack(k, pos, pos + 1);
                 }
+                if (c == '$') {
+                    return dollar(s, pos); // $1: no comment or whitespace starts with '$', as slowNext would find
+                }
             }
+            return slowNext(s, pos);
         }
-        return slowNext(s, pos);
+        return pack(EOF, n, n);
     }
 
     private static long word(String s, int pos, int n) {

@@ -76,6 +76,55 @@ class SqlClassifierTest {
         }
     }
 
+    // ------------------------------------------------------------------ the query scan's fast paths
+
+    /**
+     * The query scan only compares a word with its keywords when the word has 3 to 6 characters and starts with
+     * one of their initials (i, u, d, m, f, any case); its findings are bits of one state word, combined at the
+     * end by precedence (pin, data-modifying CTE, write, INTO, locking clause, write function). A pre-filter that
+     * let a keyword through wrongly, or dropped one, or a wrong precedence, fails a row here.
+     */
+    @ParameterizedTest(name = "<{0}> -> {1}")
+    @CsvSource(delimiter = '|', value = {
+        // every keyword, in every case, where it counts
+        "SELECT a FROM t FOR UPDATE                                          | LOCKING_CLAUSE",
+        "select a from t for update                                          | LOCKING_CLAUSE",
+        "SELECT a FROM t FoR sHaRe                                           | LOCKING_CLAUSE",
+        "SELECT a FROM t fOr No KeY uPdAtE                                   | LOCKING_CLAUSE",
+        "SELECT a FROM t For Key Share                                       | LOCKING_CLAUSE",
+        "SELECT a FROM t WHERE b IN (SELECT c FROM u FOR UPDATE)             | LOCKING_CLAUSE",
+        "SELECT a iNtO b FROM t                                              | SELECT_INTO",
+        "SELECT a INTO Temp b FROM t                                         | SESSION_PIN",
+        "SELECT a into local temporary b FROM t                              | SESSION_PIN",
+        "SELECT a INTO GLOBAL TEMP b FROM t                                  | SESSION_PIN",
+        "SELECT a INTO temporal FROM t                                       | SELECT_INTO",
+        "SELECT a FROM t; iNsErT INTO t VALUES (1)                           | MULTI_STATEMENT_WRITE",
+        "SELECT a, UpDaTe FROM t                                             | WRITE",
+        "SELECT a, DELETE FROM t                                             | WRITE",
+        "SELECT a, mErGe FROM t                                              | WRITE",
+        "WITH d AS (dElEtE FROM t RETURNING a) SELECT a FROM d               | DATA_MODIFYING_CTE",
+        "WITH d AS (SELECT 1) Update t SET a = 1                             | WRITE",
+        "WITH d AS (INSERT INTO t VALUES (1) RETURNING a) UPDATE u SET b = 1 | DATA_MODIFYING_CTE",
+        "(SELECT 1) UNION (UPDATE t SET a = 1 RETURNING a)                   | DATA_MODIFYING_CTE",
+        // precedence of the findings
+        "SELECT a INTO TEMP b FROM t FOR UPDATE                              | SESSION_PIN",
+        "SELECT pg_advisory_lock(1), a INTO b FROM t                         | SESSION_PIN",
+        "WITH d AS (DELETE FROM t RETURNING a) SELECT a INTO b FROM d FOR UPDATE | DATA_MODIFYING_CTE",
+        "SELECT a INTO b FROM t FOR UPDATE                                   | SELECT_INTO",
+        "SELECT nextval('s'), a FROM t FOR UPDATE                            | LOCKING_CLAUSE",
+        "SELECT nextval('s'), a FROM t                                       | WRITE_FUNCTION",
+        // near misses: same initials or lengths, qualified, aliased, quoted, non-ASCII
+        "SELECT fort, fore, info, intox, inserts, updates, deleted, merger, imports, unique, dim, i, u FROM t | READ",
+        "SELECT t.update, t.delete, t.insert, t.merge, x AS update, y AS merge FROM t | READ",
+        "SELECT \"for\", \"into\", \"update\", _for, _into, _update, f_, d1 FROM t | READ",
+        "SELECT ınto, İnto, ｆor FROM t                                      | READ",
+        "SELECT 'FOR UPDATE', $$ INTO TEMP x $$ /* DELETE */ FROM t -- MERGE | READ",
+    })
+    void queryScanFindsKeywordsInAnyCaseAndOnlyKeywords(String sql, Reason reason) {
+        Classification c = CLASSIFIER.classify(sql);
+        assertThat(c.reason()).as("%s", c).isEqualTo(reason);
+    }
+
     // ------------------------------------------------------------------ hints
 
     @ParameterizedTest(name = "<{0}> -> {1} {2}")
