@@ -57,6 +57,8 @@ final class LogicalConnection extends ConnectionSettings {
     private List<LogicalStatement> statements;
     private boolean closed;
     private Decision lastRoute;
+    /** What this connection executes now, for the data source's {@link Hedger}; null when hedging is off. */
+    private final InFlightRead inFlight;
 
     LogicalConnection(ReadsplitDataSource ds, Role explicitRole) {
         super(ds.name(), new SessionState(explicitRole));
@@ -67,6 +69,17 @@ final class LogicalConnection extends ConnectionSettings {
         this.physicals = new PhysicalConnections(ds.name(), ds.topology(), settings, this::discarded);
         this.routing = new SessionRouting(ds, session, settings, this);
         this.unwrapping = new DriverObjects(this, session, postgres);
+        this.inFlight = ds.hedger() == null ? null : ds.hedger().register(this);
+    }
+
+    /** This connection's slot for the hedger, or null when hedging is off. */
+    InFlightRead inFlight() {
+        return inFlight;
+    }
+
+    /** The execution's answer came from a hedge routed by {@code d}: that is where it ran. */
+    void routedTo(Decision d) {
+        lastRoute = d;
     }
 
     ReadsplitDataSource dataSource() {
@@ -598,6 +611,9 @@ final class LogicalConnection extends ConnectionSettings {
             return;
         }
         closed = true;
+        if (inFlight != null) {
+            ds.hedger().unregister(inFlight);
+        }
         if (unwrapping.writesThroughUnwrap()) {
             recordWrite(); // what the caller ran through the unwrapped connection since: fail closed
         }
@@ -633,6 +649,9 @@ final class LogicalConnection extends ConnectionSettings {
             return;
         }
         closed = true;
+        if (inFlight != null) {
+            ds.hedger().unregister(inFlight);
+        }
         SQLException first = physicals.abortAll(executor);
         session.endTransaction();
         closeStatements(); // their physical connections are gone: failures say nothing new

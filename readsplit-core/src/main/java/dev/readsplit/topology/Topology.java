@@ -156,6 +156,26 @@ public final class Topology implements AutoCloseable {
         return true;
     }
 
+    /**
+     * A read on {@code node} ran past its latency budget and a hedge on another node answered first: the node is slow
+     * or hung. Like a traffic error, an UP node turns {@link NodeState#SUSPECT} at once (no new read is routed to it)
+     * and is checked now: a node that answers the check is UP again, a hung one goes on to DOWN by the usual count.
+     */
+    public void onHedgeWon(Node node, String why) {
+        boolean suspected;
+        synchronized (this) {
+            suspected = node.state() == NodeState.UP;
+            if (suspected) {
+                node.suspectedAtMillis(clock.millis());
+                node.consecutiveSuccesses(0);
+                transition(node, NodeState.SUSPECT, "hedged read: " + why);
+            }
+        }
+        if (suspected) {
+            urgentCheck.accept(node);
+        }
+    }
+
     /** Moves a node to {@code next}, logs one WARN (or INFO when it recovers) and tells the listeners. */
     public synchronized void transition(Node node, NodeState next, String why) {
         NodeState previous = node.state();
