@@ -141,6 +141,8 @@ public final class FailureBenchmark {
             readers.latency.getIntervalHistogram();
             long e0 = readers.errors.sum();
             long r1 = readers.reads.sum();
+            long hedged0 = ds.hedgesStarted();
+            long won0 = ds.hedgesWon();
             victim.pause();
             org.HdrHistogram.Histogram during;
             long inPause;
@@ -157,11 +159,14 @@ public final class FailureBenchmark {
             double ratio = before == 0 ? 0 : (double) inPause / before;
             double p99 = during.getValueAtPercentile(99) / 1000.0;
             double max = during.getMaxValue() / 1000.0;
+            long hedged = ds.hedgesStarted() - hedged0;
+            long won = ds.hedgesWon() - won0;
             System.out.printf("pause run %d: reads in 3 s before %d, during the pause %d (ratio %.2f), read latency during"
-                    + " the pause p99 %.1f ms, max %.1f ms, %d failed reads%n", run, before, inPause, ratio, p99, max, errors);
+                    + " the pause p99 %.1f ms, max %.1f ms, %d failed reads, %d hedges (%d won)%n", run, before, inPause,
+                    ratio, p99, max, errors, hedged, won);
             return String.format(Locale.ROOT, "| replica SIGSTOP 3 s (1 of 2) | %d | reads during the pause / before: %.2f"
-                    + " (%d / %d in 3 s); read latency during the pause p99 %.1f ms, max (the ms column) | %.0f | %d failed reads |",
-                    run, ratio, inPause, before, p99, max, errors);
+                    + " (%d / %d in 3 s); read latency during the pause p99 %.1f ms, max (the ms column); %d hedges, %d won"
+                    + " | %.0f | %d failed reads |", run, ratio, inPause, before, p99, hedged, won, max, errors);
         }
     }
 
