@@ -153,7 +153,10 @@ final class Hedger implements AutoCloseable {
                     counters.hedgeDenied();
                     continue;
                 }
-                if (!start(r, s, now - s.startNanos(), budget)) {
+                // a node still finishing other statements is slow, not hung: a hedge that beats it asks for a check of
+                // it, but only a node that finished nothing for half the budget turns SUSPECT at the hedge's win
+                boolean hung = !budgets.progressedWithin(node, now, budget / 2);
+                if (!start(r, s, now - s.startNanos(), budget, hung)) {
                     tokens.refund();
                 }
             }
@@ -171,7 +174,7 @@ final class Hedger implements AutoCloseable {
     }
 
     /** Claims and routes one hedge, and hands it to a hedge thread. False if none was started (token unused). */
-    private boolean start(InFlightRead r, InFlightRead.Snapshot s, long elapsedNanos, long budgetNanos) {
+    private boolean start(InFlightRead r, InFlightRead.Snapshot s, long elapsedNanos, long budgetNanos, boolean hung) {
         InFlightRead.Claim c = r.claim(s);
         if (c == null) {
             return false;
@@ -191,7 +194,7 @@ final class Hedger implements AutoCloseable {
             return false;
         }
         try {
-            hedges.execute(() -> run(r, c, d, elapsedNanos, budgetNanos));
+            hedges.execute(() -> run(r, c, d, elapsedNanos, budgetNanos, hung));
         } catch (RejectedExecutionException e) {
             r.unclaim(c.seq()); // every hedge thread is busy (or closing): bounded, never queued
             return false;
@@ -201,7 +204,8 @@ final class Hedger implements AutoCloseable {
     }
 
     /** Runs a claimed read on {@code d}'s node (a hedge thread). */
-    private void run(InFlightRead r, InFlightRead.Claim c, Decision d, long elapsedNanos, long budgetNanos) {
+    private void run(InFlightRead r, InFlightRead.Claim c, Decision d, long elapsedNanos, long budgetNanos,
+                     boolean hung) {
         Node target = d.node();
         LogicalConnection conn = r.connection;
         Connection hc = null;
@@ -227,9 +231,9 @@ final class Hedger implements AutoCloseable {
             if (r.hedgeWon(new InFlightRead.Answer(c.seq(), target, hs, hc, result, d))) {
                 handedOver = true;
                 ds.router().counters().hedgeWon();
-                ds.topology().onHedgeWon(c.node(), "a read had no answer after " + millis(elapsedNanos)
-                        + " ms (latency budget " + millis(budgetNanos) + " ms); its hedge on " + target.name()
-                        + " answered first");
+                ds.topology().onHedgeWon(c.node(), hung, "a read had no answer after " + millis(elapsedNanos)
+                        + " ms (latency budget " + millis(budgetNanos) + " ms) and the node finished nothing for "
+                        + millis(budgetNanos / 2) + " ms; its hedge on " + target.name() + " answered first");
                 abortQuietly(c.physicalConnection()); // the caller's statement is stuck there: it returns at once
                 return;
             }

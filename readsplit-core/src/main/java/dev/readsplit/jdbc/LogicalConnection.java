@@ -58,7 +58,7 @@ final class LogicalConnection extends ConnectionSettings {
     private boolean closed;
     private Decision lastRoute;
     /** What this connection executes now, for the data source's {@link Hedger}; null when hedging is off. */
-    private final InFlightRead inFlight;
+    final InFlightRead inFlight;
 
     LogicalConnection(ReadsplitDataSource ds, Role explicitRole) {
         super(ds.name(), new SessionState(explicitRole));
@@ -70,16 +70,6 @@ final class LogicalConnection extends ConnectionSettings {
         this.routing = new SessionRouting(ds, session, settings, this);
         this.unwrapping = new DriverObjects(this, session, postgres);
         this.inFlight = ds.hedger() == null ? null : ds.hedger().register(this);
-    }
-
-    /** This connection's slot for the hedger, or null when hedging is off. */
-    InFlightRead inFlight() {
-        return inFlight;
-    }
-
-    /** The execution's answer came from a hedge routed by {@code d}: that is where it ran. */
-    void routedTo(Decision d) {
-        lastRoute = d;
     }
 
     ReadsplitDataSource dataSource() {
@@ -105,6 +95,7 @@ final class LogicalConnection extends ConnectionSettings {
     }
 
     void afterExecute(Decision d, Classification c, String sql) throws SQLException {
+        lastRoute = d; // (already, unless a hedge answered: it ran where the hedge was routed)
         routing.afterExecute(d, c, sql);
     }
 
@@ -611,9 +602,6 @@ final class LogicalConnection extends ConnectionSettings {
             return;
         }
         closed = true;
-        if (inFlight != null) {
-            ds.hedger().unregister(inFlight);
-        }
         if (unwrapping.writesThroughUnwrap()) {
             recordWrite(); // what the caller ran through the unwrapped connection since: fail closed
         }
@@ -629,6 +617,9 @@ final class LogicalConnection extends ConnectionSettings {
     }
 
     private SQLException closeStatements() {
+        if (inFlight != null) {
+            ds.hedger().unregister(inFlight);
+        }
         SQLException first = null;
         if (statements != null) {
             for (LogicalStatement s : new ArrayList<>(statements)) {
@@ -649,9 +640,6 @@ final class LogicalConnection extends ConnectionSettings {
             return;
         }
         closed = true;
-        if (inFlight != null) {
-            ds.hedger().unregister(inFlight);
-        }
         SQLException first = physicals.abortAll(executor);
         session.endTransaction();
         closeStatements(); // their physical connections are gone: failures say nothing new
@@ -670,14 +658,6 @@ final class LogicalConnection extends ConnectionSettings {
         if (closed) {
             throw new ReadsplitException(Reason.CLOSED, ds.name() + ": connection is closed");
         }
-    }
-
-    static String abbreviate(String sql) {
-        if (sql == null) {
-            return "null";
-        }
-        String s = sql.length() > 120 ? sql.substring(0, 117) + "..." : sql;
-        return s.replace('\n', ' ');
     }
 
     // ---------------------------------------------------------------------------------------------

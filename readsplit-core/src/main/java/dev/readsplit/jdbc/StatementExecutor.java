@@ -81,7 +81,7 @@ final class StatementExecutor {
             }
             long start = System.nanoTime();
             node.beginStatement();
-            InFlightRead slot = conn.inFlight();
+            InFlightRead slot = conn.inFlight;
             if (slot != null) {
                 slot.begin(node, conn.dataSource().hedger().now(), read && hedgeable(st, c, op, d, conn), st, exec, c,
                         sql, d, pc);
@@ -164,7 +164,6 @@ final class StatementExecutor {
         slot.adopted();
         conn.physicals().evict(lost);
         st.ranHedge(a.node(), a.statement(), a.connection());
-        conn.routedTo(a.decision());
         conn.afterExecute(a.decision(), c, sql);
         return (T) a.result();
     }

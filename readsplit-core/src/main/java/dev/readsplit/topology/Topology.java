@@ -158,10 +158,15 @@ public final class Topology implements AutoCloseable {
 
     /**
      * A read on {@code node} ran past its latency budget and a hedge on another node answered first: the node is slow
-     * or hung. Like a traffic error, an UP node turns {@link NodeState#SUSPECT} at once (no new read is routed to it)
-     * and is checked now: a node that answers the check is UP again, a hung one goes on to DOWN by the usual count.
+     * or hung. It is checked now. When it also finished no other statement meanwhile ({@code hung}), an UP node turns
+     * {@link NodeState#SUSPECT} at once, like a traffic error (no new read is routed to it until the check answers);
+     * a node still finishing statements only gets the check (a latency spike must not take a replica out of the reads).
      */
-    public void onHedgeWon(Node node, String why) {
+    public void onHedgeWon(Node node, boolean hung, String why) {
+        if (!hung) {
+            urgentCheck.accept(node);
+            return;
+        }
         boolean suspected;
         synchronized (this) {
             suspected = node.state() == NodeState.UP;
