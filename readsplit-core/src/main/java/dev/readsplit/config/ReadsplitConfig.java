@@ -82,6 +82,7 @@ public final class ReadsplitConfig {
     private final Duration failoverStepTimeout;
     private final TopologySource topologySource;
     private final List<java.net.URI> patroniUrls;
+    private final HedgeConfig hedging;
 
     private ReadsplitConfig(Builder b) {
         this.name = b.name;
@@ -125,6 +126,7 @@ public final class ReadsplitConfig {
         this.failoverStepTimeout = b.failoverStepTimeout;
         this.topologySource = b.topologySource;
         this.patroniUrls = List.copyOf(b.patroniUrls);
+        this.hedging = b.hedging;
     }
 
     /** A builder with every default. */
@@ -172,6 +174,7 @@ public final class ReadsplitConfig {
         b.failoverStepTimeout = failoverStepTimeout;
         b.topologySource = topologySource;
         b.patroniUrls.addAll(patroniUrls);
+        b.hedging = hedging;
         return b;
     }
 
@@ -185,7 +188,8 @@ public final class ReadsplitConfig {
      * consistency, fallbackToPrimary, healthCheckInterval, healthCheckTimeout, failureThreshold,
      * recoveryThreshold, maxLagBytes, maxLag, lagReadmitRatio, readYourWritesWait, writeFunctions,
      * readFunctions, shadowMode, lagAlertInfo, lagAlertWarning, lagAlertError, lagAlertCritical, adminToken,
-     * failoverPolicy, minHealthyReplicas, failoverStepTimeout, topologySource, patroniUrls}
+     * failoverPolicy, minHealthyReplicas, failoverStepTimeout, topologySource, patroniUrls, hedgeReads,
+     * hedgeLatencyMultiplier, hedgeMinBudget, hedgeMaxBudget, hedgeMaxShare, hedgeBurst}
      * and {@code jdbc.<name>} (a pgjdbc property for every node). {@code primary} is
      * {@code host[:port][;zone=Z][;weight=N][;name=X][;maxLag=D][;minPoolSize=N][;maxPoolSize=N]} (see
      * {@link NodeConfig#parse}), {@code replicas} a comma-separated list of the same.
@@ -436,6 +440,11 @@ public final class ReadsplitConfig {
         return patroniUrls;
     }
 
+    /** How reads are hedged and stalled nodes avoided (docs/failover.md, "Hedged reads"). */
+    public HedgeConfig hedging() {
+        return hedging;
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof ReadsplitConfig c && toComparable().equals(c.toComparable());
@@ -453,7 +462,7 @@ public final class ReadsplitConfig {
                 healthCheckInterval, healthCheckTimeout, failureThreshold, recoveryThreshold, maxLagBytes, maxLag,
                 lagReadmitRatio, readYourWritesWait, writeFunctions, readFunctions, shadowMode, lagAlertInfo,
                 lagAlertWarning, lagAlertError, lagAlertCritical, adminToken, failoverPolicy, minHealthyReplicas,
-                failoverStepTimeout, topologySource, patroniUrls);
+                failoverStepTimeout, topologySource, patroniUrls, hedging);
     }
 
     /** Every setting; passwords and the admin token appear as {@code ****}. */
@@ -477,7 +486,7 @@ public final class ReadsplitConfig {
                 + ", adminToken=" + (adminToken == null ? "null" : adminToken)
                 + ", failoverPolicy=" + failoverPolicy + ", minHealthyReplicas=" + minHealthyReplicas
                 + ", failoverStepTimeout=" + failoverStepTimeout + ", topologySource=" + topologySource
-                + ", patroniUrls=" + patroniUrls + "]";
+                + ", patroniUrls=" + patroniUrls + ", hedging=" + hedging + "]";
     }
 
     /**
@@ -527,8 +536,24 @@ public final class ReadsplitConfig {
         private Duration failoverStepTimeout = Duration.ofSeconds(10);
         private TopologySource topologySource = TopologySource.SQL;
         private final List<java.net.URI> patroniUrls = new ArrayList<>();
+        private HedgeConfig hedging = HedgeConfig.DEFAULTS;
 
         private Builder() {
+        }
+
+        /** How reads are hedged (default {@link HedgeConfig#DEFAULTS}; docs/failover.md, "Hedged reads"). */
+        public Builder hedging(HedgeConfig hedging) {
+            this.hedging = notNull("hedging", hedging);
+            return this;
+        }
+
+        /** Turns hedged reads (and stalled-node avoidance) on or off (default on). */
+        public Builder hedgeReads(boolean on) {
+            return hedging(hedging.withEnabled(on));
+        }
+
+        HedgeConfig hedging() {
+            return hedging;
         }
 
         /** Data source name, used as the prefix of log lines and error messages (default {@code readsplit}). */
@@ -950,6 +975,10 @@ public final class ReadsplitConfig {
             if (topologySource != TopologySource.PATRONI && !patroniUrls.isEmpty()) {
                 p.add(new ConfigException.Problem("patroniUrls", "patroniUrls is set but topologySource is "
                         + topologySource.name().toLowerCase(java.util.Locale.ROOT) + " (set topologySource=patroni)"));
+            }
+            if (hedging.maxBudget().compareTo(hedging.minBudget()) < 0) {
+                p.add(new ConfigException.Problem("hedgeMaxBudget", "hedgeMaxBudget (" + hedging.maxBudget()
+                        + ") must not be below hedgeMinBudget (" + hedging.minBudget() + ")"));
             }
             if (!fallbackToPrimary && replicas.isEmpty()) {
                 p.add(new ConfigException.Problem("fallbackToPrimary",

@@ -2,7 +2,6 @@ package dev.readsplit.jdbc;
 
 import dev.readsplit.config.ReadsplitConfig;
 
-import java.time.Duration;
 
 /**
  * How reads are hedged (docs/failover.md, "Hedged reads"): the latency budget of a read on a replica is
@@ -35,11 +34,13 @@ record HedgeSettings(boolean enabled, double latencyMultiplier, long minBudgetNa
     }
 
     static HedgeSettings of(ReadsplitConfig config) {
-        return defaults(); // CONFIG: wired once the settings exist
+        dev.readsplit.config.HedgeConfig h = config.hedging();
+        return new HedgeSettings(h.enabled(), h.latencyMultiplier(), h.minBudget().toNanos(), h.maxBudget().toNanos(),
+                h.maxShare(), h.burst());
     }
 
-    /** For tests: the defaults of docs/configuration.md. */
+    /** The defaults ({@link dev.readsplit.config.HedgeConfig#DEFAULTS}). */
     static HedgeSettings defaults() {
-        return new HedgeSettings(true, 3, Duration.ofMillis(50).toNanos(), Duration.ofMillis(500).toNanos(), 0.05, 10);
+        return of(ReadsplitConfig.builder().primary("localhost", 5432).build());
     }
 }

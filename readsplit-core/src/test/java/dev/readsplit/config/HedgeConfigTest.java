@@ -1,0 +1,62 @@
+package dev.readsplit.config;
+
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.Properties;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/** The hedged-read settings (docs/failover.md, "Hedged reads"): defaults, keys, and bad values named by key. */
+class HedgeConfigTest {
+
+    private static Properties props(String... kv) {
+        Properties p = new Properties();
+        p.setProperty("readsplit.primary", "h");
+        for (int i = 0; i < kv.length; i += 2) {
+            p.setProperty(kv[i], kv[i + 1]);
+        }
+        return p;
+    }
+
+    @Test
+    void defaults() {
+        HedgeConfig h = ReadsplitConfig.builder().primary("h", 5432).build().hedging();
+        assertThat(h).isEqualTo(HedgeConfig.DEFAULTS);
+        assertThat(h.enabled()).isTrue();
+        assertThat(h.latencyMultiplier()).isEqualTo(3.0);
+        assertThat(h.minBudget()).isEqualTo(Duration.ofMillis(50));
+        assertThat(h.maxBudget()).isEqualTo(Duration.ofMillis(500));
+        assertThat(h.maxShare()).isEqualTo(0.05);
+        assertThat(h.burst()).isEqualTo(10);
+    }
+
+    @Test
+    void everyKeyIsRead() {
+        HedgeConfig h = ReadsplitConfig.fromProperties(props("readsplit.hedgeReads", "false",
+                "readsplit.hedgeLatencyMultiplier", "4.5", "readsplit.hedgeMinBudget", "600ms",
+                "readsplit.hedgeMaxBudget", "2s", "readsplit.hedgeMaxShare", "0.1", "readsplit.hedgeBurst", "3")).hedging();
+        assertThat(h).isEqualTo(new HedgeConfig(false, 4.5, Duration.ofMillis(600), Duration.ofSeconds(2), 0.1, 3));
+        assertThat(ReadsplitConfig.builder().primary("h", 5432).hedging(h).build().toBuilder().build().hedging())
+                .isEqualTo(h);
+    }
+
+    @Test
+    void badValuesAreNamedByKeyAllAtOnce() {
+        ConfigException e = assertThrows(ConfigException.class, () -> ReadsplitConfig.fromProperties(props(
+                "readsplit.hedgeLatencyMultiplier", "0.5", "readsplit.hedgeMaxShare", "0.9", "readsplit.hedgeBurst", "0",
+                "readsplit.hedgeMinBudget", "0ms")));
+        assertThat(e.getMessage()).contains("hedgeLatencyMultiplier must be between 1 and 100: 0.5")
+                .contains("hedgeMaxShare must be above 0 and at most 0.5: 0.9")
+                .contains("hedgeBurst must be between 1 and 100: 0")
+                .contains("hedgeMinBudget must be between 1 ms and 60 s");
+    }
+
+    @Test
+    void theCapMayNotBeBelowTheFloor() {
+        ConfigException e = assertThrows(ConfigException.class, () -> ReadsplitConfig.fromProperties(props(
+                "readsplit.hedgeMinBudget", "2s", "readsplit.hedgeMaxBudget", "1s")));
+        assertThat(e.getMessage()).contains("hedgeMaxBudget (PT1S) must not be below hedgeMinBudget (PT2S)");
+    }
+}
