@@ -74,8 +74,8 @@ final class Hedger implements AutoCloseable {
         this.ticker = ticker;
         this.budgets = new HedgeBudgets(settings);
         this.tokens = new HedgeTokens(settings.maxShare(), settings.burst());
-        this.borrowWaitMillis = Math.max(250, Math.min(ds.config().connectionTimeout().toMillis(),
-                ds.config().healthCheckTimeout().toMillis()));
+        this.borrowWaitMillis = Math.max(250, Math.min(ds.config().pool().connectionTimeout().toMillis(),
+                ds.config().health().timeout().toMillis()));
         this.hedges = new ThreadPoolExecutor(0, settings.burst(), 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
                 named("readsplit-hedge-" + ds.name() + "-"));
         if (schedule) {

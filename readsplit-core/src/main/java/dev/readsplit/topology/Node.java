@@ -69,7 +69,7 @@ public final class Node implements Candidate {
         this.config = config;
         this.role = configuredRole;
         this.pool = new HikariDataSource(poolConfig(ds, config, configuredRole));
-        this.connectionTimeoutMillis = Math.max(250, ds.connectionTimeout().toMillis());
+        this.connectionTimeoutMillis = Math.max(250, ds.pool().connectionTimeout().toMillis());
         this.replicaBorrowMillis = boundedWaitMillis(ds);
     }
 
@@ -77,26 +77,26 @@ public final class Node implements Candidate {
     private final long replicaBorrowMillis;
 
     static long boundedWaitMillis(ReadsplitConfig ds) {
-        return Math.max(250, Math.min(ds.connectionTimeout().toMillis(), ds.healthCheckTimeout().toMillis()));
+        return Math.max(250, Math.min(ds.pool().connectionTimeout().toMillis(), ds.health().timeout().toMillis()));
     }
 
     private static HikariConfig poolConfig(ReadsplitConfig ds, NodeConfig node, Role role) {
         HikariConfig hc = new HikariConfig();
         hc.setPoolName(ds.name() + "-" + node.name());
         ConnectionProperties.Builder props = ConnectionProperties.of(node);
-        hc.setMaximumPoolSize(ds.maxPoolSize(node, role == Role.PRIMARY));
-        hc.setMinimumIdle(ds.minPoolSize(node, role == Role.PRIMARY));
-        hc.setConnectionTimeout(Math.max(250, ds.connectionTimeout().toMillis()));
+        hc.setMaximumPoolSize(ds.pool().maxPoolSize(node, role == Role.PRIMARY));
+        hc.setMinimumIdle(ds.pool().minPoolSize(node, role == Role.PRIMARY));
+        hc.setConnectionTimeout(Math.max(250, ds.pool().connectionTimeout().toMillis()));
         // HikariCP validates a connection idle for over 500 ms before handing it out, for up to validationTimeout
         // (default 5 s): on a hung (SIGSTOPped) server every borrower waited those 5 s, whatever socketTimeout says.
         // A check answers within healthCheckTimeout or the node is not well: the same bound for validation.
         hc.setValidationTimeout(boundedWaitMillis(ds));
-        hc.setIdleTimeout(ds.idleTimeout().toMillis());
-        hc.setMaxLifetime(ds.maxLifetime().toMillis());
+        hc.setIdleTimeout(ds.pool().idleTimeout().toMillis());
+        hc.setMaxLifetime(ds.pool().maxLifetime().toMillis());
         // Start even when the node is unreachable: the data source serves what it can (degraded start).
         hc.setInitializationFailTimeout(-1);
         if (node.isPostgres()) { // generic JDBC: no pgjdbc properties
-            props.set("connectTimeout", Long.toString(Math.max(1, ds.connectionTimeout().toSeconds())));
+            props.set("connectTimeout", Long.toString(Math.max(1, ds.pool().connectionTimeout().toSeconds())));
             props.set("ApplicationName", ds.name());
             // setReadOnly(true) must hold in auto-commit too (a read-only session that fell back to the
             // primary must fail a write as a replica would), not only inside transactions
