@@ -281,8 +281,29 @@ public final class ReadsplitConfig {
             return hedging(hedging.withEnabled(on));
         }
 
-        HedgeConfig hedging() {
-            return hedging;
+        /** A read's latency budget as a multiple of its node's recent p99 (1 to 100; default 3). */
+        public Builder hedgeLatencyMultiplier(double multiplier) {
+            return hedging(hedging.withLatencyMultiplier(multiplier));
+        }
+
+        /** The latency budget's floor (1 ms to 1 min; default 50 ms). */
+        public Builder hedgeMinBudget(Duration floor) {
+            return hedging(hedging.withMinBudget(floor));
+        }
+
+        /** The latency budget's cap (1 ms to 1 min, not below the floor; default 500 ms). */
+        public Builder hedgeMaxBudget(Duration cap) {
+            return hedging(hedging.withMaxBudget(cap));
+        }
+
+        /** The share of reads that may be hedged (above 0, at most 0.5; default 0.05). */
+        public Builder hedgeMaxShare(double share) {
+            return hedging(hedging.withMaxShare(share));
+        }
+
+        /** Hedges that may start at once (1 to 100; default 10). */
+        public Builder hedgeBurst(int burst) {
+            return hedging(hedging.withBurst(burst));
         }
 
         private Builder() {

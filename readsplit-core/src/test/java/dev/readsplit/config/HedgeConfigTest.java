@@ -43,6 +43,24 @@ class HedgeConfigTest {
     }
 
     @Test
+    void theEnvironmentTheUrlAndTheBuilderSetTheSameKeys() {
+        java.util.Map<String, String> env = new java.util.HashMap<>();
+        env.put("READSPLIT_PRIMARY", "h");
+        env.put("READSPLIT_HEDGE_MAX_BUDGET", "2s");
+        env.put("READSPLIT_HEDGE_READS", "false");
+        HedgeConfig fromEnv = ReadsplitConfig.fromEnvironment(env).hedging();
+        assertThat(fromEnv.maxBudget()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(fromEnv.enabled()).isFalse();
+        HedgeConfig fromUrl = ReadsplitUrl.parse("jdbc:readsplit:postgresql://h:5432/db?hedgeMaxShare=0.2&hedgeBurst=4",
+                null).hedging();
+        assertThat(fromUrl.maxShare()).isEqualTo(0.2);
+        assertThat(fromUrl.burst()).isEqualTo(4);
+        HedgeConfig built = ReadsplitConfig.builder().primary("h", 5432).hedgeLatencyMultiplier(2)
+                .hedgeMinBudget(Duration.ofMillis(10)).hedgeMaxBudget(Duration.ofMillis(20)).build().hedging();
+        assertThat(built).isEqualTo(new HedgeConfig(true, 2, Duration.ofMillis(10), Duration.ofMillis(20), 0.05, 10));
+    }
+
+    @Test
     void badValuesAreNamedByKeyAllAtOnce() {
         ConfigException e = assertThrows(ConfigException.class, () -> ReadsplitConfig.fromProperties(props(
                 "readsplit.hedgeLatencyMultiplier", "0.5", "readsplit.hedgeMaxShare", "0.9", "readsplit.hedgeBurst", "0",
