@@ -122,6 +122,9 @@ final class InFlightRead {
             if (phase == RUNNING && state.compareAndSet(s, seq << 2 | IDLE)) {
                 return false; // the hedge gave up meanwhile
             }
+            if (phase == IDLE) {
+                return false; // (never begun: nothing to end)
+            }
         }
     }
 
