@@ -96,11 +96,11 @@ final class ConfigKeys {
         SETTERS.put("topologySource", (b, k, v) -> b.topologySource(TopologySource.parse(k, v)));
         SETTERS.put("patroniUrls", (b, k, v) -> b.patroniUrls(parseList(v)));
         SETTERS.put("hedgeReads", (b, k, v) -> b.hedgeReads(parseBoolean(k, v)));
-        SETTERS.put("hedgeLatencyMultiplier", (b, k, v) -> b.hedgeLatencyMultiplier(parseDouble(k, v)));
-        SETTERS.put("hedgeMinBudget", (b, k, v) -> b.hedgeMinBudget(Durations.parse(k, v)));
-        SETTERS.put("hedgeMaxBudget", (b, k, v) -> b.hedgeMaxBudget(Durations.parse(k, v)));
-        SETTERS.put("hedgeMaxShare", (b, k, v) -> b.hedgeMaxShare(parseDouble(k, v)));
-        SETTERS.put("hedgeBurst", (b, k, v) -> b.hedgeBurst(parseInt(k, v)));
+        SETTERS.put("hedgeLatencyMultiplier", (b, k, v) -> b.hedging(b.hedging().withLatencyMultiplier(parseDouble(k, v))));
+        SETTERS.put("hedgeMinBudget", (b, k, v) -> b.hedging(b.hedging().withMinBudget(Durations.parse(k, v))));
+        SETTERS.put("hedgeMaxBudget", (b, k, v) -> b.hedging(b.hedging().withMaxBudget(Durations.parse(k, v))));
+        SETTERS.put("hedgeMaxShare", (b, k, v) -> b.hedging(b.hedging().withMaxShare(parseDouble(k, v))));
+        SETTERS.put("hedgeBurst", (b, k, v) -> b.hedging(b.hedging().withBurst(parseInt(k, v))));
     }
 
     private ConfigKeys() {

@@ -37,6 +37,15 @@ public record HedgeConfig(boolean enabled, double latencyMultiplier, Duration mi
         }
     }
 
+    /** What is checked when the whole configuration is built: the cap not below the floor. */
+    java.util.List<ConfigException.Problem> problems() {
+        if (maxBudget.compareTo(minBudget) < 0) {
+            return java.util.List.of(new ConfigException.Problem("hedgeMaxBudget", "hedgeMaxBudget (" + maxBudget
+                    + ") must not be below hedgeMinBudget (" + minBudget + ")"));
+        }
+        return java.util.List.of();
+    }
+
     private static void budget(String key, Duration d) {
         Objects.requireNonNull(d, key);
         if (d.compareTo(Duration.ofMillis(1)) < 0 || d.compareTo(MAX_BUDGET_CAP) > 0) {

@@ -281,29 +281,8 @@ public final class ReadsplitConfig {
             return hedging(hedging.withEnabled(on));
         }
 
-        /** A read's latency budget as a multiple of its node's recent p99 (1 to 100; default 3). */
-        public Builder hedgeLatencyMultiplier(double multiplier) {
-            return hedging(hedging.withLatencyMultiplier(multiplier));
-        }
-
-        /** The latency budget's floor (1 ms to 1 min; default 50 ms). */
-        public Builder hedgeMinBudget(Duration floor) {
-            return hedging(hedging.withMinBudget(floor));
-        }
-
-        /** The latency budget's cap (1 ms to 1 min, not below the floor; default 500 ms). */
-        public Builder hedgeMaxBudget(Duration cap) {
-            return hedging(hedging.withMaxBudget(cap));
-        }
-
-        /** The share of reads that may be hedged (above 0, at most 0.5; default 0.05). */
-        public Builder hedgeMaxShare(double share) {
-            return hedging(hedging.withMaxShare(share));
-        }
-
-        /** Hedges that may start at once (1 to 100; default 10). */
-        public Builder hedgeBurst(int burst) {
-            return hedging(hedging.withBurst(burst));
+        HedgeConfig hedging() {
+            return hedging;
         }
 
         private Builder() {
@@ -638,10 +617,7 @@ public final class ReadsplitConfig {
             p.addAll(health.problems());
             p.addAll(lag.problems());
             p.addAll(routing.problems());
-            if (hedging.maxBudget().compareTo(hedging.minBudget()) < 0) {
-                p.add(new ConfigException.Problem("hedgeMaxBudget", "hedgeMaxBudget (" + hedging.maxBudget()
-                        + ") must not be below hedgeMinBudget (" + hedging.minBudget() + ")"));
-            }
+            p.addAll(hedging.problems());
             if (failover.policy == FailoverPolicy.SUPERVISED && failover.minHealthyReplicas > replicas.size()) {
                 p.add(new ConfigException.Problem("minHealthyReplicas", "minHealthyReplicas ("
                         + failover.minHealthyReplicas + ") exceeds the " + replicas.size() + " configured replicas:"

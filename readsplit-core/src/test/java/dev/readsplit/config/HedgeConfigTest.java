@@ -55,8 +55,9 @@ class HedgeConfigTest {
                 null).hedging();
         assertThat(fromUrl.maxShare()).isEqualTo(0.2);
         assertThat(fromUrl.burst()).isEqualTo(4);
-        HedgeConfig built = ReadsplitConfig.builder().primary("h", 5432).hedgeLatencyMultiplier(2)
-                .hedgeMinBudget(Duration.ofMillis(10)).hedgeMaxBudget(Duration.ofMillis(20)).build().hedging();
+        HedgeConfig built = ReadsplitConfig.builder().primary("h", 5432).hedging(HedgeConfig.DEFAULTS
+                .withLatencyMultiplier(2).withMinBudget(Duration.ofMillis(10)).withMaxBudget(Duration.ofMillis(20)))
+                .build().hedging();
         assertThat(built).isEqualTo(new HedgeConfig(true, 2, Duration.ofMillis(10), Duration.ofMillis(20), 0.05, 10));
     }
 
