@@ -406,17 +406,17 @@ class LogicalStatement implements Statement {
      * none of its physical statements has an open result set left (JDBC 4.1, 13.1.4).
      */
     void resultSetClosed() throws SQLException {
+        if (hedgeConnection != null && current != null && (current.getResultSet() == null
+                || current.getResultSet().isClosed())) {
+            // the connection a winning hedge borrowed (beside the session's own) goes back as soon as its rows are
+            // read: held until the next execution, it could starve a pool sized to the application's threads
+            releaseHedge();
+        }
         if (!closeOnCompletion || closed) {
             return;
         }
         for (int i = 0; i < count; i++) {
             ResultSet open = physicals[i].getResultSet();
-            if (open != null && !open.isClosed()) {
-                return;
-            }
-        }
-        if (hedgeConnection != null && current != null) {
-            ResultSet open = current.getResultSet();
             if (open != null && !open.isClosed()) {
                 return;
             }

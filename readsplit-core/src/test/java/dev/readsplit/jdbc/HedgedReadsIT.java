@@ -87,8 +87,10 @@ class HedgedReadsIT {
                     .isGreaterThan(200);
             assertThat(ds.hedgesStarted()).as("reads stuck on the paused replica were hedged")
                     .isGreaterThan(hedgesBefore);
-            assertThat(ds.topology().nodes()).allSatisfy(n -> assertThat(n.poolStats().active())
-                    .as("no connection of " + n.name() + " left borrowed").isZero());
+            // a hedge still finishing when the load stopped (aborted: its read answered) gives its connection back
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(ds.topology().nodes())
+                    .allSatisfy(n -> assertThat(n.poolStats().active())
+                            .as("no connection of " + n.name() + " left borrowed").isZero()));
         }
     }
 
