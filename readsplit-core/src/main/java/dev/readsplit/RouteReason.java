@@ -39,6 +39,8 @@ public enum RouteReason {
     NO_REPLICA_FALLBACK,
     /** A read retried on another node after a connection-level failure. */
     RETRY,
+    /** A read hedged on another node (or the primary) while it ran past its latency budget on a replica. */
+    HEDGE,
     /** A statement a replica refused with 25006, re-run on the primary. */
     MISROUTE,
     /** Shadow mode: executed on the primary, recorded where it would have gone. */

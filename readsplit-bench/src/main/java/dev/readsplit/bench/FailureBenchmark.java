@@ -28,7 +28,8 @@ import java.util.function.BooleanSupplier;
  * the new primary, and the client-visible errors of each.
  *
  * Also one of the two replicas SIGSTOPped for 3 s: reads per second during the pause against before, failed reads,
- * read latency during the pause. {@code pause} as second argument runs only that scenario.
+ * read latency during the pause, hedges; with hedged reads on (the default), then side by side in the same run with
+ * {@code hedgeReads=false}. {@code pause} as second argument runs only that scenario.
  *
  * <p>Run: {@code mvn -B -pl readsplit-embedded,readsplit-core,readsplit-bench -am package -DskipTests && java -cp readsplit-bench/target/benchmarks.jar dev.readsplit.bench.FailureBenchmark [runs] [pause]}
  */
@@ -59,7 +60,15 @@ public final class FailureBenchmark {
                     rows.add(lagInjection(cluster, ds, run));
                 }
                 for (int run = 1; run <= runs; run++) {
-                    rows.add(replicaPause(cluster, ds, run));
+                    rows.add(replicaPause(cluster, ds, run, "hedged reads on (default)"));
+                }
+            }
+            // the same scenario side by side without hedging (hedgeReads=false): what a pause costs without it
+            try (ReadsplitDataSource ds = new ReadsplitDataSource(config(cluster).toBuilder().hedgeReads(false)
+                    .build())) {
+                awaitTrue(Duration.ofSeconds(30), () -> allUp(ds));
+                for (int run = 1; run <= runs; run++) {
+                    rows.add(replicaPause(cluster, ds, run, "hedgeReads=false"));
                 }
             }
         }
@@ -128,7 +137,8 @@ public final class FailureBenchmark {
      * One of the two replicas SIGSTOPped for 3 s under the 4 readers: reads per second during the pause against the
      * 3 s before it (counts over equal windows in one run), the failed reads, and the read latency during the pause.
      */
-    private static String replicaPause(EmbeddedCluster cluster, ReadsplitDataSource ds, int run) throws Exception {
+    private static String replicaPause(EmbeddedCluster cluster, ReadsplitDataSource ds, int run, String variant)
+            throws Exception {
         EmbeddedNode victim = cluster.standby(1);
         Node node = node(ds, victim);
         awaitTrue(Duration.ofSeconds(30), () -> allUp(ds) && !node.lagExcluded());
@@ -141,6 +151,8 @@ public final class FailureBenchmark {
             readers.latency.getIntervalHistogram();
             long e0 = readers.errors.sum();
             long r1 = readers.reads.sum();
+            long hedged0 = ds.hedgesStarted();
+            long won0 = ds.hedgesWon();
             victim.pause();
             org.HdrHistogram.Histogram during;
             long inPause;
@@ -157,11 +169,14 @@ public final class FailureBenchmark {
             double ratio = before == 0 ? 0 : (double) inPause / before;
             double p99 = during.getValueAtPercentile(99) / 1000.0;
             double max = during.getMaxValue() / 1000.0;
-            System.out.printf("pause run %d: reads in 3 s before %d, during the pause %d (ratio %.2f), read latency during"
-                    + " the pause p99 %.1f ms, max %.1f ms, %d failed reads%n", run, before, inPause, ratio, p99, max, errors);
-            return String.format(Locale.ROOT, "| replica SIGSTOP 3 s (1 of 2) | %d | reads during the pause / before: %.2f"
-                    + " (%d / %d in 3 s); read latency during the pause p99 %.1f ms, max (the ms column) | %.0f | %d failed reads |",
-                    run, ratio, inPause, before, p99, max, errors);
+            long hedged = ds.hedgesStarted() - hedged0;
+            long won = ds.hedgesWon() - won0;
+            System.out.printf("pause run %d (%s): reads in 3 s before %d, during the pause %d (ratio %.2f), read latency during"
+                    + " the pause p99 %.1f ms, max %.1f ms, %d failed reads, %d hedges (%d won)%n", run, variant, before, inPause,
+                    ratio, p99, max, errors, hedged, won);
+            return String.format(Locale.ROOT, "| replica SIGSTOP 3 s (1 of 2), %s | %d | reads during the pause / before: %.2f"
+                    + " (%d / %d in 3 s); read latency during the pause p99 %.1f ms, max (the ms column); %d hedges, %d won"
+                    + " | %.0f | %d failed reads |", variant, run, ratio, inPause, before, p99, hedged, won, max, errors);
         }
     }
 

@@ -95,6 +95,12 @@ final class ConfigKeys {
         SETTERS.put("failoverStepTimeout", (b, k, v) -> b.failoverStepTimeout(Durations.parse(k, v)));
         SETTERS.put("topologySource", (b, k, v) -> b.topologySource(TopologySource.parse(k, v)));
         SETTERS.put("patroniUrls", (b, k, v) -> b.patroniUrls(parseList(v)));
+        SETTERS.put("hedgeReads", (b, k, v) -> b.hedgeReads(parseBoolean(k, v)));
+        SETTERS.put("hedgeLatencyMultiplier", (b, k, v) -> b.hedging(b.hedging().withLatencyMultiplier(parseDouble(k, v))));
+        SETTERS.put("hedgeMinBudget", (b, k, v) -> b.hedging(b.hedging().withMinBudget(Durations.parse(k, v))));
+        SETTERS.put("hedgeMaxBudget", (b, k, v) -> b.hedging(b.hedging().withMaxBudget(Durations.parse(k, v))));
+        SETTERS.put("hedgeMaxShare", (b, k, v) -> b.hedging(b.hedging().withMaxShare(parseDouble(k, v))));
+        SETTERS.put("hedgeBurst", (b, k, v) -> b.hedging(b.hedging().withBurst(parseInt(k, v))));
     }
 
     private ConfigKeys() {

@@ -54,6 +54,7 @@ public final class ReadsplitConfig {
     private final FailoverSettings failover;
     private final TopologySettings topology;
     private final Secret adminToken;
+    private final HedgeConfig hedging;
 
     private ReadsplitConfig(Builder b) {
         this.name = b.name;
@@ -70,6 +71,7 @@ public final class ReadsplitConfig {
         this.failover = b.failover.build();
         this.topology = b.topology.build();
         this.adminToken = b.adminToken;
+        this.hedging = b.hedging;
     }
 
     /** A builder with every default. */
@@ -90,6 +92,7 @@ public final class ReadsplitConfig {
         b.failover = new FailoverSettings.Builder(failover);
         b.topology = new TopologySettings.Builder(topology);
         b.adminToken = adminToken;
+        b.hedging = hedging;
         return b;
     }
 
@@ -103,7 +106,8 @@ public final class ReadsplitConfig {
      * consistency, fallbackToPrimary, healthCheckInterval, healthCheckTimeout, failureThreshold,
      * recoveryThreshold, maxLagBytes, maxLag, lagReadmitRatio, readYourWritesWait, writeFunctions,
      * readFunctions, shadowMode, lagAlertInfo, lagAlertWarning, lagAlertError, lagAlertCritical, adminToken,
-     * failoverPolicy, minHealthyReplicas, failoverStepTimeout, topologySource, patroniUrls}
+     * failoverPolicy, minHealthyReplicas, failoverStepTimeout, topologySource, patroniUrls, hedgeReads,
+     * hedgeLatencyMultiplier, hedgeMinBudget, hedgeMaxBudget, hedgeMaxShare, hedgeBurst}
      * and {@code jdbc.<name>} (a pgjdbc property for every node). {@code primary} is
      * {@code host[:port][;zone=Z][;weight=N][;name=X][;maxLag=D][;minPoolSize=N][;maxPoolSize=N]} (see
      * {@link NodeConfig#parse}), {@code replicas} a comma-separated list of the same.
@@ -211,6 +215,11 @@ public final class ReadsplitConfig {
         return topology;
     }
 
+    /** How reads are hedged and stalled nodes avoided (docs/failover.md, "Hedged reads"). */
+    public HedgeConfig hedging() {
+        return hedging;
+    }
+
     /** The admin endpoint's bearer token, or null for none. */
     public Secret adminToken() {
         return adminToken;
@@ -228,7 +237,7 @@ public final class ReadsplitConfig {
 
     private List<Object> toComparable() {
         return java.util.Arrays.asList(name, primary, replicas, pool, health, lag, routing, failover, topology,
-                adminToken);
+                adminToken, hedging);
     }
 
     /** Every setting; passwords and the admin token appear as {@code ****}. */
@@ -236,7 +245,7 @@ public final class ReadsplitConfig {
     public String toString() {
         return "ReadsplitConfig[name=" + name + ", primary=" + primary + ", replicas=" + replicas + ", " + pool
                 + ", " + health + ", " + lag + ", " + routing + ", " + failover + ", " + topology
-                + ", adminToken=" + (adminToken == null ? "null" : adminToken) + "]";
+                + ", adminToken=" + (adminToken == null ? "null" : adminToken) + ", hedging=" + hedging + "]";
     }
 
     /**
@@ -259,6 +268,22 @@ public final class ReadsplitConfig {
         private FailoverSettings.Builder failover = new FailoverSettings.Builder();
         private TopologySettings.Builder topology = new TopologySettings.Builder();
         private Secret adminToken;
+        private HedgeConfig hedging = HedgeConfig.DEFAULTS;
+
+        /** How reads are hedged (default {@link HedgeConfig#DEFAULTS}; docs/failover.md, "Hedged reads"). */
+        public Builder hedging(HedgeConfig hedging) {
+            this.hedging = notNull("hedging", hedging);
+            return this;
+        }
+
+        /** Turns hedged reads (and stalled-node avoidance) on or off (default on). */
+        public Builder hedgeReads(boolean on) {
+            return hedging(hedging.withEnabled(on));
+        }
+
+        HedgeConfig hedging() {
+            return hedging;
+        }
 
         private Builder() {
         }
@@ -592,6 +617,7 @@ public final class ReadsplitConfig {
             p.addAll(health.problems());
             p.addAll(lag.problems());
             p.addAll(routing.problems());
+            p.addAll(hedging.problems());
             if (failover.policy == FailoverPolicy.SUPERVISED && failover.minHealthyReplicas > replicas.size()) {
                 p.add(new ConfigException.Problem("minHealthyReplicas", "minHealthyReplicas ("
                         + failover.minHealthyReplicas + ") exceeds the " + replicas.size() + " configured replicas:"

@@ -57,6 +57,8 @@ final class LogicalConnection extends ConnectionSettings {
     private List<LogicalStatement> statements;
     private boolean closed;
     private Decision lastRoute;
+    /** What this connection executes now, for the data source's {@link Hedger}; null when hedging is off. */
+    final InFlightRead inFlight;
 
     LogicalConnection(ReadsplitDataSource ds, Role explicitRole) {
         super(ds.name(), new SessionState(explicitRole));
@@ -67,6 +69,7 @@ final class LogicalConnection extends ConnectionSettings {
         this.physicals = new PhysicalConnections(ds.name(), ds.topology(), settings, this::discarded);
         this.routing = new SessionRouting(ds, session, settings, this);
         this.unwrapping = new DriverObjects(this, session, postgres);
+        this.inFlight = ds.hedger() == null ? null : ds.hedger().register(this);
     }
 
     ReadsplitDataSource dataSource() {
@@ -92,6 +95,7 @@ final class LogicalConnection extends ConnectionSettings {
     }
 
     void afterExecute(Decision d, Classification c, String sql) throws SQLException {
+        lastRoute = d; // (already, unless a hedge answered: it ran where the hedge was routed)
         routing.afterExecute(d, c, sql);
     }
 
@@ -613,6 +617,9 @@ final class LogicalConnection extends ConnectionSettings {
     }
 
     private SQLException closeStatements() {
+        if (inFlight != null) {
+            ds.hedger().unregister(inFlight);
+        }
         SQLException first = null;
         if (statements != null) {
             for (LogicalStatement s : new ArrayList<>(statements)) {
@@ -651,14 +658,6 @@ final class LogicalConnection extends ConnectionSettings {
         if (closed) {
             throw new ReadsplitException(Reason.CLOSED, ds.name() + ": connection is closed");
         }
-    }
-
-    static String abbreviate(String sql) {
-        if (sql == null) {
-            return "null";
-        }
-        String s = sql.length() > 120 ? sql.substring(0, 117) + "..." : sql;
-        return s.replace('\n', ' ');
     }
 
     // ---------------------------------------------------------------------------------------------

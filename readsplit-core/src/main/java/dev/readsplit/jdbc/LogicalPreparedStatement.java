@@ -28,6 +28,9 @@ final class LogicalPreparedStatement extends PreparedStatementBindings {
     private final Classification classification;
     private final LogicalConnection.PhysicalFactory factory;
     private Binder[] binders = new Binder[8];
+    /** Which parameters hold a value that can be read only once (a stream, a reader), and how many do. */
+    private boolean[] readOnce = new boolean[8];
+    private int readOnceCount;
     private int maxIndex;
     private List<Binder[]> batches;
 
@@ -51,9 +54,27 @@ final class LogicalPreparedStatement extends PreparedStatementBindings {
         }
         if (index >= binders.length) {
             binders = Arrays.copyOf(binders, Math.max(index + 1, binders.length * 2));
+            readOnce = Arrays.copyOf(readOnce, binders.length);
         }
         binders[index] = binder;
+        if (readOnce[index]) {
+            readOnce[index] = false;
+            readOnceCount--;
+        }
         maxIndex = Math.max(maxIndex, index);
+    }
+
+    @Override
+    void bindOnce(int index, Binder binder) throws SQLException {
+        bind(index, binder);
+        readOnce[index] = true;
+        readOnceCount++;
+    }
+
+    /** No parameter is a stream or a reader: the execution may run twice at once (a hedge). */
+    @Override
+    boolean replayable() {
+        return readOnceCount == 0;
     }
 
     private void bindAll(PreparedStatement s, Binder[] values, int upTo) throws SQLException {
@@ -105,6 +126,8 @@ final class LogicalPreparedStatement extends PreparedStatementBindings {
     public void clearParameters() throws SQLException {
         checkOpen();
         Arrays.fill(binders, null);
+        Arrays.fill(readOnce, false);
+        readOnceCount = 0;
         maxIndex = 0;
         // the physical statements still hold the values bound by earlier executions
         forEachPhysical(s -> ((PreparedStatement) s).clearParameters());

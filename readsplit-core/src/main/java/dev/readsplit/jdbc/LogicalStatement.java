@@ -74,8 +74,46 @@ class LogicalStatement implements Statement {
 
     /** The physical statement that ran last on {@code node} (set by the executor). */
     final void ran(Node node, Statement physical) {
+        releaseHedge();
         this.current = physical;
         this.currentNode = node;
+    }
+
+    /**
+     * A hedge answered this execution first (see {@link Hedger}): its statement, on a connection the hedge borrowed
+     * from {@code node}'s pool, holds the results until the next execution or close, which give the connection back.
+     */
+    final void ranHedge(Node node, Statement physical, Connection borrowed) {
+        releaseHedge();
+        this.current = physical;
+        this.currentNode = node;
+        this.hedgeConnection = borrowed;
+        this.hedgeNode = node;
+    }
+
+    /** The connection a winning hedge borrowed (results of the last execution are on it), or null. */
+    private Connection hedgeConnection;
+    private Node hedgeNode;
+
+    private void releaseHedge() {
+        Connection c = hedgeConnection;
+        if (c == null) {
+            return;
+        }
+        Node node = hedgeNode;
+        Statement s = current;
+        hedgeConnection = null;
+        hedgeNode = null;
+        if (current != null && currentNode == node) {
+            current = null;
+            currentNode = null;
+        }
+        Hedger.release(node, s, c, conn.settings.changedBySql());
+    }
+
+    /** Whether an execution of this statement may run twice at once (a hedge): no value that can be read once. */
+    boolean replayable() {
+        return true;
     }
 
     /** The node of the physical statement that ran last (result sets report their failures against it), or null. */
@@ -122,7 +160,8 @@ class LogicalStatement implements Statement {
                 : pc.createStatement(resultSetType, resultSetConcurrency);
     }
 
-    private void applySettings(Statement s) throws SQLException {
+    /** Gives {@code s} (a physical statement of this statement) the settings set on this statement. */
+    final void applySettings(Statement s) throws SQLException {
         if (fetchSize >= 0) {
             s.setFetchSize(fetchSize);
         }
@@ -367,6 +406,12 @@ class LogicalStatement implements Statement {
      * none of its physical statements has an open result set left (JDBC 4.1, 13.1.4).
      */
     void resultSetClosed() throws SQLException {
+        if (hedgeConnection != null && current != null && (current.getResultSet() == null
+                || current.getResultSet().isClosed())) {
+            // the connection a winning hedge borrowed (beside the session's own) goes back as soon as its rows are
+            // read: held until the next execution, it could starve a pool sized to the application's threads
+            releaseHedge();
+        }
         if (!closeOnCompletion || closed) {
             return;
         }
@@ -570,6 +615,7 @@ class LogicalStatement implements Statement {
             return;
         }
         closed = true;
+        releaseHedge();
         SQLException first = null;
         for (int i = 0; i < count; i++) {
             try {

@@ -25,6 +25,12 @@ abstract class PreparedStatementBindings extends LogicalStatement implements Pre
     /** Records {@code binder} for parameter {@code index} (1-based). */
     abstract void bind(int index, Binder binder) throws SQLException;
 
+    /**
+     * Records {@code binder} for parameter {@code index}, whose value is read once (a stream or a reader): an
+     * execution with such a value is never run twice at the same time (no hedge).
+     */
+    abstract void bindOnce(int index, Binder binder) throws SQLException;
+
     @Override
     public void setArray(int parameterIndex, java.sql.Array x1) throws java.sql.SQLException {
         bind(parameterIndex, s -> s.setArray(parameterIndex, x1));
@@ -32,17 +38,17 @@ abstract class PreparedStatementBindings extends LogicalStatement implements Pre
 
     @Override
     public void setAsciiStream(int parameterIndex, java.io.InputStream x1, int x2) throws java.sql.SQLException {
-        bind(parameterIndex, s -> s.setAsciiStream(parameterIndex, x1, x2));
+        bindOnce(parameterIndex, s -> s.setAsciiStream(parameterIndex, x1, x2));
     }
 
     @Override
     public void setAsciiStream(int parameterIndex, java.io.InputStream x1, long x2) throws java.sql.SQLException {
-        bind(parameterIndex, s -> s.setAsciiStream(parameterIndex, x1, x2));
+        bindOnce(parameterIndex, s -> s.setAsciiStream(parameterIndex, x1, x2));
     }
 
     @Override
     public void setAsciiStream(int parameterIndex, java.io.InputStream x1) throws java.sql.SQLException {
-        bind(parameterIndex, s -> s.setAsciiStream(parameterIndex, x1));
+        bindOnce(parameterIndex, s -> s.setAsciiStream(parameterIndex, x1));
     }
 
     @Override
@@ -52,27 +58,27 @@ abstract class PreparedStatementBindings extends LogicalStatement implements Pre
 
     @Override
     public void setBinaryStream(int parameterIndex, java.io.InputStream x1, int x2) throws java.sql.SQLException {
-        bind(parameterIndex, s -> s.setBinaryStream(parameterIndex, x1, x2));
+        bindOnce(parameterIndex, s -> s.setBinaryStream(parameterIndex, x1, x2));
     }
 
     @Override
     public void setBinaryStream(int parameterIndex, java.io.InputStream x1, long x2) throws java.sql.SQLException {
-        bind(parameterIndex, s -> s.setBinaryStream(parameterIndex, x1, x2));
+        bindOnce(parameterIndex, s -> s.setBinaryStream(parameterIndex, x1, x2));
     }
 
     @Override
     public void setBinaryStream(int parameterIndex, java.io.InputStream x1) throws java.sql.SQLException {
-        bind(parameterIndex, s -> s.setBinaryStream(parameterIndex, x1));
+        bindOnce(parameterIndex, s -> s.setBinaryStream(parameterIndex, x1));
     }
 
     @Override
     public void setBlob(int parameterIndex, java.io.InputStream x1, long x2) throws java.sql.SQLException {
-        bind(parameterIndex, s -> s.setBlob(parameterIndex, x1, x2));
+        bindOnce(parameterIndex, s -> s.setBlob(parameterIndex, x1, x2));
     }
 
     @Override
     public void setBlob(int parameterIndex, java.io.InputStream x1) throws java.sql.SQLException {
-        bind(parameterIndex, s -> s.setBlob(parameterIndex, x1));
+        bindOnce(parameterIndex, s -> s.setBlob(parameterIndex, x1));
     }
 
     @Override
@@ -97,27 +103,27 @@ abstract class PreparedStatementBindings extends LogicalStatement implements Pre
 
     @Override
     public void setCharacterStream(int parameterIndex, java.io.Reader x1, int x2) throws java.sql.SQLException {
-        bind(parameterIndex, s -> s.setCharacterStream(parameterIndex, x1, x2));
+        bindOnce(parameterIndex, s -> s.setCharacterStream(parameterIndex, x1, x2));
     }
 
     @Override
     public void setCharacterStream(int parameterIndex, java.io.Reader x1, long x2) throws java.sql.SQLException {
-        bind(parameterIndex, s -> s.setCharacterStream(parameterIndex, x1, x2));
+        bindOnce(parameterIndex, s -> s.setCharacterStream(parameterIndex, x1, x2));
     }
 
     @Override
     public void setCharacterStream(int parameterIndex, java.io.Reader x1) throws java.sql.SQLException {
-        bind(parameterIndex, s -> s.setCharacterStream(parameterIndex, x1));
+        bindOnce(parameterIndex, s -> s.setCharacterStream(parameterIndex, x1));
     }
 
     @Override
     public void setClob(int parameterIndex, java.io.Reader x1, long x2) throws java.sql.SQLException {
-        bind(parameterIndex, s -> s.setClob(parameterIndex, x1, x2));
+        bindOnce(parameterIndex, s -> s.setClob(parameterIndex, x1, x2));
     }
 
     @Override
     public void setClob(int parameterIndex, java.io.Reader x1) throws java.sql.SQLException {
-        bind(parameterIndex, s -> s.setClob(parameterIndex, x1));
+        bindOnce(parameterIndex, s -> s.setClob(parameterIndex, x1));
     }
 
     @Override
@@ -157,22 +163,22 @@ abstract class PreparedStatementBindings extends LogicalStatement implements Pre
 
     @Override
     public void setNCharacterStream(int parameterIndex, java.io.Reader x1, long x2) throws java.sql.SQLException {
-        bind(parameterIndex, s -> s.setNCharacterStream(parameterIndex, x1, x2));
+        bindOnce(parameterIndex, s -> s.setNCharacterStream(parameterIndex, x1, x2));
     }
 
     @Override
     public void setNCharacterStream(int parameterIndex, java.io.Reader x1) throws java.sql.SQLException {
-        bind(parameterIndex, s -> s.setNCharacterStream(parameterIndex, x1));
+        bindOnce(parameterIndex, s -> s.setNCharacterStream(parameterIndex, x1));
     }
 
     @Override
     public void setNClob(int parameterIndex, java.io.Reader x1, long x2) throws java.sql.SQLException {
-        bind(parameterIndex, s -> s.setNClob(parameterIndex, x1, x2));
+        bindOnce(parameterIndex, s -> s.setNClob(parameterIndex, x1, x2));
     }
 
     @Override
     public void setNClob(int parameterIndex, java.io.Reader x1) throws java.sql.SQLException {
-        bind(parameterIndex, s -> s.setNClob(parameterIndex, x1));
+        bindOnce(parameterIndex, s -> s.setNClob(parameterIndex, x1));
     }
 
     @Override
@@ -264,6 +270,6 @@ abstract class PreparedStatementBindings extends LogicalStatement implements Pre
     @SuppressWarnings("deprecation")
     @Override
     public void setUnicodeStream(int parameterIndex, java.io.InputStream x1, int x2) throws java.sql.SQLException {
-        bind(parameterIndex, s -> s.setUnicodeStream(parameterIndex, x1, x2));
+        bindOnce(parameterIndex, s -> s.setUnicodeStream(parameterIndex, x1, x2));
     }
 }

@@ -63,6 +63,8 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
     /** Primary changes seen (the events themselves are in the topology's one ring). */
     private final LongAdder primaryChanges = new LongAdder();
     private final Operations operations;
+    /** Hedged reads and in-flight stall detection; null when {@code hedgeReads} is off. */
+    private final Hedger hedger;
     private volatile boolean closed;
     private volatile long systemIdentifier;
     private int loginTimeout;
@@ -72,6 +74,16 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
     }
 
     ReadsplitDataSource(ReadsplitConfig config, Clock clock) {
+        this(config, clock, HedgeSettings.of(config), System::nanoTime, true);
+    }
+
+    /**
+     * @param hedging       how reads are hedged (from the configuration, or a test's own)
+     * @param hedgeTicker   the hedger's nanosecond clock
+     * @param scheduleHedge whether the hedger scans on its own thread (tests of the hedging rules call its scan)
+     */
+    ReadsplitDataSource(ReadsplitConfig config, Clock clock, HedgeSettings hedging,
+                        java.util.function.LongSupplier hedgeTicker, boolean scheduleHedge) {
         this.config = config;
         SqlClassifier classifier = SqlClassifier.builder()
                 .writeFunctions(config.routing().writeFunctions().toArray(String[]::new))
@@ -97,7 +109,13 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
         this.replayWait = new ReplayWait(selector, config.routing().readYourWritesWait().toNanos());
         this.causalScopes = new CausalScopes(config.routing().causalScope());
         this.operations = new Operations(this);
+        this.hedger = hedging.enabled() ? new Hedger(this, hedging, hedgeTicker, scheduleHedge) : null;
         healthChecker.start();
+    }
+
+    /** The hedger, or null when hedged reads are off. */
+    Hedger hedger() {
+        return hedger;
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -268,6 +286,31 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
         return counters.misroutes();
     }
 
+    /** Reads hedged on another node after running past their latency budget (docs/failover.md, "Hedged reads"). */
+    public long hedgesStarted() {
+        return counters.hedgesStarted();
+    }
+
+    /** Hedges that answered before the read they hedged (the slow node turned SUSPECT). */
+    public long hedgesWon() {
+        return counters.hedgesWon();
+    }
+
+    /** Hedges whose read answered first (the hedge was aborted). */
+    public long hedgesLost() {
+        return counters.hedgesLost();
+    }
+
+    /** Hedges that failed or were dropped (their own node failed, or the read ended while the hedge prepared). */
+    public long hedgesFailed() {
+        return counters.hedgesFailed();
+    }
+
+    /** Reads past their budget that were not hedged because hedges had used up their share ({@code hedgeMaxShare}). */
+    public long hedgesDenied() {
+        return counters.hedgesDenied();
+    }
+
     /** Reads that waited for a replica to replay the session's causal token (whatever the outcome). */
     public long consistencyWaits() {
         return counters.consistencyWaits();
@@ -404,6 +447,9 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
             return;
         }
         closed = true;
+        if (hedger != null) {
+            hedger.close();
+        }
         failover.close();
         healthChecker.close();
         topology.close();

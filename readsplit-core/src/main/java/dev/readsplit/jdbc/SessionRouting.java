@@ -69,7 +69,7 @@ final class SessionRouting {
             switch (d.requirement()) {
                 case NONE -> {
                     if (log.isDebugEnabled()) {
-                        log.debug("{}: {} -> {}", ds.name(), LogicalConnection.abbreviate(sql), d);
+                        log.debug("{}: {} -> {}", ds.name(), abbreviate(sql), d);
                     }
                     return d;
                 }
@@ -348,4 +348,11 @@ final class SessionRouting {
         return ds.systemIdentifier(closed ? null : conn);
     }
 
+    private static String abbreviate(String sql) {
+        if (sql == null) {
+            return "null";
+        }
+        String s = sql.length() > 120 ? sql.substring(0, 117) + "..." : sql;
+        return s.replace('\n', ' ');
+    }
 }

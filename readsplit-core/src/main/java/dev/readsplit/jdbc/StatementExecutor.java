@@ -48,8 +48,9 @@ final class StatementExecutor {
         while (true) {
             Node node = d.node();
             Statement physical;
+            Connection pc;
             try {
-                Connection pc = rerouteUntil == 0 ? conn.physical(node)
+                pc = rerouteUntil == 0 ? conn.physical(node)
                         : conn.physical(node, Math.max(1, (rerouteUntil - System.nanoTime()) / 1_000_000L));
                 conn.beforeExecute(d, pc);
                 physical = st.physicalFor(node, pc);
@@ -80,12 +81,38 @@ final class StatementExecutor {
             }
             long start = System.nanoTime();
             node.beginStatement();
-            T result;
+            InFlightRead slot = conn.inFlight;
+            if (slot != null) {
+                slot.begin(node, conn.dataSource().hedger().now(), read && hedgeable(st, c, op, d, conn), st, exec, c,
+                        sql, d, pc);
+            }
+            T result = null;
+            SQLException failure = null;
             st.running(physical);
             try {
                 result = exec.run(physical);
             } catch (SQLException e) {
+                failure = e;
+            } catch (RuntimeException | Error e) {
+                if (slot != null && slot.end()) {
+                    dropAnswer(slot);
+                }
                 node.endStatement(System.nanoTime() - start, read);
+                throw e;
+            } finally {
+                st.running(null);
+            }
+            node.endStatement(System.nanoTime() - start, read);
+            if (slot != null && slot.end()) {
+                // a hedge answered first on another node (and aborted this statement's connection): its answer is
+                // this execution's; this connection is evicted, never pooled again
+                if (failure == null) {
+                    closeQuietly(result);
+                }
+                return adoptHedge(st, conn, slot, node, c, sql);
+            }
+            if (failure != null) {
+                SQLException e = failure;
                 if (conn.funnel(node, e)) {
                     if (!retried && d.retry().onConnectionFailure()) {
                         retried = true;
@@ -110,13 +137,52 @@ final class StatementExecutor {
                 }
                 conn.countPossibleWrite(d);
                 throw e;
-            } finally {
-                st.running(null);
             }
             st.ran(node, physical);
-            node.endStatement(System.nanoTime() - start, read);
             conn.afterExecute(d, c, sql);
             return result;
+        }
+    }
+
+    /**
+     * Whether this execution may be hedged (docs/failover.md, "Hedged reads"): an autocommit read meant for a replica
+     * that may run once more elsewhere (the decision's retry policy: not in a transaction, not pinned, not a write, no
+     * session effect), running on a replica, with no parameter that can be read only once. Rows reach the caller only
+     * after the execution returned, so a hedge never follows a row the caller has seen.
+     */
+    private static boolean hedgeable(LogicalStatement st, Classification c, Operation op, Decision d,
+                                     LogicalConnection conn) {
+        return op == Operation.STATEMENT && d.retry().onConnectionFailure() && d.node() != conn.primary()
+                && c.sessionEffect() == dev.readsplit.sql.SessionEffect.NONE && st.replayable();
+    }
+
+    /** The hedge's answer becomes the execution's: its statement holds the results, on the connection it borrowed. */
+    @SuppressWarnings("unchecked")
+    private static <T> T adoptHedge(LogicalStatement st, LogicalConnection conn, InFlightRead slot, Node lost,
+                                    Classification c, String sql) throws SQLException {
+        InFlightRead.Answer a = slot.answer();
+        slot.adopted();
+        conn.physicals().evict(lost);
+        st.ranHedge(a.node(), a.statement(), a.connection());
+        conn.afterExecute(a.decision(), c, sql);
+        return (T) a.result();
+    }
+
+    /** A hedge won while this execution failed in a way that is thrown as it is: its answer is dropped. */
+    private static void dropAnswer(InFlightRead slot) {
+        InFlightRead.Answer a = slot.answer();
+        slot.adopted();
+        closeQuietly(a.result());
+        Hedger.release(a.node(), a.statement(), a.connection(), true);
+    }
+
+    private static void closeQuietly(Object o) {
+        if (o instanceof AutoCloseable a) {
+            try {
+                a.close();
+            } catch (Exception ignored) {
+                // our own result, which lost to the hedge's
+            }
         }
     }
 

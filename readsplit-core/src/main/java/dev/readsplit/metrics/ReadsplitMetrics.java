@@ -104,6 +104,20 @@ public final class ReadsplitMetrics implements MeterBinder, AutoCloseable {
             global.add(FunctionCounter.builder("readsplit.read.retries", ds, ReadsplitDataSource::readRetries)
                     .tags(common).description("Reads retried on another node after a connection-level failure")
                     .register(registry));
+            for (String outcome : new String[] {"started", "won", "lost", "failed", "denied"}) {
+                java.util.function.ToDoubleFunction<ReadsplitDataSource> count = switch (outcome) {
+                    case "started" -> ReadsplitDataSource::hedgesStarted;
+                    case "won" -> ReadsplitDataSource::hedgesWon;
+                    case "lost" -> ReadsplitDataSource::hedgesLost;
+                    case "failed" -> ReadsplitDataSource::hedgesFailed;
+                    default -> ReadsplitDataSource::hedgesDenied;
+                };
+                global.add(FunctionCounter.builder("readsplit.read.hedges", ds, count)
+                        .tags(common).tag("outcome", outcome)
+                        .description("Reads past their latency budget hedged on another node, by outcome (started; won:"
+                                + " the hedge answered first; lost: the read did; failed; denied: over hedgeMaxShare)")
+                        .register(registry));
+            }
             global.add(FunctionCounter.builder("readsplit.misroutes", ds, ReadsplitDataSource::misroutes)
                     .tags(common).description("Statements a replica refused as writes (25006), re-run on the primary")
                     .register(registry));

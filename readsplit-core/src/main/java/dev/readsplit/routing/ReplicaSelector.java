@@ -12,7 +12,8 @@ import java.util.List;
 /**
  * Chooses the replica for one read: the eligible replicas (observed role REPLICA, state UP, not excluded
  * for lag, within the staleness bound, having replayed the causal position if one is required), then the
- * balancer among them.
+ * balancer among them. A replica with statements stalled past their latency budget ({@link Node#stalled()}) is left
+ * out while another is eligible.
  *
  * <p>It is the balancer layer's entry point for the router: built once per data source over its topology and
  * balancer, it asks nothing of the data source.
@@ -59,7 +60,8 @@ public final class ReplicaSelector {
             if (node == primary) {
                 continue;
             }
-            if (k >= all.size() || all.get(k) != node || !isEligible(node, maxLagMillis, minLsn, exclude)) {
+            if (k >= all.size() || all.get(k) != node || node.stalled()
+                    || !isEligible(node, maxLagMillis, minLsn, exclude)) {
                 shared = false;
                 break;
             }
@@ -71,6 +73,7 @@ public final class ReplicaSelector {
         ArrayList<Node> out = scratch.get();
         out.clear();
         int others = 0;
+        int stalled = 0;
         for (int i = 0; i < n; i++) {
             Node node = nodes.get(i);
             if (node == primary) {
@@ -78,10 +81,23 @@ public final class ReplicaSelector {
             }
             others++;
             if (isEligible(node, maxLagMillis, minLsn, exclude)) {
-                out.add(node);
+                if (node.stalled()) {
+                    stalled++; // statements stuck past their budget: only if no other replica can take the read
+                } else {
+                    out.add(node);
+                }
             }
         }
-        if (others > 0 && out.size() == others) {
+        if (out.isEmpty() && stalled > 0) {
+            for (int i = 0; i < n; i++) {
+                Node node = nodes.get(i);
+                if (node != primary && node.stalled() && isEligible(node, maxLagMillis, minLsn, exclude)) {
+                    out.add(node);
+                }
+            }
+            return out;
+        }
+        if (stalled == 0 && others > 0 && out.size() == others) {
             // every replica eligible, but not the cached set (first call, or replicas added/removed/promoted)
             ArrayList<Node> rebuilt = new ArrayList<>(out);
             allEligible = rebuilt;

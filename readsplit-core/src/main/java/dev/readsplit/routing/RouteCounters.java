@@ -20,6 +20,11 @@ public final class RouteCounters {
     private final LongAdder misroutes = new LongAdder();
     private final LongAdder waits = new LongAdder();
     private final LongAdder waitNanos = new LongAdder();
+    private final LongAdder hedgesStarted = new LongAdder();
+    private final LongAdder hedgesWon = new LongAdder();
+    private final LongAdder hedgesLost = new LongAdder();
+    private final LongAdder hedgesFailed = new LongAdder();
+    private final LongAdder hedgesDenied = new LongAdder();
 
     public RouteCounters() {
         for (int i = 0; i < REASONS.length; i++) {
@@ -49,6 +54,51 @@ public final class RouteCounters {
     public void consistencyWait(long nanos) {
         waits.increment();
         waitNanos.add(nanos);
+    }
+
+    /** A read past its latency budget was hedged on another node. */
+    public void hedgeStarted() {
+        hedgesStarted.increment();
+    }
+
+    /** A hedge answered first. */
+    public void hedgeWon() {
+        hedgesWon.increment();
+    }
+
+    /** The hedged read answered first; its hedge was aborted. */
+    public void hedgeLost() {
+        hedgesLost.increment();
+    }
+
+    /** A hedge failed on its own node or was dropped before it ran. */
+    public void hedgeFailed() {
+        hedgesFailed.increment();
+    }
+
+    /** A read past its budget was not hedged: hedges had used up their share. */
+    public void hedgeDenied() {
+        hedgesDenied.increment();
+    }
+
+    public long hedgesStarted() {
+        return hedgesStarted.sum();
+    }
+
+    public long hedgesWon() {
+        return hedgesWon.sum();
+    }
+
+    public long hedgesLost() {
+        return hedgesLost.sum();
+    }
+
+    public long hedgesFailed() {
+        return hedgesFailed.sum();
+    }
+
+    public long hedgesDenied() {
+        return hedgesDenied.sum();
     }
 
     /** Decisions applied so far, by reason (reasons never used are left out). */

@@ -190,7 +190,8 @@ public final class Router {
         if (consistency(s).level() == Consistency.Level.STRONG) {
             return toPrimary(s, c, sql, op, RouteReason.STRONG);
         }
-        return replicaOrFallback(s, c, sql, op, exclude == null ? RouteReason.READ : RouteReason.RETRY, exclude, waited);
+        return replicaOrFallback(s, c, sql, op, attempt == Attempt.HEDGE ? RouteReason.HEDGE
+                : exclude == null ? RouteReason.READ : RouteReason.RETRY, exclude, waited);
     }
 
     /**
@@ -246,7 +247,8 @@ public final class Router {
         return toPrimary(s, c, sql, op, switch (why) {
             case LAG -> RouteReason.LAG;
             case TOKEN -> RouteReason.TOKEN_NOT_REPLAYED;
-            default -> exclude != null ? RouteReason.RETRY : RouteReason.NO_REPLICA_FALLBACK;
+            default -> reason == RouteReason.HEDGE ? RouteReason.HEDGE
+                    : exclude != null ? RouteReason.RETRY : RouteReason.NO_REPLICA_FALLBACK;
         });
     }
 
@@ -296,7 +298,7 @@ public final class Router {
             return RetryPolicy.NEVER;
         }
         boolean replicaRead = switch (reason) {
-            case READ, RETRY, READ_ONLY, EXPLICIT_ROLE, HINT, NO_REPLICA_FALLBACK, LAG, TOKEN_NOT_REPLAYED -> true;
+            case READ, RETRY, HEDGE, READ_ONLY, EXPLICIT_ROLE, HINT, NO_REPLICA_FALLBACK, LAG, TOKEN_NOT_REPLAYED -> true;
             default -> false;
         };
         if (!replicaRead) {

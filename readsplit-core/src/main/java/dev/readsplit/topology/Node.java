@@ -315,6 +315,21 @@ public final class Node implements Candidate {
         return mx.getIdleConnections() + room;
     }
 
+    /**
+     * Whether this node has statements running past their latency budget while it finished none for as long (a hung or
+     * swamped server, seen before its checks fail): new reads go to other replicas while there are any. Set by the
+     * data source's hedger each tick.
+     */
+    public boolean stalled() {
+        return stalled;
+    }
+
+    public void stalled(boolean stalled) {
+        this.stalled = stalled;
+    }
+
+    private volatile boolean stalled;
+
     public void beginStatement() {
         inFlight.incrementAndGet();
     }

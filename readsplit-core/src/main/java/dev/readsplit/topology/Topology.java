@@ -156,6 +156,31 @@ public final class Topology implements AutoCloseable {
         return true;
     }
 
+    /**
+     * A read on {@code node} ran past its latency budget and a hedge on another node answered first: the node is slow
+     * or hung. It is checked now. When it also finished no other statement meanwhile ({@code hung}), an UP node turns
+     * {@link NodeState#SUSPECT} at once, like a traffic error (no new read is routed to it until the check answers);
+     * a node still finishing statements only gets the check (a latency spike must not take a replica out of the reads).
+     */
+    public void onHedgeWon(Node node, boolean hung, String why) {
+        if (!hung) {
+            urgentCheck.accept(node);
+            return;
+        }
+        boolean suspected;
+        synchronized (this) {
+            suspected = node.state() == NodeState.UP;
+            if (suspected) {
+                node.suspectedAtMillis(clock.millis());
+                node.consecutiveSuccesses(0);
+                transition(node, NodeState.SUSPECT, "hedged read: " + why);
+            }
+        }
+        if (suspected) {
+            urgentCheck.accept(node);
+        }
+    }
+
     /** Moves a node to {@code next}, logs one WARN (or INFO when it recovers) and tells the listeners. */
     public synchronized void transition(Node node, NodeState next, String why) {
         NodeState previous = node.state();

@@ -39,6 +39,7 @@ class ConfigGroupsTest {
         GROUPS.put("failover", ReadsplitConfig::failover);
         GROUPS.put("topology", ReadsplitConfig::topology);
         GROUPS.put("adminToken", ReadsplitConfig::adminToken);
+        GROUPS.put("hedging", ReadsplitConfig::hedging);
     }
 
     /** Key, a value other than the default, the group it belongs to, what the group's accessor then returns. */
@@ -76,7 +77,13 @@ class ConfigGroupsTest {
                 k("failoverPolicy", "supervised", "failover", c -> c.failover().policy(), FailoverPolicy.SUPERVISED),
                 k("minHealthyReplicas", "3", "failover", c -> c.failover().minHealthyReplicas(), 3),
                 k("failoverStepTimeout", "20s", "failover", c -> c.failover().stepTimeout(), Duration.ofSeconds(20)),
-                k("adminToken", "t0ken", "adminToken", c -> c.adminToken(), Secret.of("t0ken")));
+                k("adminToken", "t0ken", "adminToken", c -> c.adminToken(), Secret.of("t0ken")),
+                k("hedgeReads", "false", "hedging", c -> c.hedging().enabled(), false),
+                k("hedgeLatencyMultiplier", "5", "hedging", c -> c.hedging().latencyMultiplier(), 5.0),
+                k("hedgeMinBudget", "20ms", "hedging", c -> c.hedging().minBudget(), Duration.ofMillis(20)),
+                k("hedgeMaxBudget", "2s", "hedging", c -> c.hedging().maxBudget(), Duration.ofSeconds(2)),
+                k("hedgeMaxShare", "0.1", "hedging", c -> c.hedging().maxShare(), 0.1),
+                k("hedgeBurst", "3", "hedging", c -> c.hedging().burst(), 3));
     }
 
     private static Arguments k(String key, String value, String group, Function<ReadsplitConfig, Object> accessor,

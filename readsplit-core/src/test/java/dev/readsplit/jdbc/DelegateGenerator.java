@@ -190,15 +190,27 @@ final class DelegateGenerator {
 
                     /** Records {@code binder} for parameter {@code index} (1-based). */
                     abstract void bind(int index, Binder binder) throws SQLException;
+
+                    /**
+                     * Records {@code binder} for parameter {@code index}, whose value is read once (a stream or a reader): an
+                     * execution with such a value is never run twice at the same time (no hedge).
+                     */
+                    abstract void bindOnce(int index, Binder binder) throws SQLException;
                 """.formatted(MARK));
         for (Method m : methods(PreparedStatement.class, m -> m.getDeclaringClass() == PreparedStatement.class
                 && m.getName().startsWith("set") && m.getParameterCount() >= 2 && m.getParameterTypes()[0] == int.class)) {
             String[] names = argNames(m, "x");
             names[0] = "parameterIndex";
             sb.append('\n').append(annotations(m)).append(signature(m, names))
-                    .append("        bind(parameterIndex, s -> s.").append(m.getName()).append('(').append(String.join(", ", names))
+                    .append(readOnce(m) ? "        bindOnce(parameterIndex, s -> s." : "        bind(parameterIndex, s -> s.").append(m.getName()).append('(').append(String.join(", ", names))
                     .append("));\n    }\n");
         }
         return sb.append("}\n").toString();
+    }
+
+    /** A setter whose value can be read only once (a stream, a reader). */
+    private static boolean readOnce(Method m) {
+        return Arrays.stream(m.getParameterTypes())
+                .anyMatch(t -> java.io.InputStream.class.isAssignableFrom(t) || java.io.Reader.class.isAssignableFrom(t));
     }
 }

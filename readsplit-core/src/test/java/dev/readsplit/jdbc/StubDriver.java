@@ -25,7 +25,9 @@ import java.util.logging.Logger;
  * A JDBC driver for {@code jdbc:stub:NAME} URLs that does no I/O, for the fast unit layer of routing (as HikariCP
  * tests its proxies): each NAME is a {@link Server} that records what it ran (per calling thread, so health checks
  * on their own threads do not mix in), answers every query with one row of 1s, and can be told to refuse some text
- * as a hot standby refuses a write (SQLSTATE 25006) or to fail everything as a dead server (08006).
+ * as a hot standby refuses a write (SQLSTATE 25006) or to fail everything as a dead server (08006), or to hang some
+ * text (as a SIGSTOPped server does) until released or until the connection is aborted, which then fails with 08006.
+ * A query's one row says which server answered in its {@code server} column.
  */
 final class StubDriver implements Driver {
 
@@ -48,6 +50,65 @@ final class StubDriver implements Driver {
         /** The SQLSTATE this server refuses a statement with (as a standby refuses what only a primary runs), or null. */
         volatile java.util.function.Function<String, String> refuseWithState = sql -> null;
         volatile boolean dead;
+        /** Statements whose text matches hang until {@link #release()} or until their connection is aborted. */
+        volatile Predicate<String> hangOn = sql -> false;
+        /** Result sets of statements whose text matches hang in {@code next()} the same way. */
+        volatile Predicate<String> hangOnNext = sql -> false;
+        private volatile java.util.concurrent.CountDownLatch released = new java.util.concurrent.CountDownLatch(1);
+        /** Statements (or {@code next()} calls) hanging right now. */
+        final java.util.concurrent.atomic.AtomicInteger hanging = new java.util.concurrent.atomic.AtomicInteger();
+        /** Connections aborted ({@code Connection.abort}) so far. */
+        final java.util.concurrent.atomic.AtomicInteger aborts = new java.util.concurrent.atomic.AtomicInteger();
+
+        /** Lets every hanging statement go on (and those that hang later), until {@link #heal()}. */
+        void release() {
+            released.countDown();
+        }
+
+        /** No hang, no refusal, alive. */
+        void heal() {
+            dead = false;
+            refuseAsReadOnly = sql -> false;
+            refuseWithState = sql -> null;
+            hangOn = sql -> false;
+            hangOnNext = sql -> false;
+            released.countDown();
+            released = new java.util.concurrent.CountDownLatch(1);
+            aborts.set(0);
+            clear();
+        }
+
+        /** Hangs as a SIGSTOPped server until released or the connection is aborted (then 08006). */
+        void hang(ConnectionHandler conn) throws SQLException {
+            java.util.concurrent.CountDownLatch latch = released;
+            hanging.incrementAndGet();
+            try {
+                while (!conn.aborted && latch.getCount() > 0) {
+                    try {
+                        latch.await(2, java.util.concurrent.TimeUnit.MILLISECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new SQLException("stub " + name + ": interrupted", "08006");
+                    }
+                }
+            } finally {
+                hanging.decrementAndGet();
+            }
+            if (conn.aborted) {
+                throw new SQLException("stub " + name + ": connection aborted", "08006");
+            }
+        }
+
+        /** How many times anyone (any thread: hedges run on their own) ran {@code sql} here. */
+        synchronized int ranByAnyone(String sql) {
+            int n = 0;
+            for (Ran r : ran) {
+                if (r.sql.equals(sql)) {
+                    n++;
+                }
+            }
+            return n;
+        }
 
         Server(String name) {
             this.name = name;
@@ -165,6 +226,7 @@ final class StubDriver implements Driver {
 
     private static final class ConnectionHandler implements InvocationHandler {
         final Server server;
+        volatile boolean aborted;
         boolean autoCommit = true;
         boolean readOnly;
         boolean closed;
@@ -183,12 +245,19 @@ final class StubDriver implements Driver {
                 throw new SQLException("stub " + server.name + ": connection lost", "08006");
             }
             switch (m.getName()) {
+                case "abort":
+                    if (!aborted) {
+                        aborted = true;
+                        closed = true;
+                        server.aborts.incrementAndGet();
+                    }
+                    return null;
                 case "prepareStatement":
-                    return proxy(PreparedStatement.class, new StatementHandler(server, (String) args[0]));
+                    return proxy(PreparedStatement.class, new StatementHandler(server, this, (String) args[0]));
                 case "prepareCall":
-                    return proxy(CallableStatement.class, new StatementHandler(server, (String) args[0]));
+                    return proxy(CallableStatement.class, new StatementHandler(server, this, (String) args[0]));
                 case "createStatement":
-                    return proxy(Statement.class, new StatementHandler(server, null));
+                    return proxy(Statement.class, new StatementHandler(server, this, null));
                 case "getAutoCommit":
                     return autoCommit;
                 case "setAutoCommit":
@@ -211,7 +280,7 @@ final class StubDriver implements Driver {
                     isolation = (Integer) args[0];
                     return null;
                 case "isValid":
-                    return !closed;
+                    return !closed && !aborted;
                 case "isClosed":
                     return closed;
                 case "close":
@@ -227,10 +296,13 @@ final class StubDriver implements Driver {
 
     private static final class StatementHandler implements InvocationHandler {
         final Server server;
+        final ConnectionHandler conn;
         final String prepared;
+        String last;
 
-        StatementHandler(Server server, String prepared) {
+        StatementHandler(Server server, ConnectionHandler conn, String prepared) {
             this.server = server;
+            this.conn = conn;
             this.prepared = prepared;
         }
 
@@ -242,6 +314,13 @@ final class StubDriver implements Driver {
                     throw new SQLException("stub " + server.name + ": connection lost", "08006");
                 }
                 String sql = args != null && args.length > 0 && args[0] instanceof String s ? s : prepared;
+                if (conn.aborted) {
+                    throw new SQLException("stub " + server.name + ": connection aborted", "08006");
+                }
+                if (sql != null && server.hangOn.test(sql)) {
+                    server.hang(conn);
+                }
+                last = sql;
                 if (sql != null && server.refuseAsReadOnly.test(sql)) {
                     throw new SQLException("cannot execute in a read-only transaction", "25006");
                 }
@@ -252,7 +331,7 @@ final class StubDriver implements Driver {
                 server.record(name.contains("Batch") ? "<batch>" : sql);
             }
             return switch (name) {
-                case "executeQuery", "getResultSet" -> proxy(ResultSet.class, new ResultSetHandler());
+                case "executeQuery", "getResultSet" -> proxy(ResultSet.class, new ResultSetHandler(server, conn, last));
                 case "execute" -> true;
                 case "executeUpdate" -> 1;
                 case "getUpdateCount" -> -1;
@@ -263,15 +342,27 @@ final class StubDriver implements Driver {
     }
 
     private static final class ResultSetHandler implements InvocationHandler {
+        final Server server;
+        final ConnectionHandler conn;
+        final String sql;
         int row;
 
+        ResultSetHandler(Server server, ConnectionHandler conn, String sql) {
+            this.server = server;
+            this.conn = conn;
+            this.sql = sql;
+        }
+
         @Override
-        public Object invoke(Object proxy, Method m, Object[] args) {
+        public Object invoke(Object proxy, Method m, Object[] args) throws SQLException {
+            if (m.getName().equals("next") && sql != null && server.hangOnNext.test(sql)) {
+                server.hang(conn);
+            }
             return switch (m.getName()) {
                 case "next" -> ++row == 1;
                 case "getInt" -> 1;
                 case "getLong" -> 1L;
-                case "getString" -> "1";
+                case "getString" -> "server".equals(args[0]) ? server.name : "1";
                 case "getObject" -> 1;
                 default -> identity(proxy, m, args, "StubResultSet");
             };

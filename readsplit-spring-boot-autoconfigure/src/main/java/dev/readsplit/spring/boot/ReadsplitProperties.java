@@ -112,6 +112,18 @@ public class ReadsplitProperties {
     private TopologySource topologySource;
     /** Patroni REST URLs (e.g. http://10.0.0.1:8008), polled for GET /cluster when topology-source is patroni. */
     private List<String> patroniUrls = new ArrayList<>();
+    /** Hedge a replica read past its latency budget on another node, and avoid stalled nodes (docs/failover.md). */
+    private Boolean hedgeReads;
+    /** A read's latency budget as a multiple of its node's recent p99. */
+    private Double hedgeLatencyMultiplier;
+    /** The latency budget's floor. */
+    private Duration hedgeMinBudget;
+    /** The latency budget's cap (and the budget of a node not measured yet). */
+    private Duration hedgeMaxBudget;
+    /** The share of reads that may be hedged, above 0 and at most 0.5. */
+    private Double hedgeMaxShare;
+    /** Hedges that may start at once. */
+    private Integer hedgeBurst;
     /** pgjdbc properties for every node (a node's own value wins), e.g. readsplit.jdbc.sslmode=require. */
     private Map<String, String> jdbc = new LinkedHashMap<>();
 
@@ -177,6 +189,12 @@ public class ReadsplitProperties {
         if (!patroniUrls.isEmpty()) {
             put(p, "patroniUrls", String.join(",", patroniUrls));
         }
+        put(p, "hedgeReads", hedgeReads);
+        put(p, "hedgeLatencyMultiplier", hedgeLatencyMultiplier);
+        put(p, "hedgeMinBudget", hedgeMinBudget);
+        put(p, "hedgeMaxBudget", hedgeMaxBudget);
+        put(p, "hedgeMaxShare", hedgeMaxShare);
+        put(p, "hedgeBurst", hedgeBurst);
         for (Map.Entry<String, String> e : jdbc.entrySet()) {
             put(p, "jdbc." + e.getKey(), e.getValue());
         }
@@ -620,6 +638,54 @@ public class ReadsplitProperties {
 
     public void setPatroniUrls(List<String> patroniUrls) {
         this.patroniUrls = patroniUrls;
+    }
+
+    public Boolean getHedgeReads() {
+        return hedgeReads;
+    }
+
+    public void setHedgeReads(Boolean hedgeReads) {
+        this.hedgeReads = hedgeReads;
+    }
+
+    public Double getHedgeLatencyMultiplier() {
+        return hedgeLatencyMultiplier;
+    }
+
+    public void setHedgeLatencyMultiplier(Double hedgeLatencyMultiplier) {
+        this.hedgeLatencyMultiplier = hedgeLatencyMultiplier;
+    }
+
+    public Duration getHedgeMinBudget() {
+        return hedgeMinBudget;
+    }
+
+    public void setHedgeMinBudget(Duration hedgeMinBudget) {
+        this.hedgeMinBudget = hedgeMinBudget;
+    }
+
+    public Duration getHedgeMaxBudget() {
+        return hedgeMaxBudget;
+    }
+
+    public void setHedgeMaxBudget(Duration hedgeMaxBudget) {
+        this.hedgeMaxBudget = hedgeMaxBudget;
+    }
+
+    public Double getHedgeMaxShare() {
+        return hedgeMaxShare;
+    }
+
+    public void setHedgeMaxShare(Double hedgeMaxShare) {
+        this.hedgeMaxShare = hedgeMaxShare;
+    }
+
+    public Integer getHedgeBurst() {
+        return hedgeBurst;
+    }
+
+    public void setHedgeBurst(Integer hedgeBurst) {
+        this.hedgeBurst = hedgeBurst;
     }
 
     public Map<String, String> getJdbc() {
