@@ -131,7 +131,8 @@ class SupervisedFailoverIT {
         List<TopologyEvent> completed = new ArrayList<>(eventsA);
         completed.addAll(eventsB);
         assertThat(completed).filteredOn(e -> e.kind() == TopologyEvent.Kind.PROMOTED).singleElement()
-                .satisfies(e -> assertThat(e.message()).contains("data-loss report", "bytes past " + newPrimary));
+                .satisfies(e -> assertThat(e.message()).contains("data-loss report", "bytes past " + newPrimary)
+                        .contains("with asynchronous replication, writes primary acknowledged may be lost"));
         // the other standby streams from the new primary (repointed; verified by the server)
         String other = newPrimary.equals("standby1") ? "standby2" : "standby1";
         await().atMost(Duration.ofSeconds(30)).until(() -> queryLong(np,
@@ -155,6 +156,27 @@ class SupervisedFailoverIT {
             assertThat(ds.topology().node("primary").lastError()).contains("needs a rebuild as a standby of " + np.name());
             assertThat(ds.topology().primary().name()).isEqualTo(np.name());
         }
+        // the promoting instance asked it where its WAL ended: the exact WAL past the promotion point (issue 17)
+        ReadsplitDataSource promoter = count(eventsA, TopologyEvent.Kind.PROMOTED) == 1 ? a : b;
+        List<TopologyEvent> promoterEvents = promoter == a ? eventsA : eventsB;
+        await().atMost(Duration.ofSeconds(20)).until(() -> promoter.failover().lastFailover().returnedWithLsn() >= 0);
+        FailoverReport measured = promoter.failover().lastFailover();
+        assertThat(measured.oldPrimary()).isEqualTo("primary");
+        assertThat(measured.exactWalBytesPastPromotion()).isEqualTo(Math.max(0, measured.returnedWithLsn() - measured.promotedLsn()));
+        assertThat(promoterEvents).filteredOn(e -> e.kind() == TopologyEvent.Kind.DATA_LOSS_MEASURED).singleElement()
+                .satisfies(e -> assertThat(e.message()).contains("measured on primary",
+                        measured.exactWalBytesPastPromotion() + " bytes past the promotion point"));
+        // checked against the servers: rows the old primary has and the new one lacks live in WAL past the promotion
+        // point, so there are such rows only if the measured figure is positive (with synchronous replication none of
+        // them was acknowledged); and the old primary's WAL now reaches at least the measured end
+        List<Long> onOld = ids(old);
+        List<Long> onlyOnOld = missing(np, onOld);
+        if (!onlyOnOld.isEmpty()) {
+            assertThat(measured.exactWalBytesPastPromotion()).as("WAL past the promotion point with rows " + onlyOnOld
+                    + " only on the old primary").isPositive();
+        }
+        assertThat(queryLong(old, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint"))
+                .isGreaterThanOrEqualTo(measured.returnedWithLsn());
         // no traffic to it: writes and reads all run elsewhere
         for (int i = 0; i < 20; i++) {
             try (Connection c = a.getConnection(); Statement s = c.createStatement()) {
@@ -267,6 +289,17 @@ class SupervisedFailoverIT {
 
     static long count(List<TopologyEvent> events, TopologyEvent.Kind kind) {
         return events.stream().filter(e -> e.kind() == kind).count();
+    }
+
+    static List<Long> ids(EmbeddedNode node) throws SQLException {
+        List<Long> out = new ArrayList<>();
+        try (Connection c = node.connect(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT id FROM acks")) {
+            while (rs.next()) {
+                out.add(rs.getLong(1));
+            }
+        }
+        return out;
     }
 
     static List<Long> missing(EmbeddedNode node, java.util.Collection<Long> ids) throws SQLException {
