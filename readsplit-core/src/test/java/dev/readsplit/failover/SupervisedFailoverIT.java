@@ -1,5 +1,8 @@
 package dev.readsplit.failover;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.readsplit.config.FailoverPolicy;
 import dev.readsplit.config.NodeConfig;
 import dev.readsplit.config.ReadsplitConfig;
@@ -15,6 +18,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.slf4j.LoggerFactory;
 
 import java.sql.Array;
 import java.sql.Connection;
@@ -237,6 +241,52 @@ class SupervisedFailoverIT {
         assertThat(outOfRecovery).isEqualTo(1);
         assertThat(count(eventsA, TopologyEvent.Kind.PROMOTED) + count(eventsB, TopologyEvent.Kind.PROMOTED))
                 .isEqualTo(2);
+    }
+
+    /**
+     * A failed primary that is rebuilt as a standby before it ever answers again cannot say where its WAL ended (its
+     * data directory is the new primary's base backup): the report keeps its lower bound and no figure is invented
+     * from the backup's checkpoint.
+     */
+    @Test
+    @Order(4)
+    void aFailedPrimaryRebuiltBeforeItAnswersIsNotMeasured() throws Exception {
+        Logger managerLog = (Logger) LoggerFactory.getLogger(FailoverManager.class);
+        ListAppender<ILoggingEvent> logs = new ListAppender<>();
+        logs.start();
+        managerLog.addAppender(logs);
+        try {
+            EmbeddedNode victim = cluster.node(a.topology().primary().name());
+            long measuredBefore = count(eventsA, TopologyEvent.Kind.DATA_LOSS_MEASURED)
+                    + count(eventsB, TopologyEvent.Kind.DATA_LOSS_MEASURED);
+            long promotedByA = count(eventsA, TopologyEvent.Kind.PROMOTED);
+            long promotedBefore = promotedByA + count(eventsB, TopologyEvent.Kind.PROMOTED);
+            Writer writer = new Writer(a);
+            writer.start();
+            await().atMost(Duration.ofSeconds(20)).until(() -> writer.acked.size() >= 50);
+            victim.kill();
+            await().atMost(Duration.ofSeconds(45)).until(() -> !a.topology().primary().name().equals(victim.name())
+                    && !b.topology().primary().name().equals(victim.name()));
+            writer.stop();
+            await().atMost(Duration.ofSeconds(20)).until(() -> count(eventsA, TopologyEvent.Kind.PROMOTED)
+                    + count(eventsB, TopologyEvent.Kind.PROMOTED) == promotedBefore + 1);
+            ReadsplitDataSource promoter = count(eventsA, TopologyEvent.Kind.PROMOTED) > promotedByA ? a : b;
+            EmbeddedNode np = cluster.node(promoter.topology().primary().name());
+            cluster.rebuildAsStandby(victim, np); // never started as a primary again
+            await().atMost(Duration.ofSeconds(30)).until(() -> logs.list.stream().anyMatch(e ->
+                    e.getFormattedMessage().contains("could not ask " + victim.name() + " where its WAL ended")));
+            assertThat(logs.list).filteredOn(e -> e.getFormattedMessage().contains("where its WAL ended")).first()
+                    .satisfies(e -> assertThat(e.getFormattedMessage()).contains("answers as a standby (rebuilt or rewound)"));
+            FailoverReport r = promoter.failover().lastFailover();
+            assertThat(r.oldPrimary()).isEqualTo(victim.name());
+            assertThat(r.returnedWithLsn()).isEqualTo(-1);
+            assertThat(r.exactWalBytesPastPromotion()).isEqualTo(-1);
+            assertThat(count(eventsA, TopologyEvent.Kind.DATA_LOSS_MEASURED)
+                    + count(eventsB, TopologyEvent.Kind.DATA_LOSS_MEASURED)).isEqualTo(measuredBefore);
+            assertThat(missing(np, writer.acked)).as("acknowledged writes (synchronous replication)").isEmpty();
+        } finally {
+            managerLog.detachAppender(logs);
+        }
     }
 
     // ---------------------------------------------------------------------------------------------
