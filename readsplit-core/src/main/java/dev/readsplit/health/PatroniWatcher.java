@@ -99,6 +99,9 @@ final class PatroniWatcher implements AutoCloseable {
                 log.warn("{}: Patroni's view is not available ({}); following the nodes' own answers only until it is",
                         config.name(), e.getMessage());
             }
+            if (rapidPolls.get() > 0) {
+                pollSoon(); // a rapid run goes on (bounded) through a request that timed out under load
+            }
             return;
         } catch (RuntimeException e) {
             log.warn("{}: reading Patroni's view failed unexpectedly", config.name(), e);
