@@ -233,7 +233,9 @@ class SupervisedFailoverIT {
 
         // the operator's part: shut the old primary down and rebuild it
         cluster.rebuildAsStandby(oldPrimary, target);
+        // on every data source (docs/failover.md): an instance that still has it fenced neither surveys nor locks it
         a.failover().rejoinAsStandby(oldPrimary.name(), Duration.ofSeconds(30));
+        b.failover().rejoinAsStandby(oldPrimary.name(), Duration.ofSeconds(30));
         int outOfRecovery = 0;
         for (EmbeddedNode n : cluster.nodes()) {
             outOfRecovery += queryBoolean(n, "SELECT pg_is_in_recovery()") ? 0 : 1;
