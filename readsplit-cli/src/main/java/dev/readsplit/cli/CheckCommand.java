@@ -96,6 +96,12 @@ final class CheckCommand implements Callable<Integer> {
             out.println("Patroni's view: not available (" + e.getMessage() + ")");
             return;
         }
+        printPatroni(out, view, results);
+    }
+
+    /** The table of {@link #printPatroni(PrintWriter, ReadsplitConfig, List)} for a view already fetched. */
+    static void printPatroni(PrintWriter out, dev.readsplit.topology.PatroniClient.View view,
+                             List<NodeProbe.Result> results) {
         out.println("Patroni's view (GET " + view.source() + "/cluster) next to Readsplit's:");
         Table t = new Table("MEMBER", "PATRONI", "NODE", "OBSERVED", "");
         for (dev.readsplit.topology.PatroniClient.Member m : view.members()) {

@@ -57,6 +57,9 @@ interface ClusterActions {
      * end-of-recovery checkpoint starts exactly there ({@code pg_control_checkpoint().redo_lsn}, a checkpoint taken
      * since the server started); otherwise (a clean restart, or a server that never stopped) its
      * {@code pg_current_wal_lsn()}, which then also counts what it wrote since.
+     *
+     * @throws SQLException also when the node answers as a standby: rebuilt or rewound before it answered, its WAL
+     *                      past the promotion point is gone (a base backup's checkpoint says nothing of it)
      */
     long endOfWal(Node node, Duration timeout) throws SQLException;
 }

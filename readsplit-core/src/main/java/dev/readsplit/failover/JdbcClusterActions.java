@@ -223,11 +223,18 @@ final class JdbcClusterActions implements ClusterActions {
     @Override
     public long endOfWal(Node node, Duration timeout) throws SQLException {
         try (Connection c = connect(node, timeout); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT CASE WHEN c.checkpoint_time >= date_trunc('second', pg_postmaster_start_time())"
+             ResultSet rs = s.executeQuery("SELECT pg_is_in_recovery(), CASE WHEN pg_is_in_recovery() THEN NULL"
+                     + " WHEN c.checkpoint_time >= date_trunc('second', pg_postmaster_start_time())"
                      + " THEN pg_wal_lsn_diff(c.redo_lsn, '0/0') ELSE pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0') END::bigint"
                      + " FROM pg_control_checkpoint() c")) {
             rs.next();
-            return rs.getLong(1);
+            if (rs.getBoolean(1)) {
+                // rebuilt (or rewound) into a standby before it answered: its own WAL past the promotion point is gone,
+                // and its checkpoint is the new primary's (a base backup's), not where its WAL ended
+                throw new SQLException(node.name() + " answers as a standby (rebuilt or rewound): where its WAL ended as"
+                        + " a primary can no longer be measured", "55000");
+            }
+            return rs.getLong(2);
         }
     }
 }

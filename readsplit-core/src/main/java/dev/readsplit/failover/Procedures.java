@@ -100,6 +100,30 @@ final class Procedures {
     }
 
     /** Every node but {@code old} that could be (or become) a primary: fenced nodes are out of the picture. */
+    /**
+     * A node this data source fenced (an old primary it replaced, a node it switched over from) but that another
+     * instance rejoined and then promoted, or an operator promoted, answers as a primary on a timeline newer than the
+     * failed primary's: a successor exists. This instance neither surveyed nor locked it, so promoting now would make
+     * two primaries; it stops instead (the operator rejoins or unfences the node, and writes follow it).
+     */
+    private void refuseIfAFencedNodeWasPromoted(Node old, Duration t, Steps steps) {
+        if (old.timeline() <= 0) {
+            return; // nothing to compare with: an unknown timeline
+        }
+        for (Node n : topology.nodes()) {
+            if (n == old || n.state() != NodeState.FENCED) {
+                continue;
+            }
+            ClusterActions.Status s = tryStatus(n, minimum(t, config.health().timeout()));
+            if (s != null && !s.inRecovery() && s.timeline() > old.timeline()) {
+                throw steps.fail(n, n.name() + " (fenced here) reports itself primary on timeline " + s.timeline()
+                        + ", newer than " + old.name() + "'s " + old.timeline() + ": another instance or an operator"
+                        + " promoted it; nothing was promoted here (that would make two primaries). If " + n.name()
+                        + " is the primary now, rejoin or unfence it on this data source");
+            }
+        }
+    }
+
     private List<Node> others(Node old) {
         List<Node> out = new ArrayList<>();
         for (Node n : topology.nodes()) {
@@ -211,6 +235,9 @@ final class Procedures {
                         alreadyPrimary = n;
                         break;
                     }
+                }
+                if (alreadyPrimary == null) {
+                    refuseIfAFencedNodeWasPromoted(old, t, steps);
                 }
                 ClusterActions.Status electedNow = null;
                 if (alreadyPrimary == null) {

@@ -238,6 +238,9 @@ public final class HealthChecker implements AutoCloseable {
         } catch (RejectedExecutionException shuttingDown) {
             // closing
         }
+        if (patroni != null) {
+            patroni.pollSoon(); // a switchover or failover under Patroni: follow its leader change at the same pace
+        }
     }
 
     /** The pace of re-checks after a definitive failure of the primary: a tenth of the interval, 20 ms at least. */

@@ -13,6 +13,9 @@ import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Patroni as a topology source ({@code topologySource=patroni}): polls {@code GET /cluster} every
@@ -28,6 +31,11 @@ import java.util.concurrent.TimeUnit;
  * {@code connectionTimeout} ({@link Topology#haWritesConfirmed}): a primary whose Patroni died keeps running
  * unmanaged, and writes still sent to it are lost and keep Patroni from electing another leader.</li>
  * </ul>
+ * While the write target is in doubt (Patroni names no running leader, or a leader that does not answer as primary yet,
+ * or the health checks saw the primary lost definitively: {@link #pollSoon()}), Patroni is asked again a tenth of an
+ * interval later instead of at the next interval, for at most {@link #RAPID_POLLS} polls in a row: a switchover or an
+ * election is followed within about a tenth of an interval of Patroni's leader change, not up to a whole interval
+ * later.
  * SQL observation (the health checks) goes on regardless: it is the safety net, and while no Patroni URL answers the
  * topology follows it alone (one WARN per outage). Members are matched to nodes by PostgreSQL host and port (a
  * member Readsplit has no node for, or a node Patroni does not list, is not judged).
@@ -43,7 +51,15 @@ final class PatroniWatcher implements AutoCloseable {
     private final ReadsplitConfig config;
     private final PatroniClient client;
     private final ScheduledExecutorService thread;
+    /** The longest run of rapid polls ({@link #pollSoon()}) before the watcher falls back to the interval's pace. */
+    static final int RAPID_POLLS = 300;
+
     private volatile boolean unreachable;
+    /** A rapid poll is scheduled (at most one at a time). */
+    private final AtomicBoolean soonScheduled = new AtomicBoolean();
+    /** Rapid polls in the current run (reset once Patroni's leader is the confirmed, UP write target). */
+    private final AtomicInteger rapidPolls = new AtomicInteger();
+    private final AtomicLong polls = new AtomicLong();
     private volatile PatroniClient.View lastView;
 
     PatroniWatcher(Topology topology) {
@@ -67,7 +83,13 @@ final class PatroniWatcher implements AutoCloseable {
         return lastView;
     }
 
+    /** Polls run so far, periodic and rapid (for tests). */
+    long polls() {
+        return polls.get();
+    }
+
     void poll() {
+        polls.incrementAndGet();
         PatroniClient.View view;
         try {
             view = client.fetch();
@@ -76,6 +98,9 @@ final class PatroniWatcher implements AutoCloseable {
                 unreachable = true;
                 log.warn("{}: Patroni's view is not available ({}); following the nodes' own answers only until it is",
                         config.name(), e.getMessage());
+            }
+            if (rapidPolls.get() > 0) {
+                pollSoon(); // a rapid run goes on (bounded) through a request that timed out under load
             }
             return;
         } catch (RuntimeException e) {
@@ -126,23 +151,42 @@ final class PatroniWatcher implements AutoCloseable {
         if (leader == null || !leader.isRunning()) {
             topology.haWritesConfirmed(false, "Patroni names no running leader"
                     + (leader == null ? "" : " (" + leader.name() + " is " + leader.state() + ")"));
+            pollSoon();
         } else if (node == null) {
             topology.haWritesConfirmed(false, "Patroni's leader " + leader.name() + " (" + leader.host() + ":"
                     + leader.port() + ") is no configured node");
+            pollSoon();
         } else if (topology.haLeader(node, "member " + leader.name() + ": " + leader.describe())) {
             topology.haWritesConfirmed(true, null);
+            if (topology.primary() == node && node.state() == dev.readsplit.topology.NodeState.UP) {
+                rapidPolls.set(0);
+            } else {
+                pollSoon();
+            }
         } else {
             topology.haWritesConfirmed(false, "Patroni's leader " + leader.name() + " does not answer as primary yet");
-            recheckSoon();
+            pollSoon();
         }
     }
 
-    /** While Patroni's leader is not confirmed by its own answer, Patroni is asked again a tenth of an interval later. */
-    private void recheckSoon() {
+    /**
+     * Asks Patroni again a tenth of an interval from now (20 ms at least), unless such a poll is already scheduled or
+     * {@link #RAPID_POLLS} rapid polls ran since the write target was last settled. Called while Patroni's leader is
+     * not the confirmed, UP write target, and by the health checker when the primary failed definitively (refused,
+     * shut down, connection closed): a switchover or a failover is in progress.
+     */
+    void pollSoon() {
+        if (rapidPolls.get() >= RAPID_POLLS || !soonScheduled.compareAndSet(false, true)) {
+            return;
+        }
+        rapidPolls.incrementAndGet();
         try {
-            thread.schedule(this::poll, Math.max(20, config.health().interval().toMillis() / 10), TimeUnit.MILLISECONDS);
+            thread.schedule(() -> {
+                soonScheduled.set(false);
+                poll();
+            }, Math.max(20, config.health().interval().toMillis() / 10), TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.RejectedExecutionException closing) {
-            // closing
+            soonScheduled.set(false);
         }
     }
 

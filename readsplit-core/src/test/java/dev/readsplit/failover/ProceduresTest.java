@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import static dev.readsplit.failover.FakeActions.primary;
 import static dev.readsplit.failover.FakeActions.standby;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
@@ -115,6 +116,35 @@ class ProceduresTest {
         assertThat(events(TopologyEvent.Kind.PROMOTED).get(0).message()).contains("200 bytes past r2");
         // the lock is released, after the promotion
         assertThat(servers.calls.indexOf("unlock r2")).isGreaterThan(servers.calls.indexOf("promote r2"));
+    }
+
+    /**
+     * Regression (found by SupervisedFailoverIT): instance b still had r1 fenced (only instance a had rejoined it) when
+     * the primary died; a promoted r1, b surveyed, locked and re-checked only r2 and r3 and promoted r2: two primaries.
+     * A fenced node that answers as a primary on a timeline newer than the failed primary's stops the promotion.
+     */
+    @Test
+    void aFencedNodeThatAnotherInstancePromotedStopsThePromotion() {
+        topology.fence(r1, "switched over by another instance");
+        primaryDown();
+        servers.answer("r1", primary(9000, 2)); // rejoined and promoted by the other instance: timeline 2 > p's 1
+        assertThatThrownBy(() -> procedures.failover()).isInstanceOf(FailoverException.class)
+                .hasMessageContaining("r1 (fenced here) reports itself primary on timeline 2, newer than p's 1")
+                .hasMessageContaining("nothing was promoted here");
+        assertThat(servers.count("promote")).isZero();
+        assertThat(events(TopologyEvent.Kind.PROMOTED)).isEmpty();
+        assertThat(events(TopologyEvent.Kind.FAILOVER_FAILED)).singleElement()
+                .satisfies(e -> assertThat(e.from()).isEqualTo("RECHECK"));
+        assertThat(servers.calls).contains("unlock r2", "unlock r3");
+    }
+
+    @Test
+    void aFencedOldPrimaryStillRunningOnAnOlderTimelineDoesNotStopAPromotion() {
+        topology.fence(r1, "an older primary, still up and read-only");
+        primaryDown();
+        servers.answer("r1", primary(9000, 1)); // not newer than p's timeline: not a successor
+        procedures.failover();
+        assertThat(servers.calls).contains("promote r2");
     }
 
     @Test

@@ -1,5 +1,8 @@
 package dev.readsplit.failover;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.readsplit.config.FailoverPolicy;
 import dev.readsplit.config.NodeConfig;
 import dev.readsplit.config.ReadsplitConfig;
@@ -15,6 +18,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.slf4j.LoggerFactory;
 
 import java.sql.Array;
 import java.sql.Connection;
@@ -131,7 +135,8 @@ class SupervisedFailoverIT {
         List<TopologyEvent> completed = new ArrayList<>(eventsA);
         completed.addAll(eventsB);
         assertThat(completed).filteredOn(e -> e.kind() == TopologyEvent.Kind.PROMOTED).singleElement()
-                .satisfies(e -> assertThat(e.message()).contains("data-loss report", "bytes past " + newPrimary));
+                .satisfies(e -> assertThat(e.message()).contains("data-loss report", "bytes past " + newPrimary)
+                        .contains("with asynchronous replication, writes primary acknowledged may be lost"));
         // the other standby streams from the new primary (repointed; verified by the server)
         String other = newPrimary.equals("standby1") ? "standby2" : "standby1";
         await().atMost(Duration.ofSeconds(30)).until(() -> queryLong(np,
@@ -155,6 +160,27 @@ class SupervisedFailoverIT {
             assertThat(ds.topology().node("primary").lastError()).contains("needs a rebuild as a standby of " + np.name());
             assertThat(ds.topology().primary().name()).isEqualTo(np.name());
         }
+        // the promoting instance asked it where its WAL ended: the exact WAL past the promotion point (issue 17)
+        ReadsplitDataSource promoter = count(eventsA, TopologyEvent.Kind.PROMOTED) == 1 ? a : b;
+        List<TopologyEvent> promoterEvents = promoter == a ? eventsA : eventsB;
+        await().atMost(Duration.ofSeconds(20)).until(() -> promoter.failover().lastFailover().returnedWithLsn() >= 0);
+        FailoverReport measured = promoter.failover().lastFailover();
+        assertThat(measured.oldPrimary()).isEqualTo("primary");
+        assertThat(measured.exactWalBytesPastPromotion()).isEqualTo(Math.max(0, measured.returnedWithLsn() - measured.promotedLsn()));
+        assertThat(promoterEvents).filteredOn(e -> e.kind() == TopologyEvent.Kind.DATA_LOSS_MEASURED).singleElement()
+                .satisfies(e -> assertThat(e.message()).contains("measured on primary",
+                        measured.exactWalBytesPastPromotion() + " bytes past the promotion point"));
+        // checked against the servers: rows the old primary has and the new one lacks live in WAL past the promotion
+        // point, so there are such rows only if the measured figure is positive (with synchronous replication none of
+        // them was acknowledged); and the old primary's WAL now reaches at least the measured end
+        List<Long> onOld = ids(old);
+        List<Long> onlyOnOld = missing(np, onOld);
+        if (!onlyOnOld.isEmpty()) {
+            assertThat(measured.exactWalBytesPastPromotion()).as("WAL past the promotion point with rows " + onlyOnOld
+                    + " only on the old primary").isPositive();
+        }
+        assertThat(queryLong(old, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint"))
+                .isGreaterThanOrEqualTo(measured.returnedWithLsn());
         // no traffic to it: writes and reads all run elsewhere
         for (int i = 0; i < 20; i++) {
             try (Connection c = a.getConnection(); Statement s = c.createStatement()) {
@@ -208,7 +234,9 @@ class SupervisedFailoverIT {
 
         // the operator's part: shut the old primary down and rebuild it
         cluster.rebuildAsStandby(oldPrimary, target);
+        // on every data source (docs/failover.md): an instance that still has it fenced neither surveys nor locks it
         a.failover().rejoinAsStandby(oldPrimary.name(), Duration.ofSeconds(30));
+        b.failover().rejoinAsStandby(oldPrimary.name(), Duration.ofSeconds(30));
         int outOfRecovery = 0;
         for (EmbeddedNode n : cluster.nodes()) {
             outOfRecovery += queryBoolean(n, "SELECT pg_is_in_recovery()") ? 0 : 1;
@@ -216,6 +244,52 @@ class SupervisedFailoverIT {
         assertThat(outOfRecovery).isEqualTo(1);
         assertThat(count(eventsA, TopologyEvent.Kind.PROMOTED) + count(eventsB, TopologyEvent.Kind.PROMOTED))
                 .isEqualTo(2);
+    }
+
+    /**
+     * A failed primary that is rebuilt as a standby before it ever answers again cannot say where its WAL ended (its
+     * data directory is the new primary's base backup): the report keeps its lower bound and no figure is invented
+     * from the backup's checkpoint.
+     */
+    @Test
+    @Order(4)
+    void aFailedPrimaryRebuiltBeforeItAnswersIsNotMeasured() throws Exception {
+        Logger managerLog = (Logger) LoggerFactory.getLogger(FailoverManager.class);
+        ListAppender<ILoggingEvent> logs = new ListAppender<>();
+        logs.start();
+        managerLog.addAppender(logs);
+        try {
+            EmbeddedNode victim = cluster.node(a.topology().primary().name());
+            long measuredBefore = count(eventsA, TopologyEvent.Kind.DATA_LOSS_MEASURED)
+                    + count(eventsB, TopologyEvent.Kind.DATA_LOSS_MEASURED);
+            long promotedByA = count(eventsA, TopologyEvent.Kind.PROMOTED);
+            long promotedBefore = promotedByA + count(eventsB, TopologyEvent.Kind.PROMOTED);
+            Writer writer = new Writer(a);
+            writer.start();
+            await().atMost(Duration.ofSeconds(20)).until(() -> writer.acked.size() >= 50);
+            victim.kill();
+            await().atMost(Duration.ofSeconds(45)).until(() -> !a.topology().primary().name().equals(victim.name())
+                    && !b.topology().primary().name().equals(victim.name()));
+            writer.stop();
+            await().atMost(Duration.ofSeconds(20)).until(() -> count(eventsA, TopologyEvent.Kind.PROMOTED)
+                    + count(eventsB, TopologyEvent.Kind.PROMOTED) == promotedBefore + 1);
+            ReadsplitDataSource promoter = count(eventsA, TopologyEvent.Kind.PROMOTED) > promotedByA ? a : b;
+            EmbeddedNode np = cluster.node(promoter.topology().primary().name());
+            cluster.rebuildAsStandby(victim, np); // never started as a primary again
+            await().atMost(Duration.ofSeconds(30)).until(() -> logs.list.stream().anyMatch(e ->
+                    e.getFormattedMessage().contains("could not ask " + victim.name() + " where its WAL ended")));
+            assertThat(logs.list).filteredOn(e -> e.getFormattedMessage().contains("where its WAL ended")).first()
+                    .satisfies(e -> assertThat(e.getFormattedMessage()).contains("answers as a standby (rebuilt or rewound)"));
+            FailoverReport r = promoter.failover().lastFailover();
+            assertThat(r.oldPrimary()).isEqualTo(victim.name());
+            assertThat(r.returnedWithLsn()).isEqualTo(-1);
+            assertThat(r.exactWalBytesPastPromotion()).isEqualTo(-1);
+            assertThat(count(eventsA, TopologyEvent.Kind.DATA_LOSS_MEASURED)
+                    + count(eventsB, TopologyEvent.Kind.DATA_LOSS_MEASURED)).isEqualTo(measuredBefore);
+            assertThat(missing(np, writer.acked)).as("acknowledged writes (synchronous replication)").isEmpty();
+        } finally {
+            managerLog.detachAppender(logs);
+        }
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -268,6 +342,17 @@ class SupervisedFailoverIT {
 
     static long count(List<TopologyEvent> events, TopologyEvent.Kind kind) {
         return events.stream().filter(e -> e.kind() == kind).count();
+    }
+
+    static List<Long> ids(EmbeddedNode node) throws SQLException {
+        List<Long> out = new ArrayList<>();
+        try (Connection c = node.connect(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT id FROM acks")) {
+            while (rs.next()) {
+                out.add(rs.getLong(1));
+            }
+        }
+        return out;
     }
 
     static List<Long> missing(EmbeddedNode node, java.util.Collection<Long> ids) throws SQLException {

@@ -1,11 +1,13 @@
 package dev.readsplit.jdbc;
 
 import dev.readsplit.Role;
+import dev.readsplit.config.FailoverPolicy;
 import dev.readsplit.config.ReadsplitConfig;
 import dev.readsplit.embedded.EmbeddedCluster;
 import dev.readsplit.embedded.EmbeddedNode;
 import dev.readsplit.topology.Node;
 import dev.readsplit.topology.NodeState;
+import dev.readsplit.topology.TopologyEvent;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -29,6 +31,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -51,8 +54,10 @@ import static org.awaitility.Awaitility.await;
  * threads alive after {@code close()}, and prints one table row (used by docs/reliability.md).
  *
  * <p>Asserted: no failed read in the replica scenarios and the connection storm; no acknowledged write lost
- * anywhere; writes fail only in the primary-loss scenario; pools back to 0 active; no thread left behind.
- * The scenarios run in order: the last two promote a standby and bring the old primary back.
+ * anywhere; writes fail only in the primary-loss scenario and the short primary pause; pools back to 0 active; no
+ * thread left behind. The replica pause, the connection storm and a primary paused for less than the detection time run
+ * under {@code failoverPolicy=SUPERVISED} and assert 0 promotions (issue 17: rapid re-checks must not turn a suspicion
+ * into a failover). The scenarios run in order: the last two promote a standby and bring the old primary back.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Timeout(value = 150, unit = TimeUnit.SECONDS)
@@ -115,7 +120,7 @@ class FaultSuiteIT {
     @Test
     @Order(2)
     void replicaSigstopLongerThanTheHealthTimeout() throws Exception {
-        replicaScenario("replica SIGSTOP past health timeout, SIGCONT", "fs-pause", (ds, load) -> {
+        replicaScenario("replica SIGSTOP past health timeout, SIGCONT (SUPERVISED)", "fs-pause", true, (ds, load) -> {
             EmbeddedNode victim = cluster.standby(1);
             Node n = nodeOf(ds, victim);
             victim.pause();
@@ -190,10 +195,13 @@ class FaultSuiteIT {
     void connectionStormGetsAClearTransientErrorNeverAHang() throws Exception {
         List<Throwable> stormErrors = new ArrayList<>();
         int[] stormOk = new int[1];
-        replicaScenario("connection storm (12 callers, 2 primary slots) beside the workload", "fs-stormload", (ds, load) -> {
+        replicaScenario("connection storm (12 callers, 2 primary slots) beside the workload (SUPERVISED)", "fs-stormload",
+                true, (ds, load) -> {
             ReadsplitConfig stormConfig = config("fs-storm").primaryPoolSize(2).replicaPoolSize(2)
-                    .connectionTimeout(Duration.ofMillis(1000)).build();
+                    .connectionTimeout(Duration.ofMillis(1000)).failoverPolicy(FailoverPolicy.SUPERVISED).build();
             try (ReadsplitDataSource storm = new ReadsplitDataSource(stormConfig)) {
+                List<TopologyEvent> stormEvents = new CopyOnWriteArrayList<>();
+                storm.topology().addListener(stormEvents::add);
                 Clusters.awaitAllUp(storm);
                 ExecutorService pool = Executors.newFixedThreadPool(12);
                 CountDownLatch go = new CountDownLatch(1);
@@ -234,6 +242,7 @@ class FaultSuiteIT {
                 // a busy pool is not a sick node: no state change, no WARN, no event
                 assertThat(storm.recentEvents()).as("events of the stormed data source")
                         .noneMatch(e -> e.kind() == dev.readsplit.topology.TopologyEvent.Kind.STATE_CHANGE);
+                assertNoFailover("the stormed data source (SUPERVISED)", stormEvents);
                 assertThat(stormErrors).as("storm callers that got no slot").isNotEmpty();
                 for (Throwable t : stormErrors) {
                     assertThat(t).isInstanceOf(SQLTransientConnectionException.class);
@@ -250,11 +259,62 @@ class FaultSuiteIT {
                 + " got SQLTransientConnectionException after connectionTimeout (1 s)";
     }
 
+    /**
+     * Issue 17: a primary that is paused (SIGSTOP) for longer than one {@code healthCheckTimeout} but shorter than
+     * {@code failureThreshold} of them is a suspicion, not a loss: a SUPERVISED data source (rapid re-checks on) must
+     * not promote. The pause is 1.5 timeouts: at least one check times out (the primary turns SUSPECT), at most two.
+     * Writes that wait on the paused primary may fail (counted in the row); none acknowledged may be lost, no read fails.
+     */
+    @Test
+    @Order(7)
+    void primaryPausedShorterThanDetectionIsNotPromotedUnderSupervised() throws Exception {
+        String scenario = "primary SIGSTOP for 1.5 x healthCheckTimeout, SIGCONT (SUPERVISED)";
+        ReadsplitConfig cfg = config("fs-ppause").failoverPolicy(FailoverPolicy.SUPERVISED).build();
+        long pauseMillis = cfg.health().timeout().toMillis() * 3 / 2;
+        assertThat(pauseMillis).as("the pause is shorter than detection")
+                .isLessThan(cfg.health().timeout().toMillis() * cfg.health().failureThreshold());
+        ReadsplitDataSource ds = new ReadsplitDataSource(cfg);
+        List<TopologyEvent> events = new CopyOnWriteArrayList<>();
+        ds.topology().addListener(events::add);
+        Row row;
+        try {
+            Clusters.awaitAllUp(ds);
+            Node primary = nodeOf(ds, cluster.primary());
+            Load load = new Load(ds, scenario);
+            load.awaitProgress();
+            cluster.primary().pause();
+            try {
+                Thread.sleep(pauseMillis);
+            } finally {
+                cluster.primary().resume();
+            }
+            await().atMost(WAIT).until(() -> primary.state() == NodeState.UP);
+            load.awaitProgress();
+            load.awaitProgress();
+            row = load.finish(cluster.primary());
+            assertThat(events).as("the paused primary was suspected (a check timed out)")
+                    .anyMatch(e -> e.kind() == TopologyEvent.Kind.STATE_CHANGE && primary.name().equals(e.node())
+                            && NodeState.SUSPECT.name().equals(e.to()));
+            assertThat(ds.topology().primary()).isSameAs(primary);
+        } finally {
+            ds.close();
+        }
+        row.threadsLeft = awaitNoThreads("fs-ppause");
+        row.note = pauseMillis + " ms pause; primary SUSPECT, never DOWN; 0 promotions (events and pg_is_in_recovery())";
+        rows.add(row);
+        assertNoFailover(scenario, events);
+        assertThat(row.readFailures()).as(scenario + ": failed reads " + row.readErrors).isZero();
+        assertThat(row.lost).as(scenario + ": acknowledged writes lost").isZero();
+        assertThat(row.rywViolations).isZero();
+        assertThat(row.poolActive).isZero();
+        assertThat(row.threadsLeft).isEmpty();
+    }
+
     // ---------------------------------------------------------------------------------------------
     // primary loss: writes may fail (counted), none acknowledged may be lost
 
     @Test
-    @Order(7)
+    @Order(8)
     void primaryStoppedThenAStandbyPromoted() throws Exception {
         EmbeddedNode oldPrimary = cluster.primary();
         EmbeddedNode promoted = cluster.standby(0);
@@ -277,7 +337,7 @@ class FaultSuiteIT {
     }
 
     @Test
-    @Order(8)
+    @Order(9)
     void oldPrimaryReturningAsAPrimaryIsFenced() throws Exception {
         EmbeddedNode oldPrimary = cluster.primary();
         EmbeddedNode promoted = cluster.standby(0);
@@ -318,7 +378,22 @@ class FaultSuiteIT {
 
     /** A fresh data source, the workload, the fault; then the checks every replica scenario shares. */
     private static void replicaScenario(String scenario, String dsName, Fault fault) throws Exception {
-        ReadsplitDataSource ds = new ReadsplitDataSource(config(dsName).build());
+        replicaScenario(scenario, dsName, false, fault);
+    }
+
+    /**
+     * With {@code supervised}, the data source runs {@code failoverPolicy=SUPERVISED} (rapid re-checks of the primary
+     * included) and the scenario also asserts that nothing was promoted: no failover event, and on the servers the
+     * primary is still the only node out of recovery.
+     */
+    private static void replicaScenario(String scenario, String dsName, boolean supervised, Fault fault) throws Exception {
+        ReadsplitConfig.Builder cfg = config(dsName);
+        if (supervised) {
+            cfg.failoverPolicy(FailoverPolicy.SUPERVISED);
+        }
+        ReadsplitDataSource ds = new ReadsplitDataSource(cfg.build());
+        List<TopologyEvent> events = new CopyOnWriteArrayList<>();
+        ds.topology().addListener(events::add);
         Row row;
         try {
             Clusters.awaitAllUp(ds);
@@ -334,12 +409,30 @@ class FaultSuiteIT {
         }
         row.threadsLeft = awaitNoThreads(dsName);
         rows.add(row);
+        if (supervised) {
+            assertNoFailover(scenario, events);
+        }
         assertThat(row.readFailures()).as(scenario + ": failed reads " + row.readErrors).isZero();
         assertThat(row.writeFailures()).as(scenario + ": failed writes " + row.writeErrors).isZero();
         assertThat(row.lost).as(scenario + ": acknowledged writes lost").isZero();
         assertThat(row.rywViolations).as(scenario + ": read-your-writes violations").isZero();
         assertThat(row.poolActive).as(scenario + ": physical connections still borrowed").isZero();
         assertThat(row.threadsLeft).as(scenario + ": threads left after close()").isEmpty();
+    }
+
+    /** No failover was started or promoted anything: by the data source's events, and by asking every server. */
+    private static void assertNoFailover(String scenario, List<TopologyEvent> events) {
+        assertThat(events).as(scenario + ": failover events (false promotions)")
+                .noneMatch(e -> e.kind() == TopologyEvent.Kind.FAILOVER_STARTED || e.kind() == TopologyEvent.Kind.PROMOTED
+                        || e.kind() == TopologyEvent.Kind.PROMOTION_SKIPPED);
+        assertThat(queryLong(cluster.primary(), "SELECT CASE WHEN pg_is_in_recovery() THEN 1 ELSE 0 END"))
+                .as(scenario + ": the primary is still out of recovery").isZero();
+        for (EmbeddedNode s : cluster.standbys()) {
+            if (s.isRunning()) {
+                assertThat(queryLong(s, "SELECT CASE WHEN pg_is_in_recovery() THEN 1 ELSE 0 END"))
+                        .as(scenario + ": " + s.name() + " is still a standby").isEqualTo(1);
+            }
+        }
     }
 
     static ReadsplitConfig.Builder config(String name) {
