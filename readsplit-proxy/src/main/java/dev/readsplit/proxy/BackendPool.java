@@ -2,6 +2,7 @@ package dev.readsplit.proxy;
 
 import dev.readsplit.topology.Node;
 import dev.readsplit.topology.Topology;
+import io.netty.channel.EventLoopGroup;
 
 import java.io.IOException;
 import java.security.SecureRandom;
@@ -26,15 +27,17 @@ final class BackendPool implements AutoCloseable {
     private final Topology topology;
     private final SecureRandom random;
     private final Map<Node, ArrayDeque<BackendConnection>> idle = new ConcurrentHashMap<>();
+    private final EventLoopGroup group;
     private volatile boolean closed;
 
-    BackendPool(ProxyConfig config, Topology topology, SecureRandom random) {
+    BackendPool(ProxyConfig config, Topology topology, SecureRandom random, EventLoopGroup group) {
+        this.group = group;
         this.config = config;
         this.topology = topology;
         this.random = random;
     }
 
-    /** An idle connection to {@code node}, or a new one. */
+    /** An idle connection to {@code node}, or a new one (blocking: never on the event loop). */
     BackendConnection borrow(Node node) throws IOException {
         if (closed) {
             throw new IOException("the proxy is shutting down");
@@ -54,10 +57,34 @@ final class BackendPool implements AutoCloseable {
             c.close();
         }
         try {
-            return BackendConnection.open(node, (int) config.connectTimeout().toMillis(), random);
+            return BackendConnection.open(node, group, (int) config.connectTimeout().toMillis(), random);
         } catch (IOException e) {
             topology.onTrafficError(node, asSqlException(node, e));
             throw e;
+        }
+    }
+
+    /** An idle connection to {@code node} if there is one now, else null; never blocks (the event loop's borrow). */
+    BackendConnection idle(Node node) {
+        if (closed) {
+            return null;
+        }
+        ArrayDeque<BackendConnection> q = idle.get(node);
+        if (q == null) {
+            return null;
+        }
+        while (true) {
+            BackendConnection c;
+            synchronized (q) {
+                c = q.pollFirst();
+            }
+            if (c == null) {
+                return null;
+            }
+            if (c.epoch() == node.epoch() && !c.broken()) {
+                return c;
+            }
+            c.close();
         }
     }
 

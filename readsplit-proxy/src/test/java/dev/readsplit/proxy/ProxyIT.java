@@ -298,6 +298,58 @@ class ProxyIT {
         }
     }
 
+    /**
+     * A client that stops reading a large result holds its own backend back (the backend waits in {@code ClientWrite},
+     * the proxy buffering only a bounded part), while every other client goes on through the same event loop; read
+     * later, the result arrives whole.
+     */
+    @Test
+    void aClientThatDoesNotReadHoldsBackItsBackendNotTheProxy() throws Exception {
+        awaitBothReplicasEligible();
+        String big = "SELECT repeat('x', 1000) || g FROM generate_series(1, 200000) g /* slow reader */";
+        try (RawClient slow = new RawClient(proxy.address().getPort())) {
+            slow.socket.setReceiveBufferSize(16 * 1024);
+            slow.login(USER, PASSWORD, cluster.database());
+            slow.send(Msg.query(big));
+            // 200 MB of rows: the backend can only be waiting to write if the proxy stopped reading it
+            await().atMost(Duration.ofSeconds(30)).until(() -> waitingToWrite("%slow reader%") > 0);
+            try (Connection c = connect(""); Statement s = c.createStatement()) {
+                for (int i = 0; i < 20; i++) {
+                    assertThat(standbyPorts).contains(port(s, "SELECT inet_server_port()"));
+                }
+            }
+            assertThat(waitingToWrite("%slow reader%")).isEqualTo(1);
+            long rows = 0;
+            while (true) {
+                Msg m = slow.read();
+                if (m.type() == 'D') {
+                    rows++;
+                } else if (m.type() == 'Z') {
+                    break;
+                } else {
+                    assertThat(m.type()).as("message %s", m).isIn((byte) 'T', (byte) 'C');
+                }
+            }
+            assertThat(rows).isEqualTo(200_000);
+        }
+    }
+
+    private static long waitingToWrite(String like) throws SQLException {
+        long n = 0;
+        for (EmbeddedNode node : cluster.nodes()) {
+            try (Connection c = node.connect();
+                 PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE query LIKE ?"
+                         + " AND state = 'active' AND wait_event = 'ClientWrite'")) {
+                ps.setString(1, like);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    n += rs.getLong(1);
+                }
+            }
+        }
+        return n;
+    }
+
     private static long activeSleeps() throws SQLException {
         long n = 0;
         for (EmbeddedNode node : cluster.nodes()) {
