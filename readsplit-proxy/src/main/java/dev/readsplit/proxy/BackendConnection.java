@@ -15,7 +15,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.TooLongFrameException;
 
@@ -90,11 +90,12 @@ final class BackendConnection implements AutoCloseable {
      * Connects and logs in to {@code node} on a channel of {@code group}; the connection is ready for queries (status
      * idle). Blocks: never call it on the event loop.
      */
-    static BackendConnection open(Node node, EventLoopGroup group, int connectTimeoutMillis, SecureRandom random)
-            throws IOException {
+    static BackendConnection open(Node node, EventLoopGroup group, Class<? extends SocketChannel> channelClass,
+                                  int connectTimeoutMillis, SecureRandom random) throws IOException {
         NodeConfig nc = node.config();
         BackendConnection c = new BackendConnection(node);
-        ChannelFuture f = new Bootstrap().group(group).channel(NioSocketChannel.class)
+        ChannelFuture f = new Bootstrap().group(group).channel(channelClass)
+                .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
@@ -324,7 +325,9 @@ final class BackendConnection implements AutoCloseable {
 
     /** Stops or resumes reading from the server (back-pressure from a slow client). */
     void autoRead(boolean on) {
-        channel.config().setAutoRead(on);
+        if (channel.config().isAutoRead() != on) {
+            channel.config().setAutoRead(on);
+        }
     }
 
     EventLoop eventLoop() {

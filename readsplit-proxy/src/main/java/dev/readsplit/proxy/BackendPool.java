@@ -3,6 +3,7 @@ package dev.readsplit.proxy;
 import dev.readsplit.topology.Node;
 import dev.readsplit.topology.Topology;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
 
 import java.io.IOException;
 import java.security.SecureRandom;
@@ -28,10 +29,13 @@ final class BackendPool implements AutoCloseable {
     private final SecureRandom random;
     private final Map<Node, ArrayDeque<BackendConnection>> idle = new ConcurrentHashMap<>();
     private final EventLoopGroup group;
+    private final Class<? extends SocketChannel> channelClass;
     private volatile boolean closed;
 
-    BackendPool(ProxyConfig config, Topology topology, SecureRandom random, EventLoopGroup group) {
+    BackendPool(ProxyConfig config, Topology topology, SecureRandom random, EventLoopGroup group,
+                Class<? extends SocketChannel> channelClass) {
         this.group = group;
+        this.channelClass = channelClass;
         this.config = config;
         this.topology = topology;
         this.random = random;
@@ -57,7 +61,7 @@ final class BackendPool implements AutoCloseable {
             c.close();
         }
         try {
-            return BackendConnection.open(node, group, (int) config.connectTimeout().toMillis(), random);
+            return BackendConnection.open(node, group, channelClass, (int) config.connectTimeout().toMillis(), random);
         } catch (IOException e) {
             topology.onTrafficError(node, asSqlException(node, e));
             throw e;

@@ -14,6 +14,12 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import org.slf4j.Logger;
@@ -74,12 +80,14 @@ public final class ProxyServer implements AutoCloseable {
         this.config = config;
         this.tls = config.tlsCertificate() == null ? null
                 : SslContextBuilder.forServer(config.tlsCertificate().toFile(), config.tlsKey().toFile()).build();
+        boolean epoll = Epoll.isAvailable();
         this.group = new MultiThreadIoEventLoopGroup(1, r -> {
             Thread t = new Thread(r, "readsplit-proxy-io");
             t.setDaemon(true);
             return t;
-        }, NioIoHandler.newFactory());
-        this.pool = new BackendPool(config, ds.topology(), random, group);
+        }, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        this.pool = new BackendPool(config, ds.topology(), random, group,
+                epoll ? EpollSocketChannel.class : NioSocketChannel.class);
         this.unknownUser = Scram.Verifier.of(Scram.nonce(random), random);
         config.users().forEach((u, p) -> verifiers.put(u, Scram.Verifier.of(p.reveal(), random)));
         Node primary = ds.topology().primary();
@@ -107,8 +115,10 @@ public final class ProxyServer implements AutoCloseable {
                     return t;
                 });
         try {
-            ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+            ServerBootstrap b = new ServerBootstrap().group(group)
+                    .channel(epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
                     .option(ChannelOption.SO_BACKLOG, 1024)
+                    .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.SO_KEEPALIVE, true)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -124,7 +134,8 @@ public final class ProxyServer implements AutoCloseable {
             pool.close();
             throw e;
         }
-        log.info("readsplit proxy: listening on {} for {} ({} nodes)", address(), ds.name(), ds.topology().nodes().size());
+        log.info("readsplit proxy: listening on {} for {} ({} nodes, {} transport)", address(), ds.name(),
+                ds.topology().nodes().size(), epoll ? "epoll" : "NIO");
     }
 
     /**
