@@ -49,13 +49,21 @@ public final class ProxyBenchmark {
     private static final Pattern TPS = Pattern.compile("tps = ([0-9.]+) \\(without initial connection time\\)");
     private static final Pattern FAILED = Pattern.compile("number of failed transactions: (\\d+)");
 
-    record Target(String name, int port) {
+    /** Where pgbench connects; {@code options}: its startup options (PGOPTIONS), or null. */
+    record Target(String name, int port, String options) {
+        Target(String name, int port) {
+            this(name, port, null);
+        }
     }
 
     record Result(double tps, double p50Millis, double p99Millis, long failed) {
     }
 
     public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("serve")) {
+            serve(args);
+            return;
+        }
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
         int[] clientCounts = Arrays.stream((args.length > 1 ? args[1] : "8,64").split(","))
                 .mapToInt(Integer::parseInt).toArray();
@@ -80,27 +88,37 @@ public final class ProxyBenchmark {
             for (EmbeddedNode s : cluster.standbys()) {
                 cluster.awaitStreaming(primary, s);
             }
-            ReadsplitConfig.Builder b = ReadsplitConfig.builder().name("proxybench")
-                    .primary(primary.host(), primary.port()).database(cluster.database()).user(cluster.user())
-                    .healthCheckInterval(Duration.ofMillis(500));
-            cluster.standbys().forEach(s -> b.addReplica(s.host(), s.port()));
             Map<String, Target> targets = new LinkedHashMap<>();
-            try (ReadsplitDataSource ds = new ReadsplitDataSource(b.build())) {
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-                while (!ds.topology().nodes().stream().allMatch(n -> n.state() == NodeState.UP && n.lastCheckMillis() > 0)
-                        && System.nanoTime() < deadline) {
-                    MacroBenchmark.sleep(100);
-                }
-                try (ProxyServer proxy = ProxyServer.start(ds, ProxyConfig.builder().listen("127.0.0.1:0").trust(true)
-                        .maxClients(maxClients + 50).maxIdlePerNode(maxClients + 10).build())) {
+            StringBuilder nodeList = new StringBuilder(primary.host() + ":" + primary.port());
+            cluster.standbys().forEach(s -> nodeList.append(',').append(s.host()).append(':').append(s.port()));
+            String nodes = nodeList.toString();
+            try {
+                {
                     for (String w : wanted) {
                         switch (w) {
                             case "direct" -> targets.put(w, new Target(w, primary.port()));
-                            case "readsplit" -> targets.put(w, new Target("readsplit proxy", proxy.address().getPort()));
+                            // each proxy in a JVM of its own, the same way: this build's, and a baseline build's
+                            // (-Dproxybench.baseline.cp=CLASSPATH, e.g. the commit before a change) side by side
+                            case "readsplit" -> targets.put(w, new Target("readsplit proxy",
+                                    serveChild(System.getProperty("java.class.path"), nodes, cluster, maxClients, peers,
+                                            work.resolve("proxy.out"))));
+                            case "eventual" -> {
+                                // the same proxy, the client asking for eventual consistency (no read-your-writes
+                                // wait after a write: what pgpool-II and PgBouncer give)
+                                Target rs = targets.get("readsplit");
+                                if (rs == null) {
+                                    throw new IllegalArgumentException("target eventual needs readsplit before it");
+                                }
+                                targets.put(w, new Target("readsplit proxy, eventual", rs.port(),
+                                        "-c readsplit.consistency=eventual"));
+                            }
+                            case "baseline" -> targets.put(w, new Target("readsplit proxy (baseline)",
+                                    serveChild(System.getProperty("proxybench.baseline.cp"), nodes, cluster, maxClients,
+                                            peers, work.resolve("baseline.out"))));
                             case "pgbouncer" -> startPeer(w, work, cluster, maxClients, peers, targets);
                             case "pgpool" -> startPeer(w, work, cluster, maxClients, peers, targets);
                             default -> throw new IllegalArgumentException("unknown target " + w
-                                    + " (direct, readsplit, pgbouncer, pgpool)");
+                                    + " (direct, readsplit, eventual, baseline, pgbouncer, pgpool)");
                         }
                     }
                     String db = cluster.database();
@@ -160,7 +178,10 @@ public final class ProxyBenchmark {
                 }
             } finally {
                 for (Process p : peers) {
-                    p.destroy();
+                    p.getOutputStream().close();
+                    if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                        p.destroy();
+                    }
                     if (!p.waitFor(10, TimeUnit.SECONDS)) {
                         p.destroyForcibly();
                     }
@@ -183,7 +204,7 @@ public final class ProxyBenchmark {
         }
         cmd.addAll(workload);
         cmd.add(db);
-        String out = run(cmd, logs.resolve("out"));
+        String out = run(cmd, logs.resolve("out"), t.options());
         Matcher m = TPS.matcher(out);
         Matcher f = FAILED.matcher(out);
         if (!m.find()) {
@@ -221,6 +242,65 @@ public final class ProxyBenchmark {
             return 0;
         }
         return sorted[Math.min(sorted.length - 1, (int) Math.ceil(q * sorted.length) - 1)];
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // the proxy, in a child JVM
+
+    /** {@code serve PRIMARY,REPLICA,... DATABASE USER MAXCLIENTS}: a trust proxy; prints its port; ends with stdin. */
+    private static void serve(String[] args) throws Exception {
+        String[] nodes = args[1].split(",");
+        int maxClients = Integer.parseInt(args[4]);
+        String[] p = nodes[0].split(":");
+        ReadsplitConfig.Builder b = ReadsplitConfig.builder().name("proxybench").primary(p[0], Integer.parseInt(p[1]))
+                .database(args[2]).user(args[3]).healthCheckInterval(Duration.ofMillis(500));
+        for (int i = 1; i < nodes.length; i++) {
+            String[] r = nodes[i].split(":");
+            b.addReplica(r[0], Integer.parseInt(r[1]));
+        }
+        try (ReadsplitDataSource ds = new ReadsplitDataSource(b.build())) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!ds.topology().nodes().stream().allMatch(n -> n.state() == NodeState.UP && n.lastCheckMillis() > 0)
+                    && System.nanoTime() < deadline) {
+                MacroBenchmark.sleep(100);
+            }
+            try (ProxyServer proxy = ProxyServer.start(ds, ProxyConfig.builder().listen("127.0.0.1:0").trust(true)
+                    .maxClients(maxClients + 50).maxIdlePerNode(maxClients + 10).build())) {
+                System.out.println("port " + proxy.address().getPort());
+                System.out.flush();
+                while (System.in.read() >= 0) {
+                    // until the parent closes our stdin (or dies)
+                }
+            }
+        }
+    }
+
+    private static int serveChild(String classpath, String nodes, EmbeddedCluster cluster, int maxClients,
+                                  List<Process> children, Path out) throws IOException {
+        if (classpath == null || classpath.isBlank()) {
+            throw new IllegalArgumentException("target baseline needs -Dproxybench.baseline.cp=CLASSPATH");
+        }
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx1g", "-XX:+UseParallelGC"));
+        String jfr = System.getProperty("proxybench.jfr");
+        if (jfr != null) {
+            // -Dproxybench.jfr=DIR: a JFR profile of each proxy JVM, kept in DIR (the work directory is deleted)
+            cmd.add("-XX:StartFlightRecording=settings=profile,filename=" + Path.of(jfr).toAbsolutePath()
+                    .resolve(out.getFileName() + ".jfr"));
+        }
+        cmd.addAll(List.of("-cp", classpath, ProxyBenchmark.class.getName(), "serve", nodes, cluster.database(),
+                cluster.user(), String.valueOf(maxClients)));
+        Process p = new ProcessBuilder(cmd).redirectError(out.toFile()).start();
+        children.add(p);
+        java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
+                StandardCharsets.UTF_8));
+        String line;
+        while ((line = r.readLine()) != null) {
+            if (line.startsWith("port ")) {
+                return Integer.parseInt(line.substring(5).trim());
+            }
+        }
+        throw new IllegalStateException("the proxy did not start: " + Files.readString(out));
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -350,7 +430,15 @@ public final class ProxyBenchmark {
 
     /** Runs {@code cmd} to completion (bounded: pgbench runs are bounded by -T), output to {@code out}. */
     static String run(List<String> cmd, Path out) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        return run(cmd, out, null);
+    }
+
+    static String run(List<String> cmd, Path out, String pgoptions) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile());
+        if (pgoptions != null) {
+            pb.environment().put("PGOPTIONS", pgoptions);
+        }
+        Process p = pb.start();
         if (!p.waitFor(15, TimeUnit.MINUTES)) {
             p.destroyForcibly();
             throw new IllegalStateException("timed out: " + cmd);

@@ -36,8 +36,10 @@ import java.util.regex.Pattern;
  * backend's transaction status then says where the session's transaction is, and the decision's may-have-written
  * flag advances its causal position (read-your-writes). See {@code docs/proxy.md}.
  *
- * <p>Concurrency: messages are handled one at a time on a worker thread (see {@link ProxyServer}); only
- * {@link #cancel()} is called from another thread, and reads the volatile {@link #running}.
+ * <p>Concurrency: messages are handled one at a time, either on the event loop ({@link #onLoop}: the common query,
+ * relayed without blocking) or on a worker thread ({@link #handle}: whatever blocks), never both at once (the
+ * {@link ClientConnection} hands each step over; see {@link ProxyServer}); only {@link #cancel()} is called from
+ * another thread, and reads the volatile {@link #running}.
  */
 final class ClientSession {
 
@@ -66,7 +68,8 @@ final class ClientSession {
     private boolean readOnlyTransaction;
     private char status = 'I';
     private volatile BackendConnection running;
-    private String lastRoute = "";
+    /** The last decision taken (its node and reason make {@code SHOW readsplit.last_route}), or null. */
+    private Decision lastRoute;
     /** The node of the client's transaction was lost: the client is told (FATAL) and disconnected, as by PostgreSQL. */
     private boolean terminated;
     /** The pipeline outgrew its bounds: its messages are dropped up to the Sync, which answers with the error. */
@@ -174,7 +177,7 @@ final class ClientSession {
         if (d.requirement() != dev.readsplit.routing.Requirement.NONE) {
             return Step.BLOCKING; // nothing counted: the worker routes again and waits as required
         }
-        lastRoute = d.node().name() + " (" + d.reason() + ")";
+        lastRoute = d;
         if (log.isDebugEnabled()) {
             log.debug("{} proxy: {} -> {}", ds.name(), abbreviate(sql), d);
         }
@@ -648,7 +651,7 @@ final class ClientSession {
             Decision d = router.route(state, c, sql, Operation.STATEMENT, attempt, exclude, waited);
             switch (d.requirement()) {
                 case NONE -> {
-                    lastRoute = d.node().name() + " (" + d.reason() + ")";
+                    lastRoute = d;
                     if (log.isDebugEnabled()) {
                         log.debug("{} proxy: {} -> {}", ds.name(), abbreviate(sql), d);
                     }
@@ -979,7 +982,8 @@ final class ClientSession {
                     value = switch (name) {
                         case "token" -> token();
                         case "consistency" -> router.consistency(state).toString();
-                        case "last_route" -> lastRoute;
+                        case "last_route" -> lastRoute == null ? ""
+                                : lastRoute.node().name() + " (" + lastRoute.reason() + ")";
                         default -> null;
                     };
                 } catch (IOException | BackendConnection.BackendError | SQLException e) {

@@ -12,6 +12,11 @@ import java.util.List;
  * (CopyFail, so the backend answers with an error), and, when asked to {@code hold}, keeps the responses back until
  * the first row or command completion, so a read refused with 25006 or lost to a connection failure can still run
  * elsewhere with the client none the wiser.
+ *
+ * <p>It runs on the event loop that carries both the client's and the backend's channel ({@link #start}): the
+ * messages are written to the backend and each response is relayed as the backend's channel delivers it, with no
+ * thread in between; a worker that must wait for the result uses {@link #run}. Back-pressure: when the client's
+ * channel stops being writable, the exchange stops reading the backend until it is writable again.
  */
 final class Exchange {
 
