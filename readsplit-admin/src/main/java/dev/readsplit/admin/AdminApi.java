@@ -170,6 +170,12 @@ final class AdminApi {
             case "/events":
                 allow(method, "GET, HEAD");
                 return work(() -> Response.json(200, bytes(StatusSnapshot.of(ds).eventsJson())));
+            case "/proxy":
+                allow(method, "GET, HEAD");
+                if (options.proxyStatus() == null) {
+                    throw new HttpError(404, ds.name() + ": no readsplit proxy runs with this admin server");
+                }
+                return work(() -> Response.json(200, bytes(options.proxyStatus().get())));
             case "/metrics":
                 allow(method, "GET, HEAD");
                 return work(() -> new Response(200, PROMETHEUS, bytes(registry.scrape()), Map.of()));

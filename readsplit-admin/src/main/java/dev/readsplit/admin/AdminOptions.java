@@ -1,10 +1,12 @@
 package dev.readsplit.admin;
 
+import io.micrometer.core.instrument.binder.MeterBinder;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.function.Supplier;
 
 /**
  * How an {@link AdminServer} listens and behaves. Immutable; built by {@link #builder()} whose setters reject
@@ -24,10 +26,14 @@ import java.util.Objects;
  * @param idleTimeout      how long a kept-alive connection may sit idle between requests (default 60 s)
  * @param historySize      samples (one a second) the dashboard's charts keep (default 300: five minutes)
  * @param registry         the Prometheus registry {@code /metrics} scrapes, or null for one owned by the server
+ * @param proxyStatus      the JSON object {@code GET /proxy} serves and the dashboard shows (a {@code readsplit proxy}
+ *                         running on this data source), or null: no proxy, {@code /proxy} is 404
+ * @param proxyMeters      the proxy's meters, bound to the registry with the data source's, or null
  */
 public record AdminOptions(String bindAddress, int port, Readiness readiness, Duration readinessTimeout,
                            Duration drainTimeout, int threads, int queue, int maxConnections, Duration readTimeout,
-                           Duration idleTimeout, int historySize, PrometheusMeterRegistry registry) {
+                           Duration idleTimeout, int historySize, PrometheusMeterRegistry registry,
+                           Supplier<String> proxyStatus, MeterBinder proxyMeters) {
 
     /** What {@code /readyz} needs to answer 200. Every check is a real query on the node, bounded in time. */
     public enum Readiness {
@@ -93,6 +99,8 @@ public record AdminOptions(String bindAddress, int port, Readiness readiness, Du
         private Duration idleTimeout = Duration.ofSeconds(60);
         private int historySize = 300;
         private PrometheusMeterRegistry registry;
+        private Supplier<String> proxyStatus;
+        private MeterBinder proxyMeters;
 
         private Builder() {
         }
@@ -170,9 +178,20 @@ public record AdminOptions(String bindAddress, int port, Readiness readiness, Du
             return this;
         }
 
+        /**
+         * Serve a proxy's status ({@code GET /proxy}, shown by the dashboard) and bind its meters, for a
+         * {@code readsplit proxy} in front of this data source: {@code proxy(() -> proxy.status().toJson(),
+         * proxy.metrics())}. The meters stay in an application's own registry after {@link AdminServer#close()}.
+         */
+        public Builder proxy(Supplier<String> statusJson, MeterBinder meters) {
+            this.proxyStatus = Objects.requireNonNull(statusJson, "statusJson");
+            this.proxyMeters = meters;
+            return this;
+        }
+
         public AdminOptions build() {
             return new AdminOptions(bindAddress, port, readiness, readinessTimeout, drainTimeout, threads, queue,
-                    maxConnections, readTimeout, idleTimeout, historySize, registry);
+                    maxConnections, readTimeout, idleTimeout, historySize, registry, proxyStatus, proxyMeters);
         }
 
         private static int between(String name, int value, int min, int max) {

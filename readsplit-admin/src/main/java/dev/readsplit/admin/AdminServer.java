@@ -52,6 +52,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       {@code connections} and {@code available}</td></tr>
  *   <tr><td>{@code GET /history}</td><td>the last minutes per node, one sample a second (the charts)</td></tr>
  *   <tr><td>{@code GET /events}</td><td>recent topology events as JSON</td></tr>
+ *   <tr><td>{@code GET /proxy}</td><td>the proxy's clients, backends and counters as JSON, when
+ *       {@link AdminOptions.Builder#proxy} gave one (404 otherwise)</td></tr>
  *   <tr><td>{@code GET /metrics}</td><td>Prometheus text format</td></tr>
  *   <tr><td>{@code GET /shadow-mode}</td><td>shadow mode and its recorded decisions</td></tr>
  *   <tr><td>{@code POST /replicas}</td><td>add a replica: {@code {"host": ..., "port": ..., "name", "zone",
@@ -112,6 +114,9 @@ public final class AdminServer implements AutoCloseable {
         this.registry = ownsRegistry ? new PrometheusMeterRegistry(PrometheusConfig.DEFAULT) : options.registry();
         this.metrics = new ReadsplitMetrics(ds);
         metrics.bindTo(registry);
+        if (options.proxyMeters() != null) {
+            options.proxyMeters().bindTo(registry);
+        }
         String prefix = "readsplit-admin-" + ds.name() + "-";
         this.acceptor = new MultiThreadIoEventLoopGroup(1, threads(prefix + "accept-"), NioIoHandler.newFactory());
         this.io = new MultiThreadIoEventLoopGroup(IO_THREADS, threads(prefix + "io-"), NioIoHandler.newFactory());

@@ -309,10 +309,58 @@
     });
   }
 
+  // ---------------------------------------------------------------------------------------------
+  // the proxy (when the admin server was started with one: GET /proxy is 404 otherwise, and asked only once)
+
+  var proxyServed = true;
+  var lastProxy = null;
+
+  function fetchProxy() {
+    if (!proxyServed) { return Promise.resolve(null); }
+    return fetch('proxy', {cache: 'no-store'}).then(function (r) {
+      if (r.status === 404) { proxyServed = false; return null; }
+      if (!r.ok) { throw new Error('proxy: HTTP ' + r.status); }
+      return r.json();
+    });
+  }
+
+  function renderProxy(p) {
+    var section = document.getElementById('proxy');
+    section.hidden = !p;
+    if (!p) { return; }
+    var text = function (id, v) { document.getElementById(id).textContent = String(v); };
+    text('proxy-listen', 'on ' + p.listen + ', ' + p.auth);
+    text('proxy-active', p.clients.active);
+    text('proxy-idle', p.clients.idle);
+    text('proxy-login', p.clients.login);
+    text('proxy-total', p.clients.total);
+    text('proxy-max', p.clients.max);
+    text('proxy-refused', p.clients.refused);
+    text('proxy-login-failures', p.clients.loginFailures);
+    text('proxy-received', fmtBytes(p.bytes.received));
+    text('proxy-sent', fmtBytes(p.bytes.sent));
+    text('proxy-errors', p.errors.toClients);
+    text('proxy-backend-failures', p.errors.backendFailures);
+    var before = new Map();
+    if (lastProxy) { lastProxy.p.nodes.forEach(function (n) { before.set(n.node, n.statements); }); }
+    var seconds = lastProxy ? (Date.now() - lastProxy.at) / 1000 : 0;
+    var rows = document.createDocumentFragment();
+    p.nodes.forEach(function (n) {
+      var tr = el('tr', {'data-node': n.node});
+      var rate = seconds > 0 && before.has(n.node) ? (n.statements - before.get(n.node)) / seconds : null;
+      [n.node, n.role, n.backendsInUse, n.backendsIdle, n.statements, fmtNum(rate), n.backendFailures]
+        .forEach(function (v, i) { tr.appendChild(el('td', {'class': 'proxy-col-' + i}, v)); });
+      rows.appendChild(tr);
+    });
+    document.querySelector('#proxy-nodes tbody').replaceChildren(rows);
+    lastProxy = {p: p, at: Date.now()};
+  }
+
   function poll() {
-    Promise.all([fetchJson('replicas'), fetchJson('events'), fetchJson('history')]).then(function (results) {
+    Promise.all([fetchJson('replicas'), fetchJson('events'), fetchJson('history'), fetchProxy()]).then(function (results) {
       renderEvents(results[1]);
       render(results[0], results[2]);
+      renderProxy(results[3]);
       showError(null);
     }).catch(function (e) {
       showError((e instanceof TypeError && /fetch/i.test(e.message)) || /HTTP \d+/.test(e.message)

@@ -163,6 +163,66 @@ class DashboardIT {
         }
     }
 
+    /**
+     * A proxy in front of the same data source, with an admin server that serves it: the dashboard shows its clients
+     * (one in a transaction, one idle), its backends per node and the statements routed there; the admin server
+     * without a proxy keeps the panel hidden.
+     */
+    @Test
+    @Order(0)
+    void theProxyPanelShowsClientsAndBackendsWhenAProxyRuns() throws Exception {
+        Path target = Path.of("target");
+        try (dev.readsplit.proxy.ProxyServer proxy = dev.readsplit.proxy.ProxyServer.start(ds,
+                dev.readsplit.proxy.ProxyConfig.builder().listen("127.0.0.1:0")
+                        .user("app", dev.readsplit.config.Secret.of("proxy-pw-3")).build());
+             AdminServer withProxy = AdminServer.start(ds, AdminOptions.builder()
+                     .proxy(() -> proxy.status().toJson(), proxy.metrics()).build());
+             java.sql.Connection idle = java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:"
+                     + proxy.address().getPort() + "/" + cluster.database() + "?sslmode=disable", "app", "proxy-pw-3");
+             java.sql.Connection busy = java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:"
+                     + proxy.address().getPort() + "/" + cluster.database() + "?sslmode=disable", "app", "proxy-pw-3");
+             java.sql.Statement s = busy.createStatement();
+             WebDriver browser = WebDriver.start(target)) {
+            for (int i = 0; i < 4; i++) {
+                s.executeQuery("SELECT 1").close();
+            }
+            busy.setAutoCommit(false);
+            s.executeQuery("SELECT 1").close(); // a transaction: this client is active
+
+            browser.navigate(withProxy.uri().toString());
+            String replica = cluster.standby(0).host() + ":" + cluster.standby(0).port();
+            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(250)).untilAsserted(() -> {
+                assertThat(browser.script("return String(document.getElementById('proxy').hidden);")).isEqualTo("false");
+                assertThat(browser.script("return document.getElementById('proxy-active').textContent;")).isEqualTo("1");
+                assertThat(browser.script("return document.getElementById('proxy-idle').textContent;")).isEqualTo("1");
+                assertThat(browser.script("return document.getElementById('proxy-max').textContent;")).isEqualTo("1000");
+                String rows = browser.script("return JSON.stringify(Array.from(document.querySelectorAll("
+                        + "'#proxy-nodes tbody tr')).map(function (r) { return r.dataset.node + '|' + "
+                        + "r.querySelector('.proxy-col-2').textContent + '|' + r.querySelector('.proxy-col-4').textContent; }));");
+                assertThat(rows).contains(replica + "|").doesNotContain("undefined");
+                // statements per role, summed: the four autocommit reads on the replicas, the transaction's on the
+                // primary (backends in use: the busy client's on the primary)
+                assertThat(browser.script("var t = {}; document.querySelectorAll('#proxy-nodes tbody tr')"
+                        + ".forEach(function (r) { var k = r.querySelector('.proxy-col-1').textContent;"
+                        + " t[k + 'Statements'] = (t[k + 'Statements'] || 0) + Number(r.querySelector('.proxy-col-4').textContent);"
+                        + " t[k + 'InUse'] = (t[k + 'InUse'] || 0) + Number(r.querySelector('.proxy-col-2').textContent); });"
+                        + " return String(t.replicaStatements >= 4 && t.primaryStatements >= 1 && t.primaryInUse >= 1);"))
+                        .isEqualTo("true");
+            });
+            assertThat(browser.script(ERROR_BOX)).isEqualTo("none");
+            assertThat(http.get("/proxy").statusCode()).isEqualTo(404); // the server without a proxy
+            assertThat(new Http(withProxy.uri()).get("/metrics").body()).contains("readsplit_proxy_clients")
+                    .contains("readsplit_proxy_statements_total");
+
+            browser.navigate(server.uri().toString());
+            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(250)).untilAsserted(() ->
+                    assertThat(browser.script("return document.getElementById('primary').textContent;"))
+                            .isNotEqualTo("…"));
+            assertThat(browser.script("return String(document.getElementById('proxy').hidden);")).isEqualTo("true");
+            busy.rollback();
+        }
+    }
+
     /** Runs last: the cluster's primary is stopped and a standby promoted, as an HA manager would. */
     @Test
     @Order(3)

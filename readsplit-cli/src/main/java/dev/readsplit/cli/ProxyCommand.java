@@ -1,10 +1,14 @@
 package dev.readsplit.cli;
 
+import dev.readsplit.admin.AdminOptions;
+import dev.readsplit.admin.AdminServer;
 import dev.readsplit.config.ReadsplitConfig;
 import dev.readsplit.config.Secret;
 import dev.readsplit.jdbc.ReadsplitDataSource;
+import dev.readsplit.proxy.ClientAuth;
 import dev.readsplit.proxy.ProxyConfig;
 import dev.readsplit.proxy.ProxyServer;
+import dev.readsplit.proxy.UserList;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -26,10 +30,12 @@ import java.util.concurrent.Callable;
         description = {"Serve the cluster to PostgreSQL clients in any language (psql, pgbench, psycopg, node-postgres, "
                 + "pgx, tokio-postgres...) over the wire protocol, with Readsplit's routing and read-your-writes.",
             "Configuration: --url, else --config, else the environment, as for check. Clients log in with the "
-                + "configured database user and password (SCRAM-SHA-256) unless --client-user/--trust say otherwise."})
+                + "configured database user and password (SCRAM-SHA-256) unless --users, --client-user, --auth or "
+                + "--trust say otherwise."})
 final class ProxyCommand implements Callable<Integer> {
 
     static final String CLIENT_PASSWORD_ENV = "READSPLIT_PROXY_PASSWORD";
+    static final String USERS_FILE_ENV = "READSPLIT_PROXY_USERS_FILE";
 
     @Mixin
     ConfigOptions source = new ConfigOptions();
@@ -43,8 +49,23 @@ final class ProxyCommand implements Callable<Integer> {
                     + " (default: the configured database user and password).")
     String clientUser;
 
-    @Option(names = "--trust", description = "Accept clients without a password (trusted networks only).")
+    @Option(names = "--trust", description = "Accept clients without a password (trusted networks only); same as"
+            + " --auth trust.")
     boolean trust;
+
+    @Option(names = "--auth", paramLabel = "METHOD", description = "Client authentication: scram-sha-256 (default),"
+            + " md5, trust, or passthrough (each client's password checked by logging in to the primary as that user;"
+            + " needs TLS or a loopback --listen).")
+    String auth;
+
+    @Option(names = "--users", paramLabel = "FILE", description = "Client users and passwords, PgBouncer's"
+            + " userlist.txt format (\"name\" \"password\" per line; plain, md5 hash or SCRAM-SHA-256 verifier);"
+            + " default: $" + USERS_FILE_ENV + ".")
+    java.nio.file.Path usersFile;
+
+    @Option(names = "--admin-port", paramLabel = "PORT", description = "Also start the admin server and dashboard"
+            + " on 127.0.0.1:PORT (0: a free port), with the proxy's clients, backends and meters (default: none).")
+    Integer adminPort;
 
     @Option(names = "--tls-cert", paramLabel = "FILE",
             description = "PEM certificate (chain) for clients that ask for TLS (with --tls-key); default: no TLS.")
@@ -71,12 +92,32 @@ final class ProxyCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ReadsplitConfig config = source.load(parent.env());
         ProxyConfig.Builder b = ProxyConfig.builder();
+        ClientAuth method;
         try {
-            b.listen(listen).maxClients(maxClients).trust(trust);
+            method = auth == null ? (trust ? ClientAuth.TRUST : ClientAuth.SCRAM_SHA_256) : ClientAuth.parse(auth);
+            if (trust && method != ClientAuth.TRUST) {
+                throw new IllegalArgumentException("--trust contradicts --auth " + auth);
+            }
+            if (adminPort != null && (adminPort < 0 || adminPort > 65535)) {
+                throw new IllegalArgumentException("--admin-port must be 0..65535: " + adminPort);
+            }
+            b.listen(listen).maxClients(maxClients).auth(method);
             if (tlsCert != null || tlsKey != null) {
                 b.tls(tlsCert, tlsKey);
             }
-            if (!trust) {
+            java.nio.file.Path list = usersFile;
+            String fromEnv = parent.env().get(USERS_FILE_ENV);
+            if (list == null && fromEnv != null && !fromEnv.isBlank()) {
+                list = java.nio.file.Path.of(fromEnv);
+            }
+            if (list != null) {
+                if (method == ClientAuth.TRUST || method == ClientAuth.PASSTHROUGH) {
+                    throw new IllegalArgumentException((usersFile != null ? "--users" : "$" + USERS_FILE_ENV)
+                            + " has no use with --auth " + method.label() + ": remove it");
+                }
+                b.users(UserList.read(list));
+            }
+            if (method == ClientAuth.SCRAM_SHA_256 || method == ClientAuth.MD5) {
                 if (clientUser != null) {
                     String pw = parent.env().get(CLIENT_PASSWORD_ENV);
                     if (pw == null || pw.isEmpty()) {
@@ -84,7 +125,7 @@ final class ProxyCommand implements Callable<Integer> {
                                 + " password in $" + CLIENT_PASSWORD_ENV);
                     }
                     b.user(clientUser, Secret.of(pw));
-                } else {
+                } else if (list == null) {
                     Secret pw = config.primary().password();
                     if (pw == null || pw.isEmpty()) {
                         throw new ParameterException(spec.commandLine(), "the configured user has no password: give"
@@ -92,11 +133,19 @@ final class ProxyCommand implements Callable<Integer> {
                     }
                     b.user(config.primary().user(), pw);
                 }
+            } else if (clientUser != null) {
+                throw new IllegalArgumentException("--client-user has no use with --auth " + method.label()
+                        + ": remove it");
             }
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
-        ProxyConfig proxyConfig = b.build();
+        ProxyConfig proxyConfig;
+        try {
+            proxyConfig = b.build();
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
         PrintWriter out = spec.commandLine().getOut();
         CountDownLatch stop = new CountDownLatch(1);
         CountDownLatch closed = new CountDownLatch(1);
@@ -111,21 +160,15 @@ final class ProxyCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(hook);
         try (ReadsplitDataSource ds = new ReadsplitDataSource(config);
              ProxyServer proxy = ProxyServer.start(ds, proxyConfig)) {
-            out.println("readsplit proxy: listening on " + proxy.address().getHostString() + ":"
-                    + proxy.address().getPort() + " for " + ds.topology().nodes().size() + " nodes of "
-                    + config.primary().database() + " (config from " + source.describe() + ")");
-            out.flush();
+            AdminServer admin = adminPort == null ? null : AdminServer.start(ds, AdminOptions.builder()
+                    .port(adminPort).proxy(() -> proxy.status().toJson(), proxy.metrics()).build());
             try {
-                if (duration != null) {
-                    stop.await(duration.toMillis(), TimeUnit.MILLISECONDS);
-                } else {
-                    stop.await();
+                serve(proxy, admin, ds, config, proxyConfig, out, stop);
+            } finally {
+                if (admin != null) {
+                    admin.close();
                 }
-            } catch (InterruptedException e) {
-                // interrupted (an embedding program stopping it): stop like Ctrl-C
             }
-            out.println("readsplit proxy: stopping");
-            out.flush();
         } finally {
             closed.countDown();
             try {
@@ -135,5 +178,29 @@ final class ProxyCommand implements Callable<Integer> {
             }
         }
         return ReadsplitCommand.EXIT_OK;
+    }
+
+    /** Says where it listens, then waits for Ctrl-C, the end of {@code --duration} or an interrupt. */
+    private void serve(ProxyServer proxy, AdminServer admin, ReadsplitDataSource ds, ReadsplitConfig config,
+                       ProxyConfig proxyConfig, PrintWriter out, CountDownLatch stop) {
+        out.println("readsplit proxy: listening on " + proxy.address().getHostString() + ":"
+                + proxy.address().getPort() + " for " + ds.topology().nodes().size() + " nodes of "
+                + config.primary().database() + " (config from " + source.describe() + ", clients by "
+                + proxyConfig.auth().label() + ")");
+        if (admin != null) {
+            out.println("readsplit proxy: admin server and dashboard on " + admin.uri());
+        }
+        out.flush();
+        try {
+            if (duration != null) {
+                stop.await(duration.toMillis(), TimeUnit.MILLISECONDS);
+            } else {
+                stop.await();
+            }
+        } catch (InterruptedException e) {
+            // interrupted (an embedding program stopping it): stop like Ctrl-C
+        }
+        out.println("readsplit proxy: stopping");
+        out.flush();
     }
 }

@@ -50,7 +50,8 @@ class ProxyCommandIT {
         StringWriter err = new StringWriter();
         AtomicInteger code = new AtomicInteger(-1);
         Thread t = new Thread(() -> code.set(ReadsplitCommand.execute(new PrintWriter(out, true),
-                new PrintWriter(err, true), Map.of(), "proxy", "--url", url, "--listen", "127.0.0.1:" + port)));
+                new PrintWriter(err, true), Map.of(), "proxy", "--url", url, "--listen", "127.0.0.1:" + port,
+                "--admin-port", "0")));
         t.start();
         try {
             await().atMost(Duration.ofSeconds(60)).until(() -> out.toString().contains("listening on") || !t.isAlive());
@@ -68,6 +69,18 @@ class ProxyCommandIT {
                     rs.next();
                     assertThat(rs.getInt(1)).isEqualTo(cluster.primary().port());
                 }
+                // --admin-port: the admin server serves the proxy's status and meters
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("dashboard on (http://\\S+)")
+                        .matcher(out.toString());
+                assertThat(m.find()).as(out.toString()).isTrue();
+                java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+                String status = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(m.group(1) + "proxy"))
+                        .build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+                assertThat(status).contains("\"total\":1", "\"auth\":\"scram-sha-256\"", "\"statements\":")
+                        .doesNotContain(PASSWORD);
+                String metrics = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(m.group(1)
+                        + "metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+                assertThat(metrics).contains("readsplit_proxy_clients{").contains("readsplit_proxy_statements_total{");
             }
         } finally {
             t.interrupt();
@@ -75,6 +88,69 @@ class ProxyCommandIT {
         }
         assertThat(code.get()).as(out + "" + err).isZero();
         assertThat(out.toString() + err).doesNotContain(PASSWORD);
+    }
+
+    @Test
+    void md5ClientsFromAUserListFile(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        java.nio.file.Path users = dir.resolve("userlist.txt");
+        java.nio.file.Files.writeString(users, "\"web\" \"web-pw-1\"\n\"batch\" \"batch-pw-2\"\n");
+        String url = "jdbc:readsplit:postgresql://" + cluster.primary().host() + ":" + cluster.primary().port() + "/"
+                + cluster.database() + "?user=" + cluster.user() + "&password=" + PASSWORD;
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        AtomicInteger code = new AtomicInteger(-1);
+        Thread t = new Thread(() -> code.set(ReadsplitCommand.execute(new PrintWriter(out, true),
+                new PrintWriter(err, true), Map.of(ProxyCommand.USERS_FILE_ENV, users.toString()), "proxy", "--url", url,
+                "--listen", "127.0.0.1:" + port, "--auth", "md5")));
+        t.start();
+        try {
+            await().atMost(Duration.ofSeconds(60)).until(() -> out.toString().contains("listening on") || !t.isAlive());
+            assertThat(out.toString()).as(out + "" + err).contains("clients by md5");
+            String proxyUrl = "jdbc:postgresql://127.0.0.1:" + port + "/" + cluster.database() + "?sslmode=disable";
+            for (String[] u : new String[][] {{"web", "web-pw-1"}, {"batch", "batch-pw-2"}}) {
+                try (Connection c = DriverManager.getConnection(proxyUrl, u[0], u[1]); Statement s = c.createStatement();
+                     ResultSet rs = s.executeQuery("SELECT 1")) {
+                    assertThat(rs.next()).isTrue();
+                }
+            }
+            assertThat(org.junit.jupiter.api.Assertions.assertThrows(java.sql.SQLException.class,
+                    () -> DriverManager.getConnection(proxyUrl, "web", "batch-pw-2")).getSQLState()).isEqualTo("28P01");
+        } finally {
+            t.interrupt();
+            t.join(30_000);
+        }
+        assertThat(code.get()).as(out + "" + err).isZero();
+        assertThat(out.toString() + err).doesNotContain("web-pw-1").doesNotContain("batch-pw-2");
+    }
+
+    @Test
+    void badAuthenticationConfigurationIsAUsageErrorNamingIt(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        String url = "jdbc:readsplit:postgresql://127.0.0.1:1/db?user=u&password=p";
+        Cli open = Cli.run("proxy", "--url", url, "--auth", "passthrough", "--listen", "0.0.0.0:0");
+        assertThat(open.exitCode()).isEqualTo(ReadsplitCommand.EXIT_USAGE);
+        assertThat(open.err()).contains("passthrough").contains("TLS").contains("0.0.0.0");
+        Cli both = Cli.run("proxy", "--url", url, "--trust", "--auth", "md5");
+        assertThat(both.exitCode()).isEqualTo(ReadsplitCommand.EXIT_USAGE);
+        assertThat(both.err()).contains("--trust").contains("md5");
+        Cli method = Cli.run("proxy", "--url", url, "--auth", "ldap");
+        assertThat(method.exitCode()).isEqualTo(ReadsplitCommand.EXIT_USAGE);
+        assertThat(method.err()).contains("ldap").contains("scram-sha-256");
+        java.nio.file.Path bad = dir.resolve("userlist.txt");
+        java.nio.file.Files.writeString(bad, "\"web\" \"web-secret-9\"\nbatch batch-secret-8\n");
+        Cli list = Cli.run("proxy", "--url", url, "--users", bad.toString());
+        assertThat(list.exitCode()).isEqualTo(ReadsplitCommand.EXIT_USAGE);
+        assertThat(list.err()).contains("line 2").contains("double quotes").doesNotContain("secret");
+        Cli missing = Cli.run("proxy", "--url", url, "--users", dir.resolve("none.txt").toString());
+        assertThat(missing.exitCode()).isEqualTo(ReadsplitCommand.EXIT_USAGE);
+        assertThat(missing.err()).contains("none.txt");
+        Cli port = Cli.run("proxy", "--url", url, "--admin-port", "70000");
+        assertThat(port.exitCode()).isEqualTo(ReadsplitCommand.EXIT_USAGE);
+        assertThat(port.err()).contains("--admin-port").contains("70000");
     }
 
     @Test

@@ -76,24 +76,30 @@ final class BackendConnection implements AutoCloseable {
     private Channel channel;
     private ByteBuf out;
     private Listener listener;
+    /** The passed-through client login it was opened with, or null: the node's configured user. */
+    private final BackendLogin login;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    private volatile Runnable onClose;
     private volatile int pid;
     private volatile int secret;
     private volatile boolean broken;
     private volatile String failure;
 
-    private BackendConnection(Node node) {
+    private BackendConnection(Node node, BackendLogin login) {
         this.node = node;
+        this.login = login;
         this.epoch = node.epoch();
     }
 
     /**
-     * Connects and logs in to {@code node} on a channel of {@code group}; the connection is ready for queries (status
-     * idle). Blocks: never call it on the event loop.
+     * Connects and logs in to {@code node} on a channel of {@code group}, as {@code login} (null: the node's
+     * configured user); the connection is ready for queries (status idle). Blocks: never call it on the event loop.
      */
-    static BackendConnection open(Node node, EventLoopGroup group, Class<? extends SocketChannel> channelClass,
-                                  int connectTimeoutMillis, SecureRandom random) throws IOException {
+    static BackendConnection open(Node node, BackendLogin login, EventLoopGroup group,
+                                  Class<? extends SocketChannel> channelClass, int connectTimeoutMillis,
+                                  SecureRandom random) throws IOException {
         NodeConfig nc = node.config();
-        BackendConnection c = new BackendConnection(node);
+        BackendConnection c = new BackendConnection(node, login);
         ChannelFuture f = new Bootstrap().group(group).channel(channelClass)
                 .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 .option(ChannelOption.TCP_NODELAY, true)
@@ -123,7 +129,9 @@ final class BackendConnection implements AutoCloseable {
         }
         c.channel = f.channel();
         try {
-            c.login(nc, random, connectTimeoutMillis); // startup is bounded; queries are not (cancel and health cover them)
+            // startup is bounded; queries are not (cancel and health cover them)
+            c.login(nc, login == null ? nc.user() : login.user(),
+                    login == null ? nc.password() : login.password(), random, connectTimeoutMillis);
             return c;
         } catch (IOException | RuntimeException e) {
             c.broken = true;
@@ -132,8 +140,9 @@ final class BackendConnection implements AutoCloseable {
         }
     }
 
-    private void login(NodeConfig nc, SecureRandom random, int timeoutMillis) throws IOException {
-        Msg.Builder b = Msg.builder('\0').int32(196608).cstring("user").cstring(nc.user())
+    private void login(NodeConfig nc, String user, dev.readsplit.config.Secret credential, SecureRandom random,
+                       int timeoutMillis) throws IOException {
+        Msg.Builder b = Msg.builder('\0').int32(196608).cstring("user").cstring(user)
                 .cstring("database").cstring(nc.database()).cstring("application_name").cstring("readsplit-proxy")
                 .byte1(0);
         byte[] body = b.build().body();
@@ -146,7 +155,7 @@ final class BackendConnection implements AutoCloseable {
         System.arraycopy(body, 0, startup, 4, body.length);
         buffer().writeBytes(startup);
         flush();
-        String password = nc.password() == null ? null : nc.password().reveal();
+        String password = credential == null ? null : credential.reveal();
         String clientFirstBare = null;
         String nonce = null;
         String expectedSignature = null;
@@ -161,7 +170,7 @@ final class BackendConnection implements AutoCloseable {
                         case 3 -> send(Msg.builder('p').cstring(requirePassword(password)).build());
                         case 5 -> {
                             byte[] salt = java.util.Arrays.copyOfRange(m.body(), 4, 8);
-                            send(Msg.builder('p').cstring(md5(requirePassword(password), nc.user(), salt)).build());
+                            send(Msg.builder('p').cstring(md5(requirePassword(password), user, salt)).build());
                         }
                         case 10 -> {
                             if (!new String(m.body(), StandardCharsets.UTF_8).contains(Scram.MECHANISM)) {
@@ -198,7 +207,7 @@ final class BackendConnection implements AutoCloseable {
                     secret = m.int32(4);
                 }
                 case 'N' -> { }
-                case 'E' -> throw new IOException(node.name() + ": login refused: " + m.field('C') + " " + m.field('M'));
+                case 'E' -> throw new LoginRefused(node.name(), m.field('C'), m.field('M'));
                 case 'Z' -> {
                     return;
                 }
@@ -378,6 +387,16 @@ final class BackendConnection implements AutoCloseable {
         broken = true;
     }
 
+    /** The passed-through login it was opened with, or null (the node's configured user). */
+    BackendLogin login() {
+        return login;
+    }
+
+    /** Runs once when the connection closes (the pool's count of open connections). */
+    void onClose(Runnable r) {
+        onClose = r;
+    }
+
     Map<String, String> parameters() {
         return parameters;
     }
@@ -398,6 +417,13 @@ final class BackendConnection implements AutoCloseable {
 
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        Runnable r = onClose;
+        if (r != null) {
+            r.run();
+        }
         Channel ch = channel;
         if (ch == null) {
             return;
@@ -418,6 +444,18 @@ final class BackendConnection implements AutoCloseable {
     @Override
     public String toString() {
         return "backend[" + node.name() + ", pid " + pid + "]";
+    }
+
+    /** The server refused the login with an ErrorResponse (its SQLSTATE and message). */
+    static final class LoginRefused extends IOException {
+        final String sqlState;
+        final String serverMessage;
+
+        LoginRefused(String node, String sqlState, String message) {
+            super(node + ": login refused: " + sqlState + " " + message);
+            this.sqlState = sqlState;
+            this.serverMessage = message;
+        }
     }
 
     /** The channel's end of the connection, on the event loop: messages to the listener, or queued for read(). */

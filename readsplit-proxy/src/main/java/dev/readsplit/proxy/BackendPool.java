@@ -27,9 +27,23 @@ final class BackendPool implements AutoCloseable {
     private final ProxyConfig config;
     private final Topology topology;
     private final SecureRandom random;
-    private final Map<Node, ArrayDeque<BackendConnection>> idle = new ConcurrentHashMap<>();
+    /** Idle connections per node and login user (a passed-through client's backends serve only that user). */
+    private final Map<Key, ArrayDeque<BackendConnection>> idle = new ConcurrentHashMap<>();
+    /** Open connections per node name (idle and in use), for status and metrics. */
+    private final Map<String, java.util.concurrent.atomic.AtomicInteger> open = new ConcurrentHashMap<>();
     private final EventLoopGroup group;
     private final Class<? extends SocketChannel> channelClass;
+
+    /** A pool of idle connections: one node, one login user (null: the node's configured user). */
+    private record Key(Node node, String user) {
+        static Key of(Node node, BackendLogin login) {
+            return new Key(node, login == null ? null : login.user());
+        }
+
+        static Key of(BackendConnection c) {
+            return of(c.node(), c.login());
+        }
+    }
     private volatile boolean closed;
 
     BackendPool(ProxyConfig config, Topology topology, SecureRandom random, EventLoopGroup group,
@@ -43,10 +57,15 @@ final class BackendPool implements AutoCloseable {
 
     /** An idle connection to {@code node}, or a new one (blocking: never on the event loop). */
     BackendConnection borrow(Node node) throws IOException {
+        return borrow(node, null);
+    }
+
+    /** An idle connection to {@code node} logged in as {@code login} (null: the configured user), or a new one. */
+    BackendConnection borrow(Node node, BackendLogin login) throws IOException {
         if (closed) {
             throw new IOException("the proxy is shutting down");
         }
-        ArrayDeque<BackendConnection> q = idle.computeIfAbsent(node, n -> new ArrayDeque<>());
+        ArrayDeque<BackendConnection> q = idle.computeIfAbsent(Key.of(node, login), n -> new ArrayDeque<>());
         while (true) {
             BackendConnection c;
             synchronized (q) {
@@ -60,20 +79,49 @@ final class BackendPool implements AutoCloseable {
             }
             c.close();
         }
+        return open(node, login);
+    }
+
+    /**
+     * A new connection to {@code node} as {@code login} (never an idle one: a pass-through login is checked by the
+     * server each time). A login the server refuses for a client's credentials (class 28) says nothing of the node's
+     * health and is not reported to the topology.
+     */
+    BackendConnection open(Node node, BackendLogin login) throws IOException {
+        BackendConnection c;
         try {
-            return BackendConnection.open(node, group, channelClass, (int) config.connectTimeout().toMillis(), random);
+            c = BackendConnection.open(node, login, group, channelClass, (int) config.connectTimeout().toMillis(),
+                    random);
+        } catch (BackendConnection.LoginRefused e) {
+            if (login == null || e.sqlState == null || !e.sqlState.startsWith("28")) {
+                topology.onTrafficError(node, asSqlException(node, e));
+            }
+            throw e;
         } catch (IOException e) {
             topology.onTrafficError(node, asSqlException(node, e));
             throw e;
         }
+        java.util.concurrent.atomic.AtomicInteger n = open.computeIfAbsent(node.name(),
+                k -> new java.util.concurrent.atomic.AtomicInteger());
+        n.incrementAndGet();
+        c.onClose(n::decrementAndGet);
+        return c;
     }
 
     /** An idle connection to {@code node} if there is one now, else null; never blocks (the event loop's borrow). */
     BackendConnection idle(Node node) {
+        return idle(node, null);
+    }
+
+    /**
+     * An idle connection to {@code node} logged in as {@code login} (null: the configured user) if there is one now,
+     * else null; never blocks (the event loop's borrow).
+     */
+    BackendConnection idle(Node node, BackendLogin login) {
         if (closed) {
             return null;
         }
-        ArrayDeque<BackendConnection> q = idle.get(node);
+        ArrayDeque<BackendConnection> q = idle.get(Key.of(node, login));
         if (q == null) {
             return null;
         }
@@ -112,7 +160,7 @@ final class BackendPool implements AutoCloseable {
                 return;
             }
         }
-        ArrayDeque<BackendConnection> q = idle.computeIfAbsent(node, n -> new ArrayDeque<>());
+        ArrayDeque<BackendConnection> q = idle.computeIfAbsent(Key.of(c), n -> new ArrayDeque<>());
         synchronized (q) {
             if (q.size() < config.maxIdlePerNode()) {
                 q.addFirst(c);
@@ -125,11 +173,19 @@ final class BackendPool implements AutoCloseable {
     /** Idle connections per node name, for status. */
     Map<String, Integer> idleCounts() {
         Map<String, Integer> m = new java.util.TreeMap<>();
-        idle.forEach((n, q) -> {
+        idle.forEach((k, q) -> {
             synchronized (q) {
-                m.put(n.name(), q.size());
+                m.merge(k.node().name(), q.size(), Integer::sum);
             }
         });
+        return m;
+    }
+
+    /** Connections held by client sessions (open, not idle) per node name, for status. */
+    Map<String, Integer> inUseCounts() {
+        Map<String, Integer> idleNow = idleCounts();
+        Map<String, Integer> m = new java.util.TreeMap<>();
+        open.forEach((n, c) -> m.put(n, Math.max(0, c.get() - idleNow.getOrDefault(n, 0))));
         return m;
     }
 

@@ -1,6 +1,5 @@
 package dev.readsplit.proxy;
 
-import dev.readsplit.config.Secret;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -9,9 +8,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -21,16 +18,19 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One client's connection: the startup phase (SSLRequest and GSSENCRequest answered {@code N}, CancelRequest, the
- * StartupMessage, SCRAM-SHA-256 or trust authentication), then its {@link ClientSession}. Messages are handled in
+ * StartupMessage, authentication by the configured {@link ClientAuth} through a {@link ClientLogin}), then its
+ * {@link ClientSession}. Messages are handled in
  * order, one at a time, by a driver on the event loop ({@link #pump()}): the common query runs there from end to end
  * (the session's {@link ClientSession#onLoop fast path}, its backend on the same event loop), anything that blocks
  * (the login, the proxy's own queries, opening a backend, read-your-writes waits, a retry, the end of the session)
  * runs on a worker thread, while later messages wait. The event loop stops reading while more than
  * {@link #MAX_QUEUED_BYTES} wait, so a client that sends faster than its backend answers is held back, not buffered
  * without bound; a client that reads slower than its backend answers holds that backend back (see {@link Exchange}).
+ * Every message to the client goes through {@link #write(Msg)}, on either path, which counts bytes, errors and the
+ * transaction status for the proxy's status ({@link ProxyStats}).
  *
- * <p>Concurrency: the inbox, its byte count and {@link #busy} are confined to the event loop; the rest is touched by
- * whichever runs the current step (the event loop, or the one worker it handed the step to, which hands it back
+ * <p>Concurrency: the inbox, its byte count and {@link #busy} are written on the event loop only; the rest is
+ * touched by whichever runs the current step (the event loop, or the one worker it handed the step to, which hands it back
  * through the event loop's task queue).
  */
 final class ClientConnection extends ChannelInboundHandlerAdapter implements Exchange.ClientOutput, ClientSession.Driver {
@@ -42,27 +42,34 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
     private static final int CANCEL_REQUEST = 80877102;
     private static final int FLUSH_AT = 64 * 1024;
 
-    private enum Phase { STARTUP, SASL_INITIAL, SASL_FINAL, READY, CLOSED }
+    private enum Phase { STARTUP, AUTH, READY, CLOSED }
 
     private final ProxyServer server;
     private final Channel channel;
     private final ArrayDeque<Msg> inbox = new ArrayDeque<>();
     private long queuedBytes;
-    /** A step is under way (an exchange on the event loop, or a worker's): later messages wait in the inbox. */
-    private boolean busy;
+    /**
+     * A step is under way (an exchange on the event loop, or a worker's): later messages wait in the inbox. Written on
+     * the event loop only; volatile because status ({@link #state()}) reads it from other threads (a logged-in client
+     * with a step under way is {@code active}).
+     */
+    private volatile boolean busy;
     private Runnable whenWritable;
     private final Object writability = new Object();
     private final int pid;
     private final int secret;
+    /** Written by the step's thread, read by status ({@link #state()}) from other threads. */
     private volatile Phase phase = Phase.STARTUP;
+    /** The transaction status of the last ReadyForQuery sent to the client (for status). */
+    private volatile char lastStatus = 'I';
     private ByteBuf pending;
     private String user;
+    /** Only during the login: dropped once the session has them. */
     private Map<String, String> startupSettings;
     private Map<String, String> readsplitSettings;
-    private Scram.Verifier verifier;
-    private String clientFirstBare;
-    private String serverFirst;
-    private String nonce;
+    private ClientLogin login;
+    /** The authTimeout timer, cancelled once the client is logged in. */
+    private volatile java.util.concurrent.Future<?> loginDeadline;
     private volatile ClientSession session;
     /** Event-loop confined: the StartupMessage went by (an SSLRequest after it is a protocol error); TLS is on. */
     private boolean startupSeen;
@@ -100,6 +107,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
         } else if (m.type() == Msg.STARTUP && m.body().length >= 4 && (m.int32(0) >>> 16) == 3) {
             startupSeen = true;
         }
+        server.stats().bytesReceived.add(m.body().length + (m.type() == Msg.STARTUP ? 4L : 5L));
         inbox.add(m);
         queuedBytes += m.body().length + 5L;
         if (queuedBytes > MAX_QUEUED_BYTES) {
@@ -245,6 +253,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
         try {
             handle(m);
         } catch (ClientSession.ProtocolError e) {
+            if (phase != Phase.READY) {
+                server.stats().loginFailures.increment();
+            }
             fatal(e.sqlState, e.getMessage());
         } catch (RuntimeException e) {
             log.warn("readsplit proxy: client {} session failed", channel.remoteAddress(), e);
@@ -255,8 +266,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
     private void handle(Msg m) throws ClientSession.ProtocolError {
         switch (phase) {
             case STARTUP -> startup(m);
-            case SASL_INITIAL -> saslInitial(m);
-            case SASL_FINAL -> saslFinal(m);
+            case AUTH -> authenticate(m);
             case READY -> {
                 if (!session.handle(m)) {
                     end();
@@ -343,14 +353,30 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
             write(b.build());
         }
         if (server.config().trust()) {
-            authenticated();
+            authenticated(null);
             return;
         }
-        Secret password = server.config().users().get(user);
-        verifier = server.verifier(user, password);
-        write(Msg.builder('R').int32(10).cstring(Scram.MECHANISM).byte1(0).build());
+        login = ClientLogin.begin(server.credentials(), user, server::checkAtPrimary, server.random());
+        write(login.request());
         flush();
-        phase = Phase.SASL_INITIAL;
+        phase = Phase.AUTH;
+    }
+
+    private void authenticate(Msg m) throws ClientSession.ProtocolError {
+        if (m.type() == 'X') {
+            end();
+            return;
+        }
+        ClientLogin.Step step = login.next(m);
+        if (step.reply() != null) {
+            write(step.reply());
+        }
+        if (step.done()) {
+            login = null;
+            authenticated(step.backendLogin());
+        } else {
+            flush();
+        }
     }
 
     private static final int PROTOCOL_MINOR = 0;
@@ -393,70 +419,12 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
         }
     }
 
-    private void saslInitial(Msg m) throws ClientSession.ProtocolError {
-        if (m.type() != 'p') {
-            throw new ClientSession.ProtocolError("08P01", "expected a SASL response, got '" + (char) m.type() + "'");
-        }
-        String mechanism = m.cstring(0);
-        int at = m.end(0);
-        if (!Scram.MECHANISM.equals(mechanism) || at + 4 > m.body().length) {
-            throw new ClientSession.ProtocolError("28000", "client selected an invalid SASL authentication mechanism");
-        }
-        int len = m.int32(at);
-        if (len < 0 || at + 4 + len > m.body().length) {
-            throw new ClientSession.ProtocolError("08P01", "malformed SASL initial response");
-        }
-        String clientFirst = new String(m.body(), at + 4, len, StandardCharsets.UTF_8);
-        if (!(clientFirst.startsWith("n,") || clientFirst.startsWith("y,"))) {
-            throw new ClientSession.ProtocolError("28000", "SCRAM channel binding is not supported by the readsplit proxy");
-        }
-        int second = clientFirst.indexOf(',', 2);
-        if (second < 0) {
-            throw new ClientSession.ProtocolError("08P01", "malformed SCRAM client-first message");
-        }
-        clientFirstBare = clientFirst.substring(second + 1);
-        String clientNonce = Scram.attribute(clientFirstBare, 'r');
-        if (clientNonce == null || clientNonce.isEmpty()) {
-            throw new ClientSession.ProtocolError("08P01", "malformed SCRAM client-first message: no nonce");
-        }
-        nonce = clientNonce + Scram.nonce(server.random());
-        serverFirst = "r=" + nonce + ",s=" + Base64.getEncoder().encodeToString(verifier.salt()) + ",i="
-                + verifier.iterations();
-        write(Msg.builder('R').int32(11).bytes(serverFirst.getBytes(StandardCharsets.UTF_8)).build());
-        flush();
-        phase = Phase.SASL_FINAL;
-    }
-
-    private void saslFinal(Msg m) throws ClientSession.ProtocolError {
-        if (m.type() != 'p') {
-            throw new ClientSession.ProtocolError("08P01", "expected a SASL response, got '" + (char) m.type() + "'");
-        }
-        String clientFinal = new String(m.body(), StandardCharsets.UTF_8);
-        int p = clientFinal.lastIndexOf(",p=");
-        String proof = Scram.attribute(clientFinal, 'p');
-        if (p < 0 || proof == null || !nonce.equals(Scram.attribute(clientFinal, 'r'))) {
-            throw new ClientSession.ProtocolError("08P01", "malformed SCRAM client-final message");
-        }
-        String withoutProof = clientFinal.substring(0, p);
-        String authMessage = clientFirstBare + "," + serverFirst + "," + withoutProof;
-        byte[] proofBytes;
-        try {
-            proofBytes = Base64.getDecoder().decode(proof);
-        } catch (IllegalArgumentException e) {
-            throw new ClientSession.ProtocolError("08P01", "malformed SCRAM proof");
-        }
-        if (!verifier.verify(authMessage, proofBytes)) {
-            throw new ClientSession.ProtocolError("28P01", "password authentication failed for user \"" + user + "\"");
-        }
-        write(Msg.builder('R').int32(12).bytes(("v=" + verifier.serverSignature(authMessage))
-                .getBytes(StandardCharsets.UTF_8)).build());
-        authenticated();
-    }
-
-    private void authenticated() throws ClientSession.ProtocolError {
-        verifier = null;
+    private void authenticated(BackendLogin as) throws ClientSession.ProtocolError {
         write(Msg.builder('R').int32(0).build());
         ClientSession s = new ClientSession(server, this, startupSettings);
+        if (as != null) {
+            s.loginAs(as);
+        }
         for (Map.Entry<String, String> e : readsplitSettings.entrySet()) {
             s.startupSetting(e.getKey(), e.getValue());
         }
@@ -473,7 +441,14 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
         write(Msg.ready('I'));
         flush();
         session = s;
+        startupSettings = null;
+        readsplitSettings = null;
         phase = Phase.READY;
+        java.util.concurrent.Future<?> timer = loginDeadline;
+        if (timer != null) {
+            timer.cancel(false);
+            loginDeadline = null;
+        }
         server.authenticated(this);
     }
 
@@ -497,6 +472,19 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
         channel.close();
     }
 
+    /** For status: {@code login} until authenticated, then {@code active} (running, or in a transaction) or {@code idle}. */
+    String state() {
+        Phase p = phase;
+        if (p == Phase.STARTUP || p == Phase.AUTH) {
+            return "login";
+        }
+        return busy || lastStatus != 'I' ? "active" : "idle";
+    }
+
+    void loginDeadline(java.util.concurrent.Future<?> timer) {
+        loginDeadline = timer;
+    }
+
     boolean authenticatedYet() {
         return phase == Phase.READY || phase == Phase.CLOSED;
     }
@@ -513,6 +501,12 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
 
     @Override
     public void write(Msg m) {
+        if (m.type() == 'E') {
+            server.stats().errorsToClients.increment();
+        } else if (m.type() == 'Z' && m.body().length == 1) {
+            lastStatus = (char) m.body()[0];
+        }
+        server.stats().bytesSent.add(m.body().length + 5L);
         if (pending == null) {
             pending = channel.alloc().buffer(Math.max(256, m.body().length + 5));
         }

@@ -77,6 +77,8 @@ final class ClientSession {
     /** A decision the event loop took for this SQL text before handing the execution to the worker. */
     private String stashedSql;
     private Decision stashedDecision;
+    /** A passed-through client's login, its backends' too; null: the nodes' configured user. */
+    private BackendLogin login;
 
     ClientSession(ProxyServer server, Exchange.ClientOutput out, Map<String, String> settings) {
         this.server = server;
@@ -84,6 +86,11 @@ final class ClientSession {
         this.router = ds.router();
         this.out = out;
         settings.forEach((k, v) -> replay.add("SET " + quoteIdent(k) + " = " + quoteLiteral(v)));
+    }
+
+    /** The client authenticated by pass-through: its backends log in as it. */
+    void loginAs(BackendLogin as) {
+        login = as;
     }
 
     /** A {@code readsplit.*} setting given at startup ({@code options=-c readsplit.consistency=strong}). */
@@ -184,7 +191,7 @@ final class ClientSession {
         Node node = d.node();
         BackendConnection b = held.get(node);
         if (b == null && replay.isEmpty()) {
-            b = server.pool().idle(node);
+            b = server.pool().idle(node, login);
             if (b != null) {
                 held.put(node, b);
             }
@@ -212,6 +219,7 @@ final class ClientSession {
         long start = System.nanoTime();
         boolean read = c.isRead();
         node.beginStatement();
+        server.sessionListener().statementRouted(node);
         running = b;
         BackendConnection backend = b;
         x.start(b, out, d.retry().onMisroute() || d.retry().onConnectionFailure(), failure -> {
@@ -583,6 +591,7 @@ final class ClientSession {
             long start = System.nanoTime();
             boolean read = c != null && c.isRead();
             node.beginStatement();
+            server.sessionListener().statementRouted(node);
             running = b;
             IOException failure = null;
             try {
@@ -813,7 +822,12 @@ final class ClientSession {
         if (b != null) {
             return b;
         }
-        b = server.pool().borrow(node);
+        try {
+            b = server.pool().borrow(node, login);
+        } catch (IOException e) {
+            server.sessionListener().backendFailed(node);
+            throw e;
+        }
         if (!replay.isEmpty()) {
             try {
                 b.queryValue(String.join(";\n", replay));
@@ -845,6 +859,7 @@ final class ClientSession {
     }
 
     private void lostQuietly(BackendConnection b, IOException e) {
+        server.sessionListener().backendFailed(b.node());
         b.markBroken();
         ds.topology().onTrafficError(b.node(), BackendPool.asSqlException(b.node(), e));
         drop(b);

@@ -15,19 +15,26 @@ import java.util.Objects;
  * where it listens, how clients authenticate, and the bounds on what a client may send. Immutable; built by
  * {@link #builder()}, which fails fast naming the bad value. See {@code docs/proxy.md}.
  *
- * @param users       client users and their passwords, checked by SCRAM-SHA-256; empty with {@code trust}
- * @param trust       accept any client user without a password (loopback tests, trusted networks only)
+ * @param users       client users and their passwords (plain, or a stored {@code md5...} hash or
+ *                    {@code SCRAM-SHA-256$...} verifier), checked by {@code auth}; empty with trust and passthrough
+ * @param auth        how clients are authenticated ({@link ClientAuth})
  * @param tlsCertificate the PEM certificate (chain) served to clients that ask for TLS, or null: no TLS
  * @param tlsKey      its PEM (PKCS#8) private key, or null
  */
 public record ProxyConfig(String listenHost, int listenPort, int maxClients, int maxMessageBytes, int maxPipelineBytes,
                           int maxPipelineMessages, int maxIdlePerNode, Duration connectTimeout,
-                          Duration authTimeout, Map<String, Secret> users, boolean trust, Path tlsCertificate,
+                          Duration authTimeout, Map<String, Secret> users, ClientAuth auth, Path tlsCertificate,
                           Path tlsKey) {
 
     public ProxyConfig {
         Objects.requireNonNull(listenHost, "listenHost");
+        Objects.requireNonNull(auth, "auth");
         users = Collections.unmodifiableMap(new LinkedHashMap<>(users));
+    }
+
+    /** Whether any client user is accepted without a password. */
+    public boolean trust() {
+        return auth == ClientAuth.TRUST;
     }
 
     public static Builder builder() {
@@ -37,7 +44,7 @@ public record ProxyConfig(String listenHost, int listenPort, int maxClients, int
     @Override
     public String toString() {
         return "ProxyConfig[listen=" + listenHost + ":" + listenPort + ", maxClients=" + maxClients + ", users="
-                + users.keySet() + ", trust=" + trust + ", tls=" + (tlsCertificate != null) + "]";
+                + users.keySet() + ", auth=" + auth.label() + ", tls=" + (tlsCertificate != null) + "]";
     }
 
     /** Builds a {@link ProxyConfig}; each setter checks its argument at once. */
@@ -52,7 +59,7 @@ public record ProxyConfig(String listenHost, int listenPort, int maxClients, int
         private Duration connectTimeout = Duration.ofSeconds(5);
         private Duration authTimeout = Duration.ofSeconds(10);
         private final Map<String, Secret> users = new LinkedHashMap<>();
-        private boolean trust;
+        private ClientAuth auth = ClientAuth.SCRAM_SHA_256;
         private Path tlsCertificate;
         private Path tlsKey;
 
@@ -119,7 +126,10 @@ public record ProxyConfig(String listenHost, int listenPort, int maxClients, int
             return this;
         }
 
-        /** A client user, authenticated by SCRAM-SHA-256 with {@code password}. */
+        /**
+         * A client user with its password: plain, or as PostgreSQL stores it (an {@code md5...} hash for md5, a
+         * {@code SCRAM-SHA-256$...} verifier for SCRAM-SHA-256).
+         */
         public Builder user(String name, Secret password) {
             if (name == null || name.isEmpty()) {
                 throw new IllegalArgumentException("user name cannot be empty");
@@ -127,13 +137,32 @@ public record ProxyConfig(String listenHost, int listenPort, int maxClients, int
             if (password == null || password.isEmpty()) {
                 throw new IllegalArgumentException("user " + name + " needs a password (or use trust)");
             }
+            if (users.containsKey(name)) {
+                throw new IllegalArgumentException("client user " + name + " is configured twice");
+            }
             users.put(name, password);
             return this;
         }
 
-        /** Accept any client user without a password. */
+        /** Every user of {@code list} (e.g. {@link UserList#read}), as by {@link #user}. */
+        public Builder users(Map<String, Secret> list) {
+            list.forEach(this::user);
+            return this;
+        }
+
+        /** How clients authenticate (default {@link ClientAuth#SCRAM_SHA_256}). */
+        public Builder auth(ClientAuth method) {
+            auth = Objects.requireNonNull(method, "auth");
+            return this;
+        }
+
+        /** Accept any client user without a password ({@code auth(TRUST)}); false leaves another method alone. */
         public Builder trust(boolean on) {
-            trust = on;
+            if (on) {
+                auth = ClientAuth.TRUST;
+            } else if (auth == ClientAuth.TRUST) {
+                auth = ClientAuth.SCRAM_SHA_256;
+            }
             return this;
         }
 
@@ -150,15 +179,61 @@ public record ProxyConfig(String listenHost, int listenPort, int maxClients, int
         }
 
         public ProxyConfig build() {
-            if (!trust && users.isEmpty()) {
-                throw new IllegalArgumentException("the proxy needs at least one client user, or trust authentication");
-            }
+            checkAuth();
             if (maxPipelineBytes < maxMessageBytes) {
                 throw new IllegalArgumentException("maxPipelineBytes (" + maxPipelineBytes
                         + ") cannot be smaller than maxMessageBytes (" + maxMessageBytes + ")");
             }
             return new ProxyConfig(listenHost, listenPort, maxClients, maxMessageBytes, maxPipelineBytes,
-                    maxPipelineMessages, maxIdlePerNode, connectTimeout, authTimeout, users, trust, tlsCertificate, tlsKey);
+                    maxPipelineMessages, maxIdlePerNode, connectTimeout, authTimeout, users, auth, tlsCertificate, tlsKey);
+        }
+
+        /** Each method's needs: a user list whose entries it can use, or (passthrough) none and a safe channel. */
+        private void checkAuth() {
+            switch (auth) {
+                case TRUST -> { }
+                case SCRAM_SHA_256, MD5 -> {
+                    if (users.isEmpty()) {
+                        throw new IllegalArgumentException(auth.label() + " authentication needs at least one client"
+                                + " user (a user list, or a user and password), or trust or passthrough authentication");
+                    }
+                    for (Map.Entry<String, Secret> e : users.entrySet()) {
+                        String stored = e.getValue().reveal();
+                        if (auth == ClientAuth.SCRAM_SHA_256 && ClientCredentials.isMd5Hash(stored)) {
+                            throw new IllegalArgumentException("client user " + e.getKey() + " has an md5 hash as"
+                                    + " password: it can serve md5 authentication only, not scram-sha-256 (give the"
+                                    + " plain password or its SCRAM-SHA-256 verifier)");
+                        }
+                        if (auth == ClientAuth.MD5 && stored.startsWith(Scram.VERIFIER_PREFIX)) {
+                            throw new IllegalArgumentException("client user " + e.getKey() + " has a SCRAM-SHA-256"
+                                    + " verifier as password: it can serve scram-sha-256 only, not md5 (give the plain"
+                                    + " password or its md5 hash)");
+                        }
+                        if (auth == ClientAuth.SCRAM_SHA_256 && stored.startsWith(Scram.VERIFIER_PREFIX)) {
+                            Scram.Verifier.parse(stored, e.getKey()); // malformed: named now, not at the first login
+                        }
+                    }
+                }
+                case PASSTHROUGH -> {
+                    if (!users.isEmpty()) {
+                        throw new IllegalArgumentException("passthrough authentication checks every password at the"
+                                + " primary: a client user list (" + users.keySet() + ") would be ignored; remove it");
+                    }
+                    if (tlsCertificate == null && !loopback(listenHost)) {
+                        throw new IllegalArgumentException("passthrough authentication receives each client's password"
+                                + " in clear text: it needs TLS (a certificate and key) or a loopback listen address,"
+                                + " not " + listenHost);
+                    }
+                }
+            }
+        }
+
+        private static boolean loopback(String host) {
+            try {
+                return java.net.InetAddress.getByName(host).isLoopbackAddress();
+            } catch (java.net.UnknownHostException e) {
+                throw new IllegalArgumentException("listen host " + host + " cannot be resolved");
+            }
         }
 
         private static int positive(String what, int n) {

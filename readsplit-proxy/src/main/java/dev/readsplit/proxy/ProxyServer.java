@@ -1,6 +1,5 @@
 package dev.readsplit.proxy;
 
-import dev.readsplit.config.Secret;
 import dev.readsplit.jdbc.ReadsplitDataSource;
 import dev.readsplit.topology.Node;
 import io.netty.bootstrap.ServerBootstrap;
@@ -65,8 +64,9 @@ public final class ProxyServer implements AutoCloseable {
     private final EventLoopGroup group;
     private final ThreadPoolExecutor workers;
     private final Channel listener;
-    private final Map<String, Scram.Verifier> verifiers = new ConcurrentHashMap<>();
-    private final Scram.Verifier unknownUser;
+    private final ClientCredentials credentials;
+    private final ProxyStats stats = new ProxyStats();
+    private final ProxyMetrics metrics;
     private final Map<Integer, ClientConnection> byPid = new ConcurrentHashMap<>();
     private final Map<Channel, ClientConnection> clients = new ConcurrentHashMap<>();
     private final AtomicInteger connections = new AtomicInteger();
@@ -88,8 +88,8 @@ public final class ProxyServer implements AutoCloseable {
         }, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         this.pool = new BackendPool(config, ds.topology(), random, group,
                 epoll ? EpollSocketChannel.class : NioSocketChannel.class);
-        this.unknownUser = Scram.Verifier.of(Scram.nonce(random), random);
-        config.users().forEach((u, p) -> verifiers.put(u, Scram.Verifier.of(p.reveal(), random)));
+        this.credentials = new ClientCredentials(config, random);
+        this.metrics = new ProxyMetrics(this, stats, ds.name());
         Node primary = ds.topology().primary();
         this.database = primary.config().database();
         // learn what PostgreSQL reports to its clients (server_version, encodings...) from one login to the primary
@@ -150,11 +150,13 @@ public final class ProxyServer implements AutoCloseable {
     private void accept(SocketChannel ch) {
         if (connections.incrementAndGet() > config.maxClients()) {
             connections.decrementAndGet();
+            stats.refused.increment();
             byte[] m = Msg.fatal("53300", "sorry, too many clients already (readsplit proxy maxClients="
                     + config.maxClients() + ")").encode();
             ch.writeAndFlush(Unpooled.wrappedBuffer(m)).addListener(ChannelFutureListener.CLOSE);
             return;
         }
+        stats.accepted.increment();
         int pid;
         ClientConnection c;
         do {
@@ -170,11 +172,12 @@ public final class ProxyServer implements AutoCloseable {
             // byPid keeps the client until its session has ended (ClientConnection.end): close() waits for that
         });
         ch.pipeline().addLast(new FrontendDecoder(config.maxMessageBytes()), c);
-        ch.eventLoop().schedule(() -> {
+        // cancelled at login: an idle client keeps no timer (docs/benchmarks.md, memory per idle client)
+        conn.loginDeadline(ch.eventLoop().schedule(() -> {
             if (!conn.authenticatedYet()) {
                 ch.close(); // a client that does not finish its login in time gives its slot back
             }
-        }, config.authTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        }, config.authTimeout().toMillis(), TimeUnit.MILLISECONDS));
     }
 
     /** A CancelRequest: cancels what the client with that key runs now; a wrong key is ignored, as PostgreSQL does. */
@@ -193,9 +196,76 @@ public final class ProxyServer implements AutoCloseable {
         byPid.remove(c.pid(), c);
     }
 
-    Scram.Verifier verifier(String user, Secret password) {
-        Scram.Verifier v = password == null ? null : verifiers.get(user);
-        return v != null ? v : unknownUser; // an unknown user fails the same exchange as a wrong password
+    ClientCredentials credentials() {
+        return credentials;
+    }
+
+    /**
+     * Pass-through: logs in to the primary as the client's user with its password (a new connection, never a pooled
+     * one, so the primary checks every login); the connection then waits in the pool for that client's session.
+     */
+    void checkAtPrimary(BackendLogin as) throws ClientSession.ProtocolError {
+        Node primary = ds.topology().primary();
+        BackendConnection b;
+        try {
+            b = pool.open(primary, as);
+        } catch (BackendConnection.LoginRefused e) {
+            throw new ClientSession.ProtocolError(e.sqlState == null ? "28000" : e.sqlState,
+                    e.serverMessage == null ? "authentication failed at the primary" : e.serverMessage);
+        } catch (IOException e) {
+            stats.backendFailed(primary);
+            throw new ClientSession.ProtocolError("08006", ds.name() + ": cannot check the password at the primary "
+                    + primary.name() + ": " + e.getMessage());
+        }
+        pool.release(b, false, true);
+    }
+
+    ProxyStats stats() {
+        return stats;
+    }
+
+    SessionListener sessionListener() {
+        return stats;
+    }
+
+    /** Client connections now by state ({@code active}, {@code idle}, {@code login}). */
+    Map<String, Integer> clientCounts() {
+        int active = 0;
+        int idle = 0;
+        int login = 0;
+        for (ClientConnection c : clients.values()) {
+            switch (c.state()) {
+                case "active" -> active++;
+                case "idle" -> idle++;
+                default -> login++;
+            }
+        }
+        return Map.of("active", active, "idle", idle, "login", login);
+    }
+
+    /** What the proxy serves now: clients, backends per node, counters (see {@code docs/proxy.md}). */
+    public ProxyStatus status() {
+        Map<String, Integer> counts = clientCounts();
+        ProxyStatus.Clients clientsNow = new ProxyStatus.Clients(counts.get("active"), counts.get("idle"),
+                counts.get("login"), counts.get("active") + counts.get("idle") + counts.get("login"),
+                config.maxClients(), stats.accepted.sum(), stats.refused.sum(), stats.loginFailures.sum());
+        Map<String, Integer> inUse = pool.inUseCounts();
+        Map<String, Integer> idle = pool.idleCounts();
+        java.util.List<ProxyStatus.NodeBackends> nodes = new java.util.ArrayList<>();
+        for (Node n : ds.topology().nodes()) {
+            nodes.add(new ProxyStatus.NodeBackends(n.name(), n == ds.topology().primary() ? "primary" : "replica",
+                    n.state().name(), inUse.getOrDefault(n.name(), 0), idle.getOrDefault(n.name(), 0),
+                    stats.statements(n.name()), stats.backendFailures(n.name())));
+        }
+        InetSocketAddress a = address();
+        return new ProxyStatus(a.getHostString() + ":" + a.getPort(), config.auth().label(), clientsNow, nodes,
+                stats.bytesReceived.sum(), stats.bytesSent.sum(), stats.errorsToClients.sum(),
+                stats.backendFailures.sum());
+    }
+
+    /** The proxy's Micrometer meters ({@code readsplit.proxy.*}): bind them to a registry, e.g. the admin server's. */
+    public ProxyMetrics metrics() {
+        return metrics;
     }
 
     /** The cluster's system identifier (causal tokens carry it), asked of the primary once. */

@@ -20,6 +20,8 @@ final class Scram {
 
     static final String MECHANISM = "SCRAM-SHA-256";
     static final int ITERATIONS = 4096;
+    /** How PostgreSQL stores a verifier ({@code pg_authid.rolpassword}): {@code SCRAM-SHA-256$iter:salt$stored:server}. */
+    static final String VERIFIER_PREFIX = "SCRAM-SHA-256$";
 
     private Scram() {
     }
@@ -32,6 +34,40 @@ final class Scram {
             random.nextBytes(salt);
             byte[] salted = salted(password, salt, ITERATIONS);
             return new Verifier(salt, ITERATIONS, sha256(hmac(salted, "Client Key")), hmac(salted, "Server Key"));
+        }
+
+        /**
+         * A verifier as PostgreSQL stores it ({@code SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>}, base64
+         * parts); the error names the user, never the verifier.
+         */
+        static Verifier parse(String stored, String user) {
+            String bad = "the SCRAM-SHA-256 verifier of user \"" + user + "\" is malformed (expected "
+                    + VERIFIER_PREFIX + "<iterations>:<salt>$<StoredKey>:<ServerKey>)";
+            if (!stored.startsWith(VERIFIER_PREFIX)) {
+                throw new IllegalArgumentException(bad);
+            }
+            String[] parts = stored.substring(VERIFIER_PREFIX.length()).split("\\$", -1);
+            if (parts.length != 2) {
+                throw new IllegalArgumentException(bad);
+            }
+            String[] is = parts[0].split(":", -1);
+            String[] keys = parts[1].split(":", -1);
+            if (is.length != 2 || keys.length != 2) {
+                throw new IllegalArgumentException(bad);
+            }
+            try {
+                int iterations = Integer.parseInt(is[0]);
+                byte[] salt = Base64.getDecoder().decode(is[1]);
+                byte[] storedKey = Base64.getDecoder().decode(keys[0]);
+                byte[] serverKey = Base64.getDecoder().decode(keys[1]);
+                if (iterations < 1 || iterations > 1_000_000 || salt.length == 0 || storedKey.length != 32
+                        || serverKey.length != 32) {
+                    throw new IllegalArgumentException(bad);
+                }
+                return new Verifier(salt, iterations, storedKey, serverKey);
+            } catch (IllegalArgumentException e) { // NumberFormatException too
+                throw new IllegalArgumentException(bad);
+            }
         }
 
         /** Whether {@code proof} (base64) proves the password for {@code authMessage}. */

@@ -96,6 +96,11 @@ class ProxyFailureIT {
             bench.destroyForcibly();
         }
         assertThat(ds.readRetries()).isPositive();
+        // the proxy's status counts the lost backends against the killed replica
+        String victimName = victim.host() + ":" + victim.port();
+        assertThat(proxy.status().nodes().stream().filter(n -> n.node().equals(victimName)).findFirst().orElseThrow()
+                .backendFailures()).isPositive();
+        assertThat(proxy.status().backendFailures()).isPositive();
     }
 
     private static List<String> concat(List<String> base, String... more) {

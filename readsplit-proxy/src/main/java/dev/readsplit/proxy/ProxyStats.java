@@ -1,0 +1,63 @@
+package dev.readsplit.proxy;
+
+import dev.readsplit.topology.Node;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
+
+/**
+ * The proxy's running counters: client connections accepted and refused, failed logins, bytes to and from clients,
+ * errors sent to clients, backend failures, and statements routed per node. Lock-free ({@link LongAdder}s), fed by
+ * the event loop, the workers and the sessions ({@link SessionListener}); read by {@link ProxyStatus} and the
+ * Micrometer meters ({@link ProxyMetrics}).
+ */
+final class ProxyStats implements SessionListener {
+
+    final LongAdder accepted = new LongAdder();
+    final LongAdder refused = new LongAdder();
+    final LongAdder loginFailures = new LongAdder();
+    final LongAdder bytesReceived = new LongAdder();
+    final LongAdder bytesSent = new LongAdder();
+    final LongAdder errorsToClients = new LongAdder();
+    final LongAdder backendFailures = new LongAdder();
+    private final Map<String, LongAdder> statements = new ConcurrentHashMap<>();
+    private final Map<String, LongAdder> nodeFailures = new ConcurrentHashMap<>();
+    private volatile Consumer<String> onNewNode = n -> { };
+
+    @Override
+    public void statementRouted(Node node) {
+        counter(statements, node.name()).increment();
+    }
+
+    @Override
+    public void backendFailed(Node node) {
+        backendFailures.increment();
+        counter(nodeFailures, node.name()).increment();
+    }
+
+    long statements(String node) {
+        LongAdder a = statements.get(node);
+        return a == null ? 0 : a.sum();
+    }
+
+    long backendFailures(String node) {
+        LongAdder a = nodeFailures.get(node);
+        return a == null ? 0 : a.sum();
+    }
+
+    /** Called with each node name the first time a statement or failure is counted for it (meters per node). */
+    void onNewNode(Consumer<String> callback) {
+        onNewNode = callback;
+    }
+
+    private LongAdder counter(Map<String, LongAdder> m, String node) {
+        LongAdder a = m.get(node);
+        if (a == null) {
+            a = m.computeIfAbsent(node, k -> new LongAdder());
+            onNewNode.accept(node);
+        }
+        return a;
+    }
+}
