@@ -22,7 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The shape of readsplit-core, kept by tests (see {@code docs/architecture.md}): packages form no cycle (the base
  * package {@code dev.readsplit} included), the router and the consistency values know nothing of JDBC, and no
- * hand-written class of the routing path grows past ~700 lines.
+ * hand-written class of core but the SQL classifier grows past ~700 lines.
  */
 class ArchitectureTest {
 
@@ -77,12 +77,12 @@ class ArchitectureTest {
     }
 
     @Test
-    void handWrittenClassesOfTheRequestPathStayUnder700Lines() throws IOException {
+    void handWrittenClassesStayUnder700Lines() throws IOException {
         Path root = Path.of("src/main/java/dev/readsplit");
         List<String> tooLong;
         try (Stream<Path> files = Files.walk(root)) {
             tooLong = files.filter(p -> p.toString().endsWith(".java"))
-                    .filter(p -> inRequestPath(root.relativize(p).toString()))
+                    .filter(p -> !root.relativize(p).toString().equals(CLASSIFIER))
                     .filter(p -> !isGenerated(p))
                     .filter(p -> lines(p) > 700)
                     .map(p -> root.relativize(p) + " (" + lines(p) + " lines)")
@@ -91,10 +91,8 @@ class ArchitectureTest {
         assertThat(tooLong).as("classes over 700 lines").isEmpty();
     }
 
-    private static boolean inRequestPath(String relative) {
-        return !relative.contains("/") || relative.startsWith("jdbc/") || relative.startsWith("routing/")
-                || relative.startsWith("consistency/") || relative.startsWith("balance/");
-    }
+    /** The one exception: a lexer-driven classifier of the whole SQL grammar reads best as one class. */
+    private static final String CLASSIFIER = Path.of("sql", "SqlClassifier.java").toString();
 
     private static boolean isGenerated(Path p) {
         try (Stream<String> lines = Files.lines(p)) {

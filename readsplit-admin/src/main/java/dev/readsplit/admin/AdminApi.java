@@ -315,11 +315,11 @@ final class AdminApi {
         ReadsplitConfig c = ds.config();
         ObjectNode o = json.createObjectNode().put("intervalMillis", 1000).put("capacity", options.historySize());
         ObjectNode thresholds = o.putObject("lagThresholdsSeconds");
-        thresholds.put("maxLag", c.maxLag() == null ? null : c.maxLag().toMillis() / 1000.0);
-        thresholds.put("info", c.lagAlertInfo().toMillis() / 1000.0);
-        thresholds.put("warning", c.lagAlertWarning().toMillis() / 1000.0);
-        thresholds.put("error", c.lagAlertError().toMillis() / 1000.0);
-        thresholds.put("critical", c.lagAlertCritical().toMillis() / 1000.0);
+        thresholds.put("maxLag", c.lag().maxLag() == null ? null : c.lag().maxLag().toMillis() / 1000.0);
+        thresholds.put("info", c.lag().alertInfo().toMillis() / 1000.0);
+        thresholds.put("warning", c.lag().alertWarning().toMillis() / 1000.0);
+        thresholds.put("error", c.lag().alertError().toMillis() / 1000.0);
+        thresholds.put("critical", c.lag().alertCritical().toMillis() / 1000.0);
         ArrayNode nodes = o.putArray("nodes");
         for (History.Series s : history.snapshot()) {
             ObjectNode n = nodes.addObject().put("name", s.name()).put("role", s.role()).put("primary", s.primary());

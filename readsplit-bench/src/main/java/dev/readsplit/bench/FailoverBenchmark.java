@@ -50,9 +50,9 @@ public final class FailoverBenchmark {
         ReadsplitConfig defaults = ReadsplitConfig.builder().primary("x", 1).build();
         System.out.printf("Supervised failover benchmark: %d runs per mode; healthCheckInterval=%d ms,"
                         + " healthCheckTimeout=%d ms, failureThreshold=%d, failoverStepTimeout=%d ms (defaults),"
-                        + " %d writer threads%n", runs, defaults.healthCheckInterval().toMillis(),
-                defaults.healthCheckTimeout().toMillis(), defaults.failureThreshold(),
-                defaults.failoverStepTimeout().toMillis(), WRITERS);
+                        + " %d writer threads%n", runs, defaults.health().interval().toMillis(),
+                defaults.health().timeout().toMillis(), defaults.health().failureThreshold(),
+                defaults.failover().stepTimeout().toMillis(), WRITERS);
         List<String> rows = new ArrayList<>();
         for (boolean sync : new boolean[] {true, false}) {
             for (int run = 1; run <= runs; run++) {

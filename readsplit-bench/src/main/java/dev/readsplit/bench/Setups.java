@@ -179,7 +179,7 @@ final class Setups {
         }
         String connections = "Readsplit's pools: primary " + primaryConns + ", each replica " + replicaConns
                 + " (+1 health-check connection per node, idle between 1-s checks); balancer "
-                + config.balancer() + ", " + config.consistency();
+                + config.routing().balancer() + ", " + config.routing().consistency();
         return split(name, connections, ds, ds, ds::close);
     }
 

@@ -74,7 +74,7 @@ final class CheckCommand implements Callable<Integer> {
             out.print(Json.write(report.toJson(source.describe())));
         } else {
             report.print(out, source.describe());
-            if (config.topologySource() == dev.readsplit.config.TopologySource.PATRONI) {
+            if (config.topology().source() == dev.readsplit.config.TopologySource.PATRONI) {
                 printPatroni(out, config, results);
             }
         }
@@ -91,7 +91,7 @@ final class CheckCommand implements Callable<Integer> {
         out.println();
         dev.readsplit.topology.PatroniClient.View view;
         try {
-            view = new dev.readsplit.topology.PatroniClient(config.patroniUrls(), timeout).fetch();
+            view = new dev.readsplit.topology.PatroniClient(config.topology().patroniUrls(), timeout).fetch();
         } catch (java.io.IOException e) {
             out.println("Patroni's view: not available (" + e.getMessage() + ")");
             return;

@@ -132,7 +132,7 @@ final class DemoChaos implements Runnable {
         // Readsplit observes roles (pg_is_in_recovery()) and follows a new primary by itself. Should it not
         // have switched within a few health-check intervals, the HA step tells it, as an HA hook would.
         Node target = ds.topology().node(chosen.name());
-        long deadline = System.nanoTime() + ds.config().healthCheckInterval().multipliedBy(5).toNanos();
+        long deadline = System.nanoTime() + ds.config().health().interval().multipliedBy(5).toNanos();
         while (ds.topology().primary() != target && System.nanoTime() < deadline) {
             if (stop.await(100, TimeUnit.MILLISECONDS)) {
                 return;

@@ -34,6 +34,11 @@ abstract class AbstractBalancer implements Balancer {
 
     @Override
     public final <T extends Candidate> T choose(List<T> eligible) {
+        return choose(eligible, null);
+    }
+
+    @Override
+    public final <T extends Candidate> T choose(List<T> eligible, AffinitySlot slot) {
         int n = eligible.size();
         if (n == 0) {
             return null;
@@ -55,8 +60,13 @@ abstract class AbstractBalancer implements Balancer {
         if (count == 1) {
             return eligible.get(kth(eligible, zone, 0));
         }
-        int i = select(eligible, zone, count);
+        int i = select(eligible, zone, count, slot);
         return eligible.get(idleFirst ? preferIdle(eligible, zone, i) : i);
+    }
+
+    /** {@link #select(List, String, int)}, for a session with its own {@link AffinitySlot} (null: none). */
+    int select(List<? extends Candidate> list, String zone, int count, AffinitySlot slot) {
+        return select(list, zone, count);
     }
 
     /**

@@ -16,4 +16,14 @@ public interface Balancer {
      * @return one element of {@code eligible}, or null if it is empty
      */
     <T extends Candidate> T choose(List<T> eligible);
+
+    /**
+     * {@link #choose(List)} for a session that keeps its own {@link AffinitySlot} instead of its thread's: only
+     * {@link BalancerKind#AFFINITY} reads it; every other kind chooses as {@link #choose(List)} does.
+     *
+     * @param slot the session's slot, or null for the calling thread's
+     */
+    default <T extends Candidate> T choose(List<T> eligible, AffinitySlot slot) {
+        return choose(eligible);
+    }
 }

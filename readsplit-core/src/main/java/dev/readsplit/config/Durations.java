@@ -7,7 +7,7 @@ import java.time.Duration;
 /**
  * Configuration durations: {@link DurationGrammar}'s one grammar, with an error that names the setting.
  */
-public final class Durations {
+final class Durations {
 
     /** The longest configured duration: what fits in a {@code long} of nanoseconds (about 292 years). */
     private static final Duration MAX = Duration.ofNanos(Long.MAX_VALUE);
@@ -21,7 +21,7 @@ public final class Durations {
      * @param key names the setting in the message, e.g. {@code healthCheckInterval}
      * @throws ConfigException naming {@code key} and {@code text}
      */
-    public static Duration parse(String key, String text) {
+    static Duration parse(String key, String text) {
         Duration d = DurationGrammar.parseOrNull(text);
         if (d == null) {
             String t = text == null ? "" : text.trim();

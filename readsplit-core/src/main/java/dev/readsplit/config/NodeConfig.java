@@ -21,7 +21,7 @@ import java.util.TreeMap;
  * {@code localZone}), {@code weight} (the weighted balancer's share), {@code maxLag} (this replica's lag limit,
  * overriding the data source's {@code maxLag}), {@code minPoolSize} and {@code maxPoolSize} (this node's pool,
  * overriding {@code minIdle} and the data source's pool size). Null means "the data source's value"; see
- * {@link ReadsplitConfig#maxLag(NodeConfig)} and {@link ReadsplitConfig#maxPoolSize(NodeConfig, boolean)}.
+ * {@link LagSettings#maxLag(NodeConfig)} and {@link PoolSettings#maxPoolSize(NodeConfig, boolean)}.
  *
  * <p>{@link #toString()} never shows the password or any jdbc property whose name contains
  * {@code password}, {@code secret} or {@code token}.

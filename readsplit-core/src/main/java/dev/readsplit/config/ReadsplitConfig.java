@@ -1,17 +1,15 @@
 package dev.readsplit.config;
 
+import dev.readsplit.Consistency;
 import dev.readsplit.balance.BalancerKind;
 import dev.readsplit.consistency.CausalScope;
-import dev.readsplit.Consistency;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -20,9 +18,18 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 
+import static dev.readsplit.config.ConfigChecks.atLeastOne;
+import static dev.readsplit.config.ConfigChecks.notBlank;
+import static dev.readsplit.config.ConfigChecks.notNegative;
+import static dev.readsplit.config.ConfigChecks.notNull;
+import static dev.readsplit.config.ConfigChecks.positive;
+
 /**
- * The complete, validated configuration of one Readsplit data source. Immutable and thread-safe; getters are
- * named like the keys ({@code healthCheckInterval()} ↔ {@code readsplit.healthCheckInterval}).
+ * The complete, validated configuration of one Readsplit data source. Immutable and thread-safe. The settings
+ * come in groups, each an immutable record valid by construction: {@link #pool()}, {@link #health()},
+ * {@link #lag()}, {@link #routing()}, {@link #failover()} and {@link #topology()}; the nodes and the admin token
+ * are here. The keys stay flat ({@code readsplit.healthCheckInterval} is {@code health().interval()}; each
+ * record's Javadoc lists its keys).
  *
  * <p>Made by {@link #builder()} (each setter checks its argument at once, {@link Builder#build()} runs the
  * cross-field checks and reports all of them together), {@link #fromProperties(Properties)} or
@@ -34,54 +41,19 @@ import java.util.TreeMap;
  */
 public final class ReadsplitConfig {
 
-    /** Upper bound for {@code healthCheckTimeout}. */
-    static final Duration MAX_HEALTH_CHECK_TIMEOUT = Duration.ofMinutes(1);
-    /** HikariCP's minimum connection timeout. */
-    static final Duration MIN_CONNECTION_TIMEOUT = Duration.ofMillis(250);
-    /** {@code healthCheckTimeout} may be at most this many {@code healthCheckInterval}s. */
-    static final int HEALTH_CHECK_TIMEOUT_INTERVALS = 10;
     /** Upper bound of any one node pool's maximum size (pool size plus overflow, or a node's own maximum). */
-    public static final int MAX_POOL_SIZE = 10_000;
-    /** Upper bound for {@code failoverStepTimeout}. */
-    static final Duration MAX_FAILOVER_STEP_TIMEOUT = Duration.ofMinutes(5);
+    public static final int MAX_POOL_SIZE = PoolSettings.MAX_POOL_SIZE;
 
     private final String name;
     private final NodeConfig primary;
     private final List<NodeConfig> replicas;
-    private final int primaryPoolSize;
-    private final int replicaPoolSize;
-    private final int primaryPoolOverflow;
-    private final int replicaPoolOverflow;
-    private final int minIdle;
-    private final Duration connectionTimeout;
-    private final Duration idleTimeout;
-    private final Duration maxLifetime;
-    private final BalancerKind balancer;
-    private final String localZone;
-    private final Consistency consistency;
-    private final CausalScope causalScope;
-    private final boolean fallbackToPrimary;
-    private final Duration healthCheckInterval;
-    private final Duration healthCheckTimeout;
-    private final int failureThreshold;
-    private final int recoveryThreshold;
-    private final long maxLagBytes;
-    private final Duration maxLag;
-    private final double lagReadmitRatio;
-    private final Duration readYourWritesWait;
-    private final Set<String> writeFunctions;
-    private final Set<String> readFunctions;
-    private final boolean shadowMode;
-    private final Duration lagAlertInfo;
-    private final Duration lagAlertWarning;
-    private final Duration lagAlertError;
-    private final Duration lagAlertCritical;
+    private final PoolSettings pool;
+    private final HealthSettings health;
+    private final LagSettings lag;
+    private final RoutingSettings routing;
+    private final FailoverSettings failover;
+    private final TopologySettings topology;
     private final Secret adminToken;
-    private final FailoverPolicy failoverPolicy;
-    private final int minHealthyReplicas;
-    private final Duration failoverStepTimeout;
-    private final TopologySource topologySource;
-    private final List<java.net.URI> patroniUrls;
 
     private ReadsplitConfig(Builder b) {
         this.name = b.name;
@@ -91,40 +63,13 @@ public final class ReadsplitConfig {
             reps.add(r.withDefaults(b.database, b.user, b.password, b.jdbcProperties));
         }
         this.replicas = List.copyOf(reps);
-        this.primaryPoolSize = b.primaryPoolSize;
-        this.replicaPoolSize = b.replicaPoolSize;
-        this.primaryPoolOverflow = b.primaryPoolOverflow;
-        this.replicaPoolOverflow = b.replicaPoolOverflow;
-        this.minIdle = b.minIdle;
-        this.connectionTimeout = b.connectionTimeout;
-        this.idleTimeout = b.idleTimeout;
-        this.maxLifetime = b.maxLifetime;
-        this.balancer = b.balancer;
-        this.localZone = b.localZone;
-        this.consistency = b.consistency;
-        this.causalScope = b.causalScope;
-        this.fallbackToPrimary = b.fallbackToPrimary;
-        this.healthCheckInterval = b.healthCheckInterval;
-        this.healthCheckTimeout = b.healthCheckTimeout;
-        this.failureThreshold = b.failureThreshold;
-        this.recoveryThreshold = b.recoveryThreshold;
-        this.maxLagBytes = b.maxLagBytes;
-        this.maxLag = b.maxLag;
-        this.lagReadmitRatio = b.lagReadmitRatio;
-        this.readYourWritesWait = b.readYourWritesWait;
-        this.writeFunctions = Collections.unmodifiableSet(new LinkedHashSet<>(b.writeFunctions));
-        this.readFunctions = Collections.unmodifiableSet(new LinkedHashSet<>(b.readFunctions));
-        this.shadowMode = b.shadowMode;
-        this.lagAlertInfo = b.lagAlertInfo;
-        this.lagAlertWarning = b.lagAlertWarning;
-        this.lagAlertError = b.lagAlertError;
-        this.lagAlertCritical = b.lagAlertCritical;
+        this.pool = b.pool.build();
+        this.health = b.health.build();
+        this.lag = b.lag.build();
+        this.routing = b.routing.build();
+        this.failover = b.failover.build();
+        this.topology = b.topology.build();
         this.adminToken = b.adminToken;
-        this.failoverPolicy = b.failoverPolicy;
-        this.minHealthyReplicas = b.minHealthyReplicas;
-        this.failoverStepTimeout = b.failoverStepTimeout;
-        this.topologySource = b.topologySource;
-        this.patroniUrls = List.copyOf(b.patroniUrls);
     }
 
     /** A builder with every default. */
@@ -138,40 +83,13 @@ public final class ReadsplitConfig {
         b.name = name;
         b.primary = primary;
         b.replicas.addAll(replicas);
-        b.primaryPoolSize = primaryPoolSize;
-        b.replicaPoolSize = replicaPoolSize;
-        b.primaryPoolOverflow = primaryPoolOverflow;
-        b.replicaPoolOverflow = replicaPoolOverflow;
-        b.minIdle = minIdle;
-        b.connectionTimeout = connectionTimeout;
-        b.idleTimeout = idleTimeout;
-        b.maxLifetime = maxLifetime;
-        b.balancer = balancer;
-        b.localZone = localZone;
-        b.consistency = consistency;
-        b.causalScope = causalScope;
-        b.fallbackToPrimary = fallbackToPrimary;
-        b.healthCheckInterval = healthCheckInterval;
-        b.healthCheckTimeout = healthCheckTimeout;
-        b.failureThreshold = failureThreshold;
-        b.recoveryThreshold = recoveryThreshold;
-        b.maxLagBytes = maxLagBytes;
-        b.maxLag = maxLag;
-        b.lagReadmitRatio = lagReadmitRatio;
-        b.readYourWritesWait = readYourWritesWait;
-        b.writeFunctions.addAll(writeFunctions);
-        b.readFunctions.addAll(readFunctions);
-        b.shadowMode = shadowMode;
-        b.lagAlertInfo = lagAlertInfo;
-        b.lagAlertWarning = lagAlertWarning;
-        b.lagAlertError = lagAlertError;
-        b.lagAlertCritical = lagAlertCritical;
+        b.pool = new PoolSettings.Builder(pool);
+        b.health = new HealthSettings.Builder(health);
+        b.lag = new LagSettings.Builder(lag);
+        b.routing = new RoutingSettings.Builder(routing);
+        b.failover = new FailoverSettings.Builder(failover);
+        b.topology = new TopologySettings.Builder(topology);
         b.adminToken = adminToken;
-        b.failoverPolicy = failoverPolicy;
-        b.minHealthyReplicas = minHealthyReplicas;
-        b.failoverStepTimeout = failoverStepTimeout;
-        b.topologySource = topologySource;
-        b.patroniUrls.addAll(patroniUrls);
         return b;
     }
 
@@ -263,177 +181,39 @@ public final class ReadsplitConfig {
         return replicas;
     }
 
-    public int primaryPoolSize() {
-        return primaryPoolSize;
+    /** Pool sizes and timeouts of the node pools. */
+    public PoolSettings pool() {
+        return pool;
     }
 
-    public int replicaPoolSize() {
-        return replicaPoolSize;
+    /** How nodes are health-checked. */
+    public HealthSettings health() {
+        return health;
     }
 
-    /** Connections the primary's pool may open beyond {@code primaryPoolSize} (seed 002's {@code max_overflow}). */
-    public int primaryPoolOverflow() {
-        return primaryPoolOverflow;
+    /** Lag limits, readmission and alert thresholds. */
+    public LagSettings lag() {
+        return lag;
     }
 
-    /** Connections a replica's pool may open beyond {@code replicaPoolSize} ({@code read_max_overflow}). */
-    public int replicaPoolOverflow() {
-        return replicaPoolOverflow;
+    /** Balancer, zone, consistency and the classifier's function lists. */
+    public RoutingSettings routing() {
+        return routing;
     }
 
-    public int minIdle() {
-        return minIdle;
+    /** Supervised failover and switchover. */
+    public FailoverSettings failover() {
+        return failover;
     }
 
-    /**
-     * The maximum size of {@code node}'s pool: the node's own {@code maxPoolSize}, else the pool size of its role
-     * plus that role's overflow ({@code primaryPoolSize + primaryPoolOverflow} for the primary).
-     *
-     * @param primary whether the node is (configured as) the primary
-     */
-    public int maxPoolSize(NodeConfig node, boolean primary) {
-        if (node.maxPoolSize() != null) {
-            return node.maxPoolSize();
-        }
-        return primary ? primaryPoolSize + primaryPoolOverflow : replicaPoolSize + replicaPoolOverflow;
-    }
-
-    /** The minimum idle connections of {@code node}'s pool: its own {@code minPoolSize}, else {@code minIdle}. */
-    public int minPoolSize(NodeConfig node, boolean primary) {
-        int max = maxPoolSize(node, primary);
-        return Math.min(max, node.minPoolSize() != null ? node.minPoolSize() : minIdle);
-    }
-
-    /** The lag limit of {@code replica}: its own {@code maxLag}, else the data source's {@link #maxLag()}. */
-    public Duration maxLag(NodeConfig replica) {
-        return replica.maxLag() != null ? replica.maxLag() : maxLag;
-    }
-
-    public Duration connectionTimeout() {
-        return connectionTimeout;
-    }
-
-    public Duration idleTimeout() {
-        return idleTimeout;
-    }
-
-    public Duration maxLifetime() {
-        return maxLifetime;
-    }
-
-    public BalancerKind balancer() {
-        return balancer;
-    }
-
-    /** The zone whose replicas are preferred, or null when zone preference is off. */
-    public String localZone() {
-        return localZone;
-    }
-
-    public Consistency consistency() {
-        return consistency;
-    }
-
-    public boolean fallbackToPrimary() {
-        return fallbackToPrimary;
-    }
-
-    public Duration healthCheckInterval() {
-        return healthCheckInterval;
-    }
-
-    public Duration healthCheckTimeout() {
-        return healthCheckTimeout;
-    }
-
-    public int failureThreshold() {
-        return failureThreshold;
-    }
-
-    public int recoveryThreshold() {
-        return recoveryThreshold;
-    }
-
-    public long maxLagBytes() {
-        return maxLagBytes;
-    }
-
-    public Duration maxLag() {
-        return maxLag;
-    }
-
-    /** A replica excluded for lag is readmitted once its lag is below {@code lagReadmitRatio × limit}. */
-    public double lagReadmitRatio() {
-        return lagReadmitRatio;
-    }
-
-    /** Whose writes a read under read-your-writes must see (default {@code thread}). */
-    public CausalScope causalScope() {
-        return causalScope;
-    }
-
-    public Duration readYourWritesWait() {
-        return readYourWritesWait;
-    }
-
-    /** Lower-cased function names the classifier must treat as writing. */
-    public Set<String> writeFunctions() {
-        return writeFunctions;
-    }
-
-    /** Lower-cased function names the classifier may treat as read-only. */
-    public Set<String> readFunctions() {
-        return readFunctions;
-    }
-
-    public boolean shadowMode() {
-        return shadowMode;
-    }
-
-    public Duration lagAlertInfo() {
-        return lagAlertInfo;
-    }
-
-    public Duration lagAlertWarning() {
-        return lagAlertWarning;
-    }
-
-    public Duration lagAlertError() {
-        return lagAlertError;
-    }
-
-    public Duration lagAlertCritical() {
-        return lagAlertCritical;
+    /** Where the topology comes from besides SQL observation. */
+    public TopologySettings topology() {
+        return topology;
     }
 
     /** The admin endpoint's bearer token, or null for none. */
     public Secret adminToken() {
         return adminToken;
-    }
-
-    /** Whether Readsplit promotes a replica itself when the primary fails (default {@link FailoverPolicy#NONE}). */
-    public FailoverPolicy failoverPolicy() {
-        return failoverPolicy;
-    }
-
-    /** Supervised failover needs at least this many healthy replicas (quorum) to promote one. */
-    public int minHealthyReplicas() {
-        return minHealthyReplicas;
-    }
-
-    /** The bound of every supervised failover/switchover step (connect, promote, repoint, verify). */
-    public Duration failoverStepTimeout() {
-        return failoverStepTimeout;
-    }
-
-    /** Where the topology comes from besides SQL observation (default {@link TopologySource#SQL}). */
-    public TopologySource topologySource() {
-        return topologySource;
-    }
-
-    /** Patroni REST API base URLs ({@code http://host:8008}), asked in turn; empty unless the source is Patroni. */
-    public List<java.net.URI> patroniUrls() {
-        return patroniUrls;
     }
 
     @Override
@@ -447,43 +227,22 @@ public final class ReadsplitConfig {
     }
 
     private List<Object> toComparable() {
-        return java.util.Arrays.asList(name, primary, replicas, primaryPoolSize, replicaPoolSize,
-                primaryPoolOverflow, replicaPoolOverflow, minIdle,
-                connectionTimeout, idleTimeout, maxLifetime, balancer, localZone, consistency, causalScope, fallbackToPrimary,
-                healthCheckInterval, healthCheckTimeout, failureThreshold, recoveryThreshold, maxLagBytes, maxLag,
-                lagReadmitRatio, readYourWritesWait, writeFunctions, readFunctions, shadowMode, lagAlertInfo,
-                lagAlertWarning, lagAlertError, lagAlertCritical, adminToken, failoverPolicy, minHealthyReplicas,
-                failoverStepTimeout, topologySource, patroniUrls);
+        return java.util.Arrays.asList(name, primary, replicas, pool, health, lag, routing, failover, topology,
+                adminToken);
     }
 
     /** Every setting; passwords and the admin token appear as {@code ****}. */
     @Override
     public String toString() {
-        return "ReadsplitConfig[name=" + name + ", primary=" + primary + ", replicas=" + replicas
-                + ", primaryPoolSize=" + primaryPoolSize + ", replicaPoolSize=" + replicaPoolSize
-                + (primaryPoolOverflow == 0 ? "" : ", primaryPoolOverflow=" + primaryPoolOverflow)
-                + (replicaPoolOverflow == 0 ? "" : ", replicaPoolOverflow=" + replicaPoolOverflow)
-                + ", minIdle=" + minIdle + ", connectionTimeout=" + connectionTimeout
-                + ", idleTimeout=" + idleTimeout + ", maxLifetime=" + maxLifetime + ", balancer=" + balancer
-                + ", localZone=" + localZone + ", consistency=" + consistency + ", causalScope=" + causalScope
-                + ", fallbackToPrimary=" + fallbackToPrimary + ", healthCheckInterval=" + healthCheckInterval
-                + ", healthCheckTimeout=" + healthCheckTimeout + ", failureThreshold=" + failureThreshold
-                + ", recoveryThreshold=" + recoveryThreshold + ", maxLagBytes=" + maxLagBytes
-                + ", maxLag=" + maxLag + ", lagReadmitRatio=" + lagReadmitRatio
-                + ", readYourWritesWait=" + readYourWritesWait + ", writeFunctions=" + writeFunctions
-                + ", readFunctions=" + readFunctions + ", shadowMode=" + shadowMode
-                + ", lagAlertInfo=" + lagAlertInfo + ", lagAlertWarning=" + lagAlertWarning
-                + ", lagAlertError=" + lagAlertError + ", lagAlertCritical=" + lagAlertCritical
-                + ", adminToken=" + (adminToken == null ? "null" : adminToken)
-                + ", failoverPolicy=" + failoverPolicy + ", minHealthyReplicas=" + minHealthyReplicas
-                + ", failoverStepTimeout=" + failoverStepTimeout + ", topologySource=" + topologySource
-                + ", patroniUrls=" + patroniUrls + "]";
+        return "ReadsplitConfig[name=" + name + ", primary=" + primary + ", replicas=" + replicas + ", " + pool
+                + ", " + health + ", " + lag + ", " + routing + ", " + failover + ", " + topology
+                + ", adminToken=" + (adminToken == null ? "null" : adminToken) + "]";
     }
 
     /**
-     * Builder for {@link ReadsplitConfig}. Not thread-safe. Each setter validates its argument at once and
-     * throws a {@link ConfigException} naming the key and the value; {@link #build()} runs the cross-field
-     * checks and reports every problem it finds in one exception.
+     * Builder for {@link ReadsplitConfig}, one setter per key. Not thread-safe. Each setter validates its
+     * argument at once and throws a {@link ConfigException} naming the key and the value; {@link #build()} runs
+     * the cross-field checks and reports every problem it finds in one exception.
      */
     public static final class Builder {
         private String name = "readsplit";
@@ -493,43 +252,17 @@ public final class ReadsplitConfig {
         private String user;
         private Secret password;
         private final Map<String, String> jdbcProperties = new TreeMap<>();
-        private int primaryPoolSize = 10;
-        private int replicaPoolSize = 10;
-        private int primaryPoolOverflow;
-        private int replicaPoolOverflow;
-        private int minIdle = 0;
-        private Duration connectionTimeout = Duration.ofSeconds(5);
-        private Duration idleTimeout = Duration.ofMinutes(10);
-        private Duration maxLifetime = Duration.ofMinutes(30);
-        private BalancerKind balancer = BalancerKind.ROUND_ROBIN;
-        private String localZone;
-        private Consistency consistency = Consistency.readYourWrites();
-        private boolean fallbackToPrimary = true;
-        private Duration healthCheckInterval = Duration.ofSeconds(1);
-        private Duration healthCheckTimeout = Duration.ofSeconds(1);
-        private int failureThreshold = 3;
-        private int recoveryThreshold = 2;
-        private long maxLagBytes = 16L * 1024 * 1024;
-        private Duration maxLag = Duration.ofSeconds(10);
-        private double lagReadmitRatio = 0.5;
-        private Duration readYourWritesWait = Duration.ofMillis(100);
-        private CausalScope causalScope = CausalScope.DEFAULT;
-        private final Set<String> writeFunctions = new LinkedHashSet<>();
-        private final Set<String> readFunctions = new LinkedHashSet<>();
-        private boolean shadowMode;
-        private Duration lagAlertInfo = Duration.ofSeconds(1);
-        private Duration lagAlertWarning = Duration.ofSeconds(5);
-        private Duration lagAlertError = Duration.ofSeconds(10);
-        private Duration lagAlertCritical = Duration.ofSeconds(30);
+        private PoolSettings.Builder pool = new PoolSettings.Builder();
+        private HealthSettings.Builder health = new HealthSettings.Builder();
+        private LagSettings.Builder lag = new LagSettings.Builder();
+        private RoutingSettings.Builder routing = new RoutingSettings.Builder();
+        private FailoverSettings.Builder failover = new FailoverSettings.Builder();
+        private TopologySettings.Builder topology = new TopologySettings.Builder();
         private Secret adminToken;
-        private FailoverPolicy failoverPolicy = FailoverPolicy.NONE;
-        private int minHealthyReplicas = 1;
-        private Duration failoverStepTimeout = Duration.ofSeconds(10);
-        private TopologySource topologySource = TopologySource.SQL;
-        private final List<java.net.URI> patroniUrls = new ArrayList<>();
 
         private Builder() {
         }
+
 
         /** Data source name, used as the prefix of log lines and error messages (default {@code readsplit}). */
         public Builder name(String name) {
@@ -595,13 +328,15 @@ public final class ReadsplitConfig {
             return this;
         }
 
+        // ---- pool ---------------------------------------------------------------------------------------------
+
         public Builder primaryPoolSize(int size) {
-            this.primaryPoolSize = atLeastOne("primaryPoolSize", size);
+            pool.primarySize = atLeastOne("primaryPoolSize", size);
             return this;
         }
 
         public Builder replicaPoolSize(int size) {
-            this.replicaPoolSize = atLeastOne("replicaPoolSize", size);
+            pool.replicaSize = atLeastOne("replicaPoolSize", size);
             return this;
         }
 
@@ -611,133 +346,55 @@ public final class ReadsplitConfig {
          * close after {@code idleTimeout}, as SQLAlchemy's overflow connections do on return.
          */
         public Builder primaryPoolOverflow(int overflow) {
-            this.primaryPoolOverflow = overflow("primaryPoolOverflow", overflow);
+            pool.primaryOverflow = PoolSettings.overflow("primaryPoolOverflow", overflow);
             return this;
         }
 
         /** Connections each replica's pool may open beyond {@code replicaPoolSize} (default 0). */
         public Builder replicaPoolOverflow(int overflow) {
-            this.replicaPoolOverflow = overflow("replicaPoolOverflow", overflow);
+            pool.replicaOverflow = PoolSettings.overflow("replicaPoolOverflow", overflow);
             return this;
-        }
-
-        private static int overflow(String key, int overflow) {
-            if (overflow == -1) {
-                throw new ConfigException(key, key + " must not be negative: -1 (SQLAlchemy's max_overflow=-1, no "
-                        + "limit, has no equivalent: a connection pool here has a fixed maximum; give a number)");
-            }
-            if (overflow < 0) {
-                throw new ConfigException(key, key + " must not be negative: " + overflow);
-            }
-            if (overflow > MAX_POOL_SIZE) {
-                throw new ConfigException(key, key + " must be at most " + MAX_POOL_SIZE + ": " + overflow);
-            }
-            return overflow;
         }
 
         /** Minimum idle connections per node pool: 0 up to the pool size (checked in {@link #build()}). */
         public Builder minIdle(int minIdle) {
-            if (minIdle < 0) {
-                throw new ConfigException("minIdle", "minIdle must not be negative: " + minIdle);
-            }
-            this.minIdle = minIdle;
+            pool.minIdle = PoolSettings.minIdle(minIdle);
             return this;
         }
 
         /** Maximum wait for a pooled connection; at least 250ms (HikariCP's minimum). */
         public Builder connectionTimeout(Duration timeout) {
-            positive("connectionTimeout", timeout);
-            if (timeout.compareTo(MIN_CONNECTION_TIMEOUT) < 0) {
-                throw new ConfigException("connectionTimeout",
-                        "connectionTimeout must be at least " + MIN_CONNECTION_TIMEOUT + ": " + timeout);
-            }
-            this.connectionTimeout = timeout;
+            pool.connectionTimeout = PoolSettings.connectionTimeout(timeout);
             return this;
         }
 
         /** Idle connections above {@code minIdle} are closed after this; zero means never. */
         public Builder idleTimeout(Duration timeout) {
-            this.idleTimeout = notNegative("idleTimeout", timeout);
+            pool.idleTimeout = notNegative("idleTimeout", timeout);
             return this;
         }
 
         /** Connections are replaced after this; zero means never. */
         public Builder maxLifetime(Duration lifetime) {
-            this.maxLifetime = notNegative("maxLifetime", lifetime);
+            pool.maxLifetime = notNegative("maxLifetime", lifetime);
             return this;
         }
 
+        // ---- routing and consistency ---------------------------------------------------------------------------
+
         public Builder balancer(BalancerKind balancer) {
-            this.balancer = notNull("balancer", balancer);
+            routing.balancer = notNull("balancer", balancer);
             return this;
         }
 
         /** Prefer replicas in this zone, falling back to others; null turns zone preference off. */
         public Builder localZone(String zone) {
-            this.localZone = zone == null ? null : notBlank("localZone", zone);
+            routing.localZone = zone == null ? null : notBlank("localZone", zone);
             return this;
         }
 
         public Builder consistency(Consistency consistency) {
-            this.consistency = notNull("consistency", consistency);
-            return this;
-        }
-
-        public Builder fallbackToPrimary(boolean fallback) {
-            this.fallbackToPrimary = fallback;
-            return this;
-        }
-
-        public Builder healthCheckInterval(Duration interval) {
-            this.healthCheckInterval = positive("healthCheckInterval", interval);
-            return this;
-        }
-
-        /** At most one minute, and at most ten health-check intervals (checked in {@link #build()}). */
-        public Builder healthCheckTimeout(Duration timeout) {
-            positive("healthCheckTimeout", timeout);
-            if (timeout.compareTo(MAX_HEALTH_CHECK_TIMEOUT) > 0) {
-                throw new ConfigException("healthCheckTimeout",
-                        "healthCheckTimeout must be at most " + MAX_HEALTH_CHECK_TIMEOUT + ": " + timeout);
-            }
-            this.healthCheckTimeout = timeout;
-            return this;
-        }
-
-        /** Consecutive failed checks that mark a node DOWN. */
-        public Builder failureThreshold(int n) {
-            this.failureThreshold = atLeastOne("failureThreshold", n);
-            return this;
-        }
-
-        /** Consecutive successful checks that bring a DOWN node back. */
-        public Builder recoveryThreshold(int n) {
-            this.recoveryThreshold = atLeastOne("recoveryThreshold", n);
-            return this;
-        }
-
-        /** Replicas further behind than this many bytes of WAL are excluded from new reads. */
-        public Builder maxLagBytes(long bytes) {
-            if (bytes <= 0) {
-                throw new ConfigException("maxLagBytes", "maxLagBytes must be positive: " + bytes);
-            }
-            this.maxLagBytes = bytes;
-            return this;
-        }
-
-        /** Replicas further behind than this are excluded from new reads. */
-        public Builder maxLag(Duration lag) {
-            this.maxLag = positive("maxLag", lag);
-            return this;
-        }
-
-        /** Hysteresis: an excluded replica is readmitted below {@code ratio × limit}; strictly between 0 and 1. */
-        public Builder lagReadmitRatio(double ratio) {
-            if (!(ratio > 0 && ratio < 1)) {
-                throw new ConfigException("lagReadmitRatio",
-                        "lagReadmitRatio must be strictly between 0 and 1: " + ratio);
-            }
-            this.lagReadmitRatio = ratio;
+            routing.consistency = notNull("consistency", consistency);
             return this;
         }
 
@@ -746,53 +403,105 @@ public final class ReadsplitConfig {
          * (the default), or every connection of the data source. See {@code docs/consistency.md}.
          */
         public Builder causalScope(CausalScope scope) {
-            this.causalScope = java.util.Objects.requireNonNull(scope, "causalScope");
+            routing.causalScope = Objects.requireNonNull(scope, "causalScope");
             return this;
         }
 
         /** How long a read may wait for a replica to replay the session's token; zero means do not wait. */
         public Builder readYourWritesWait(Duration wait) {
-            this.readYourWritesWait = notNegative("readYourWritesWait", wait);
+            routing.readYourWritesWait = notNegative("readYourWritesWait", wait);
             return this;
         }
 
-        /** Adds function names the classifier must treat as writing (lower-cased). */
-        public Builder writeFunctions(Collection<String> names) {
-            addFunctions("writeFunctions", names, writeFunctions);
-            return this;
-        }
-
-        /** Adds function names the classifier may treat as read-only (lower-cased). */
-        public Builder readFunctions(Collection<String> names) {
-            addFunctions("readFunctions", names, readFunctions);
+        public Builder fallbackToPrimary(boolean fallback) {
+            routing.fallbackToPrimary = fallback;
             return this;
         }
 
         /** Route everything to the primary while recording where each statement would have gone. */
         public Builder shadowMode(boolean shadow) {
-            this.shadowMode = shadow;
+            routing.shadowMode = shadow;
+            return this;
+        }
+
+        /** Adds function names the classifier must treat as writing (lower-cased). */
+        public Builder writeFunctions(Collection<String> names) {
+            RoutingSettings.addFunctions("writeFunctions", names, routing.writeFunctions);
+            return this;
+        }
+
+        /** Adds function names the classifier may treat as read-only (lower-cased). */
+        public Builder readFunctions(Collection<String> names) {
+            RoutingSettings.addFunctions("readFunctions", names, routing.readFunctions);
+            return this;
+        }
+
+        // ---- health ---------------------------------------------------------------------------------------------
+
+        public Builder healthCheckInterval(Duration interval) {
+            health.interval = positive("healthCheckInterval", interval);
+            return this;
+        }
+
+        /** At most one minute, and at most ten health-check intervals (checked in {@link #build()}). */
+        public Builder healthCheckTimeout(Duration timeout) {
+            health.timeout = HealthSettings.timeout(timeout);
+            return this;
+        }
+
+        /** Consecutive failed checks that mark a node DOWN. */
+        public Builder failureThreshold(int n) {
+            health.failureThreshold = atLeastOne("failureThreshold", n);
+            return this;
+        }
+
+        /** Consecutive successful checks that bring a DOWN node back. */
+        public Builder recoveryThreshold(int n) {
+            health.recoveryThreshold = atLeastOne("recoveryThreshold", n);
+            return this;
+        }
+
+        // ---- lag ------------------------------------------------------------------------------------------------
+
+        /** Replicas further behind than this many bytes of WAL are excluded from new reads. */
+        public Builder maxLagBytes(long bytes) {
+            lag.maxLagBytes = LagSettings.maxLagBytes(bytes);
+            return this;
+        }
+
+        /** Replicas further behind than this are excluded from new reads. */
+        public Builder maxLag(Duration maxLag) {
+            lag.maxLag = positive("maxLag", maxLag);
+            return this;
+        }
+
+        /** Hysteresis: an excluded replica is readmitted below {@code ratio × limit}; strictly between 0 and 1. */
+        public Builder lagReadmitRatio(double ratio) {
+            lag.readmitRatio = LagSettings.readmitRatio(ratio);
             return this;
         }
 
         public Builder lagAlertInfo(Duration threshold) {
-            this.lagAlertInfo = positive("lagAlertInfo", threshold);
+            lag.alertInfo = positive("lagAlertInfo", threshold);
             return this;
         }
 
         public Builder lagAlertWarning(Duration threshold) {
-            this.lagAlertWarning = positive("lagAlertWarning", threshold);
+            lag.alertWarning = positive("lagAlertWarning", threshold);
             return this;
         }
 
         public Builder lagAlertError(Duration threshold) {
-            this.lagAlertError = positive("lagAlertError", threshold);
+            lag.alertError = positive("lagAlertError", threshold);
             return this;
         }
 
         public Builder lagAlertCritical(Duration threshold) {
-            this.lagAlertCritical = positive("lagAlertCritical", threshold);
+            lag.alertCritical = positive("lagAlertCritical", threshold);
             return this;
         }
+
+        // ---- admin, failover, topology source -------------------------------------------------------------------
 
         /** Bearer token required by the admin endpoint; null for none. */
         public Builder adminToken(Secret token) {
@@ -809,30 +518,25 @@ public final class ReadsplitConfig {
 
         /** {@link FailoverPolicy#SUPERVISED} lets Readsplit promote a replica itself; default NONE (follow only). */
         public Builder failoverPolicy(FailoverPolicy policy) {
-            this.failoverPolicy = notNull("failoverPolicy", policy);
+            failover.policy = notNull("failoverPolicy", policy);
             return this;
         }
 
         /** Quorum for supervised failover: healthy replicas needed before one is promoted (default 1). */
         public Builder minHealthyReplicas(int n) {
-            this.minHealthyReplicas = atLeastOne("minHealthyReplicas", n);
+            failover.minHealthyReplicas = atLeastOne("minHealthyReplicas", n);
             return this;
         }
 
         /** Bound of each failover/switchover step (default 10s, at most 5 minutes). */
         public Builder failoverStepTimeout(Duration timeout) {
-            positive("failoverStepTimeout", timeout);
-            if (timeout.compareTo(MAX_FAILOVER_STEP_TIMEOUT) > 0) {
-                throw new ConfigException("failoverStepTimeout",
-                        "failoverStepTimeout must be at most " + MAX_FAILOVER_STEP_TIMEOUT + ": " + timeout);
-            }
-            this.failoverStepTimeout = timeout;
+            failover.stepTimeout = FailoverSettings.stepTimeout(timeout);
             return this;
         }
 
         /** {@link TopologySource#PATRONI} follows Patroni's view (needs {@link #patroniUrls}); default SQL only. */
         public Builder topologySource(TopologySource source) {
-            this.topologySource = notNull("topologySource", source);
+            topology.source = notNull("topologySource", source);
             return this;
         }
 
@@ -845,33 +549,11 @@ public final class ReadsplitConfig {
             notNull("patroniUrls", urls);
             List<java.net.URI> parsed = new ArrayList<>(urls.size());
             for (String u : urls) {
-                parsed.add(patroniUrl(u));
+                parsed.add(TopologySettings.patroniUrl(u));
             }
-            this.patroniUrls.clear();
-            this.patroniUrls.addAll(parsed);
+            topology.patroniUrls.clear();
+            topology.patroniUrls.addAll(parsed);
             return this;
-        }
-
-        private static java.net.URI patroniUrl(String text) {
-            if (text == null || text.isBlank()) {
-                throw new ConfigException("patroniUrls", "patroniUrls must not contain an empty URL");
-            }
-            java.net.URI u;
-            try {
-                u = new java.net.URI(text.trim());
-            } catch (java.net.URISyntaxException e) {
-                throw new ConfigException("patroniUrls", "patroniUrls: not a URL: '" + text.trim() + "' (" + e.getReason() + ")");
-            }
-            String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(java.util.Locale.ROOT);
-            if (u.getRawUserInfo() != null) {
-                throw new ConfigException("patroniUrls", "patroniUrls: a URL must not carry credentials: "
-                        + scheme + "://****@" + u.getHost() + (u.getPort() > 0 ? ":" + u.getPort() : ""));
-            }
-            if (!(scheme.equals("http") || scheme.equals("https")) || u.getHost() == null) {
-                throw new ConfigException("patroniUrls", "patroniUrls: expected http://host:port (Patroni's REST API),"
-                        + " got '" + text.trim() + "'");
-            }
-            return u;
         }
 
         /**
@@ -887,83 +569,45 @@ public final class ReadsplitConfig {
             return new ReadsplitConfig(this);
         }
 
-        /** The cross-field problems, in a stable order. */
+        /** The cross-field problems, in a stable order: each group's own, then those between groups. */
         List<ConfigException.Problem> problems() {
             List<ConfigException.Problem> p = new ArrayList<>();
             if (primary == null) {
                 p.add(new ConfigException.Problem("primary", "primary is required"));
             }
             checkDuplicates(p);
-            poolMaximum(p, "primaryPoolOverflow", "primaryPoolSize", primaryPoolSize, primaryPoolOverflow);
-            poolMaximum(p, "replicaPoolOverflow", "replicaPoolSize", replicaPoolSize, replicaPoolOverflow);
+            p.addAll(pool.problems());
             for (int i = -1; i < replicas.size(); i++) {
                 NodeConfig n = i < 0 ? primary : replicas.get(i);
                 if (n == null || n.minPoolSize() == null || n.maxPoolSize() != null) {
                     continue;
                 }
-                int max = i < 0 ? primaryPoolSize + primaryPoolOverflow : replicaPoolSize + replicaPoolOverflow;
+                int max = i < 0 ? pool.primarySize + pool.primaryOverflow : pool.replicaSize + pool.replicaOverflow;
                 if (n.minPoolSize() > max) {
                     p.add(new ConfigException.Problem(i < 0 ? "primary" : "replicas", (i < 0 ? "primary" : "replicas["
                             + i + "]") + ": minPoolSize (" + n.minPoolSize() + ") must not exceed the pool's maximum ("
                             + max + ")"));
                 }
             }
-            int smallest = Math.min(primaryPoolSize, replicaPoolSize);
-            if (minIdle > smallest) {
-                String pool = primaryPoolSize <= replicaPoolSize ? "primaryPoolSize" : "replicaPoolSize";
-                p.add(new ConfigException.Problem("minIdle",
-                        "minIdle (" + minIdle + ") must not exceed " + pool + " (" + smallest + ")"));
+            p.addAll(health.problems());
+            p.addAll(lag.problems());
+            p.addAll(routing.problems());
+            if (failover.policy == FailoverPolicy.SUPERVISED && failover.minHealthyReplicas > replicas.size()) {
+                p.add(new ConfigException.Problem("minHealthyReplicas", "minHealthyReplicas ("
+                        + failover.minHealthyReplicas + ") exceeds the " + replicas.size() + " configured replicas:"
+                        + " supervised failover could never reach its quorum"));
             }
-            if (!idleTimeout.isZero() && !maxLifetime.isZero() && idleTimeout.compareTo(maxLifetime) >= 0) {
-                p.add(new ConfigException.Problem("idleTimeout", "idleTimeout (" + idleTimeout
-                        + ") must be less than maxLifetime (" + maxLifetime + ")"));
-            }
-            Duration limit = healthCheckInterval.multipliedBy(HEALTH_CHECK_TIMEOUT_INTERVALS);
-            if (healthCheckTimeout.compareTo(limit) > 0) {
-                p.add(new ConfigException.Problem("healthCheckTimeout", "healthCheckTimeout (" + healthCheckTimeout
-                        + ") must not exceed " + HEALTH_CHECK_TIMEOUT_INTERVALS + " x healthCheckInterval ("
-                        + limit + ")"));
-            }
-            increasing(p, "lagAlertInfo", lagAlertInfo, "lagAlertWarning", lagAlertWarning);
-            increasing(p, "lagAlertWarning", lagAlertWarning, "lagAlertError", lagAlertError);
-            increasing(p, "lagAlertError", lagAlertError, "lagAlertCritical", lagAlertCritical);
-            for (String f : writeFunctions) {
-                if (readFunctions.contains(f)) {
-                    p.add(new ConfigException.Problem("readFunctions",
-                            "function '" + f + "' is in both writeFunctions and readFunctions"));
-                }
-            }
-            if (failoverPolicy == FailoverPolicy.SUPERVISED && minHealthyReplicas > replicas.size()) {
-                p.add(new ConfigException.Problem("minHealthyReplicas", "minHealthyReplicas (" + minHealthyReplicas
-                        + ") exceeds the " + replicas.size() + " configured replicas: supervised failover could"
-                        + " never reach its quorum"));
-            }
-            if (topologySource == TopologySource.PATRONI && failoverPolicy == FailoverPolicy.SUPERVISED) {
+            if (topology.source == TopologySource.PATRONI && failover.policy == FailoverPolicy.SUPERVISED) {
                 p.add(new ConfigException.Problem("failoverPolicy", "failoverPolicy=supervised with topologySource=patroni:"
                         + " Patroni promotes; a second system promoting on its own is how a cluster ends with two"
                         + " primaries. Use failoverPolicy=none (Readsplit follows Patroni's leader)"));
             }
-            if (topologySource == TopologySource.PATRONI && patroniUrls.isEmpty()) {
-                p.add(new ConfigException.Problem("patroniUrls", "topologySource=patroni needs at least one of"
-                        + " patroniUrls (Patroni's REST API, e.g. http://pg1:8008)"));
-            }
-            if (topologySource != TopologySource.PATRONI && !patroniUrls.isEmpty()) {
-                p.add(new ConfigException.Problem("patroniUrls", "patroniUrls is set but topologySource is "
-                        + topologySource.name().toLowerCase(java.util.Locale.ROOT) + " (set topologySource=patroni)"));
-            }
-            if (!fallbackToPrimary && replicas.isEmpty()) {
+            p.addAll(topology.problems());
+            if (!routing.fallbackToPrimary && replicas.isEmpty()) {
                 p.add(new ConfigException.Problem("fallbackToPrimary",
                         "fallbackToPrimary=false needs at least one replica (every read would fail)"));
             }
             return p;
-        }
-
-        private static void poolMaximum(List<ConfigException.Problem> p, String overflowKey, String sizeKey, int size,
-                                        int overflow) {
-            if ((long) size + overflow > MAX_POOL_SIZE) {
-                p.add(new ConfigException.Problem(overflowKey, sizeKey + " + " + overflowKey + " (" + size + " + "
-                        + overflow + ") must be at most " + MAX_POOL_SIZE));
-            }
         }
 
         /**
@@ -1014,72 +658,6 @@ public final class ReadsplitConfig {
             String head = String.join(", ", labels.subList(0, shown));
             return labels.size() <= 5 ? head : head + " and " + (labels.size() - shown) + " more ("
                     + labels.size() + " in all)";
-        }
-
-        private static void increasing(List<ConfigException.Problem> p, String lowKey, Duration low,
-                                       String highKey, Duration high) {
-            if (high.compareTo(low) <= 0) {
-                p.add(new ConfigException.Problem(highKey,
-                        highKey + " (" + high + ") must be greater than " + lowKey + " (" + low + ")"));
-            }
-        }
-
-        private static void addFunctions(String key, Collection<String> names, Set<String> into) {
-            notNull(key, names);
-            for (String n : names) {
-                if (n == null || n.isBlank()) {
-                    throw new ConfigException(key, key + " must not contain a blank name: '"
-                            + (n == null ? "" : n) + "'");
-                }
-                String f = n.trim().toLowerCase(Locale.ROOT);
-                for (int i = 0; i < f.length(); i++) {
-                    char c = f.charAt(i);
-                    if (!(Character.isLetterOrDigit(c) || c == '_' || c == '$' || c == '.')) {
-                        throw new ConfigException(key, key + " must contain function names: '" + n.trim() + "'");
-                    }
-                }
-            }
-            for (String n : names) {
-                into.add(n.trim().toLowerCase(Locale.ROOT));
-            }
-        }
-
-        private static <T> T notNull(String key, T value) {
-            if (value == null) {
-                throw new ConfigException(key, key + " must not be null");
-            }
-            return value;
-        }
-
-        private static String notBlank(String key, String value) {
-            notNull(key, value);
-            if (value.isBlank()) {
-                throw new ConfigException(key, key + " must not be blank: '" + value + "'");
-            }
-            return value.trim();
-        }
-
-        private static int atLeastOne(String key, int value) {
-            if (value < 1) {
-                throw new ConfigException(key, key + " must be at least 1: " + value);
-            }
-            return value;
-        }
-
-        private static Duration positive(String key, Duration d) {
-            notNull(key, d);
-            if (d.isNegative() || d.isZero()) {
-                throw new ConfigException(key, key + " must be positive: " + d);
-            }
-            return d;
-        }
-
-        private static Duration notNegative(String key, Duration d) {
-            notNull(key, d);
-            if (d.isNegative()) {
-                throw new ConfigException(key, key + " must not be negative: " + d);
-            }
-            return d;
         }
     }
 }

@@ -6,15 +6,15 @@ package dev.readsplit.failover;
  */
 public final class FailoverException extends RuntimeException {
 
-    private final String step;
+    private final FailoverStep step;
 
-    public FailoverException(String step, String message) {
+    public FailoverException(FailoverStep step, String message) {
         super(message);
         this.step = step;
     }
 
-    /** The step that failed ({@code DRAIN, CATCH_UP, DEMOTE, SURVEY, LOCK, PROMOTE, ROUTE, REPOINT, REJOIN...}). */
-    public String step() {
+    /** The step that failed. */
+    public FailoverStep step() {
         return step;
     }
 }

@@ -60,19 +60,19 @@ public final class FailoverManager implements AutoCloseable {
         this.config = topology.config();
         this.gate = gate;
         this.procedures = new Procedures(topology, actions, gate);
-        if (config.failoverPolicy() == FailoverPolicy.SUPERVISED) {
+        if (config.failover().policy() == FailoverPolicy.SUPERVISED) {
             this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "readsplit-failover-" + config.name());
                 t.setDaemon(true);
                 return t;
             });
             topology.addListener(listener);
-            long interval = config.healthCheckInterval().toMillis();
+            long interval = config.health().interval().toMillis();
             thread.scheduleWithFixedDelay(this::maybeFailover, interval, interval, TimeUnit.MILLISECONDS);
         } else {
             this.thread = null;
         }
-        if (config.topologySource() == dev.readsplit.config.TopologySource.PATRONI) {
+        if (config.topology().source() == dev.readsplit.config.TopologySource.PATRONI) {
             topology.addListener(haListener);
         }
     }
@@ -82,14 +82,14 @@ public final class FailoverManager implements AutoCloseable {
 
     private void onHaEvent(TopologyEvent e) {
         if (e.kind() == TopologyEvent.Kind.HA_WRITES_HELD) {
-            gate.hold(config.connectionTimeout(), e.message());
+            gate.hold(config.pool().connectionTimeout(), e.message());
         } else if (e.kind() == TopologyEvent.Kind.HA_WRITES_RELEASED) {
             gate.release();
         }
     }
 
     public FailoverPolicy policy() {
-        return config.failoverPolicy();
+        return config.failover().policy();
     }
 
     /** The write gate the data source's routing consults (held shut during a switchover). */
@@ -170,15 +170,15 @@ public final class FailoverManager implements AutoCloseable {
                     return;
                 }
                 int healthy = procedures.healthyReplicas().size();
-                if (healthy < config.minHealthyReplicas()) {
+                if (healthy < config.failover().minHealthyReplicas()) {
                     if (quorumReportedFor != primary) {
                         quorumReportedFor = primary;
                         String msg = "primary " + primary.name() + " is DOWN but only " + healthy + " replicas are"
-                                + " healthy, fewer than minHealthyReplicas (" + config.minHealthyReplicas()
+                                + " healthy, fewer than minHealthyReplicas (" + config.failover().minHealthyReplicas()
                                 + "): not promoting; waiting for the quorum or an operator";
                         log.error("{}: {}", config.name(), msg);
                         topology.publish(new TopologyEvent(topology.clock().instant(),
-                                TopologyEvent.Kind.FAILOVER_FAILED, primary.name(), "QUORUM", null, msg));
+                                TopologyEvent.Kind.FAILOVER_FAILED, primary.name(), FailoverStep.QUORUM.name(), null, msg));
                     }
                     return;
                 }
@@ -187,9 +187,9 @@ public final class FailoverManager implements AutoCloseable {
                 running.unlock();
             }
         } catch (FailoverException e) {
-            nextAttemptMillis = topology.clock().millis() + config.failoverStepTimeout().toMillis();
+            nextAttemptMillis = topology.clock().millis() + config.failover().stepTimeout().toMillis();
         } catch (RuntimeException e) {
-            nextAttemptMillis = topology.clock().millis() + config.failoverStepTimeout().toMillis();
+            nextAttemptMillis = topology.clock().millis() + config.failover().stepTimeout().toMillis();
             log.error("{}: supervised failover attempt failed unexpectedly", config.name(), e);
         }
     }
@@ -216,7 +216,7 @@ public final class FailoverManager implements AutoCloseable {
      */
     public SwitchoverReport switchover(String target, Duration timeout, OldPrimaryStopper stopper) {
         checkOpen();
-        lockOrThrow("SWITCHOVER");
+        lockOrThrow(FailoverStep.SWITCHOVER);
         try {
             return procedures.switchover(target, timeout, stopper);
         } finally {
@@ -234,7 +234,7 @@ public final class FailoverManager implements AutoCloseable {
      */
     public void rejoinAsStandby(String name, Duration timeout) {
         checkOpen();
-        lockOrThrow("REJOIN");
+        lockOrThrow(FailoverStep.REJOIN);
         try {
             procedures.rejoin(name, timeout);
         } finally {
@@ -242,9 +242,9 @@ public final class FailoverManager implements AutoCloseable {
         }
     }
 
-    private void lockOrThrow(String step) {
+    private void lockOrThrow(FailoverStep step) {
         try {
-            if (!running.tryLock(config.failoverStepTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+            if (!running.tryLock(config.failover().stepTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
                 throw new FailoverException(step, config.name() + ": another failover or switchover is running");
             }
         } catch (InterruptedException e) {

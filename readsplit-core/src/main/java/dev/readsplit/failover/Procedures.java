@@ -55,14 +55,14 @@ final class Procedures {
         private final String what;
         private final long startMillis = clock.millis();
         private final List<StepTiming> done = new ArrayList<>();
-        private String current;
+        private FailoverStep current;
         private long stepStartMillis;
 
         Steps(String what) {
             this.what = what;
         }
 
-        void begin(String step) {
+        void begin(FailoverStep step) {
             current = step;
             stepStartMillis = clock.millis();
         }
@@ -79,7 +79,7 @@ final class Procedures {
             String msg = what + " failed at step " + current + ": " + why;
             log.error("{}: {}", config.name(), msg);
             topology.publish(new TopologyEvent(clock.instant(), TopologyEvent.Kind.FAILOVER_FAILED,
-                    node == null ? null : node.name(), current, null, msg));
+                    node == null ? null : node.name(), current.name(), null, msg));
             return new FailoverException(current, config.name() + ": " + msg);
         }
     }
@@ -117,15 +117,15 @@ final class Procedures {
      */
     FailoverReport failover() {
         Node old = topology.primary();
-        Duration t = config.failoverStepTimeout();
+        Duration t = config.failover().stepTimeout();
         List<Node> healthy = healthyReplicas();
         topology.publish(new TopologyEvent(clock.instant(), TopologyEvent.Kind.FAILOVER_STARTED, old.name(),
                 NodeState.DOWN.name(), null, "supervised failover: primary " + old.name() + " is DOWN; "
-                + healthy.size() + " healthy replicas " + names(healthy) + " (quorum " + config.minHealthyReplicas()
+                + healthy.size() + " healthy replicas " + names(healthy) + " (quorum " + config.failover().minHealthyReplicas()
                 + ")"));
         Steps steps = new Steps("supervised failover of " + old.name());
 
-        steps.begin("SURVEY");
+        steps.begin(FailoverStep.SURVEY);
         // Every other node is asked, not only the healthy replicas: one that already reports itself primary
         // (promoted by another instance a moment ago, and so no longer counted as a replica here) must stop
         // this failover, or two nodes get promoted (found by SupervisedFailoverIT with two instances).
@@ -134,7 +134,7 @@ final class Procedures {
         long alreadyTimeline = -1;
         for (Node n : others(old)) {
             // a node that is not a healthy replica only gets the health-check timeout (it may be hung)
-            ClusterActions.Status s = tryStatus(n, healthy.contains(n) ? t : minimum(t, config.healthCheckTimeout()));
+            ClusterActions.Status s = tryStatus(n, healthy.contains(n) ? t : minimum(t, config.health().timeout()));
             if (s == null) {
                 continue;
             }
@@ -154,18 +154,18 @@ final class Procedures {
         boolean promotedHere = false;
         long promotedLsn = -1;
         if (promoted == null) {
-            if (standbys.size() < config.minHealthyReplicas()) {
+            if (standbys.size() < config.failover().minHealthyReplicas()) {
                 throw steps.fail(old, "only " + standbys.size() + " replicas answered, fewer than minHealthyReplicas ("
-                        + config.minHealthyReplicas() + "); nothing was promoted");
+                        + config.failover().minHealthyReplicas() + "); nothing was promoted");
             }
-            steps.begin("ELECT");
+            steps.begin(FailoverStep.ELECT);
             List<Election.Candidate> candidates = new ArrayList<>();
             standbys.forEach((n, s) -> candidates.add(new Election.Candidate(n.name(), s.promotionPosition())));
             Election.Candidate winner = Election.elect(candidates);
             Node elected = topology.node(winner.name());
             steps.end(elected.name() + " at " + Lsn.format(winner.position()) + " of " + describe(candidates));
 
-            steps.begin("LOCK");
+            steps.begin(FailoverStep.LOCK);
             // The promotion lock of every surveyed standby, taken in name order: two instances whose surveys
             // elected different nodes (replay positions read moments apart) still serialise on the first
             // lock, and the later one's re-check then sees the earlier one's promotion. Name order: no deadlock.
@@ -199,14 +199,14 @@ final class Procedures {
             try {
                 steps.end("promotion lock held on " + elected.name()
                         + (locks.size() > 1 ? " and " + (locks.size() - 1) + " other standby(s)" : ""));
-                steps.begin("RECHECK");
-                ClusterActions.Status oldNow = tryStatus(old, minimum(t, config.healthCheckTimeout()));
+                steps.begin(FailoverStep.RECHECK);
+                ClusterActions.Status oldNow = tryStatus(old, minimum(t, config.health().timeout()));
                 if (oldNow != null && !oldNow.inRecovery()) {
                     throw steps.fail(old, old.name() + " answers again as a primary; nothing was promoted");
                 }
                 for (Node n : others(old)) {
                     ClusterActions.Status s = tryStatus(n, standbys.containsKey(n) ? t
-                            : minimum(t, config.healthCheckTimeout()));
+                            : minimum(t, config.health().timeout()));
                     if (s != null && !s.inRecovery()) {
                         alreadyPrimary = n;
                         break;
@@ -227,7 +227,7 @@ final class Procedures {
                 steps.end(alreadyPrimary == null ? "every other node is still a standby"
                         : alreadyPrimary.name() + " already reports itself primary");
                 if (alreadyPrimary == null) {
-                    steps.begin("PROMOTE");
+                    steps.begin(FailoverStep.PROMOTE);
                     promotedLsn = electedNow.promotionPosition();
                     promote(steps, elected, t);
                     steps.end("pg_promote on " + elected.name());
@@ -250,12 +250,12 @@ final class Procedures {
                     + "another instance or an operator); not promoting anything, writes follow it"));
         }
 
-        steps.begin("ROUTE");
+        steps.begin(FailoverStep.ROUTE);
         topology.promoteToPrimary(promoted, "supervised failover: " + old.name() + " failed");
         topology.fence(old, needsRebuild(old, promoted, "was replaced in a supervised failover"));
         steps.end("writes go to " + promoted.name() + "; " + old.name() + " fenced");
 
-        steps.begin("REPOINT");
+        steps.begin(FailoverStep.REPOINT);
         List<String> repointed = new ArrayList<>();
         List<String> notRepointed = new ArrayList<>();
         repointAll(promoted, old, t, repointed, notRepointed);
@@ -349,7 +349,7 @@ final class Procedures {
                 long deadline = clock.millis() + t.toMillis();
                 boolean streaming = actions.streamingFrom(s, primary, t);
                 while (!streaming && clock.millis() < deadline) {
-                    sleep(POLL_MILLIS);
+                    sleep(FailoverStep.REPOINT, POLL_MILLIS);
                     streaming = actions.streamingFrom(s, primary, t);
                 }
                 if (streaming) {
@@ -368,8 +368,8 @@ final class Procedures {
             String msg = "repointing " + s.name() + " to " + primary.name() + ": " + why
                     + "; it keeps serving reads only while its lag allows";
             log.error("{}: {}", config.name(), msg);
-            topology.publish(new TopologyEvent(clock.instant(), TopologyEvent.Kind.FAILOVER_FAILED, s.name(), "REPOINT",
-                    null, msg));
+            topology.publish(new TopologyEvent(clock.instant(), TopologyEvent.Kind.FAILOVER_FAILED, s.name(),
+                    FailoverStep.REPOINT.name(), null, msg));
         }
     }
 
@@ -404,21 +404,21 @@ final class Procedures {
         long pausedMillis = -1;
         gate.pause(timeout);
         try {
-            steps.begin("DRAIN");
+            steps.begin(FailoverStep.DRAIN);
             while (old.inFlight() > 0) {
                 if (clock.millis() >= deadline) {
                     throw steps.fail(old, old.inFlight() + " statements still running on " + old.name()
                             + " at the bound; nothing was changed");
                 }
-                sleep(10);
+                sleep(FailoverStep.DRAIN, 10);
             }
             steps.end("new writes held; nothing running on " + old.name());
 
-            steps.begin("CATCH_UP");
+            steps.begin(FailoverStep.CATCH_UP);
             long oldLsn = catchUp(steps, old, target, deadline);
             steps.end(target.name() + " replayed up to " + Lsn.format(oldLsn));
 
-            steps.begin("DEMOTE");
+            steps.begin(FailoverStep.DEMOTE);
             topology.fence(old, needsRebuild(old, target, "was switched over"));
             fenced = true;
             if (stopper != null) {
@@ -443,7 +443,7 @@ final class Procedures {
                         + " shut it down");
             }
 
-            steps.begin("PROMOTE");
+            steps.begin(FailoverStep.PROMOTE);
             AutoCloseable lock;
             try {
                 lock = actions.lockPromotion(target, bound(deadline));
@@ -478,16 +478,16 @@ final class Procedures {
             }
             steps.end(promotedHere ? "pg_promote on " + target.name() : target.name() + " was already primary");
 
-            steps.begin("ROUTE");
+            steps.begin(FailoverStep.ROUTE);
             topology.promoteToPrimary(target, "switchover from " + old.name());
             gate.resume();
             pausedMillis = clock.millis() - pausedAt;
             steps.end("writes go to " + target.name());
 
-            steps.begin("REPOINT");
+            steps.begin(FailoverStep.REPOINT);
             List<String> repointed = new ArrayList<>();
             List<String> notRepointed = new ArrayList<>();
-            repointAll(target, old, config.failoverStepTimeout(), repointed, notRepointed);
+            repointAll(target, old, config.failover().stepTimeout(), repointed, notRepointed);
             steps.end(repointed.size() + " repointed" + (notRepointed.isEmpty() ? "" : ", not: " + notRepointed));
 
             SwitchoverReport report = new SwitchoverReport(old.name(), target.name(), steps.done,
@@ -501,7 +501,7 @@ final class Procedures {
                 // nothing was promoted and the old primary still runs: give it back its writes
                 if (readOnly) {
                     try {
-                        actions.readOnly(old, false, config.failoverStepTimeout());
+                        actions.readOnly(old, false, config.failover().stepTimeout());
                     } catch (SQLException undo) {
                         log.error("{}: could not reset default_transaction_read_only on {}: {}", config.name(),
                                 old.name(), undo.getMessage());
@@ -537,7 +537,7 @@ final class Procedures {
                 throw steps.fail(target, target.name() + " did not replay up to " + Lsn.format(oldLsn)
                         + " within the bound; nothing was promoted");
             }
-            sleep(10);
+            sleep(FailoverStep.CATCH_UP, 10);
         }
     }
 
@@ -572,11 +572,11 @@ final class Procedures {
             if (clock.millis() >= deadline) {
                 String msg = name + " cannot rejoin: " + last + " after " + timeout.toMillis() + " ms; rebuild it from a"
                         + " fresh base backup of " + primary.name() + " (docs/failover.md); it stays fenced";
-                topology.publish(new TopologyEvent(clock.instant(), TopologyEvent.Kind.FAILOVER_FAILED, name, "REJOIN",
-                        null, msg));
-                throw new FailoverException("REJOIN", config.name() + ": " + msg);
+                topology.publish(new TopologyEvent(clock.instant(), TopologyEvent.Kind.FAILOVER_FAILED, name,
+                        FailoverStep.REJOIN.name(), null, msg));
+                throw new FailoverException(FailoverStep.REJOIN, config.name() + ": " + msg);
             }
-            sleep(100);
+            sleep(FailoverStep.REJOIN, 100);
         }
         topology.unfence(name);
         topology.publish(new TopologyEvent(clock.instant(), TopologyEvent.Kind.REJOINED, name, NodeState.FENCED.name(),
@@ -588,7 +588,7 @@ final class Procedures {
 
     /** Where {@code old}'s WAL ended (see {@link ClusterActions#endOfWal}), bounded by {@code failoverStepTimeout}. */
     long endOfWal(Node old) throws SQLException {
-        return actions.endOfWal(old, config.failoverStepTimeout());
+        return actions.endOfWal(old, config.failover().stepTimeout());
     }
 
     private ClusterActions.Status tryStatus(Node n, Duration t) {
@@ -602,7 +602,7 @@ final class Procedures {
 
     private Duration bound(long deadlineMillis) {
         long left = Math.max(100, deadlineMillis - clock.millis());
-        return minimum(config.failoverStepTimeout(), Duration.ofMillis(left));
+        return minimum(config.failover().stepTimeout(), Duration.ofMillis(left));
     }
 
     private static Duration minimum(Duration a, Duration b) {
@@ -632,12 +632,12 @@ final class Procedures {
         }
     }
 
-    private static void sleep(long millis) {
+    private static void sleep(FailoverStep step, long millis) {
         try {
             Thread.sleep(millis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new FailoverException("INTERRUPTED", "interrupted");
+            throw new FailoverException(step, "interrupted");
         }
     }
 }

@@ -5,11 +5,11 @@ import java.time.Duration;
 /**
  * How long one step of a failover or switchover took.
  *
- * @param step     the step's name ({@code DRAIN, CATCH_UP, DEMOTE, SURVEY, ELECT, LOCK, PROMOTE, ROUTE, REPOINT})
+ * @param step     the step
  * @param duration its duration
  * @param detail   what it did, in a sentence (never a password)
  */
-public record StepTiming(String step, Duration duration, String detail) {
+public record StepTiming(FailoverStep step, Duration duration, String detail) {
 
     @Override
     public String toString() {

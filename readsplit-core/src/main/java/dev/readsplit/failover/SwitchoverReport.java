@@ -20,9 +20,9 @@ public record SwitchoverReport(String oldPrimary, String newPrimary, List<StepTi
     }
 
     /** The duration of {@code step}, or null when it did not run. */
-    public Duration step(String step) {
+    public Duration step(FailoverStep step) {
         for (StepTiming s : steps) {
-            if (s.step().equals(step)) {
+            if (s.step() == step) {
                 return s.duration();
             }
         }

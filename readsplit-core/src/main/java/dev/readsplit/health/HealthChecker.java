@@ -94,13 +94,13 @@ public final class HealthChecker implements AutoCloseable {
         this.lag = new LagTracker(topology);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(named("readsplit-health-" + config.name()));
         this.workers = Executors.newCachedThreadPool(named("readsplit-check-" + config.name()));
-        this.patroni = config.topologySource() == dev.readsplit.config.TopologySource.PATRONI
+        this.patroni = config.topology().source() == dev.readsplit.config.TopologySource.PATRONI
                 ? new PatroniWatcher(topology) : null;
         topology.urgentCheck(this::checkNow);
     }
 
     public void start() {
-        long interval = config.healthCheckInterval().toMillis();
+        long interval = config.health().interval().toMillis();
         scheduler.scheduleWithFixedDelay(this::tick, 0, interval, TimeUnit.MILLISECONDS);
         if (patroni != null) {
             patroni.start();
@@ -139,7 +139,7 @@ public final class HealthChecker implements AutoCloseable {
             watchdog(node, slot);
             return;
         }
-        Run run = new Run(clock.millis() + config.healthCheckTimeout().toMillis());
+        Run run = new Run(clock.millis() + config.health().timeout().toMillis());
         slot.current = run;
         try {
             workers.execute(() -> {
@@ -162,11 +162,11 @@ public final class HealthChecker implements AutoCloseable {
         if (run == null || now < run.deadlineMillis) {
             return;
         }
-        run.deadlineMillis = now + config.healthCheckTimeout().toMillis();
+        run.deadlineMillis = now + config.health().timeout().toMillis();
         boolean first = run.reported.compareAndSet(false, true);
         if (first || run.timedOut) {
             run.timedOut = true;
-            topology.checkFailed(node, "no answer within " + config.healthCheckTimeout().toMillis() + " ms", now);
+            topology.checkFailed(node, "no answer within " + config.health().timeout().toMillis() + " ms", now);
             if (first) {
                 try {
                     workers.execute(() -> probe.abort(node));
@@ -242,7 +242,7 @@ public final class HealthChecker implements AutoCloseable {
 
     /** The pace of re-checks after a definitive failure of the primary: a tenth of the interval, 20 ms at least. */
     long rapidRecheckMillis() {
-        return Math.max(20, config.healthCheckInterval().toMillis() / 10);
+        return Math.max(20, config.health().interval().toMillis() / 10);
     }
 
     @Override

@@ -63,7 +63,7 @@ final class JdbcProbe implements Probe {
         Connection c = connection(node);
         try (Statement s = c.createStatement()) {
             if (!node.isPostgres()) {
-                s.setQueryTimeout((int) Math.max(1, config.healthCheckTimeout().toSeconds()));
+                s.setQueryTimeout((int) Math.max(1, config.health().timeout().toSeconds()));
                 try (ResultSet rs = s.executeQuery("SELECT 1")) {
                     rs.next();
                 }
@@ -101,7 +101,7 @@ final class JdbcProbe implements Probe {
         if (node.isPostgres()) {
             // the driver's own timeouts are a backstop at twice the check timeout (pgjdbc counts whole
             // seconds); the checker's watchdog fails a check at healthCheckTimeout and aborts the connection
-            int timeoutSeconds = (int) Math.max(1, (2 * config.healthCheckTimeout().toMillis() + 999) / 1000);
+            int timeoutSeconds = (int) Math.max(1, (2 * config.health().timeout().toMillis() + 999) / 1000);
             props.set("connectTimeout", Integer.toString(timeoutSeconds));
             props.set("loginTimeout", Integer.toString(timeoutSeconds));
             props.set("socketTimeout", Integer.toString(timeoutSeconds));

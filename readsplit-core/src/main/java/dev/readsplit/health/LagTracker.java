@@ -106,17 +106,17 @@ final class LagTracker {
         }
 
         boolean excluded = replica.lagExcluded();
-        long maxBytes = config.maxLagBytes();
-        long maxMillis = config.maxLag(replica.config()).toMillis(); // the replica's own limit, else maxLag
+        long maxBytes = config.lag().maxLagBytes();
+        long maxMillis = config.lag().maxLag(replica.config()).toMillis(); // the replica's own limit, else maxLag
         if (notFollowing != null) {
             topology.excludeForLag(replica, true, notFollowing + " (lag " + bytes + " bytes / " + lagMillis + " ms)");
         } else if (bytes > maxBytes || lagMillis > maxMillis) {
             topology.excludeForLag(replica, true, "lag " + bytes + " bytes / " + lagMillis + " ms over the limit of "
                     + maxBytes + " bytes / " + maxMillis + " ms");
-        } else if (excluded && bytes <= maxBytes * config.lagReadmitRatio()
-                && lagMillis <= maxMillis * config.lagReadmitRatio()) {
+        } else if (excluded && bytes <= maxBytes * config.lag().readmitRatio()
+                && lagMillis <= maxMillis * config.lag().readmitRatio()) {
             topology.excludeForLag(replica, false, "lag back to " + bytes + " bytes / " + lagMillis
-                    + " ms, under " + config.lagReadmitRatio() + " of the limits");
+                    + " ms, under " + config.lag().readmitRatio() + " of the limits");
         }
     }
 
@@ -132,7 +132,7 @@ final class LagTracker {
                 p[0] = replayLsn;
                 p[1] = now;
             }
-            long stallAfter = 2 * config.healthCheckInterval().toMillis();
+            long stallAfter = 2 * config.health().interval().toMillis();
             long still = now - p[1];
             if (lowerBound >= stallAfter && still >= stallAfter) {
                 return "not replaying: its position has not moved for " + still + " ms while the primary "

@@ -49,7 +49,7 @@ final class PatroniWatcher implements AutoCloseable {
     PatroniWatcher(Topology topology) {
         this.topology = topology;
         this.config = topology.config();
-        this.client = new PatroniClient(config.patroniUrls(), config.healthCheckTimeout());
+        this.client = new PatroniClient(config.topology().patroniUrls(), config.health().timeout());
         this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "readsplit-patroni-" + config.name());
             t.setDaemon(true);
@@ -58,7 +58,7 @@ final class PatroniWatcher implements AutoCloseable {
     }
 
     void start() {
-        long interval = config.healthCheckInterval().toMillis();
+        long interval = config.health().interval().toMillis();
         thread.scheduleWithFixedDelay(this::poll, 0, interval, TimeUnit.MILLISECONDS);
     }
 
@@ -97,7 +97,7 @@ final class PatroniWatcher implements AutoCloseable {
     /** Applies one view (package-private for tests, which feed views parsed from Patroni's JSON). */
     void apply(PatroniClient.View view) {
         List<Node> nodes = topology.nodes();
-        long maxLagBytes = config.maxLagBytes();
+        long maxLagBytes = config.lag().maxLagBytes();
         for (Node n : nodes) {
             PatroniClient.Member m = member(view, n);
             if (m == null) {
@@ -140,7 +140,7 @@ final class PatroniWatcher implements AutoCloseable {
     /** While Patroni's leader is not confirmed by its own answer, Patroni is asked again a tenth of an interval later. */
     private void recheckSoon() {
         try {
-            thread.schedule(this::poll, Math.max(20, config.healthCheckInterval().toMillis() / 10), TimeUnit.MILLISECONDS);
+            thread.schedule(this::poll, Math.max(20, config.health().interval().toMillis() / 10), TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.RejectedExecutionException closing) {
             // closing
         }

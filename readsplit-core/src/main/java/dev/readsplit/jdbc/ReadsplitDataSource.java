@@ -74,8 +74,8 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
     ReadsplitDataSource(ReadsplitConfig config, Clock clock) {
         this.config = config;
         SqlClassifier classifier = SqlClassifier.builder()
-                .writeFunctions(config.writeFunctions().toArray(String[]::new))
-                .readFunctions(config.readFunctions().toArray(String[]::new))
+                .writeFunctions(config.routing().writeFunctions().toArray(String[]::new))
+                .readFunctions(config.routing().readFunctions().toArray(String[]::new))
                 .build();
         this.classifications = new ClassificationCache(classifier, 4096);
         this.topology = new Topology(config, clock);
@@ -85,15 +85,17 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
             }
         });
         this.volatility = new FunctionVolatility(topology);
-        this.scopes = new RoutingScopes(config.consistency());
+        this.scopes = new RoutingScopes(config.routing().consistency());
         this.healthChecker = new HealthChecker(topology, clock);
         this.failover = new dev.readsplit.failover.FailoverManager(topology, new dev.readsplit.failover.WriteGate());
-        ReplicaSelector selector = new ReplicaSelector(topology, Balancers.create(config.balancer(), config.localZone()));
+        ReplicaSelector selector = new ReplicaSelector(topology,
+                Balancers.create(config.routing().balancer(), config.routing().localZone()));
         this.router = new Router(config.name(), topology, selector, new MisrouteMemory(10_000), volatility::anyVolatile,
-                scopes, counters, () -> failover.writeGate().paused(), config.fallbackToPrimary(), config.shadowMode());
+                scopes, counters, () -> failover.writeGate().paused(), config.routing().fallbackToPrimary(),
+                config.routing().shadowMode());
         this.funnel = new FailureFunnel(topology);
-        this.replayWait = new ReplayWait(selector, config.readYourWritesWait().toNanos());
-        this.causalScopes = new CausalScopes(config.causalScope());
+        this.replayWait = new ReplayWait(selector, config.routing().readYourWritesWait().toNanos());
+        this.causalScopes = new CausalScopes(config.routing().causalScope());
         this.operations = new Operations(this);
         healthChecker.start();
     }

@@ -12,13 +12,18 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * Waits, up to {@code readYourWritesWait}, for a replica to replay a session's causal position: no replica is
  * known to have (the monitor's positions may be a check old), so the candidates are asked themselves, over the
- * session's own physical connections, with a backoff from 2 to 20 ms. A position a candidate reports is recorded on
+ * session's own physical connections: first after the pause {@link ReplayDelay} has learned (how long positions
+ * recently took to replay), then with a backoff from 250 µs to 20 ms. A position a candidate reports is recorded on
  * its node, so the router's next decision sees it.
  */
 final class ReplayWait {
 
+    private static final long FIRST_BACKOFF_NANOS = TimeUnit.MICROSECONDS.toNanos(250);
+    private static final long MAX_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+
     private final ReplicaSelector selector;
     private final long waitNanos;
+    private final ReplayDelay delay = new ReplayDelay();
 
     ReplayWait(ReplicaSelector selector, long waitNanos) {
         this.selector = selector;
@@ -27,8 +32,14 @@ final class ReplayWait {
 
     /** Returns whether a candidate has replayed {@code minLsn} (then its node knows it). */
     boolean await(long maxLag, long minLsn, Node exclude, LogicalConnection session) {
-        long deadline = System.nanoTime() + waitNanos;
-        long pause = TimeUnit.MILLISECONDS.toNanos(2);
+        long start = System.nanoTime();
+        long deadline = start + waitNanos;
+        long first = Math.min(delay.firstPauseNanos(), waitNanos);
+        if (first > 0) {
+            LockSupport.parkNanos(first);
+        }
+        long pause = FIRST_BACKOFF_NANOS;
+        boolean firstRound = true;
         while (true) {
             List<Node> candidates = selector.eligible(maxLag, -1, exclude);
             if (candidates.isEmpty()) {
@@ -46,14 +57,20 @@ final class ReplayWait {
             }
             for (Node n : snapshot) {
                 if (freshReplayLsn(n, session) >= minLsn) {
+                    if (firstRound) {
+                        delay.replayedAtFirstProbe();
+                    } else {
+                        delay.replayedAfter(System.nanoTime() - start);
+                    }
                     return true;
                 }
             }
+            firstRound = false;
             if (System.nanoTime() + pause > deadline) {
                 return false;
             }
             LockSupport.parkNanos(pause);
-            pause = Math.min(pause * 2, TimeUnit.MILLISECONDS.toNanos(20));
+            pause = Math.min(pause * 2, MAX_BACKOFF_NANOS);
         }
     }
 

@@ -188,7 +188,7 @@ final class SessionRouting {
                 // connectionTimeout, as a read that got no connection is routed again (docs/routing.md)
                 long now = System.nanoTime();
                 if (until == 0) {
-                    until = now + ds.config().connectionTimeout().toNanos();
+                    until = now + ds.config().pool().connectionTimeout().toNanos();
                 }
                 if (!SqlStates.isConnectionLevel(e) || now - until >= 0 || !StatementExecutor.pause(until)) {
                     throw e;

@@ -62,7 +62,7 @@ final class StatementExecutor {
                 // first such failure, pausing while the router has nowhere else (a primary fallback in a failover)
                 long now = System.nanoTime();
                 if (rerouteUntil == 0) {
-                    rerouteUntil = now + conn.dataSource().config().connectionTimeout().toNanos();
+                    rerouteUntil = now + conn.dataSource().config().pool().connectionTimeout().toNanos();
                     if (!retried) {
                         conn.dataSource().router().counters().retry();
                     }

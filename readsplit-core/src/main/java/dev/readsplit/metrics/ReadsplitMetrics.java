@@ -162,7 +162,7 @@ public final class ReadsplitMetrics implements MeterBinder, AutoCloseable {
             }
             meters.add(gauge("readsplit.replica.lag.trend", n, t, x -> trend(x),
                     "Slope of the lag over the last minute, in seconds of lag per minute (NaN when unknown)"));
-            meters.add(gauge("readsplit.replica.lag.limit", n, t, x -> ds.config().maxLag(x.config()).toMillis() / 1e3,
+            meters.add(gauge("readsplit.replica.lag.limit", n, t, x -> ds.config().lag().maxLag(x.config()).toMillis() / 1e3,
                     "The replica's lag limit in seconds (its own maxLag, else the data source's)"));
             meters.add(gauge("readsplit.pool.connections", n, t.and("state", "active"), x -> x.poolStats().active(),
                     "Pool connections by state"));

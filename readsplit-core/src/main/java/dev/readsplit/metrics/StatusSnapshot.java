@@ -75,7 +75,7 @@ public record StatusSnapshot(String dataSource, Instant at, String primary, bool
                 n.config().database(), n.config().zone(), n.config().weight(),
                 lastCheck > 0 ? Instant.ofEpochMilli(lastCheck) : null, Math.max(0, n.consecutiveFailures()),
                 n.healthCheckFailures(), n.latencyEwmaNanos() / 1e6, lagBytes, lagSeconds, lagStats(ds, n),
-                ds.config().maxLag(n.config()).toMillis() / 1000.0, n.lagExcluded(), pool, n.inFlight(),
+                ds.config().lag().maxLag(n.config()).toMillis() / 1000.0, n.lagExcluded(), pool, n.inFlight(),
                 n.readsServed(), n.writesServed(), redactor.redact(n.lastError()), redactor.redact(n.exclusionReason()));
     }
 

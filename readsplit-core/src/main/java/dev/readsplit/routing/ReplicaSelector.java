@@ -115,6 +115,11 @@ public final class ReplicaSelector {
         return balancer.choose(eligible);
     }
 
+    /** {@link #choose(List)} for a session with its own affinity slot (null: the calling thread's). */
+    public Node choose(List<Node> eligible, dev.readsplit.balance.AffinitySlot slot) {
+        return balancer.choose(eligible, slot);
+    }
+
     /** A description of every replica's state, for the error raised when fallback is off. */
     String describeReplicas() {
         StringBuilder sb = new StringBuilder();

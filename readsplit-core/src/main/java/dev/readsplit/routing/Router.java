@@ -231,7 +231,7 @@ public final class Router {
         }
         List<Node> eligible = selector.eligible(maxLag, minLsn, exclude);
         if (!eligible.isEmpty()) {
-            Node chosen = selector.choose(eligible);
+            Node chosen = selector.choose(eligible, s.affinity());
             return decision(chosen, reason, false, retryPolicy(s, c, op, chosen, reason));
         }
         if (minLsn >= 0 && (waited & WAITED_REPLAY) == 0 && !selector.eligible(maxLag, -1, exclude).isEmpty()) {

@@ -30,6 +30,7 @@ public final class SessionState {
     private boolean transactionMayHaveWritten;
     private Consistency consistencyOverride;
     private CausalPosition causal;
+    private dev.readsplit.balance.AffinitySlot affinity;
 
     /** @param explicitRole the role the session was acquired for ({@code getConnection(Role)}), or null */
     public SessionState(Role explicitRole) {
@@ -38,6 +39,21 @@ public final class SessionState {
 
     public Role explicitRole() {
         return explicitRole;
+    }
+
+    /**
+     * The session's own affinity slot, or null (the default) when its thread's is used: a JDBC session runs on its
+     * application's thread; a proxied client, served on an event loop with many others, keeps its own.
+     */
+    public dev.readsplit.balance.AffinitySlot affinity() {
+        return affinity;
+    }
+
+    /** Gives the session its own affinity slot (see {@link dev.readsplit.balance.AffinitySlot}). */
+    public void ownAffinity() {
+        if (affinity == null) {
+            affinity = new dev.readsplit.balance.AffinitySlot();
+        }
     }
 
     public boolean autoCommit() {

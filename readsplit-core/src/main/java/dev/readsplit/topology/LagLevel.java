@@ -14,10 +14,10 @@ public enum LagLevel {
     long thresholdMillis(ReadsplitConfig config) {
         return switch (this) {
             case NONE -> 0;
-            case INFO -> config.lagAlertInfo().toMillis();
-            case WARNING -> config.lagAlertWarning().toMillis();
-            case ERROR -> config.lagAlertError().toMillis();
-            case CRITICAL -> config.lagAlertCritical().toMillis();
+            case INFO -> config.lag().alertInfo().toMillis();
+            case WARNING -> config.lag().alertWarning().toMillis();
+            case ERROR -> config.lag().alertError().toMillis();
+            case CRITICAL -> config.lag().alertCritical().toMillis();
         };
     }
 
@@ -39,7 +39,7 @@ public enum LagLevel {
         // going down: leave the current level only once clearly below it
         LagLevel level = current;
         while (level != NONE && level.ordinal() > reached.ordinal()
-                && lagMillis < level.thresholdMillis(config) * config.lagReadmitRatio()) {
+                && lagMillis < level.thresholdMillis(config) * config.lag().readmitRatio()) {
             level = values()[level.ordinal() - 1];
         }
         return level;

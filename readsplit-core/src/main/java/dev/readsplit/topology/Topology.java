@@ -221,7 +221,7 @@ public final class Topology implements AutoCloseable {
                     // writes have nowhere else to go: the primary takes them again at its first proof of health
                     transition(node, NodeState.UP, "answered as primary on timeline " + node.timeline()
                             + " (writes resume at the first good check)");
-                } else if (successes >= config.recoveryThreshold()) {
+                } else if (successes >= config.health().recoveryThreshold()) {
                     transition(node, NodeState.UP, successes + " successful checks in a row");
                 }
             }
@@ -272,7 +272,7 @@ public final class Topology implements AutoCloseable {
         node.consecutiveSuccesses(0);
         int failures = node.consecutiveFailures() + 1;
         node.consecutiveFailures(failures);
-        if (failures >= config.failureThreshold()) {
+        if (failures >= config.health().failureThreshold()) {
             transition(node, NodeState.DOWN, failures + " consecutive failed checks; last: " + why);
         } else if (node.state() == NodeState.UP) {
             transition(node, NodeState.SUSPECT, "failed check: " + why);

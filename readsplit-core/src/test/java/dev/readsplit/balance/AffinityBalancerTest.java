@@ -21,6 +21,14 @@ class AffinityBalancerTest {
 
     static final int L = AffinityBalancer.DEFAULT_RUN_LENGTH;
 
+    /**
+     * The production balancer with a frozen clock: no choice is ever "after a pause", so run boundaries depend on
+     * counts only, whatever the machine's load does to the test's threads.
+     */
+    static Balancer affinity(String zone) {
+        return new AffinityBalancer(zone, L, AffinityBalancer.DEFAULT_MAX_GAP_NANOS, () -> 0L, 0L);
+    }
+
     /** Runs {@code perThread} choices on each of {@code threads} real threads; returns choices per candidate and switches. */
     static long[] runThreads(Balancer b, List<TestCandidate> list, int threads, int perThread, AtomicLong switches)
             throws InterruptedException {
@@ -69,9 +77,9 @@ class AffinityBalancerTest {
     void balanceUnderRealThreadsStaysWithinTheStatedBound() throws Exception {
         List<TestCandidate> list = candidates(2);
         int threads = 8;
-        int perThread = 25_000;
+        int perThread = 100_000; // 800,000 choices: the stated bound is within 10 % of a share from about 740,000
         AtomicLong switches = new AtomicLong();
-        long[] counts = runThreads(balancer(BalancerKind.AFFINITY, null), list, threads, perThread, switches);
+        long[] counts = runThreads(affinity(null), list, threads, perThread, switches);
         long total = (long) threads * perThread;
         for (long c : counts) {
             // the class's bound, L x (threads + weight), and so the 10 % bound of the docs
@@ -89,8 +97,8 @@ class AffinityBalancerTest {
         list.get(1).weight(3);
         list.get(2).weight(4);
         int threads = 6;
-        int perThread = 40_000;
-        long[] counts = runThreads(balancer(BalancerKind.AFFINITY, null), list, threads, perThread, new AtomicLong());
+        int perThread = 100_000;
+        long[] counts = runThreads(affinity(null), list, threads, perThread, new AtomicLong());
         long total = (long) threads * perThread;
         int[] w = {1, 3, 4};
         for (int i = 0; i < 3; i++) {
@@ -102,7 +110,7 @@ class AffinityBalancerTest {
     @Test
     void aThreadKeepsItsReplicaForARunThenTheNextRunGoesToTheNextReplica() {
         List<TestCandidate> list = candidates(3);
-        Balancer b = balancer(BalancerKind.AFFINITY, null);
+        Balancer b = affinity(null);
         List<TestCandidate> order = new ArrayList<>();
         for (int i = 0; i < 3 * L; i++) {
             order.add(b.choose(list));
@@ -115,7 +123,7 @@ class AffinityBalancerTest {
     @Test
     void movesAtOnceOffAReplicaThatIsNoLongerEligibleAndDoesNotComeBackMidRun() {
         List<TestCandidate> all = candidates(3);
-        Balancer b = balancer(BalancerKind.AFFINITY, null);
+        Balancer b = affinity(null);
         TestCandidate first = b.choose(all);
         assertThat(first).isSameAs(all.get(0));
         // all.get(0) lags, fails or is excluded: the caller's eligible list no longer holds it
@@ -133,7 +141,7 @@ class AffinityBalancerTest {
         list.get(0).idle(2);
         list.get(1).idle(1);
         list.get(2).idle(3);
-        Balancer b = balancer(BalancerKind.AFFINITY, null);
+        Balancer b = affinity(null);
         assertThat(b.choose(list)).isSameAs(list.get(0));
         list.get(0).idle(0);
         assertThat(b.choose(list)).as("most idle connections").isSameAs(list.get(2));
@@ -152,7 +160,7 @@ class AffinityBalancerTest {
         list.get(0).zone("b");
         list.get(1).zone("a");
         list.get(2).zone("b");
-        Balancer b = balancer(BalancerKind.AFFINITY, "a");
+        Balancer b = affinity("a");
         List<TestCandidate> remoteOnly = List.of(list.get(0), list.get(2));
         TestCandidate remote = b.choose(remoteOnly);
         assertThat(remoteOnly).contains(remote);
@@ -164,7 +172,7 @@ class AffinityBalancerTest {
     @Test
     void threadsDoNotShareTheirReplica() throws Exception {
         List<TestCandidate> list = candidates(2);
-        Balancer b = balancer(BalancerKind.AFFINITY, null);
+        Balancer b = affinity(null);
         TestCandidate mine = b.choose(list);
         TestCandidate[] theirs = new TestCandidate[1];
         Thread other = new Thread(() -> theirs[0] = b.choose(list));
@@ -177,10 +185,71 @@ class AffinityBalancerTest {
     @Test
     void twoBalancersKeepSeparateAffinity() {
         List<TestCandidate> list = candidates(2);
-        Balancer a = balancer(BalancerKind.AFFINITY, null);
-        Balancer b = balancer(BalancerKind.AFFINITY, null);
+        Balancer a = affinity(null);
+        Balancer b = affinity(null);
         a.choose(list);
         assertThat(b.choose(list)).as("no static state: b starts its own tickets").isSameAs(list.get(0));
+    }
+
+    @Test
+    void aThreadThatPausedStartsANewRunAndOneThatKeepsReadingDoesNot() {
+        List<TestCandidate> list = candidates(2);
+        long[] now = {0};
+        Balancer b = new AffinityBalancer(null, L, AffinityBalancer.DEFAULT_MAX_GAP_NANOS, () -> now[0], 0L);
+        TestCandidate first = b.choose(list);
+        for (int i = 0; i < 100; i++) {
+            now[0] += AffinityBalancer.DEFAULT_MAX_GAP_NANOS; // reads exactly at the limit: still reading
+            assertThat(b.choose(list)).isSameAs(first);
+        }
+        now[0] += AffinityBalancer.DEFAULT_MAX_GAP_NANOS + 1;
+        assertThat(b.choose(list)).as("after a pause: a new run, dealt the next ticket").isNotSameAs(first);
+    }
+
+    @Test
+    void readsFarApartAreDealtOneByOneLikeRoundRobin() {
+        List<TestCandidate> list = candidates(3);
+        long[] now = {0};
+        Balancer b = new AffinityBalancer(null, L, AffinityBalancer.DEFAULT_MAX_GAP_NANOS, () -> now[0], 0L);
+        Map<TestCandidate, Integer> counts = new java.util.HashMap<>();
+        for (int i = 0; i < 300; i++) {
+            now[0] += 50_000_000L; // one read every 50 ms
+            counts.merge(b.choose(list), 1, Integer::sum);
+        }
+        assertThat(counts).containsOnlyKeys(list);
+        assertThat(counts.values()).containsOnly(100);
+    }
+
+    @Test
+    void sessionsWithTheirOwnSlotKeepTheirReplicaOnOneSharedThread() {
+        List<TestCandidate> list = candidates(2);
+        Balancer b = affinity(null);
+        AffinitySlot clientA = new AffinitySlot();
+        AffinitySlot clientB = new AffinitySlot();
+        TestCandidate a = b.choose(list, clientA);
+        TestCandidate bb = b.choose(list, clientB);
+        assertThat(bb).as("the second session's run is dealt the next ticket").isNotSameAs(a);
+        for (int i = 0; i < 1000; i++) {
+            // interleaved on one thread (an event loop serving both clients): each keeps its own replica
+            assertThat(b.choose(list, clientA)).isSameAs(a);
+            assertThat(b.choose(list, clientB)).isSameAs(bb);
+        }
+        // the thread's own slot is untouched by the sessions: its first choice takes a new ticket
+        assertThat(b.choose(list)).isSameAs(a);
+    }
+
+    @Test
+    void otherBalancersIgnoreASessionSlot() {
+        List<TestCandidate> list = candidates(2);
+        Balancer rr = balancer(BalancerKind.ROUND_ROBIN, null);
+        AffinitySlot slot = new AffinitySlot();
+        assertThat(rr.choose(list, slot)).isNotSameAs(rr.choose(list, slot));
+    }
+
+    @Test
+    void rejectsANegativeGap() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new AffinityBalancer(null, 1, -1, () -> 0L, 0));
+        assertThat(e).hasMessage("maxGapNanos must not be negative: -1");
     }
 
     @Test
@@ -229,7 +298,7 @@ class AffinityBalancerTest {
         List<TestCandidate> list = candidates(2);
         list.get(0).idle(-1);
         list.get(1).idle(7);
-        Map<TestCandidate, Integer> counts = pick(balancer(kind, null), list, 2_000);
+        Map<TestCandidate, Integer> counts = pick(balancer(kind, null), list, BalancersTest.choicesToReachAll(kind, 2_000, 2));
         if (kind != BalancerKind.LEAST_OUTSTANDING) {
             assertThat(counts).containsOnlyKeys(list.get(0), list.get(1));
         }

@@ -31,6 +31,15 @@ class BalancersTest {
         return Balancers.create(kind, zone, new SplittableRandom(42));
     }
 
+    /**
+     * {@code base} choices, or, for {@link BalancerKind#AFFINITY} (which keeps one thread on one candidate for a run
+     * of {@link AffinityBalancer#DEFAULT_RUN_LENGTH} choices), enough for that thread to be dealt every one of
+     * {@code candidates} candidates.
+     */
+    static int choicesToReachAll(BalancerKind kind, int base, int candidates) {
+        return kind == BalancerKind.AFFINITY ? Math.max(base, AffinityBalancer.DEFAULT_RUN_LENGTH * (candidates + 1)) : base;
+    }
+
     static Map<TestCandidate, Integer> pick(Balancer b, List<TestCandidate> list, int times) {
         Map<TestCandidate, Integer> counts = new HashMap<>();
         for (int i = 0; i < times; i++) {
@@ -68,7 +77,8 @@ class BalancersTest {
         Balancer b = balancer(kind, null);
         for (int size = 1; size <= all.size(); size++) {
             List<TestCandidate> eligible = all.subList(0, size);
-            Map<TestCandidate, Integer> counts = pick(b, eligible, 2_000);
+            int runs = eligible.stream().mapToInt(c -> Math.max(1, c.weight())).sum(); // weighted: a run per weight unit
+            Map<TestCandidate, Integer> counts = pick(b, eligible, choicesToReachAll(kind, 2_000, runs));
             assertThat(eligible).containsAll(counts.keySet());
             if (kind != BalancerKind.LEAST_OUTSTANDING) {
                 assertThat(counts.keySet()).containsExactlyInAnyOrderElementsOf(eligible);
@@ -84,7 +94,7 @@ class BalancersTest {
         list.get(3).zone("eu-1a").latency(8_000_000).inFlight(5);
         list.get(0).zone("eu-1b").latency(1_000).weight(100);
         list.get(2).zone("eu-1b");
-        Map<TestCandidate, Integer> counts = pick(balancer(kind, "eu-1a"), list, 3_000);
+        Map<TestCandidate, Integer> counts = pick(balancer(kind, "eu-1a"), list, choicesToReachAll(kind, 3_000, 2));
         assertThat(counts.keySet()).isSubsetOf(list.get(1), list.get(3));
         if (kind != BalancerKind.LEAST_OUTSTANDING) {
             assertThat(counts.keySet()).containsExactlyInAnyOrder(list.get(1), list.get(3));
@@ -97,7 +107,7 @@ class BalancersTest {
         List<TestCandidate> list = candidates(3);
         list.get(0).zone("eu-1b");
         list.get(1).zone("us-1");
-        Map<TestCandidate, Integer> counts = pick(balancer(kind, "eu-1a"), list, 3_000);
+        Map<TestCandidate, Integer> counts = pick(balancer(kind, "eu-1a"), list, choicesToReachAll(kind, 3_000, list.size()));
         assertThat(counts.keySet()).containsExactlyInAnyOrderElementsOf(list);
     }
 

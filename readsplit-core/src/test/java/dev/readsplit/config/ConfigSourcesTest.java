@@ -52,7 +52,7 @@ class ConfigSourcesTest {
     void sourcesAreNotMerged() throws IOException {
         // The environment's pool size does not leak into a configuration taken from the file.
         ReadsplitConfig c = ConfigSources.load(file(), null, Map.of("DB_HOST", "h", "DB_POOL_MAX", "3"));
-        assertThat(c.primaryPoolSize()).isEqualTo(10);
+        assertThat(c.pool().primarySize()).isEqualTo(10);
     }
 
     @Test

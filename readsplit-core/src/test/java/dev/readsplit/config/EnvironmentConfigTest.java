@@ -88,12 +88,12 @@ class EnvironmentConfigTest {
         assertThat(r2.database()).isEqualTo("other");
         assertThat(r2.user()).isEqualTo("ro");
         assertThat(r2.password().reveal()).isEqualTo("rp");
-        assertThat(c.healthCheckInterval()).isEqualTo(Duration.ofMillis(2500));
-        assertThat(c.primaryPoolSize()).isEqualTo(20);
-        assertThat(c.replicaPoolSize()).isEqualTo(20);
-        assertThat(c.minIdle()).isEqualTo(2);
-        assertThat(c.connectionTimeout()).isEqualTo(Duration.ofSeconds(3));
-        assertThat(c.idleTimeout()).isEqualTo(Duration.ofMinutes(1));
+        assertThat(c.health().interval()).isEqualTo(Duration.ofMillis(2500));
+        assertThat(c.pool().primarySize()).isEqualTo(20);
+        assertThat(c.pool().replicaSize()).isEqualTo(20);
+        assertThat(c.pool().minIdle()).isEqualTo(2);
+        assertThat(c.pool().connectionTimeout()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(c.pool().idleTimeout()).isEqualTo(Duration.ofMinutes(1));
         assertThat(c.toString()).doesNotContain(PASSWORD).doesNotContain("rp,");
     }
 
@@ -102,7 +102,7 @@ class EnvironmentConfigTest {
         ReadsplitConfig c = read("DB_HOST", "pg-a", "DB_PORT", "", "DB_REPLICAS", "", "DB_POOL_MAX", "");
         assertThat(c.primary().port()).isEqualTo(5432);
         assertThat(c.replicas()).isEmpty();
-        assertThat(c.primaryPoolSize()).isEqualTo(10);
+        assertThat(c.pool().primarySize()).isEqualTo(10);
     }
 
     @Test
@@ -119,7 +119,7 @@ class EnvironmentConfigTest {
 
     @Test
     void dbIdleZeroMeansNever() {
-        assertThat(read("DB_HOST", "h", "DB_POOL_IDLE", "0").idleTimeout()).isZero();
+        assertThat(read("DB_HOST", "h", "DB_POOL_IDLE", "0").pool().idleTimeout()).isZero();
     }
 
     // ---- seed 002 (Python) -----------------------------------------------------------------------------------
@@ -143,9 +143,9 @@ class EnvironmentConfigTest {
         assertThat(c.replicas().get(1).database()).isEqualTo("reports");
         assertThat(c.replicas().get(1).user()).isEqualTo("ro2");
         assertThat(c.replicas().get(1).password().reveal()).isEqualTo("x");
-        assertThat(c.primaryPoolSize()).isEqualTo(15);
-        assertThat(c.replicaPoolSize()).isEqualTo(30);
-        assertThat(c.fallbackToPrimary()).isFalse();
+        assertThat(c.pool().primarySize()).isEqualTo(15);
+        assertThat(c.pool().replicaSize()).isEqualTo(30);
+        assertThat(c.routing().fallbackToPrimary()).isFalse();
     }
 
     @Test
@@ -167,7 +167,7 @@ class EnvironmentConfigTest {
     void replicaFallbackBooleans(String text, boolean expected) {
         ReadsplitConfig c = read("DATABASE_URL", "postgres://pg-a/db", "DATABASE_READ_URL", "postgres://r1/db",
                 "DATABASE_REPLICA_FALLBACK", text);
-        assertThat(c.fallbackToPrimary()).isEqualTo(expected);
+        assertThat(c.routing().fallbackToPrimary()).isEqualTo(expected);
     }
 
     @ParameterizedTest
@@ -196,7 +196,7 @@ class EnvironmentConfigTest {
         assertThat(c.primary().database()).isEqualTo("shop");
         assertThat(c.primary().user()).isEqualTo("app");
         assertThat(c.primary().password().reveal()).isEqualTo(PASSWORD);
-        assertThat(c.consistency()).isEqualTo(Consistency.strong());
+        assertThat(c.routing().consistency()).isEqualTo(Consistency.strong());
         assertThat(c.primary().jdbcProperties()).containsEntry("sslmode", "require");
     }
 
@@ -238,13 +238,13 @@ class EnvironmentConfigTest {
         assertThat(c.replicas()).extracting(NodeConfig::host).containsExactly("pg-b", "pg-c");
         assertThat(c.primary().database()).isEqualTo("shop");
         assertThat(c.primary().password().reveal()).isEqualTo(PASSWORD);
-        assertThat(c.consistency()).isEqualTo(Consistency.strong());
-        assertThat(c.healthCheckInterval()).isEqualTo(Duration.ofSeconds(2));
-        assertThat(c.maxLag()).isEqualTo(Duration.ofSeconds(5));
-        assertThat(c.maxLagBytes()).isEqualTo(1024 * 1024);
-        assertThat(c.localZone()).isEqualTo("eu-1a");
-        assertThat(c.balancer()).isEqualTo(BalancerKind.LEAST_OUTSTANDING);
-        assertThat(c.writeFunctions()).containsExactly("nextval_custom");
+        assertThat(c.routing().consistency()).isEqualTo(Consistency.strong());
+        assertThat(c.health().interval()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(c.lag().maxLag()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(c.lag().maxLagBytes()).isEqualTo(1024 * 1024);
+        assertThat(c.routing().localZone()).isEqualTo("eu-1a");
+        assertThat(c.routing().balancer()).isEqualTo(BalancerKind.LEAST_OUTSTANDING);
+        assertThat(c.routing().writeFunctions()).containsExactly("nextval_custom");
         assertThat(c.primary().jdbcProperties()).containsEntry("sslmode", "require")
                 .containsEntry("ApplicationName", "orders");
     }
@@ -320,14 +320,14 @@ class EnvironmentConfigTest {
     @Test
     void poolSizePrecedence() {
         assertThat(read("DB_HOST", "h", "DB_POOL_MAX", "5", "DATABASE_POOL_SIZE", "7"))
-                .extracting(ReadsplitConfig::primaryPoolSize, ReadsplitConfig::replicaPoolSize)
+                .extracting(c -> c.pool().primarySize(), c -> c.pool().replicaSize())
                 .containsExactly(7, 5);
         assertThat(read("DB_HOST", "h", "DB_POOL_MAX", "5", "DATABASE_READ_POOL_SIZE", "8",
                 "READSPLIT_POOL_SIZE", "9"))
-                .extracting(ReadsplitConfig::primaryPoolSize, ReadsplitConfig::replicaPoolSize)
+                .extracting(c -> c.pool().primarySize(), c -> c.pool().replicaSize())
                 .containsExactly(9, 9);
         assertThat(read("DB_HOST", "h", "READSPLIT_POOL_SIZE", "9", "READSPLIT_PRIMARY_POOL_SIZE", "3"))
-                .extracting(ReadsplitConfig::primaryPoolSize, ReadsplitConfig::replicaPoolSize)
+                .extracting(c -> c.pool().primarySize(), c -> c.pool().replicaSize())
                 .containsExactly(3, 9);
     }
 
@@ -338,11 +338,11 @@ class EnvironmentConfigTest {
                 "DB_POOL_MAX", "many", "DATABASE_POOL_SIZE", "4", "DATABASE_READ_POOL_SIZE", "6",
                 "DB_REPLICAS", "[{oops", "DATABASE_READ_URLS", "postgres://r1/db",
                 "DATABASE_REPLICA_FALLBACK", "perhaps", "READSPLIT_FALLBACK_TO_PRIMARY", "false");
-        assertThat(c.healthCheckInterval()).isEqualTo(Duration.ofSeconds(3));
-        assertThat(c.primaryPoolSize()).isEqualTo(4);
-        assertThat(c.replicaPoolSize()).isEqualTo(6);
+        assertThat(c.health().interval()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(c.pool().primarySize()).isEqualTo(4);
+        assertThat(c.pool().replicaSize()).isEqualTo(6);
         assertThat(c.replicas()).extracting(NodeConfig::host).containsExactly("r1");
-        assertThat(c.fallbackToPrimary()).isFalse();
+        assertThat(c.routing().fallbackToPrimary()).isFalse();
     }
 
     @Test
@@ -544,11 +544,11 @@ class EnvironmentConfigTest {
 
     @Test
     void maskUrl() {
-        assertThat(EnvironmentConfig.maskUrl("postgresql://user:pa/ss@host/db"))
+        assertThat(PostgresUrl.maskUrl("postgresql://user:pa/ss@host/db"))
                 .isEqualTo("postgresql://user:****@host/db");
-        assertThat(EnvironmentConfig.maskUrl("postgresql://host/db?user=u&password=pw"))
+        assertThat(PostgresUrl.maskUrl("postgresql://host/db?user=u&password=pw"))
                 .isEqualTo("postgresql://host/db?user=u&password=****");
-        assertThat(EnvironmentConfig.maskUrl("postgresql://user@host/db")).isEqualTo("postgresql://user@host/db");
+        assertThat(PostgresUrl.maskUrl("postgresql://user@host/db")).isEqualTo("postgresql://user@host/db");
     }
 
     @Test

@@ -15,9 +15,9 @@ class FailoverConfigTest {
     @Test
     void defaultsFollowOnly() {
         ReadsplitConfig c = ReadsplitConfig.builder().primary("h", 5432).build();
-        assertThat(c.failoverPolicy()).isEqualTo(FailoverPolicy.NONE);
-        assertThat(c.minHealthyReplicas()).isEqualTo(1);
-        assertThat(c.failoverStepTimeout()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(c.failover().policy()).isEqualTo(FailoverPolicy.NONE);
+        assertThat(c.failover().minHealthyReplicas()).isEqualTo(1);
+        assertThat(c.failover().stepTimeout()).isEqualTo(Duration.ofSeconds(10));
     }
 
     @Test
@@ -25,17 +25,17 @@ class FailoverConfigTest {
         ReadsplitConfig p = ReadsplitConfig.fromProperties(props("readsplit.primary", "a", "readsplit.replicas", "b,c",
                 "readsplit.failoverPolicy", "supervised", "readsplit.minHealthyReplicas", "2",
                 "readsplit.failoverStepTimeout", "3s"));
-        assertThat(p.failoverPolicy()).isEqualTo(FailoverPolicy.SUPERVISED);
-        assertThat(p.minHealthyReplicas()).isEqualTo(2);
-        assertThat(p.failoverStepTimeout()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(p.failover().policy()).isEqualTo(FailoverPolicy.SUPERVISED);
+        assertThat(p.failover().minHealthyReplicas()).isEqualTo(2);
+        assertThat(p.failover().stepTimeout()).isEqualTo(Duration.ofSeconds(3));
         assertThat(p.toBuilder().build()).isEqualTo(p);
 
         ReadsplitConfig u = ReadsplitUrl.parse("jdbc:readsplit:postgresql://a,b/db?failoverPolicy=SUPERVISED", null);
-        assertThat(u.failoverPolicy()).isEqualTo(FailoverPolicy.SUPERVISED);
+        assertThat(u.failover().policy()).isEqualTo(FailoverPolicy.SUPERVISED);
 
         ReadsplitConfig e = ReadsplitConfig.fromEnvironment(Map.of("DB_HOST", "a",
                 "READSPLIT_FAILOVER_POLICY", "supervised", "READSPLIT_REPLICAS", "b"));
-        assertThat(e.failoverPolicy()).isEqualTo(FailoverPolicy.SUPERVISED);
+        assertThat(e.failover().policy()).isEqualTo(FailoverPolicy.SUPERVISED);
     }
 
     @Test

@@ -59,8 +59,8 @@ class FileConfigTest {
         assertThat(c.primary().database()).isEqualTo("app");
         assertThat(c.primary().user()).isEqualTo("app");
         assertThat(c.primary().password().reveal()).isEqualTo(PASSWORD);
-        assertThat(c.consistency()).isEqualTo(Consistency.readYourWrites());
-        assertThat(c.healthCheckInterval()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(c.routing().consistency()).isEqualTo(Consistency.readYourWrites());
+        assertThat(c.health().interval()).isEqualTo(Duration.ofSeconds(1));
     }
 
     @Test
@@ -87,10 +87,10 @@ class FileConfigTest {
         assertThat(c.name()).isEqualTo("orders # not a comment");
         assertThat(c.primary().address()).isEqualTo("db1:5432");
         assertThat(c.replicas()).extracting(NodeConfig::address).containsExactly("db2:5433", "db3:5432");
-        assertThat(c.writeFunctions()).containsExactly("audit_log", "bump");
+        assertThat(c.routing().writeFunctions()).containsExactly("audit_log", "bump");
         assertThat(c.primary().password().reveal()).isEqualTo("p\"w#1");
         assertThat(c.primary().jdbcProperties()).containsEntry("sslmode", "require");
-        assertThat(c.localZone()).isNull();
+        assertThat(c.routing().localZone()).isNull();
     }
 
     @Test
@@ -289,7 +289,7 @@ class FileConfigTest {
                 "readsplit.maxLag=${MAX_LAG:3s}");
         ReadsplitConfig c = ReadsplitConfig.fromFile(f, Map.of("DB_PASSWORD", PASSWORD));
         assertThat(c.primary().password().reveal()).isEqualTo(PASSWORD);
-        assertThat(c.maxLag()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(c.lag().maxLag()).isEqualTo(Duration.ofSeconds(3));
         ConfigException e = fail(f, Map.of());
         assertThat(e.getMessage()).isEqualTo(f + ": line 2: readsplit.password: environment variable DB_PASSWORD is"
                 + " not set (from ${DB_PASSWORD}; set it, or give a default with ${DB_PASSWORD:default})");
@@ -327,7 +327,7 @@ class FileConfigTest {
                 "unrelated.key=ignored"));
         assertThat(c.primary().address()).isEqualTo("db1:5432");
         assertThat(c.replicas()).extracting(NodeConfig::address).containsExactly("db2:5432", "db3:5433");
-        assertThat(c.consistency()).isEqualTo(Consistency.strong());
+        assertThat(c.routing().consistency()).isEqualTo(Consistency.strong());
     }
 
     @Test

@@ -16,27 +16,27 @@ class PatroniConfigTest {
     @Test
     void defaultIsSqlOnly() {
         ReadsplitConfig c = ReadsplitConfig.builder().primary("h", 5432).build();
-        assertThat(c.topologySource()).isEqualTo(TopologySource.SQL);
-        assertThat(c.patroniUrls()).isEmpty();
+        assertThat(c.topology().source()).isEqualTo(TopologySource.SQL);
+        assertThat(c.topology().patroniUrls()).isEmpty();
     }
 
     @Test
     void readsTheKeysFromPropertiesUrlAndEnvironment() {
         ReadsplitConfig p = ReadsplitConfig.fromProperties(props("readsplit.primary", "a", "readsplit.replicas", "b,c",
                 "readsplit.topologySource", "patroni", "readsplit.patroniUrls", "http://a:8008, http://b:8008"));
-        assertThat(p.topologySource()).isEqualTo(TopologySource.PATRONI);
-        assertThat(p.patroniUrls()).containsExactly(URI.create("http://a:8008"), URI.create("http://b:8008"));
+        assertThat(p.topology().source()).isEqualTo(TopologySource.PATRONI);
+        assertThat(p.topology().patroniUrls()).containsExactly(URI.create("http://a:8008"), URI.create("http://b:8008"));
         assertThat(p.toBuilder().build()).isEqualTo(p);
 
         ReadsplitConfig u = ReadsplitUrl.parse("jdbc:readsplit:postgresql://a,b/db?topologySource=PATRONI"
                 + "&patroniUrls=http://a:8008", null);
-        assertThat(u.topologySource()).isEqualTo(TopologySource.PATRONI);
-        assertThat(u.patroniUrls()).containsExactly(URI.create("http://a:8008"));
+        assertThat(u.topology().source()).isEqualTo(TopologySource.PATRONI);
+        assertThat(u.topology().patroniUrls()).containsExactly(URI.create("http://a:8008"));
 
         ReadsplitConfig e = ReadsplitConfig.fromEnvironment(Map.of("DB_HOST", "a", "READSPLIT_REPLICAS", "b",
                 "READSPLIT_TOPOLOGY_SOURCE", "patroni", "READSPLIT_PATRONI_URLS", "https://patroni.internal:8008"));
-        assertThat(e.topologySource()).isEqualTo(TopologySource.PATRONI);
-        assertThat(e.patroniUrls()).containsExactly(URI.create("https://patroni.internal:8008"));
+        assertThat(e.topology().source()).isEqualTo(TopologySource.PATRONI);
+        assertThat(e.topology().patroniUrls()).containsExactly(URI.create("https://patroni.internal:8008"));
     }
 
     @Test

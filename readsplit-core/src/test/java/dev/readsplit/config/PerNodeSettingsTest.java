@@ -136,13 +136,13 @@ class PerNodeSettingsTest {
                 .maxLag(Duration.ofSeconds(4)).build();
         NodeConfig r1 = c.replicas().get(0);
         NodeConfig r2 = c.replicas().get(1);
-        assertThat(c.maxPoolSize(c.primary(), true)).isEqualTo(10);
-        assertThat(c.maxPoolSize(r1, false)).as("its own maximum, no overflow").isEqualTo(4);
-        assertThat(c.maxPoolSize(r2, false)).isEqualTo(6);
-        assertThat(c.minPoolSize(r1, false)).isEqualTo(1);
-        assertThat(c.minPoolSize(r2, false)).isEqualTo(3);
-        assertThat(c.maxLag(r1)).isEqualTo(Duration.ofSeconds(30));
-        assertThat(c.maxLag(r2)).isEqualTo(Duration.ofSeconds(4));
+        assertThat(c.pool().maxPoolSize(c.primary(), true)).isEqualTo(10);
+        assertThat(c.pool().maxPoolSize(r1, false)).as("its own maximum, no overflow").isEqualTo(4);
+        assertThat(c.pool().maxPoolSize(r2, false)).isEqualTo(6);
+        assertThat(c.pool().minPoolSize(r1, false)).isEqualTo(1);
+        assertThat(c.pool().minPoolSize(r2, false)).isEqualTo(3);
+        assertThat(c.lag().maxLag(r1)).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.lag().maxLag(r2)).isEqualTo(Duration.ofSeconds(4));
     }
 
     @Test

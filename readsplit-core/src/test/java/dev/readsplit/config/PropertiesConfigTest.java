@@ -68,28 +68,28 @@ class PropertiesConfigTest {
         assertThat(c.replicas().get(1).user()).isEqualTo("app");
         assertThat(c.replicas().get(1).password().reveal()).isEqualTo(PASSWORD);
         assertThat(c.replicas().get(1).jdbcProperties()).containsEntry("sslmode", "require");
-        assertThat(c.primaryPoolSize()).isEqualTo(20);
-        assertThat(c.replicaPoolSize()).isEqualTo(15);
-        assertThat(c.minIdle()).isEqualTo(2);
-        assertThat(c.connectionTimeout()).isEqualTo(Duration.ofSeconds(3));
-        assertThat(c.idleTimeout()).isEqualTo(Duration.ofMinutes(5));
-        assertThat(c.maxLifetime()).isEqualTo(Duration.ofHours(1));
-        assertThat(c.balancer()).isEqualTo(BalancerKind.LEAST_OUTSTANDING);
-        assertThat(c.localZone()).isEqualTo("eu-1a");
-        assertThat(c.consistency()).isEqualTo(Consistency.boundedStaleness(Duration.ofSeconds(2)));
-        assertThat(c.fallbackToPrimary()).isFalse();
-        assertThat(c.healthCheckInterval()).isEqualTo(Duration.ofMillis(500));
-        assertThat(c.healthCheckTimeout()).isEqualTo(Duration.ofMillis(250));
-        assertThat(c.failureThreshold()).isEqualTo(5);
-        assertThat(c.recoveryThreshold()).isEqualTo(4);
-        assertThat(c.maxLagBytes()).isEqualTo(64L << 20);
-        assertThat(c.maxLag()).isEqualTo(Duration.ofMillis(1500));
-        assertThat(c.lagReadmitRatio()).isEqualTo(0.8);
-        assertThat(c.readYourWritesWait()).isZero();
-        assertThat(c.writeFunctions()).containsExactly("audit", "bump_counter");
-        assertThat(c.readFunctions()).containsExactly("pure_fn");
-        assertThat(c.shadowMode()).isTrue();
-        assertThat(c.lagAlertCritical()).isEqualTo(Duration.ofMinutes(1));
+        assertThat(c.pool().primarySize()).isEqualTo(20);
+        assertThat(c.pool().replicaSize()).isEqualTo(15);
+        assertThat(c.pool().minIdle()).isEqualTo(2);
+        assertThat(c.pool().connectionTimeout()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(c.pool().idleTimeout()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(c.pool().maxLifetime()).isEqualTo(Duration.ofHours(1));
+        assertThat(c.routing().balancer()).isEqualTo(BalancerKind.LEAST_OUTSTANDING);
+        assertThat(c.routing().localZone()).isEqualTo("eu-1a");
+        assertThat(c.routing().consistency()).isEqualTo(Consistency.boundedStaleness(Duration.ofSeconds(2)));
+        assertThat(c.routing().fallbackToPrimary()).isFalse();
+        assertThat(c.health().interval()).isEqualTo(Duration.ofMillis(500));
+        assertThat(c.health().timeout()).isEqualTo(Duration.ofMillis(250));
+        assertThat(c.health().failureThreshold()).isEqualTo(5);
+        assertThat(c.health().recoveryThreshold()).isEqualTo(4);
+        assertThat(c.lag().maxLagBytes()).isEqualTo(64L << 20);
+        assertThat(c.lag().maxLag()).isEqualTo(Duration.ofMillis(1500));
+        assertThat(c.lag().readmitRatio()).isEqualTo(0.8);
+        assertThat(c.routing().readYourWritesWait()).isZero();
+        assertThat(c.routing().writeFunctions()).containsExactly("audit", "bump_counter");
+        assertThat(c.routing().readFunctions()).containsExactly("pure_fn");
+        assertThat(c.routing().shadowMode()).isTrue();
+        assertThat(c.lag().alertCritical()).isEqualTo(Duration.ofMinutes(1));
         assertThat(c.adminToken().reveal()).isEqualTo("tok");
         assertThat(c.toString()).doesNotContain(PASSWORD);
     }
@@ -97,8 +97,8 @@ class PropertiesConfigTest {
     @Test
     void poolSizeSetsBoth() {
         ReadsplitConfig c = ReadsplitConfig.fromProperties(props("readsplit.primary", "p", "readsplit.poolSize", "7"));
-        assertThat(c.primaryPoolSize()).isEqualTo(7);
-        assertThat(c.replicaPoolSize()).isEqualTo(7);
+        assertThat(c.pool().primarySize()).isEqualTo(7);
+        assertThat(c.pool().replicaSize()).isEqualTo(7);
     }
 
     @Test

@@ -30,31 +30,31 @@ class ReadsplitConfigTest {
         assertThat(c.primary().address()).isEqualTo("db-primary:5432");
         assertThat(c.primary().name()).isEqualTo("db-primary:5432");
         assertThat(c.replicas()).isEmpty();
-        assertThat(c.primaryPoolSize()).isEqualTo(10);
-        assertThat(c.replicaPoolSize()).isEqualTo(10);
-        assertThat(c.minIdle()).isZero();
-        assertThat(c.connectionTimeout()).isEqualTo(Duration.ofSeconds(5));
-        assertThat(c.idleTimeout()).isEqualTo(Duration.ofMinutes(10));
-        assertThat(c.maxLifetime()).isEqualTo(Duration.ofMinutes(30));
-        assertThat(c.balancer()).isEqualTo(BalancerKind.ROUND_ROBIN);
-        assertThat(c.localZone()).isNull();
-        assertThat(c.consistency()).isEqualTo(Consistency.readYourWrites());
-        assertThat(c.fallbackToPrimary()).isTrue();
-        assertThat(c.healthCheckInterval()).isEqualTo(Duration.ofSeconds(1));
-        assertThat(c.healthCheckTimeout()).isEqualTo(Duration.ofSeconds(1));
-        assertThat(c.failureThreshold()).isEqualTo(3);
-        assertThat(c.recoveryThreshold()).isEqualTo(2);
-        assertThat(c.maxLagBytes()).isEqualTo(16L * 1024 * 1024);
-        assertThat(c.maxLag()).isEqualTo(Duration.ofSeconds(10));
-        assertThat(c.lagReadmitRatio()).isEqualTo(0.5);
-        assertThat(c.readYourWritesWait()).isEqualTo(Duration.ofMillis(100));
-        assertThat(c.writeFunctions()).isEmpty();
-        assertThat(c.readFunctions()).isEmpty();
-        assertThat(c.shadowMode()).isFalse();
-        assertThat(c.lagAlertInfo()).isEqualTo(Duration.ofSeconds(1));
-        assertThat(c.lagAlertWarning()).isEqualTo(Duration.ofSeconds(5));
-        assertThat(c.lagAlertError()).isEqualTo(Duration.ofSeconds(10));
-        assertThat(c.lagAlertCritical()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.pool().primarySize()).isEqualTo(10);
+        assertThat(c.pool().replicaSize()).isEqualTo(10);
+        assertThat(c.pool().minIdle()).isZero();
+        assertThat(c.pool().connectionTimeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(c.pool().idleTimeout()).isEqualTo(Duration.ofMinutes(10));
+        assertThat(c.pool().maxLifetime()).isEqualTo(Duration.ofMinutes(30));
+        assertThat(c.routing().balancer()).isEqualTo(BalancerKind.AFFINITY);
+        assertThat(c.routing().localZone()).isNull();
+        assertThat(c.routing().consistency()).isEqualTo(Consistency.readYourWrites());
+        assertThat(c.routing().fallbackToPrimary()).isTrue();
+        assertThat(c.health().interval()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(c.health().timeout()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(c.health().failureThreshold()).isEqualTo(3);
+        assertThat(c.health().recoveryThreshold()).isEqualTo(2);
+        assertThat(c.lag().maxLagBytes()).isEqualTo(16L * 1024 * 1024);
+        assertThat(c.lag().maxLag()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(c.lag().readmitRatio()).isEqualTo(0.5);
+        assertThat(c.routing().readYourWritesWait()).isEqualTo(Duration.ofMillis(100));
+        assertThat(c.routing().writeFunctions()).isEmpty();
+        assertThat(c.routing().readFunctions()).isEmpty();
+        assertThat(c.routing().shadowMode()).isFalse();
+        assertThat(c.lag().alertInfo()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(c.lag().alertWarning()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(c.lag().alertError()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(c.lag().alertCritical()).isEqualTo(Duration.ofSeconds(30));
         assertThat(c.adminToken()).isNull();
     }
 
@@ -127,7 +127,7 @@ class ReadsplitConfigTest {
 
     @Test
     void zeroReadYourWritesWaitIsAllowed() {
-        assertThat(minimal().readYourWritesWait(Duration.ZERO).build().readYourWritesWait()).isZero();
+        assertThat(minimal().readYourWritesWait(Duration.ZERO).build().routing().readYourWritesWait()).isZero();
     }
 
     @Test
@@ -167,7 +167,7 @@ class ReadsplitConfigTest {
                 () -> minimal().replicaPoolSize(4).minIdle(5).build());
         assertThat(e.key()).isEqualTo("minIdle");
         assertThat(e).hasMessage("minIdle (5) must not exceed replicaPoolSize (4)");
-        assertThat(minimal().primaryPoolSize(5).replicaPoolSize(5).minIdle(5).build().minIdle()).isEqualTo(5);
+        assertThat(minimal().primaryPoolSize(5).replicaPoolSize(5).minIdle(5).build().pool().minIdle()).isEqualTo(5);
     }
 
     @Test
@@ -183,7 +183,7 @@ class ReadsplitConfigTest {
         ConfigException e = assertThrows(ConfigException.class, () -> minimal()
                 .idleTimeout(Duration.ofMinutes(30)).maxLifetime(Duration.ofMinutes(30)).build());
         assertThat(e).hasMessage("idleTimeout (PT30M) must be less than maxLifetime (PT30M)");
-        assertThat(minimal().idleTimeout(Duration.ofHours(1)).maxLifetime(Duration.ZERO).build().maxLifetime())
+        assertThat(minimal().idleTimeout(Duration.ofHours(1)).maxLifetime(Duration.ZERO).build().pool().maxLifetime())
                 .isZero();
     }
 
@@ -206,8 +206,8 @@ class ReadsplitConfigTest {
     void functionsAreLowerCased() {
         ReadsplitConfig c = minimal().writeFunctions(List.of("MyApp.Bump_Counter")).readFunctions(List.of("Pure"))
                 .build();
-        assertThat(c.writeFunctions()).containsExactly("myapp.bump_counter");
-        assertThat(c.readFunctions()).containsExactly("pure");
+        assertThat(c.routing().writeFunctions()).containsExactly("myapp.bump_counter");
+        assertThat(c.routing().readFunctions()).containsExactly("pure");
     }
 
     @Test

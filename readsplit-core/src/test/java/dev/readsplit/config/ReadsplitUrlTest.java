@@ -34,10 +34,10 @@ class ReadsplitUrlTest {
         assertThat(c.replicas()).extracting(NodeConfig::host).containsExactly("::1");
         assertThat(c.primary().user()).isEqualTo("u");
         assertThat(c.primary().password().reveal()).isEqualTo(PASSWORD);
-        assertThat(c.consistency()).isEqualTo(Consistency.boundedStaleness(Duration.ofSeconds(2)));
-        assertThat(c.balancer()).isEqualTo(BalancerKind.RANDOM);
-        assertThat(c.healthCheckInterval()).isEqualTo(Duration.ofMillis(500));
-        assertThat(c.localZone()).isEqualTo("eu-1a");
+        assertThat(c.routing().consistency()).isEqualTo(Consistency.boundedStaleness(Duration.ofSeconds(2)));
+        assertThat(c.routing().balancer()).isEqualTo(BalancerKind.RANDOM);
+        assertThat(c.health().interval()).isEqualTo(Duration.ofMillis(500));
+        assertThat(c.routing().localZone()).isEqualTo("eu-1a");
         assertThat(c.primary().jdbcProperties())
                 .containsEntry("sslmode", "require").containsEntry("ApplicationName", "my app")
                 .doesNotContainKeys("user", "password", "consistency");

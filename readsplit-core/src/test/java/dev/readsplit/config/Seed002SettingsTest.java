@@ -91,15 +91,15 @@ class Seed002SettingsTest {
         ReadsplitConfig c = read("DATABASE_URL", "postgresql://primary/db", "DATABASE_READ_URL", "postgresql://r1/db",
                 "DATABASE_POOL_SIZE", "10", "DATABASE_MAX_OVERFLOW", "20",
                 "DATABASE_READ_POOL_SIZE", "20", "DATABASE_READ_MAX_OVERFLOW", "40");
-        assertThat(c.primaryPoolSize()).isEqualTo(10);
-        assertThat(c.primaryPoolOverflow()).isEqualTo(20);
-        assertThat(c.maxPoolSize(c.primary(), true)).isEqualTo(30);
-        assertThat(c.maxPoolSize(c.replicas().get(0), false)).isEqualTo(60);
+        assertThat(c.pool().primarySize()).isEqualTo(10);
+        assertThat(c.pool().primaryOverflow()).isEqualTo(20);
+        assertThat(c.pool().maxPoolSize(c.primary(), true)).isEqualTo(30);
+        assertThat(c.pool().maxPoolSize(c.replicas().get(0), false)).isEqualTo(60);
         ReadsplitConfig noOverflow = read("DATABASE_URL", "postgresql://primary/db", "DATABASE_POOL_SIZE", "7");
-        assertThat(noOverflow.maxPoolSize(noOverflow.primary(), true)).isEqualTo(7);
+        assertThat(noOverflow.pool().maxPoolSize(noOverflow.primary(), true)).isEqualTo(7);
         ReadsplitConfig readsplitWins = read("DATABASE_URL", "postgresql://primary/db", "DATABASE_MAX_OVERFLOW", "5",
                 "READSPLIT_PRIMARY_POOL_OVERFLOW", "2");
-        assertThat(readsplitWins.primaryPoolOverflow()).isEqualTo(2);
+        assertThat(readsplitWins.pool().primaryOverflow()).isEqualTo(2);
     }
 
     @ParameterizedTest

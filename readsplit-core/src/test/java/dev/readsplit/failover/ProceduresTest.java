@@ -110,7 +110,8 @@ class ProceduresTest {
         assertThat(report.walBytesPastPromotion()).isEqualTo(200);
         assertThat(report.repointed()).containsExactlyInAnyOrder("r1", "r3");
         assertThat(report.steps()).extracting(StepTiming::step)
-                .containsExactly("SURVEY", "ELECT", "LOCK", "RECHECK", "PROMOTE", "ROUTE", "REPOINT");
+                .containsExactly(FailoverStep.SURVEY, FailoverStep.ELECT, FailoverStep.LOCK, FailoverStep.RECHECK,
+                        FailoverStep.PROMOTE, FailoverStep.ROUTE, FailoverStep.REPOINT);
         assertThat(events(TopologyEvent.Kind.PROMOTED).get(0).message()).contains("200 bytes past r2");
         // the lock is released, after the promotion
         assertThat(servers.calls.indexOf("unlock r2")).isGreaterThan(servers.calls.indexOf("promote r2"));
@@ -187,12 +188,15 @@ class ProceduresTest {
         servers.answer("p", primary(5100, 1));
         FailoverException e = assertThrows(FailoverException.class, () -> procedures.failover());
 
-        assertThat(e.step()).isEqualTo("RECHECK");
+        assertThat(e.step()).isEqualTo(FailoverStep.RECHECK);
         assertThat(servers.count("promote")).isZero();
         assertThat(topology.primary()).isSameAs(p);
         assertThat(p.state()).isEqualTo(NodeState.DOWN);
         assertThat(events(TopologyEvent.Kind.FAILOVER_FAILED)).singleElement()
-                .satisfies(ev -> assertThat(ev.message()).contains("RECHECK", "nothing was promoted"));
+                .satisfies(ev -> {
+                    assertThat(ev.message()).contains("RECHECK", "nothing was promoted");
+                    assertThat(ev.from()).isEqualTo("RECHECK"); // the event (and its JSON) names the step as before
+                });
     }
 
     @Test
@@ -200,7 +204,7 @@ class ProceduresTest {
         primaryDown();
         servers.lockAvailable = false;
         FailoverException e = assertThrows(FailoverException.class, () -> procedures.failover());
-        assertThat(e.step()).isEqualTo("LOCK");
+        assertThat(e.step()).isEqualTo(FailoverStep.LOCK);
         assertThat(servers.count("promote")).isZero();
         assertThat(topology.primary()).isSameAs(p);
     }
@@ -210,7 +214,7 @@ class ProceduresTest {
         primaryDown();
         servers.promoteFinishes = false;
         FailoverException e = assertThrows(FailoverException.class, () -> procedures.failover());
-        assertThat(e.step()).isEqualTo("PROMOTE");
+        assertThat(e.step()).isEqualTo(FailoverStep.PROMOTE);
         assertThat(e.getMessage()).contains("writes were not moved");
         assertThat(topology.primary()).isSameAs(p);
         assertThat(p.state()).isEqualTo(NodeState.DOWN);
@@ -223,7 +227,7 @@ class ProceduresTest {
         servers.unreachable.add("r1");
         servers.unreachable.add("r2");
         FailoverException e = assertThrows(FailoverException.class, () -> procedures.failover());
-        assertThat(e.step()).isEqualTo("SURVEY");
+        assertThat(e.step()).isEqualTo(FailoverStep.SURVEY);
         assertThat(servers.count("promote")).isZero();
     }
 
@@ -333,8 +337,9 @@ class ProceduresTest {
         assertThat(topology.primary()).isSameAs(r1);
         assertThat(p.state()).isEqualTo(NodeState.FENCED);
         assertThat(report.steps()).extracting(StepTiming::step)
-                .containsExactly("DRAIN", "CATCH_UP", "DEMOTE", "PROMOTE", "ROUTE", "REPOINT");
-        assertThat(report.step("CATCH_UP")).isPositive();
+                .containsExactly(FailoverStep.DRAIN, FailoverStep.CATCH_UP, FailoverStep.DEMOTE, FailoverStep.PROMOTE,
+                        FailoverStep.ROUTE, FailoverStep.REPOINT);
+        assertThat(report.step(FailoverStep.CATCH_UP)).isPositive();
         assertThat(report.total()).isGreaterThanOrEqualTo(report.writesPaused());
         assertThat(servers.streamsFrom).containsEntry("r2", "r1").containsEntry("r3", "r1");
         assertThat(events(TopologyEvent.Kind.PROMOTED)).hasSize(1);
@@ -357,7 +362,7 @@ class ProceduresTest {
         servers.answer("r1", standby(4000));
         FailoverException e = assertThrows(FailoverException.class,
                 () -> procedures.switchover("r1", Duration.ofSeconds(1), null));
-        assertThat(e.step()).isEqualTo("CATCH_UP");
+        assertThat(e.step()).isEqualTo(FailoverStep.CATCH_UP);
         assertThat(gate.paused()).isFalse();
         assertThat(topology.primary()).isSameAs(p);
         assertThat(p.state()).isEqualTo(NodeState.UP);

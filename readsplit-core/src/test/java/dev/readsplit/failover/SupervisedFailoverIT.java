@@ -193,7 +193,8 @@ class SupervisedFailoverIT {
         assertThat(report.oldPrimary()).isEqualTo(oldPrimary.name());
         assertThat(report.newPrimary()).isEqualTo("primary");
         assertThat(report.steps()).extracting(StepTiming::step)
-                .containsExactly("DRAIN", "CATCH_UP", "DEMOTE", "PROMOTE", "ROUTE", "REPOINT");
+                .containsExactly(FailoverStep.DRAIN, FailoverStep.CATCH_UP, FailoverStep.DEMOTE, FailoverStep.PROMOTE,
+                        FailoverStep.ROUTE, FailoverStep.REPOINT);
         assertThat(report.total()).isPositive();
         assertThat(writer.failed.sum()).as("autocommit writes failed during the switchover: " + writer.errors)
                 .isZero();

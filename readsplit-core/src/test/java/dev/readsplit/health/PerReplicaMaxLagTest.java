@@ -45,7 +45,7 @@ class PerReplicaMaxLagTest {
         assertThat(tolerant.lagExcluded()).as("hysteresis: readmitted only under 0.5 x 5s").isTrue();
         lag.replicaObserved(tolerant, 100, 2_000);
         assertThat(tolerant.lagExcluded()).isFalse();
-        assertThat(topology.config().maxLag(tolerant.config())).isEqualTo(Duration.ofSeconds(5));
-        assertThat(topology.config().maxLag(strict.config())).isEqualTo(Duration.ofSeconds(1));
+        assertThat(topology.config().lag().maxLag(tolerant.config())).isEqualTo(Duration.ofSeconds(5));
+        assertThat(topology.config().lag().maxLag(strict.config())).isEqualTo(Duration.ofSeconds(1));
     }
 }

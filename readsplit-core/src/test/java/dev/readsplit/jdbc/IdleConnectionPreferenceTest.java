@@ -80,15 +80,32 @@ class IdleConnectionPreferenceTest {
                     c.close();
                 }
             }
-            // r1 free again: the balancer's own choice is back (both replicas serve)
-            List<String> after = new ArrayList<>();
-            for (int i = 0; i < 400; i++) {
-                try (Connection c = ds.getConnection(); Statement s = c.createStatement();
-                     ResultSet rs = s.executeQuery("SELECT 1 FROM idle_after")) {
-                    after.add(((ReadsplitConnection) c).lastRoute().nodeName());
-                }
+            // r1 free again: the balancer's own choice is back (both replicas serve). Four threads, because AFFINITY
+            // keeps one thread on one replica for a whole run (thousands of reads) and deals runs, not reads, out
+            List<String> after = java.util.Collections.synchronizedList(new ArrayList<>());
+            AtomicReference<Throwable> afterFailure = new AtomicReference<>();
+            List<Thread> readers = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                Thread r = new Thread(() -> {
+                    try {
+                        for (int i = 0; i < 100; i++) {
+                            try (Connection c = ds.getConnection(); Statement s = c.createStatement();
+                                 ResultSet rs = s.executeQuery("SELECT 1 FROM idle_after")) {
+                                after.add(((ReadsplitConnection) c).lastRoute().nodeName());
+                            }
+                        }
+                    } catch (Throwable e) {
+                        afterFailure.set(e);
+                    }
+                });
+                readers.add(r);
+                r.start();
             }
-            assertThat(after).contains("r1", "r2");
+            for (Thread r : readers) {
+                r.join();
+            }
+            assertThat(afterFailure.get()).isNull();
+            assertThat(after).hasSize(400).contains("r1", "r2");
         }
     }
 

@@ -51,7 +51,9 @@ class RoutingIT {
         exec(cluster.primary(), "CREATE FUNCTION twice(x int) RETURNS int STABLE LANGUAGE sql AS $$ SELECT x * 2 $$");
         exec(cluster.primary(), "CREATE FUNCTION sneaky_write() RETURNS int VOLATILE LANGUAGE plpgsql AS $$ BEGIN INSERT INTO items(name) VALUES ('sneaky'); RETURN 1; END $$");
         exec(cluster.primary(), "CREATE VIEW innocent_looking AS SELECT sneaky_write() AS v");
-        ds = new ReadsplitDataSource(Clusters.config(cluster).build());
+        // round-robin: these tests place single-threaded reads one by one (the default, AFFINITY, keeps a thread on
+        // one replica for a run of reads; theDefaultBalancerSpreadsThreadsOverBothReplicas covers it)
+        ds = new ReadsplitDataSource(Clusters.config(cluster).balancer(dev.readsplit.balance.BalancerKind.ROUND_ROBIN).build());
         Clusters.awaitAllUp(ds);
         primaryPort = cluster.primary().port();
         replicaPorts = Set.of(cluster.standby(0).port(), cluster.standby(1).port());
@@ -88,6 +90,42 @@ class RoutingIT {
         assertThat(byPort.keySet()).isEqualTo(replicaPorts);
         for (int n : byPort.values()) {
             assertThat(n).isBetween(4_900, 5_100); // within 2 % of an even split
+        }
+    }
+
+    @Test
+    void theDefaultBalancerSpreadsThreadsOverBothReplicas() throws Exception {
+        try (ReadsplitDataSource affinity = new ReadsplitDataSource(Clusters.config(cluster).name("affinity").build())) {
+            assertThat(affinity.config().routing().balancer()).isEqualTo(dev.readsplit.balance.BalancerKind.AFFINITY);
+            Clusters.awaitAllUp(affinity);
+            Map<Integer, Integer> byPort = new java.util.concurrent.ConcurrentHashMap<>();
+            java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+            java.util.List<Thread> threads = new java.util.ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                Thread reader = new Thread(() -> {
+                    try {
+                        for (int i = 0; i < 200; i++) {
+                            try (Connection c = affinity.getConnection(); PreparedStatement ps = c.prepareStatement("SELECT inet_server_port()");
+                                 ResultSet rs = ps.executeQuery()) {
+                                rs.next();
+                                byPort.merge(rs.getInt(1), 1, Integer::sum);
+                            }
+                        }
+                    } catch (Throwable e) {
+                        failure.set(e);
+                    }
+                });
+                threads.add(reader);
+                reader.start();
+            }
+            for (Thread reader : threads) {
+                reader.join();
+            }
+            assertThat(failure.get()).isNull();
+            // four threads' first runs are dealt two to each replica (a pause only starts more runs): both serve,
+            // as the servers themselves say; never the primary
+            assertThat(byPort.keySet()).isEqualTo(replicaPorts);
+            assertThat(byPort.values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(800);
         }
     }
 

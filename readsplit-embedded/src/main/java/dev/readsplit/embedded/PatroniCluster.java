@@ -354,7 +354,8 @@ public final class PatroniCluster implements AutoCloseable {
         try {
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(any.restUrl() + "/config"))
                     .timeout(Duration.ofSeconds(10)).method("PATCH",
-                            HttpRequest.BodyPublishers.ofString("{\"synchronous_mode\": " + on + "}")).build(),
+                            HttpRequest.BodyPublishers.ofString(
+                            JSON.createObjectNode().put("synchronous_mode", on).toString())).build(),
                     HttpResponse.BodyHandlers.ofString());
             if (r.statusCode() != 200) {
                 throw new IllegalStateException("PATCH /config synchronous_mode=" + on + ": HTTP " + r.statusCode());
@@ -370,7 +371,7 @@ public final class PatroniCluster implements AutoCloseable {
 
     /** Patroni's REST switchover from {@code leader} to {@code candidate}; returns once Patroni says it is done. */
     public void switchover(String leader, String candidate) {
-        String body = "{\"leader\": \"" + leader + "\", \"candidate\": \"" + candidate + "\"}";
+        String body = JSON.createObjectNode().put("leader", leader).put("candidate", candidate).toString();
         try {
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(member(leader).restUrl() + "/switchover"))
                     .timeout(Duration.ofSeconds(60)).POST(HttpRequest.BodyPublishers.ofString(body)).build(),

@@ -768,7 +768,7 @@ final class ClientSession {
     /** The bounded wait for a replica to replay {@code minLsn}, asking the candidates over this session's backends. */
     private void awaitReplay(long maxLag, long minLsn, Node exclude) {
         ReplicaSelector selector = router.selector();
-        long deadline = System.nanoTime() + ds.config().readYourWritesWait().toNanos();
+        long deadline = System.nanoTime() + ds.config().routing().readYourWritesWait().toNanos();
         long pause = TimeUnit.MILLISECONDS.toNanos(2);
         while (true) {
             List<Node> candidates = selector.eligible(maxLag, -1, exclude);

@@ -106,10 +106,10 @@ class ReadsplitAutoConfigurationIT {
             assertThat(c.name()).isEqualTo("boot-test");
             assertThat(c.primary().port()).isEqualTo(cluster.primary().port());
             assertThat(c.replicas()).hasSize(1);
-            assertThat(c.balancer().name()).isEqualTo("LEAST_OUTSTANDING");
-            assertThat(c.maxLag()).hasSeconds(3);
-            assertThat(c.maxLagBytes()).isEqualTo(8L * 1024 * 1024);
-            assertThat(c.healthCheckInterval()).hasMillis(200);
+            assertThat(c.routing().balancer().name()).isEqualTo("LEAST_OUTSTANDING");
+            assertThat(c.lag().maxLag()).hasSeconds(3);
+            assertThat(c.lag().maxLagBytes()).isEqualTo(8L * 1024 * 1024);
+            assertThat(c.health().interval()).hasMillis(200);
             assertThat(ctx.getBean(JdbcTemplate.class).queryForObject(
                     "SHOW work_mem", String.class)).isEqualTo("7777kB");
             assertThat(ctx).hasSingleBean(ReadsplitMetrics.class).hasSingleBean(ReadsplitOperations.class)
@@ -168,7 +168,7 @@ class ReadsplitAutoConfigurationIT {
             assertThat(ds.config().primary().port()).isEqualTo(cluster.primary().port());
             assertThat(ds.config().replicas()).singleElement()
                     .satisfies(r -> assertThat(r.port()).isEqualTo(cluster.standby(0).port()));
-            assertThat(ds.config().healthCheckInterval()).hasMillis(300);
+            assertThat(ds.config().health().interval()).hasMillis(300);
             assertThat(ctx.getBean(JdbcTemplate.class).queryForObject("SELECT 1", Integer.class)).isEqualTo(1);
         });
     }

@@ -35,6 +35,6 @@ public class ReadsplitHealthAutoConfiguration {
         if (configured != null) {
             return configured;
         }
-        return operations.dataSource().config().fallbackToPrimary() ? 0 : 1;
+        return operations.dataSource().config().routing().fallbackToPrimary() ? 0 : 1;
     }
 }

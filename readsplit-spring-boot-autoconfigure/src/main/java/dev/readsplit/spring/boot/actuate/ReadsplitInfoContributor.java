@@ -44,10 +44,10 @@ public class ReadsplitInfoContributor implements InfoContributor {
             nodes.add(nm);
         }
         m.put("nodes", nodes);
-        m.put("consistency", config.consistency().toString());
-        m.put("balancer", config.balancer().name().toLowerCase(java.util.Locale.ROOT));
-        m.put("fallbackToPrimary", config.fallbackToPrimary());
-        m.put("failoverPolicy", config.failoverPolicy().name().toLowerCase(java.util.Locale.ROOT));
+        m.put("consistency", config.routing().consistency().toString());
+        m.put("balancer", config.routing().balancer().name().toLowerCase(java.util.Locale.ROOT));
+        m.put("fallbackToPrimary", config.routing().fallbackToPrimary());
+        m.put("failoverPolicy", config.failover().policy().name().toLowerCase(java.util.Locale.ROOT));
         m.put("shadowMode", s.shadowMode());
         Package p = ReadsplitConfig.class.getPackage();
         if (p != null && p.getImplementationVersion() != null) {
