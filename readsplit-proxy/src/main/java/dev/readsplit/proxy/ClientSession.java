@@ -85,6 +85,9 @@ final class ClientSession {
         this.ds = server.dataSource();
         this.router = ds.router();
         this.out = out;
+        // the proxy serves many clients on one event-loop thread: per-thread affinity would give them all one
+        // replica; each client keeps its own (docs/proxy.md, routing)
+        state.ownAffinity();
         settings.forEach((k, v) -> replay.add("SET " + quoteIdent(k) + " = " + quoteLiteral(v)));
     }
 
