@@ -53,10 +53,13 @@ class SessionFidelityIT {
         Placement.exec(cluster.primary(), "CREATE TABLE other.marker (v text)");
         Placement.exec(cluster.primary(), "INSERT INTO other.marker VALUES ('from other')");
         Placement.exec(cluster.primary(), "GRANT SELECT ON other.marker TO app_reader");
+        // statesByNode reads one session's state on every standby: round-robin reaches both within a session, the
+        // default (AFFINITY) keeps a session's reads on one replica
         ds = new ReadsplitDataSource(Placement.config(cluster, "session-fidelity")
-                .consistency(Consistency.eventual()).build());
+                .consistency(Consistency.eventual()).balancer(dev.readsplit.balance.BalancerKind.ROUND_ROBIN).build());
         single = new ReadsplitDataSource(Placement.config(cluster, "session-reset")
-                .consistency(Consistency.eventual()).primaryPoolSize(1).replicaPoolSize(1).build());
+                .consistency(Consistency.eventual()).balancer(dev.readsplit.balance.BalancerKind.ROUND_ROBIN)
+                .primaryPoolSize(1).replicaPoolSize(1).build());
         Placement.awaitAllUp(ds);
         Placement.awaitAllUp(single);
         Placement.awaitReplayed(cluster);

@@ -3,12 +3,25 @@ package dev.readsplit.proxy;
 import dev.readsplit.config.NodeConfig;
 import dev.readsplit.topology.Node;
 
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
-import java.io.DataInputStream;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.codec.TooLongFrameException;
+
 import java.io.EOFException;
 import java.io.IOException;
-import java.io.OutputStream;
+import java.io.InterruptedIOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -17,75 +30,118 @@ import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 
 /**
- * One connection of the proxy to a PostgreSQL node, over the wire protocol (blocking socket): the startup and
- * authentication (trust, cleartext, md5 or SCRAM-SHA-256, with the node's configured user and password), then
- * messages in and out. It also records which prepared statements exist on it ({@link #prepared}), so a client's
- * statement is re-prepared on whichever backend executes it.
+ * One connection of the proxy to a PostgreSQL node, over the wire protocol, on a Netty channel of the proxy's event
+ * loop: the startup and authentication (trust, cleartext, md5 or SCRAM-SHA-256, with the node's configured user and
+ * password), then messages in and out. It also records which prepared statements exist on it ({@link #prepared}),
+ * so a client's statement is re-prepared on whichever backend executes it.
  *
- * <p>Concurrency: used by one client session at a time (the pool hands it out exclusively); {@link #cancelKey} is
- * read by the cancel path from other threads.
+ * <p>Two ways to read, never both at once: on the event loop, a {@link Listener} (an {@link Exchange} relaying a
+ * client's query) gets each message as it is framed; off the event loop (a worker thread doing the proxy's own
+ * queries: login, settings, {@code DISCARD ALL}, LSN positions), {@link #read()} blocks on the messages that arrived
+ * while no listener was set. Messages that arrive while the connection is idle (a notice, a notification) wait for
+ * whichever reads next, as they waited in the socket before.
+ *
+ * <p>Concurrency: used by one client session at a time (the pool hands it out exclusively), which drives it from
+ * one thread at a time (the event loop, or its worker while the event loop does not touch it); {@link #cancelKey}
+ * fields are read by the cancel path from other threads.
  */
 final class BackendConnection implements AutoCloseable {
 
     /** Bound on a message a backend may send (a DataRow of a huge value included). */
     static final int MAX_BACKEND_MESSAGE = 1 << 30;
 
+    /** Gets a backend's messages on the event loop. */
+    interface Listener {
+        void message(Msg m);
+
+        /** The connection failed or closed; no message follows. */
+        void failed(IOException e);
+
+        /** The end of one read from the socket (a moment to check the client's writability). */
+        void readComplete();
+    }
+
     private final Node node;
     private final int epoch;
-    private final Socket socket;
-    private final DataInputStream in;
-    private final OutputStream out;
+    private final LinkedBlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
     private final Map<String, String> parameters = new LinkedHashMap<>();
     /** Statement name -> the client's Parse body it was prepared from (identity compared). */
     final Map<String, byte[]> prepared = new HashMap<>();
+    private Channel channel;
+    private ByteBuf out;
+    private Listener listener;
     /** The passed-through client login it was opened with, or null: the node's configured user. */
     private final BackendLogin login;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile Runnable onClose;
     private volatile int pid;
     private volatile int secret;
-    private boolean broken;
+    private volatile boolean broken;
+    private volatile String failure;
 
-    private BackendConnection(Node node, Socket socket, BackendLogin login) throws IOException {
+    private BackendConnection(Node node, BackendLogin login) {
         this.node = node;
         this.login = login;
         this.epoch = node.epoch();
-        this.socket = socket;
-        this.in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 16 * 1024));
-        this.out = new BufferedOutputStream(socket.getOutputStream(), 16 * 1024);
     }
 
-    /** Connects and logs in to {@code node}; the connection is ready for queries (status idle). */
-    static BackendConnection open(Node node, int connectTimeoutMillis, SecureRandom random) throws IOException {
-        return open(node, null, connectTimeoutMillis, random);
-    }
-
-    /** As {@link #open(Node, int, SecureRandom)}, logged in as {@code login} (null: the node's configured user). */
-    static BackendConnection open(Node node, BackendLogin login, int connectTimeoutMillis, SecureRandom random)
-            throws IOException {
+    /**
+     * Connects and logs in to {@code node} on a channel of {@code group}, as {@code login} (null: the node's
+     * configured user); the connection is ready for queries (status idle). Blocks: never call it on the event loop.
+     */
+    static BackendConnection open(Node node, BackendLogin login, EventLoopGroup group,
+                                  Class<? extends SocketChannel> channelClass, int connectTimeoutMillis,
+                                  SecureRandom random) throws IOException {
         NodeConfig nc = node.config();
-        Socket s = new Socket();
+        BackendConnection c = new BackendConnection(node, login);
+        ChannelFuture f = new Bootstrap().group(group).channel(channelClass)
+                .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new Decoder(node.name()), c.new Handler());
+                    }
+                })
+                .connect(new InetSocketAddress(nc.host(), nc.port()));
         try {
-            s.setTcpNoDelay(true);
-            s.setKeepAlive(true);
-            s.connect(new InetSocketAddress(nc.host(), nc.port()), connectTimeoutMillis);
-            s.setSoTimeout(connectTimeoutMillis); // startup is bounded; queries are not (cancel and health cover them)
-            BackendConnection c = new BackendConnection(node, s, login);
+            if (!f.await(connectTimeoutMillis + 1000L, TimeUnit.MILLISECONDS)) {
+                f.cancel(false);
+                throw new IOException(node.name() + ": connect timed out after " + connectTimeoutMillis + " ms");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            f.cancel(false);
+            throw new InterruptedIOException(node.name() + ": interrupted while connecting");
+        }
+        if (!f.isSuccess()) {
+            Throwable cause = f.cause();
+            throw cause instanceof IOException io ? new IOException(node.name() + ": " + io.getMessage(), io)
+                    : new IOException(node.name() + ": cannot connect: " + cause, cause);
+        }
+        c.channel = f.channel();
+        try {
+            // startup is bounded; queries are not (cancel and health cover them)
             c.login(nc, login == null ? nc.user() : login.user(),
-                    login == null ? nc.password() : login.password(), random);
-            s.setSoTimeout(0);
+                    login == null ? nc.password() : login.password(), random, connectTimeoutMillis);
             return c;
         } catch (IOException | RuntimeException e) {
-            s.close();
+            c.broken = true;
+            c.channel.close();
             throw e;
         }
     }
 
-    private void login(NodeConfig nc, String user, dev.readsplit.config.Secret credential, SecureRandom random)
-            throws IOException {
+    private void login(NodeConfig nc, String user, dev.readsplit.config.Secret credential, SecureRandom random,
+                       int timeoutMillis) throws IOException {
         Msg.Builder b = Msg.builder('\0').int32(196608).cstring("user").cstring(user)
                 .cstring("database").cstring(nc.database()).cstring("application_name").cstring("readsplit-proxy")
                 .byte1(0);
@@ -97,14 +153,15 @@ final class BackendConnection implements AutoCloseable {
         startup[2] = (byte) (len >>> 8);
         startup[3] = (byte) len;
         System.arraycopy(body, 0, startup, 4, body.length);
-        out.write(startup);
-        out.flush();
+        buffer().writeBytes(startup);
+        flush();
         String password = credential == null ? null : credential.reveal();
         String clientFirstBare = null;
         String nonce = null;
         String expectedSignature = null;
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         while (true) {
-            Msg m = read();
+            Msg m = read(deadline);
             switch (m.type()) {
                 case 'R' -> {
                     int code = m.int32(0);
@@ -187,28 +244,34 @@ final class BackendConnection implements AutoCloseable {
         return sb.toString();
     }
 
-    /** Writes {@code m} to the send buffer (call {@link #flush()}). */
-    void write(Msg m) throws IOException {
-        try {
-            out.write(m.type());
-            int len = m.body().length + 4;
-            out.write(len >>> 24);
-            out.write(len >>> 16);
-            out.write(len >>> 8);
-            out.write(len);
-            out.write(m.body());
-        } catch (IOException e) {
-            broken = true;
-            throw e;
+    private ByteBuf buffer() {
+        if (out == null) {
+            out = channel.alloc().buffer(256);
         }
+        return out;
     }
 
+    /** Writes {@code m} to the send buffer (call {@link #flush()}). */
+    void write(Msg m) {
+        ByteBuf b = buffer();
+        b.writeByte(m.type());
+        b.writeInt(m.body().length + 4);
+        b.writeBytes(m.body());
+    }
+
+    /** Sends what {@link #write} buffered; a failure closes the channel (and so reaches the reader). */
     void flush() throws IOException {
-        try {
-            out.flush();
-        } catch (IOException e) {
+        ByteBuf b = out;
+        out = null;
+        if (!channel.isActive()) {
+            if (b != null) {
+                b.release();
+            }
             broken = true;
-            throw e;
+            throw new EOFException(node.name() + ": the connection is closed" + (failure == null ? "" : ": " + failure));
+        }
+        if (b != null) {
+            channel.writeAndFlush(b).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
         }
     }
 
@@ -217,24 +280,67 @@ final class BackendConnection implements AutoCloseable {
         flush();
     }
 
-    /** The next message from the server (blocking). */
+    /** The next message from the server, blocking (off the event loop only). */
     Msg read() throws IOException {
-        try {
-            int type = in.read();
-            if (type < 0) {
-                throw new EOFException(node.name() + ": the server closed the connection");
-            }
-            int len = in.readInt();
-            if (len < 4 || len > MAX_BACKEND_MESSAGE) {
-                throw new IOException(node.name() + ": invalid message length " + len);
-            }
-            byte[] body = new byte[len - 4];
-            in.readFully(body);
-            return new Msg((byte) type, body);
-        } catch (IOException e) {
-            broken = true;
-            throw e;
+        return read(0);
+    }
+
+    private Msg read(long deadlineNanos) throws IOException {
+        if (channel.eventLoop().inEventLoop()) {
+            throw new IllegalStateException("blocking read on the event loop");
         }
+        Object o;
+        try {
+            if (deadlineNanos == 0) {
+                o = inbox.take();
+            } else {
+                o = inbox.poll(deadlineNanos - System.nanoTime(), TimeUnit.NANOSECONDS);
+                if (o == null) {
+                    broken = true;
+                    channel.close();
+                    throw new IOException(node.name() + ": no answer from the server in time");
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            broken = true;
+            channel.close();
+            throw new InterruptedIOException(node.name() + ": interrupted while waiting for the server");
+        }
+        if (o instanceof IOException e) {
+            inbox.add(e); // every later read fails the same way
+            throw new IOException(e.getMessage(), e);
+        }
+        return (Msg) o;
+    }
+
+    /**
+     * Hands the messages to {@code l} on the event loop from now on (first those that arrived while idle), or back
+     * to {@link #read()} with null. Event loop only.
+     */
+    void listen(Listener l) {
+        listener = l;
+        Object o;
+        while (l != null && listener == l && (o = inbox.poll()) != null) {
+            if (o instanceof IOException e) {
+                inbox.add(e);
+                listener = null;
+                l.failed(new IOException(e.getMessage(), e));
+                return;
+            }
+            l.message((Msg) o);
+        }
+    }
+
+    /** Stops or resumes reading from the server (back-pressure from a slow client). */
+    void autoRead(boolean on) {
+        if (channel.config().isAutoRead() != on) {
+            channel.config().setAutoRead(on);
+        }
+    }
+
+    EventLoop eventLoop() {
+        return channel.eventLoop();
     }
 
     /** Runs {@code sql} (simple query) and returns the first column of the first row (null if none); errors throw. */
@@ -318,20 +424,21 @@ final class BackendConnection implements AutoCloseable {
         if (r != null) {
             r.run();
         }
-        try {
-            if (!broken) {
-                out.write('X');
-                out.write(new byte[] {0, 0, 0, 4});
-                out.flush();
+        Channel ch = channel;
+        if (ch == null) {
+            return;
+        }
+        if (!broken && ch.isActive()) {
+            ByteBuf b = out;
+            out = null;
+            if (b != null) {
+                b.release();
             }
-        } catch (IOException ignored) {
-            // closing anyway
+            ch.writeAndFlush(ch.alloc().buffer(5).writeByte('X').writeInt(4)).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            ch.close();
         }
-        try {
-            socket.close();
-        } catch (IOException ignored) {
-            // nothing more to do
-        }
+        broken = true;
     }
 
     @Override
@@ -348,6 +455,78 @@ final class BackendConnection implements AutoCloseable {
             super(node + ": login refused: " + sqlState + " " + message);
             this.sqlState = sqlState;
             this.serverMessage = message;
+        }
+    }
+
+    /** The channel's end of the connection, on the event loop: messages to the listener, or queued for read(). */
+    private final class Handler extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            Listener l = listener;
+            if (l != null) {
+                l.message((Msg) msg);
+            } else {
+                inbox.add(msg);
+            }
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            Listener l = listener;
+            if (l != null) {
+                l.readComplete();
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            broken = true;
+            IOException e = new EOFException(node.name() + ": the server closed the connection"
+                    + (failure == null ? "" : ": " + failure));
+            Listener l = listener;
+            listener = null;
+            if (l != null) {
+                l.failed(e);
+            } else {
+                inbox.add(e);
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            broken = true;
+            if (failure == null) {
+                failure = cause.toString();
+            }
+            ctx.close();
+        }
+    }
+
+    /** Frames the server's bytes into {@link Msg}s (type, length, body), bounded by {@link #MAX_BACKEND_MESSAGE}. */
+    static final class Decoder extends ByteToMessageDecoder {
+        private final String nodeName;
+
+        Decoder(String nodeName) {
+            this.nodeName = nodeName;
+        }
+
+        @Override
+        protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+            while (in.readableBytes() >= 5) {
+                int start = in.readerIndex();
+                int len = in.getInt(start + 1);
+                if (len < 4 || len > MAX_BACKEND_MESSAGE) {
+                    throw new TooLongFrameException(nodeName + ": invalid message length " + len);
+                }
+                if (in.readableBytes() < len + 1) {
+                    return;
+                }
+                byte type = in.getByte(start);
+                in.skipBytes(5);
+                byte[] body = new byte[len - 4];
+                in.readBytes(body);
+                out.add(new Msg(type, body));
+            }
         }
     }
 

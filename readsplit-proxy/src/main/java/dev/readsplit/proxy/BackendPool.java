@@ -2,6 +2,8 @@ package dev.readsplit.proxy;
 
 import dev.readsplit.topology.Node;
 import dev.readsplit.topology.Topology;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
 
 import java.io.IOException;
 import java.security.SecureRandom;
@@ -29,22 +31,31 @@ final class BackendPool implements AutoCloseable {
     private final Map<Key, ArrayDeque<BackendConnection>> idle = new ConcurrentHashMap<>();
     /** Open connections per node name (idle and in use), for status and metrics. */
     private final Map<String, java.util.concurrent.atomic.AtomicInteger> open = new ConcurrentHashMap<>();
+    private final EventLoopGroup group;
+    private final Class<? extends SocketChannel> channelClass;
 
     /** A pool of idle connections: one node, one login user (null: the node's configured user). */
     private record Key(Node node, String user) {
+        static Key of(Node node, BackendLogin login) {
+            return new Key(node, login == null ? null : login.user());
+        }
+
         static Key of(BackendConnection c) {
-            return new Key(c.node(), c.login() == null ? null : c.login().user());
+            return of(c.node(), c.login());
         }
     }
     private volatile boolean closed;
 
-    BackendPool(ProxyConfig config, Topology topology, SecureRandom random) {
+    BackendPool(ProxyConfig config, Topology topology, SecureRandom random, EventLoopGroup group,
+                Class<? extends SocketChannel> channelClass) {
+        this.group = group;
+        this.channelClass = channelClass;
         this.config = config;
         this.topology = topology;
         this.random = random;
     }
 
-    /** An idle connection to {@code node}, or a new one. */
+    /** An idle connection to {@code node}, or a new one (blocking: never on the event loop). */
     BackendConnection borrow(Node node) throws IOException {
         return borrow(node, null);
     }
@@ -54,8 +65,7 @@ final class BackendPool implements AutoCloseable {
         if (closed) {
             throw new IOException("the proxy is shutting down");
         }
-        ArrayDeque<BackendConnection> q = idle.computeIfAbsent(new Key(node, login == null ? null : login.user()),
-                n -> new ArrayDeque<>());
+        ArrayDeque<BackendConnection> q = idle.computeIfAbsent(Key.of(node, login), n -> new ArrayDeque<>());
         while (true) {
             BackendConnection c;
             synchronized (q) {
@@ -80,7 +90,8 @@ final class BackendPool implements AutoCloseable {
     BackendConnection open(Node node, BackendLogin login) throws IOException {
         BackendConnection c;
         try {
-            c = BackendConnection.open(node, login, (int) config.connectTimeout().toMillis(), random);
+            c = BackendConnection.open(node, login, group, channelClass, (int) config.connectTimeout().toMillis(),
+                    random);
         } catch (BackendConnection.LoginRefused e) {
             if (login == null || e.sqlState == null || !e.sqlState.startsWith("28")) {
                 topology.onTrafficError(node, asSqlException(node, e));
@@ -95,6 +106,38 @@ final class BackendPool implements AutoCloseable {
         n.incrementAndGet();
         c.onClose(n::decrementAndGet);
         return c;
+    }
+
+    /** An idle connection to {@code node} if there is one now, else null; never blocks (the event loop's borrow). */
+    BackendConnection idle(Node node) {
+        return idle(node, null);
+    }
+
+    /**
+     * An idle connection to {@code node} logged in as {@code login} (null: the configured user) if there is one now,
+     * else null; never blocks (the event loop's borrow).
+     */
+    BackendConnection idle(Node node, BackendLogin login) {
+        if (closed) {
+            return null;
+        }
+        ArrayDeque<BackendConnection> q = idle.get(Key.of(node, login));
+        if (q == null) {
+            return null;
+        }
+        while (true) {
+            BackendConnection c;
+            synchronized (q) {
+                c = q.pollFirst();
+            }
+            if (c == null) {
+                return null;
+            }
+            if (c.epoch() == node.epoch() && !c.broken()) {
+                return c;
+            }
+            c.close();
+        }
     }
 
     /**

@@ -13,24 +13,27 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One client's connection: the startup phase (SSLRequest and GSSENCRequest answered {@code N}, CancelRequest, the
  * StartupMessage, authentication by the configured {@link ClientAuth} through a {@link ClientLogin}), then its
- * {@link ClientSession}. Netty's event loop only
- * frames and queues messages; they are handled one at a time on a worker thread (the session blocks on its backends),
- * and the event loop stops reading while more than {@link #MAX_QUEUED_BYTES} wait, so a client that sends faster
- * than its backend answers is held back, not buffered without bound.
+ * {@link ClientSession}. Messages are handled in
+ * order, one at a time, by a driver on the event loop ({@link #pump()}): the common query runs there from end to end
+ * (the session's {@link ClientSession#onLoop fast path}, its backend on the same event loop), anything that blocks
+ * (the login, the proxy's own queries, opening a backend, read-your-writes waits, a retry, the end of the session)
+ * runs on a worker thread, while later messages wait. The event loop stops reading while more than
+ * {@link #MAX_QUEUED_BYTES} wait, so a client that sends faster than its backend answers is held back, not buffered
+ * without bound; a client that reads slower than its backend answers holds that backend back (see {@link Exchange}).
+ * Every message to the client goes through {@link #write(Msg)}, on either path, which counts bytes, errors and the
+ * transaction status for the proxy's status ({@link ProxyStats}).
  *
- * <p>Concurrency: the queue and its byte count are concurrent; everything else is touched by the worker draining the
- * queue (at most one at a time, guarded by {@link #scheduled}) or, for the output's writability, under its lock.
+ * <p>Concurrency: the inbox, its byte count and {@link #busy} are written on the event loop only; the rest is
+ * touched by whichever runs the current step (the event loop, or the one worker it handed the step to, which hands it back
+ * through the event loop's task queue).
  */
-final class ClientConnection extends ChannelInboundHandlerAdapter implements Exchange.ClientOutput {
+final class ClientConnection extends ChannelInboundHandlerAdapter implements Exchange.ClientOutput, ClientSession.Driver {
 
     private static final Logger log = LoggerFactory.getLogger(ClientConnection.class);
     static final long MAX_QUEUED_BYTES = 4L << 20;
@@ -43,16 +46,20 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
 
     private final ProxyServer server;
     private final Channel channel;
-    private final Queue<Msg> inbox = new ConcurrentLinkedQueue<>();
-    private final AtomicLong queuedBytes = new AtomicLong();
-    private final AtomicBoolean scheduled = new AtomicBoolean();
+    private final ArrayDeque<Msg> inbox = new ArrayDeque<>();
+    private long queuedBytes;
+    /**
+     * A step is under way (an exchange on the event loop, or a worker's): later messages wait in the inbox. Written on
+     * the event loop only; volatile because status ({@link #state()}) reads it from other threads (a logged-in client
+     * with a step under way is {@code active}).
+     */
+    private volatile boolean busy;
+    private Runnable whenWritable;
     private final Object writability = new Object();
     private final int pid;
     private final int secret;
-    /** Written by the worker, read by status ({@link #state()}) from other threads. */
+    /** Written by the step's thread, read by status ({@link #state()}) from other threads. */
     private volatile Phase phase = Phase.STARTUP;
-    /** The worker is handling a message of the logged-in client now (for status). */
-    private volatile boolean busy;
     /** The transaction status of the last ReadyForQuery sent to the client (for status). */
     private volatile char lastStatus = 'I';
     private ByteBuf pending;
@@ -102,23 +109,25 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
         }
         server.stats().bytesReceived.add(m.body().length + (m.type() == Msg.STARTUP ? 4L : 5L));
         inbox.add(m);
-        if (queuedBytes.addAndGet(m.body().length + 5L) > MAX_QUEUED_BYTES) {
+        queuedBytes += m.body().length + 5L;
+        if (queuedBytes > MAX_QUEUED_BYTES) {
             channel.config().setAutoRead(false);
         }
-        schedule();
+        pump();
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         ClientSession s = session;
-        if (s != null) {
-            s.cancel(); // a client that hung up mid-query does not keep its backend busy
+        if (s != null && s.running()) {
+            server.workers().execute(s::cancel); // a client that hung up mid-query does not keep its backend busy
         }
         inbox.add(new Msg((byte) 'X', new byte[0]));
-        schedule();
+        pump();
         synchronized (writability) {
             writability.notifyAll();
         }
+        runWhenWritable();
     }
 
     @Override
@@ -126,7 +135,18 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
         synchronized (writability) {
             writability.notifyAll();
         }
+        if (channel.isWritable()) {
+            runWhenWritable();
+        }
         ctx.fireChannelWritabilityChanged();
+    }
+
+    private void runWhenWritable() {
+        Runnable r = whenWritable;
+        whenWritable = null;
+        if (r != null) {
+            r.run();
+        }
     }
 
     @Override
@@ -135,48 +155,111 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
         ctx.close();
     }
 
-    private void schedule() {
-        if (scheduled.compareAndSet(false, true)) {
-            server.workers().execute(this::drain);
+    // ---------------------------------------------------------------------------------------------
+    // the driver (event loop)
+
+    /** Handles the waiting messages in order until one needs a step that has not ended yet. Event loop only. */
+    private void pump() {
+        while (!busy) {
+            ClientSession s = session;
+            if (phase == Phase.READY && s.terminated()) {
+                offload(this::end);
+                return;
+            }
+            Msg m = inbox.poll();
+            if (m == null) {
+                return;
+            }
+            queuedBytes -= m.body().length + 5L;
+            if (queuedBytes < MAX_QUEUED_BYTES / 4 && !channel.config().isAutoRead() && phase != Phase.CLOSED) {
+                channel.config().setAutoRead(true);
+            }
+            if (phase == Phase.CLOSED) {
+                continue;
+            }
+            if (phase != Phase.READY) {
+                offload(() -> handleOnWorker(m));
+                return;
+            }
+            ClientSession.Step step;
+            busy = true; // an exchange may end (resume) before onLoop returns
+            try {
+                step = s.onLoop(m, this);
+            } catch (RuntimeException e) {
+                log.warn("readsplit proxy: client {} session failed", channel.remoteAddress(), e);
+                offload(() -> fatal("XX000", "readsplit proxy internal error: " + e));
+                return;
+            }
+            switch (step) {
+                case DONE -> busy = false;
+                case PENDING -> {
+                    return; // resume() (already, or later) goes on
+                }
+                case BLOCKING -> {
+                    offload(() -> handleOnWorker(m));
+                    return;
+                }
+            }
+        }
+    }
+
+    /** The pending step is over (event loop). */
+    @Override
+    public void resume() {
+        busy = false;
+        pump();
+    }
+
+    @Override
+    public void blocking(Runnable rest) {
+        busy = true;
+        offload(() -> {
+            try {
+                rest.run();
+            } catch (RuntimeException e) {
+                log.warn("readsplit proxy: client {} session failed", channel.remoteAddress(), e);
+                fatal("XX000", "readsplit proxy internal error: " + e);
+            }
+        });
+    }
+
+    /** Runs {@code step} on a worker; then the event loop goes on with the next message. */
+    private void offload(Runnable step) {
+        busy = true;
+        try {
+            server.workers().execute(() -> {
+                try {
+                    step.run();
+                } finally {
+                    channel.eventLoop().execute(this::resume);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // the proxy is shutting down: nothing will run this client's messages any more
+            log.debug("readsplit proxy: client {} dropped at shutdown", channel.remoteAddress());
+            phase = Phase.CLOSED;
+            server.closed(this);
+            channel.close();
         }
     }
 
     // ---------------------------------------------------------------------------------------------
     // worker side
 
-    private void drain() {
-        try {
-            Msg m;
-            while ((m = inbox.poll()) != null) {
-                long left = queuedBytes.addAndGet(-(m.body().length + 5L));
-                if (left < MAX_QUEUED_BYTES / 4 && !channel.config().isAutoRead() && phase != Phase.CLOSED) {
-                    channel.config().setAutoRead(true);
-                }
-                if (phase == Phase.CLOSED) {
-                    continue;
-                }
-                try {
-                    if (phase == Phase.READY) {
-                        busy = true;
-                    }
-                    handle(m);
-                } catch (ClientSession.ProtocolError e) {
-                    if (phase != Phase.READY) {
-                        server.stats().loginFailures.increment();
-                    }
-                    fatal(e.sqlState, e.getMessage());
-                } catch (RuntimeException e) {
-                    log.warn("readsplit proxy: client {} session failed", channel.remoteAddress(), e);
-                    fatal("XX000", "readsplit proxy internal error: " + e);
-                } finally {
-                    busy = false;
-                }
-            }
-        } finally {
-            scheduled.set(false);
+    private void handleOnWorker(Msg m) {
+        if (phase == Phase.CLOSED) {
+            return;
         }
-        if (!inbox.isEmpty()) {
-            schedule();
+        try {
+            handle(m);
+        } catch (ClientSession.ProtocolError e) {
+            if (phase != Phase.READY) {
+                server.stats().loginFailures.increment();
+            }
+            fatal(e.sqlState, e.getMessage());
+        } catch (RuntimeException e) {
+            log.warn("readsplit proxy: client {} session failed", channel.remoteAddress(), e);
+            fatal("XX000", "readsplit proxy internal error: " + e);
         }
     }
 
@@ -442,7 +525,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
         if (b != null) {
             channel.writeAndFlush(b);
         }
-        // back-pressure: a slow client holds its session (and so its backend), never the proxy's memory
+        if (channel.eventLoop().inEventLoop()) {
+            return; // the event loop never waits: an exchange stops reading its backend instead (whenWritable)
+        }
+        // back-pressure on a worker: a slow client holds its session (and so its backend), never the proxy's memory
         synchronized (writability) {
             while (!channel.isWritable() && channel.isActive()) {
                 try {
@@ -452,6 +538,20 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
                     return;
                 }
             }
+        }
+    }
+
+    @Override
+    public boolean writable() {
+        return channel.isWritable() || !channel.isActive();
+    }
+
+    @Override
+    public void whenWritable(Runnable r) {
+        if (writable()) {
+            r.run();
+        } else {
+            whenWritable = r;
         }
     }
 }

@@ -36,8 +36,10 @@ import java.util.regex.Pattern;
  * backend's transaction status then says where the session's transaction is, and the decision's may-have-written
  * flag advances its causal position (read-your-writes). See {@code docs/proxy.md}.
  *
- * <p>Concurrency: messages are handled one at a time on a worker thread (see {@link ProxyServer}); only
- * {@link #cancel()} is called from another thread, and reads the volatile {@link #running}.
+ * <p>Concurrency: messages are handled one at a time, either on the event loop ({@link #onLoop}: the common query,
+ * relayed without blocking) or on a worker thread ({@link #handle}: whatever blocks), never both at once (the
+ * {@link ClientConnection} hands each step over; see {@link ProxyServer}); only {@link #cancel()} is called from
+ * another thread, and reads the volatile {@link #running}.
  */
 final class ClientSession {
 
@@ -66,11 +68,15 @@ final class ClientSession {
     private boolean readOnlyTransaction;
     private char status = 'I';
     private volatile BackendConnection running;
-    private String lastRoute = "";
+    /** The last decision taken (its node and reason make {@code SHOW readsplit.last_route}), or null. */
+    private Decision lastRoute;
     /** The node of the client's transaction was lost: the client is told (FATAL) and disconnected, as by PostgreSQL. */
     private boolean terminated;
     /** The pipeline outgrew its bounds: its messages are dropped up to the Sync, which answers with the error. */
     private boolean overflowed;
+    /** A decision the event loop took for this SQL text before handing the execution to the worker. */
+    private String stashedSql;
+    private Decision stashedDecision;
     /** A passed-through client's login, its backends' too; null: the nodes' configured user. */
     private BackendLogin login;
 
@@ -79,6 +85,9 @@ final class ClientSession {
         this.ds = server.dataSource();
         this.router = ds.router();
         this.out = out;
+        // the proxy serves many clients on one event-loop thread: per-thread affinity would give them all one
+        // replica; each client keeps its own (docs/proxy.md, routing)
+        state.ownAffinity();
         settings.forEach((k, v) -> replay.add("SET " + quoteIdent(k) + " = " + quoteLiteral(v)));
     }
 
@@ -97,6 +106,152 @@ final class ClientSession {
 
     // ---------------------------------------------------------------------------------------------
     // messages
+
+    /** How {@link #onLoop} handled a message. */
+    enum Step {
+        /** Handled; the next message may follow at once. */
+        DONE,
+        /** An exchange is under way on the event loop: the session calls {@link Driver#resume()} when it is over. */
+        PENDING,
+        /** Not touched: it needs blocking work, {@link #handle} it on a worker. */
+        BLOCKING
+    }
+
+    /** The client connection's side of an event-loop step. */
+    interface Driver {
+        /** The pending step is over (event loop): the next message may be handled. */
+        void resume();
+
+        /** Runs {@code rest} of the pending step on a worker thread (it may block), then resumes. */
+        void blocking(Runnable rest);
+    }
+
+    /**
+     * Handles {@code m} on the event loop if that needs no blocking work: messages that only queue (Parse, Bind...),
+     * and the common query, a simple query or a pipeline ending in Sync routed at once ({@code Requirement.NONE}) to a
+     * node whose backend the session holds (or the pool has idle), whose exchange then runs on the event loop without
+     * any thread switch. Anything else (the proxy's own statements, SET, read-your-writes waits, a backend to open, a
+     * failure to retry, Flush, Terminate) is {@link Step#BLOCKING}, untouched, for {@link #handle} on a worker.
+     */
+    Step onLoop(Msg m, Driver driver) {
+        switch (m.type()) {
+            case 'P', 'B', 'D', 'E', 'C' -> {
+                handle(m); // only queues (or skips after an overflow): no I/O
+                return Step.DONE;
+            }
+            case 'Q' -> {
+                if (!pipeline.isEmpty() || bound != null) {
+                    return Step.BLOCKING;
+                }
+                String sql = m.cstring(0);
+                return fast(sql, null, m, driver);
+            }
+            case 'S' -> {
+                if (bound != null) {
+                    return Step.BLOCKING;
+                }
+                if (overflowed || pipeline.isEmpty()) {
+                    handle(m); // an error or a ReadyForQuery of the proxy's own
+                    return Step.DONE;
+                }
+                String sql = pipelineSql(pipeline);
+                if (sql == null) {
+                    return Step.BLOCKING;
+                }
+                return fast(sql, new ArrayList<>(pipeline), null, driver);
+            }
+            case 'H' -> {
+                if (overflowed || (pipeline.isEmpty() && bound == null)) {
+                    handle(m);
+                    return Step.DONE;
+                }
+                return Step.BLOCKING;
+            }
+            default -> {
+                return Step.BLOCKING;
+            }
+        }
+    }
+
+    /** The fast path of a simple query ({@code query}) or a pipeline ({@code batch}, without its Sync). */
+    private Step fast(String sql, List<Msg> batch, Msg query, Driver driver) {
+        if (ReadsplitStatement.parse(sql) != null) {
+            return Step.BLOCKING;
+        }
+        Classification c = ds.classify(sql);
+        if (c.sessionEffect() == SessionEffect.SET_SESSION_STATE) {
+            return Step.BLOCKING; // followed on every backend the session holds: blocking queries
+        }
+        beforeRoute(sql); // idempotent: the worker's path does it again if this one gives up
+        Decision d = router.route(state, c, sql, Operation.STATEMENT, Attempt.FIRST, null, 0);
+        if (d.requirement() != dev.readsplit.routing.Requirement.NONE) {
+            return Step.BLOCKING; // nothing counted: the worker routes again and waits as required
+        }
+        lastRoute = d;
+        if (log.isDebugEnabled()) {
+            log.debug("{} proxy: {} -> {}", ds.name(), abbreviate(sql), d);
+        }
+        Node node = d.node();
+        BackendConnection b = held.get(node);
+        if (b == null && replay.isEmpty()) {
+            b = server.pool().idle(node, login);
+            if (b != null) {
+                held.put(node, b);
+            }
+        }
+        if (b == null) {
+            stashedSql = sql;
+            stashedDecision = d; // routed (and counted) once; the worker opens the backend and goes on
+            return Step.BLOCKING;
+        }
+        ExchangeFactory factory;
+        if (batch == null) {
+            factory = backend -> {
+                backend.prepared.remove(""); // a simple query destroys the unnamed statement, as PostgreSQL does
+                statements.remove("");
+                Exchange x = new Exchange(true);
+                x.client(query, null);
+                return x;
+            };
+        } else {
+            discardPipeline();
+            batch.add(Msg.builder('S').build());
+            factory = backend -> pipelineExchange(batch, backend, true);
+        }
+        Exchange x = factory.forBackend(b);
+        long start = System.nanoTime();
+        boolean read = c.isRead();
+        node.beginStatement();
+        server.sessionListener().statementRouted(node);
+        running = b;
+        BackendConnection backend = b;
+        x.start(b, out, d.retry().onMisroute() || d.retry().onConnectionFailure(), failure -> {
+            running = null;
+            node.endStatement(System.nanoTime() - start, read);
+            if (failure == null && !x.misroute()) {
+                after(d, c, sql, node, x.status()); // no SET here: nothing in it blocks
+                driver.resume();
+                return;
+            }
+            driver.blocking(() -> {
+                Next next = outcome(x, backend, failure, d, c, sql, false);
+                if (next != Next.DONE) {
+                    executeAgain(c, sql, factory, next, node);
+                }
+            });
+        });
+        return Step.PENDING;
+    }
+
+    /** A query of this client runs on a backend now (a cancel has something to cancel). */
+    boolean running() {
+        return running != null;
+    }
+
+    /** The node of the client's transaction was lost and the client told so: its connection ends. */
+    boolean terminated() {
+        return terminated;
+    }
 
     /** Handles one client message after authentication. Returns false when the client terminated. */
     boolean handle(Msg m) {
@@ -385,6 +540,9 @@ final class ClientSession {
         Exchange forBackend(BackendConnection b);
     }
 
+    /** What an exchange's end asks for next. */
+    private enum Next { DONE, RETRY, MISROUTE }
+
     private void execute(Classification c, String sql, ExchangeFactory factory, Exchange.ClientOutput o) {
         Decision d;
         try {
@@ -393,7 +551,25 @@ final class ClientSession {
             routingFailed(e);
             return;
         }
-        boolean retried = false;
+        executeFrom(c, sql, factory, d, false);
+    }
+
+    /** After a fast exchange's failure or misroute: routed again (blocking), then the same loop. */
+    private void executeAgain(Classification c, String sql, ExchangeFactory factory, Next next, Node failed) {
+        Decision d;
+        try {
+            d = route(c, sql, next == Next.RETRY ? Attempt.RETRY : Attempt.MISROUTE, failed);
+        } catch (SQLException | IOException | BackendConnection.BackendError e2) {
+            routingFailed(e2);
+            return;
+        }
+        executeFrom(c, sql, factory, d, true);
+    }
+
+    /** The blocking execution loop (worker thread): backend, exchange, then a retry or misroute re-route at most once. */
+    private void executeFrom(Classification c, String sql, ExchangeFactory factory, Decision first, boolean retriedYet) {
+        Decision d = first;
+        boolean retried = retriedYet;
         while (true) {
             Node node = d.node();
             BackendConnection b;
@@ -420,62 +596,74 @@ final class ClientSession {
             node.beginStatement();
             server.sessionListener().statementRouted(node);
             running = b;
+            IOException failure = null;
             try {
-                x.run(b, o, d.retry().onMisroute() || d.retry().onConnectionFailure());
+                x.run(b, out, d.retry().onMisroute() || d.retry().onConnectionFailure());
             } catch (IOException e) {
-                node.endStatement(System.nanoTime() - start, read);
-                if (!x.forwardedAny() && !retried && d.retry().onConnectionFailure()) {
-                    lostQuietly(b, e); // nothing reached the client: the read runs again elsewhere
-                    retried = true;
-                    router.counters().retry();
-                    try {
-                        d = route(c, sql, Attempt.RETRY, node);
-                    } catch (SQLException | IOException | BackendConnection.BackendError e2) {
-                        routingFailed(e2);
-                        return;
-                    }
-                    continue;
-                }
-                lost(b, e);
-                return;
+                failure = e;
             } finally {
                 running = null;
             }
             node.endStatement(System.nanoTime() - start, read);
-            if (x.misroute()) {
-                if (!retried) {
-                    retried = true;
-                    try {
-                        d = route(c, sql, Attempt.MISROUTE, node);
-                    } catch (SQLException | IOException | BackendConnection.BackendError e2) {
-                        routingFailed(e2);
-                        return;
-                    }
-                    continue;
-                }
-                error("25006", "cannot execute a write in a read-only transaction"); // unreachable in practice
+            Next next = outcome(x, b, failure, d, c, sql, retried);
+            if (next == Next.DONE) {
                 return;
             }
-            if (x.status() == 0) {
-                // a Flush: the pipeline continues on this backend until its Sync
-                bound = b;
-                boundDecision = d;
+            retried = true;
+            try {
+                d = route(c, sql, next == Next.RETRY ? Attempt.RETRY : Attempt.MISROUTE, node);
+            } catch (SQLException | IOException | BackendConnection.BackendError e2) {
+                routingFailed(e2);
                 return;
             }
-            after(d, c, sql, node, x.status());
-            return;
         }
+    }
+
+    /** What an exchange's end means for the session: done (the session updated, or the client told), or run again. */
+    private Next outcome(Exchange x, BackendConnection b, IOException failure, Decision d, Classification c, String sql,
+                         boolean retried) {
+        Node node = b.node();
+        if (failure != null) {
+            if (!x.forwardedAny() && !retried && d.retry().onConnectionFailure()) {
+                lostQuietly(b, failure); // nothing reached the client: the read runs again elsewhere
+                router.counters().retry();
+                return Next.RETRY;
+            }
+            lost(b, failure);
+            return Next.DONE;
+        }
+        if (x.misroute()) {
+            if (!retried) {
+                return Next.MISROUTE;
+            }
+            error("25006", "cannot execute a write in a read-only transaction"); // unreachable in practice
+            return Next.DONE;
+        }
+        if (x.status() == 0) {
+            // a Flush: the pipeline continues on this backend until its Sync
+            bound = b;
+            boundDecision = d;
+            return Next.DONE;
+        }
+        after(d, c, sql, node, x.status());
+        return Next.DONE;
     }
 
     /** The decision for an execution, once its requirements are met (as the JDBC SessionRouting does). */
     private Decision route(Classification c, String sql, Attempt attempt, Node exclude)
             throws SQLException, IOException, BackendConnection.BackendError {
         int waited = 0;
+        Decision stashed = attempt == Attempt.FIRST && sql != null && sql.equals(stashedSql) ? stashedDecision : null;
+        stashedSql = null;
+        stashedDecision = null;
+        if (stashed != null) {
+            return stashed; // routed on the event loop already (counted there), the backend was not at hand there
+        }
         while (true) {
             Decision d = router.route(state, c, sql, Operation.STATEMENT, attempt, exclude, waited);
             switch (d.requirement()) {
                 case NONE -> {
-                    lastRoute = d.node().name() + " (" + d.reason() + ")";
+                    lastRoute = d;
                     if (log.isDebugEnabled()) {
                         log.debug("{} proxy: {} -> {}", ds.name(), abbreviate(sql), d);
                     }
@@ -812,7 +1000,8 @@ final class ClientSession {
                     value = switch (name) {
                         case "token" -> token();
                         case "consistency" -> router.consistency(state).toString();
-                        case "last_route" -> lastRoute;
+                        case "last_route" -> lastRoute == null ? ""
+                                : lastRoute.node().name() + " (" + lastRoute.reason() + ")";
                         default -> null;
                     };
                 } catch (IOException | BackendConnection.BackendError | SQLException e) {

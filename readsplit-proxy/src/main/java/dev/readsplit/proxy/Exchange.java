@@ -12,6 +12,11 @@ import java.util.List;
  * (CopyFail, so the backend answers with an error), and, when asked to {@code hold}, keeps the responses back until
  * the first row or command completion, so a read refused with 25006 or lost to a connection failure can still run
  * elsewhere with the client none the wiser.
+ *
+ * <p>It runs on the event loop that carries both the client's and the backend's channel ({@link #start}): the
+ * messages are written to the backend and each response is relayed as the backend's channel delivers it, with no
+ * thread in between; a worker that must wait for the result uses {@link #run}. Back-pressure: when the client's
+ * channel stops being writable, the exchange stops reading the backend until it is writable again.
  */
 final class Exchange {
 
@@ -47,83 +52,190 @@ final class Exchange {
         expected.add(new Expect(String.valueOf(terminal), true));
     }
 
+    /** Called once when the exchange is over, on the event loop: null, or the backend connection's failure. */
+    interface Done {
+        void done(IOException failure);
+    }
+
+    private BackendConnection backend;
+    private ClientOutput client;
+    private Done done;
+    private List<Msg> held;
+    private int heldBytes;
+    private boolean finished;
+
     /**
      * Sends the messages and relays the responses until the backend's ReadyForQuery (or, for a Flush, until every
-     * message sent is answered or an error ends the pipeline).
-     *
-     * @throws IOException the backend connection failed; {@link #forwardedAny()} says whether the client saw anything
+     * message sent is answered or an error ends the pipeline), then calls {@code done}: with null, or with the
+     * backend's failure ({@link #forwardedAny()} says whether the client saw anything). Event loop only; it returns
+     * at once and relays as the backend's messages arrive.
      */
-    void run(BackendConnection b, ClientOutput client, boolean hold) throws IOException {
+    void start(BackendConnection b, ClientOutput out, boolean hold, Done whenDone) {
+        this.backend = b;
+        this.client = out;
+        this.done = whenDone;
+        this.held = hold && endsWithSync ? new ArrayList<>() : null;
         for (Msg m : toSend) {
             b.write(m);
         }
-        b.flush();
-        List<Msg> held = hold && endsWithSync ? new ArrayList<>() : null;
-        int heldBytes = 0;
-        while (true) {
-            if (!endsWithSync && expected.isEmpty()) {
+        try {
+            b.flush();
+        } catch (IOException e) {
+            finish(e);
+            return;
+        }
+        if (!endsWithSync && expected.isEmpty()) {
+            client.flush();
+            finish(null);
+            return;
+        }
+        b.listen(listener);
+    }
+
+    /**
+     * The same, for a caller off the event loop: starts the exchange on the backend's event loop and waits for it.
+     *
+     * @throws IOException the backend connection failed; {@link #forwardedAny()} says whether the client saw anything
+     */
+    void run(BackendConnection b, ClientOutput out, boolean hold) throws IOException {
+        java.util.concurrent.CompletableFuture<IOException> f = new java.util.concurrent.CompletableFuture<>();
+        b.eventLoop().execute(() -> {
+            try {
+                start(b, out, hold, f::complete);
+            } catch (RuntimeException e) {
+                f.completeExceptionally(e);
+            }
+        });
+        IOException failure;
+        try {
+            failure = f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            b.markBroken();
+            throw new java.io.InterruptedIOException("interrupted while waiting for " + b);
+        } catch (java.util.concurrent.ExecutionException e) {
+            b.markBroken();
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IOException(e.getCause());
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    private final BackendConnection.Listener listener = new BackendConnection.Listener() {
+        @Override
+        public void message(Msg m) {
+            if (!finished) {
+                onMessage(m);
+            }
+        }
+
+        @Override
+        public void failed(IOException e) {
+            finish(e);
+        }
+
+        @Override
+        public void readComplete() {
+            if (!finished && !client.writable()) {
+                // back-pressure: the client does not keep up; stop reading this backend until it does
                 client.flush();
-                return;
+                backend.autoRead(false);
+                BackendConnection b = backend;
+                client.whenWritable(() -> b.autoRead(true));
             }
-            Msg m = b.read();
-            byte t = m.type();
-            if (t == 'G') {
-                // COPY FROM STDIN cannot be relayed while the session waits on the backend: refuse it cleanly
-                b.send(Msg.builder('f').cstring("COPY FROM STDIN is not supported by the readsplit proxy yet").build());
-                continue;
+        }
+    };
+
+    private void finish(IOException failure) {
+        if (finished) {
+            return;
+        }
+        finished = true;
+        if (backend != null) {
+            backend.listen(null);
+            backend.autoRead(true);
+        }
+        done.done(failure);
+    }
+
+    private void onMessage(Msg m) {
+        byte t = m.type();
+        if (t == 'G') {
+            // COPY FROM STDIN cannot be relayed while the session waits on the backend: refuse it cleanly
+            backend.write(Msg.builder('f').cstring("COPY FROM STDIN is not supported by the readsplit proxy yet").build());
+            try {
+                backend.flush();
+            } catch (IOException e) {
+                finish(e);
             }
-            if (t == 'Z') {
-                status = (char) m.body()[0];
-                if (misroute) {
-                    return;
-                }
+            return;
+        }
+        if (t == 'Z') {
+            status = (char) m.body()[0];
+            if (!misroute) {
                 if (held != null) {
                     held.forEach(client::write);
                 }
                 client.write(m);
                 client.flush();
                 forwardedAny = true;
+            }
+            finish(null);
+            return;
+        }
+        if (misroute) {
+            return; // drained until ReadyForQuery, never shown
+        }
+        if (t == 'E') {
+            if (held != null && "25006".equals(m.field('C'))) {
+                misroute = true;
                 return;
             }
-            if (misroute) {
-                continue; // drained until ReadyForQuery, never shown
-            }
-            if (t == 'E') {
-                if (held != null && "25006".equals(m.field('C'))) {
-                    misroute = true;
-                    continue;
+            expected.clear(); // the backend skips everything up to Sync
+            if (!endsWithSync) {
+                if (held != null) {
+                    held.forEach(client::write);
                 }
-                expected.clear(); // the backend skips everything up to Sync
-                if (!endsWithSync) {
-                    if (held != null) {
-                        held.forEach(client::write);
-                    }
-                    client.write(m);
-                    client.flush();
-                    forwardedAny = true;
+                client.write(m);
+                client.flush();
+                forwardedAny = true;
+                finish(null);
+                return;
+            }
+        } else {
+            Expect head = expected.peek();
+            if (head != null && head.terminals().indexOf((char) t) >= 0) {
+                expected.poll();
+                if (head.swallow()) {
+                    afterMessage();
                     return;
                 }
-            } else {
-                Expect head = expected.peek();
-                if (head != null && head.terminals().indexOf((char) t) >= 0) {
-                    expected.poll();
-                    if (head.swallow()) {
-                        continue;
-                    }
-                }
             }
-            if (held != null) {
-                held.add(m);
-                heldBytes += m.body().length;
-                if (t == 'D' || t == 'C' || t == 'H' || t == 's' || t == 'I' || heldBytes > MAX_HELD_BYTES) {
-                    held.forEach(client::write);
-                    held = null;
-                    forwardedAny = true;
-                }
-            } else {
-                client.write(m);
+        }
+        if (held != null) {
+            held.add(m);
+            heldBytes += m.body().length;
+            if (t == 'D' || t == 'C' || t == 'H' || t == 's' || t == 'I' || heldBytes > MAX_HELD_BYTES) {
+                held.forEach(client::write);
+                held = null;
                 forwardedAny = true;
             }
+        } else {
+            client.write(m);
+            forwardedAny = true;
+        }
+        afterMessage();
+    }
+
+    /** After a Flush, the exchange ends once every message sent is answered. */
+    private void afterMessage() {
+        if (!endsWithSync && expected.isEmpty()) {
+            client.flush();
+            finish(null);
         }
     }
 
@@ -146,5 +258,11 @@ final class Exchange {
         void write(Msg m);
 
         void flush();
+
+        /** The client's channel takes more now (event loop). */
+        boolean writable();
+
+        /** Runs {@code r} on the event loop once the client's channel is writable again (or closed). */
+        void whenWritable(Runnable r);
     }
 }

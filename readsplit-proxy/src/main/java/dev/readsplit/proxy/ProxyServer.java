@@ -13,6 +13,12 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import org.slf4j.Logger;
@@ -37,10 +43,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code docs/proxy.md}); the data source keeps doing the health checks and lag measurement.
  *
  * <h2>Threads</h2>
- * One Netty event loop ({@code readsplit-proxy-io}) accepts, frames and writes; each client's messages are handled in
- * order on a worker thread ({@code readsplit-proxy-worker-N}, created on demand and ended after 60 s idle, at most
- * one per client so no client waits on another's query), which blocks on the client's backend sockets. An idle client
- * holds no thread. {@link #close()} stops accepting, closes every client and the backend pool.
+ * One Netty event loop ({@code readsplit-proxy-io}) carries every socket, the clients' and the backends' alike
+ * (backend connections are channels of the same loop), and runs the common query from end to end: a client's
+ * simple query or pipeline up to its Sync is framed, classified, routed and written to a backend the session holds,
+ * and the backend's responses are relayed to the client as they arrive, with no thread switch and no thread per
+ * client. What blocks runs on a worker thread ({@code readsplit-proxy-worker-N}, created on demand, ended after 60 s
+ * idle, at most one per client at a time, while that client's later messages wait): the login, opening a backend,
+ * the proxy's own queries (session settings replayed, {@code DISCARD ALL}, the LSN positions of read-your-writes
+ * and their waits, the write gate), retries after a failure or a misroute, and the end of a session. See
+ * {@code docs/proxy.md}. {@link #close()} stops accepting, closes every client and the backend pool.
  */
 public final class ProxyServer implements AutoCloseable {
 
@@ -69,13 +80,26 @@ public final class ProxyServer implements AutoCloseable {
         this.config = config;
         this.tls = config.tlsCertificate() == null ? null
                 : SslContextBuilder.forServer(config.tlsCertificate().toFile(), config.tlsKey().toFile()).build();
-        this.pool = new BackendPool(config, ds.topology(), random);
+        boolean epoll = Epoll.isAvailable();
+        this.group = new MultiThreadIoEventLoopGroup(1, r -> {
+            Thread t = new Thread(r, "readsplit-proxy-io");
+            t.setDaemon(true);
+            return t;
+        }, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        this.pool = new BackendPool(config, ds.topology(), random, group,
+                epoll ? EpollSocketChannel.class : NioSocketChannel.class);
         this.credentials = new ClientCredentials(config, random);
         this.metrics = new ProxyMetrics(this, stats, ds.name());
         Node primary = ds.topology().primary();
         this.database = primary.config().database();
         // learn what PostgreSQL reports to its clients (server_version, encodings...) from one login to the primary
-        BackendConnection first = pool.borrow(primary);
+        BackendConnection first;
+        try {
+            first = pool.borrow(primary);
+        } catch (IOException | RuntimeException e) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            throw e;
+        }
         Map<String, String> params = new LinkedHashMap<>(first.parameters());
         params.remove("session_authorization");
         params.remove("is_superuser");
@@ -90,14 +114,11 @@ public final class ProxyServer implements AutoCloseable {
                     t.setDaemon(true);
                     return t;
                 });
-        this.group = new MultiThreadIoEventLoopGroup(1, r -> {
-            Thread t = new Thread(r, "readsplit-proxy-io");
-            t.setDaemon(true);
-            return t;
-        }, NioIoHandler.newFactory());
         try {
-            ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+            ServerBootstrap b = new ServerBootstrap().group(group)
+                    .channel(epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
                     .option(ChannelOption.SO_BACKLOG, 1024)
+                    .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.SO_KEEPALIVE, true)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -113,7 +134,8 @@ public final class ProxyServer implements AutoCloseable {
             pool.close();
             throw e;
         }
-        log.info("readsplit proxy: listening on {} for {} ({} nodes)", address(), ds.name(), ds.topology().nodes().size());
+        log.info("readsplit proxy: listening on {} for {} ({} nodes, {} transport)", address(), ds.name(),
+                ds.topology().nodes().size(), epoll ? "epoll" : "NIO");
     }
 
     /**

@@ -20,9 +20,21 @@ record ReadsplitStatement(Kind kind, String name, String value) {
     private static final Pattern SHOW = Pattern.compile("(?is)\\s*SHOW\\s+readsplit\\.([a-z_]+)\\s*;?\\s*");
     private static final Pattern RESET = Pattern.compile("(?is)\\s*RESET\\s+readsplit\\.([a-z_]+)\\s*;?\\s*");
 
+    /** {@code readsplit.} anywhere in {@code sql}, in any case (without copying the text: every query asks). */
+    private static boolean mentionsReadsplit(String sql) {
+        int last = sql.length() - 10;
+        for (int i = 0; i <= last; i++) {
+            char ch = sql.charAt(i);
+            if ((ch == 'r' || ch == 'R') && sql.regionMatches(true, i, "readsplit.", 0, 10)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The statement {@code sql} is, or null when it is not a single readsplit statement. */
     static ReadsplitStatement parse(String sql) {
-        if (sql == null || !sql.toLowerCase(Locale.ROOT).contains("readsplit.")) {
+        if (sql == null || !mentionsReadsplit(sql)) {
             return null;
         }
         Matcher m = SET.matcher(sql);

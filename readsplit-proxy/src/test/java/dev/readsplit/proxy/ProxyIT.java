@@ -1,5 +1,6 @@
 package dev.readsplit.proxy;
 
+import dev.readsplit.balance.BalancerKind;
 import dev.readsplit.config.ReadsplitConfig;
 import dev.readsplit.config.Secret;
 import dev.readsplit.embedded.EmbeddedCluster;
@@ -59,7 +60,11 @@ class ProxyIT {
                 .primary(cluster.primary().host(), cluster.primary().port())
                 .database(cluster.database()).user(cluster.user()).password(cluster.password())
                 .healthCheckInterval(Duration.ofMillis(200)).healthCheckTimeout(Duration.ofMillis(1000))
-                .readYourWritesWait(Duration.ofMillis(500));
+                .readYourWritesWait(Duration.ofMillis(500))
+                // the tests below see one session's reads land on either replica, statement by statement: round-robin
+                // makes that visible within a session; the default (AFFINITY, a replica per session) has its own test,
+                // concurrentClientsUnderTheDefaultBalancerEachKeepAReplicaAndSpreadOverBoth
+                .balancer(BalancerKind.ROUND_ROBIN);
         for (EmbeddedNode s : cluster.standbys()) {
             b.addReplica(s.host(), s.port());
             standbyPorts.add(s.port());
@@ -296,6 +301,58 @@ class ProxyIT {
                 pool.shutdownNow();
             }
         }
+    }
+
+    /**
+     * A client that stops reading a large result holds its own backend back (the backend waits in {@code ClientWrite},
+     * the proxy buffering only a bounded part), while every other client goes on through the same event loop; read
+     * later, the result arrives whole.
+     */
+    @Test
+    void aClientThatDoesNotReadHoldsBackItsBackendNotTheProxy() throws Exception {
+        awaitBothReplicasEligible();
+        String big = "SELECT repeat('x', 1000) || g FROM generate_series(1, 200000) g /* slow reader */";
+        try (RawClient slow = new RawClient(proxy.address().getPort())) {
+            slow.socket.setReceiveBufferSize(16 * 1024);
+            slow.login(USER, PASSWORD, cluster.database());
+            slow.send(Msg.query(big));
+            // 200 MB of rows: the backend can only be waiting to write if the proxy stopped reading it
+            await().atMost(Duration.ofSeconds(30)).until(() -> waitingToWrite("%slow reader%") > 0);
+            try (Connection c = connect(""); Statement s = c.createStatement()) {
+                for (int i = 0; i < 20; i++) {
+                    assertThat(standbyPorts).contains(port(s, "SELECT inet_server_port()"));
+                }
+            }
+            assertThat(waitingToWrite("%slow reader%")).isEqualTo(1);
+            long rows = 0;
+            while (true) {
+                Msg m = slow.read();
+                if (m.type() == 'D') {
+                    rows++;
+                } else if (m.type() == 'Z') {
+                    break;
+                } else {
+                    assertThat(m.type()).as("message %s", m).isIn((byte) 'T', (byte) 'C');
+                }
+            }
+            assertThat(rows).isEqualTo(200_000);
+        }
+    }
+
+    private static long waitingToWrite(String like) throws SQLException {
+        long n = 0;
+        for (EmbeddedNode node : cluster.nodes()) {
+            try (Connection c = node.connect();
+                 PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE query LIKE ?"
+                         + " AND state = 'active' AND wait_event = 'ClientWrite'")) {
+                ps.setString(1, like);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    n += rs.getLong(1);
+                }
+            }
+        }
+        return n;
     }
 
     private static long activeSleeps() throws SQLException {
@@ -639,6 +696,81 @@ class ProxyIT {
             assertThat(ports.get("tx")).containsExactly(primaryPort);
         } finally {
             Files.deleteIfExists(script);
+        }
+    }
+
+    /** Sequential scans of {@code table} on {@code node} (counted by that server for the queries it ran itself). */
+    static long seqScans(EmbeddedNode node, String table) throws SQLException {
+        try (Connection c = node.connect(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT coalesce(sum(seq_scan), 0)::bigint FROM pg_stat_user_tables"
+                     + " WHERE relname = '" + table + "'")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /**
+     * The default balancer (AFFINITY) keeps a replica per unit of work; the proxy serves every client on one event-loop
+     * thread, so each client session has its own affinity slot (ClientSession, SessionState.ownAffinity): concurrent
+     * pgbench clients are dealt replicas in turn and their reads spread over both, counted by the standbys themselves.
+     * With the event-loop thread's single slot instead, the clients' back-to-back reads would stay on one replica.
+     */
+    @Test
+    void concurrentClientsUnderTheDefaultBalancerEachKeepAReplicaAndSpreadOverBoth(
+            @org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        ReadsplitConfig.Builder b = ReadsplitConfig.builder().name("proxyit-affinity")
+                .primary(cluster.primary().host(), cluster.primary().port())
+                .database(cluster.database()).user(cluster.user()).password(cluster.password())
+                .healthCheckInterval(Duration.ofMillis(200)).healthCheckTimeout(Duration.ofMillis(1000));
+        for (EmbeddedNode s : cluster.standbys()) {
+            b.addReplica(s.host(), s.port());
+        }
+        ReadsplitConfig config = b.build();
+        assertThat(config.routing().balancer()).isEqualTo(BalancerKind.AFFINITY); // the default, not set above
+        try (Connection c = cluster.primary().connect(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE spread_probe (x int)");
+            s.execute("INSERT INTO spread_probe VALUES (1)");
+        }
+        try (ReadsplitDataSource affinity = new ReadsplitDataSource(config)) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> affinity.topology().replicas().stream()
+                    .allMatch(n -> n.state() == NodeState.UP && n.lastCheckMillis() > 0 && !n.lagExcluded()));
+            for (EmbeddedNode s : cluster.standbys()) {
+                await().atMost(Duration.ofSeconds(30)).until(() -> {
+                    try (Connection c = s.connect(); Statement st = c.createStatement()) {
+                        return port(st, "SELECT count(*)::int FROM pg_class WHERE relname = 'spread_probe'") == 1;
+                    }
+                });
+            }
+            try (ProxyServer p = ProxyServer.start(affinity, ProxyConfig.builder().listen("127.0.0.1:0")
+                    .user(USER, Secret.of(PASSWORD)).build())) {
+                long[] before = {seqScans(cluster.standby(0), "spread_probe"), seqScans(cluster.standby(1), "spread_probe")};
+                Path script = dir.resolve("probe.sql");
+                Files.writeString(script, "SELECT x FROM spread_probe;\n");
+                int clients = 4;
+                int perClient = 300;
+                String out = run(List.of("/usr/bin/pgbench", "-h", "127.0.0.1", "-p", String.valueOf(p.address().getPort()),
+                        "-U", USER, "-n", "-c", String.valueOf(clients), "-j", "2", "-t", String.valueOf(perClient),
+                        "-f", script.toString(), cluster.database()), Map.of(), null);
+                int total = clients * perClient;
+                assertThat(out).contains("number of transactions actually processed: " + total + "/" + total);
+                long[] delta = new long[2];
+                // a server publishes a backend's counts within about a second of its last query (pooled, still open)
+                await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                    for (int i = 0; i < 2; i++) {
+                        delta[i] = seqScans(cluster.standby(i), "spread_probe") - before[i];
+                    }
+                    assertThat(delta[0] + delta[1]).isGreaterThanOrEqualTo(total);
+                });
+                // dealt in turn, two of the four clients keep each replica: far from all on one
+                assertThat(delta[0]).as("reads on %s and %s", cluster.standby(0).port(), cluster.standby(1).port())
+                        .isGreaterThanOrEqualTo(total / 4);
+                assertThat(delta[1]).as("reads on %s and %s", cluster.standby(0).port(), cluster.standby(1).port())
+                        .isGreaterThanOrEqualTo(total / 4);
+            }
+        } finally {
+            try (Connection c = cluster.primary().connect(); Statement s = c.createStatement()) {
+                s.execute("DROP TABLE IF EXISTS spread_probe");
+            }
         }
     }
 }

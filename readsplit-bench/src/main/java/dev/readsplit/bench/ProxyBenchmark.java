@@ -1,0 +1,466 @@
+package dev.readsplit.bench;
+
+import dev.readsplit.config.ReadsplitConfig;
+import dev.readsplit.embedded.EmbeddedCluster;
+import dev.readsplit.embedded.EmbeddedNode;
+import dev.readsplit.jdbc.ReadsplitDataSource;
+import dev.readsplit.proxy.ProxyConfig;
+import dev.readsplit.proxy.ProxyServer;
+import dev.readsplit.topology.NodeState;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * The measurement behind the proxy rows of docs/benchmarks.md: {@code pgbench} through the readsplit proxy, PgBouncer
+ * (session pooling only, in front of the primary) and pgpool-II (streaming-replication mode, load balancing on, reads
+ * to the standbys) against {@code pgbench} direct to the primary, on one embedded cluster (primary + 2 standbys), in
+ * one run. Each row (workload x clients) runs every target back to back, {@code rounds} times with the order rotated,
+ * and reports the median of each column, so the ratios compare like with like on a loaded machine; the load average
+ * (before / after the row) is printed per row. Then a fixed-rate run at 8 clients gives the latency each one
+ * adds (p50/p99 minus direct's, none of them saturated).
+ *
+ * <p>pgbouncer and pgpool are Debian's ({@code apt-get install pgbouncer pgpool2}); a missing one is skipped with a
+ * note. Like PostgreSQL they run as {@code nobody} (setpriv) when this JVM is root. Loopback only; every run is
+ * bounded by {@code seconds}.
+ *
+ * <p>Run: {@code java -cp readsplit-bench/target/benchmarks.jar dev.readsplit.bench.ProxyBenchmark [seconds]
+ * [clients,clients] [targets] [pgbench -M mode] [rate] [rounds]} (defaults 10, {@code 8,64},
+ * {@code direct,readsplit,pgbouncer,pgpool}, {@code simple}, 2000 tps, 3 rounds).
+ */
+public final class ProxyBenchmark {
+
+    private static final Pattern TPS = Pattern.compile("tps = ([0-9.]+) \\(without initial connection time\\)");
+    private static final Pattern FAILED = Pattern.compile("number of failed transactions: (\\d+)");
+
+    /** Where pgbench connects; {@code options}: its startup options (PGOPTIONS), or null. */
+    record Target(String name, int port, String options) {
+        Target(String name, int port) {
+            this(name, port, null);
+        }
+    }
+
+    record Result(double tps, double p50Millis, double p99Millis, long failed) {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("serve")) {
+            serve(args);
+            return;
+        }
+        int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
+        int[] clientCounts = Arrays.stream((args.length > 1 ? args[1] : "8,64").split(","))
+                .mapToInt(Integer::parseInt).toArray();
+        List<String> wanted = List.of((args.length > 2 ? args[2] : "direct,readsplit,pgbouncer,pgpool").split(","));
+        String mode = args.length > 3 ? args[3] : "simple";
+        int rate = args.length > 4 ? Integer.parseInt(args[4]) : 2000;
+        int rounds = args.length > 5 ? Integer.parseInt(args[5]) : 3;
+        if (seconds < 1 || seconds > 600 || rate < 1 || rounds < 1 || rounds > 20) {
+            throw new IllegalArgumentException("seconds must be 1..600, rate >= 1, rounds 1..20");
+        }
+        int maxClients = Arrays.stream(clientCounts).max().orElse(8);
+        System.out.println(MacroBenchmark.machine());
+        System.out.printf(Locale.ROOT, "proxy benchmark: pgbench -M %s, %d s per run, clients %s, targets %s%n", mode,
+                seconds, Arrays.toString(clientCounts), wanted);
+        Path work = Files.createTempDirectory("readsplit-proxybench");
+        List<Process> peers = new ArrayList<>();
+        try (EmbeddedCluster cluster = EmbeddedCluster.builder().standbys(2)
+                .setting("max_connections", String.valueOf(5 * maxClients + 100)).start()) {
+            EmbeddedNode primary = cluster.primary();
+            run(List.of("/usr/bin/pgbench", "-h", primary.host(), "-p", String.valueOf(primary.port()), "-U",
+                    cluster.user(), "-i", "-q", "-s", "10", cluster.database()), work.resolve("init.out"));
+            for (EmbeddedNode s : cluster.standbys()) {
+                cluster.awaitStreaming(primary, s);
+            }
+            Map<String, Target> targets = new LinkedHashMap<>();
+            StringBuilder nodeList = new StringBuilder(primary.host() + ":" + primary.port());
+            cluster.standbys().forEach(s -> nodeList.append(',').append(s.host()).append(':').append(s.port()));
+            String nodes = nodeList.toString();
+            try {
+                {
+                    for (String w : wanted) {
+                        switch (w) {
+                            case "direct" -> targets.put(w, new Target(w, primary.port()));
+                            // each proxy in a JVM of its own, the same way: this build's, and a baseline build's
+                            // (-Dproxybench.baseline.cp=CLASSPATH, e.g. the commit before a change) side by side
+                            case "readsplit" -> targets.put(w, new Target("readsplit proxy",
+                                    serveChild(System.getProperty("java.class.path"), nodes, cluster, maxClients, peers,
+                                            work.resolve("proxy.out"))));
+                            case "eventual" -> {
+                                // the same proxy, the client asking for eventual consistency (no read-your-writes
+                                // wait after a write: what pgpool-II and PgBouncer give)
+                                Target rs = targets.get("readsplit");
+                                if (rs == null) {
+                                    throw new IllegalArgumentException("target eventual needs readsplit before it");
+                                }
+                                targets.put(w, new Target("readsplit proxy, eventual", rs.port(),
+                                        "-c readsplit.consistency=eventual"));
+                            }
+                            case "baseline" -> targets.put(w, new Target("readsplit proxy (baseline)",
+                                    serveChild(System.getProperty("proxybench.baseline.cp"), nodes, cluster, maxClients,
+                                            peers, work.resolve("baseline.out"))));
+                            case "pgbouncer" -> startPeer(w, work, cluster, maxClients, peers, targets);
+                            case "pgpool" -> startPeer(w, work, cluster, maxClients, peers, targets);
+                            default -> throw new IllegalArgumentException("unknown target " + w
+                                    + " (direct, readsplit, eventual, baseline, pgbouncer, pgpool)");
+                        }
+                    }
+                    String db = cluster.database();
+                    String user = cluster.user();
+                    // warm-up: the JIT of the proxy, the peers' process pools, every node's cache
+                    for (Target t : targets.values()) {
+                        pgbench(t, work, user, db, mode, maxClients, Math.min(seconds, 5), List.of("-S"), 0);
+                    }
+                    System.out.println();
+                    System.out.println("| workload | clients | target | tps | x direct | p50 ms | p99 ms | failed | load avg before / after |");
+                    System.out.println("|---|---:|---|---:|---:|---:|---:|---:|---|");
+                    Map<String, List<String>> workloads = new LinkedHashMap<>();
+                    workloads.put("-S", List.of("-S"));
+                    workloads.put("90/10", List.of("-b", "select-only@9", "-b", "simple-update@1"));
+                    for (Map.Entry<String, List<String>> wl : workloads.entrySet()) {
+                        for (int clients : clientCounts) {
+                            String load = loadAverage();
+                            Map<String, List<Result>> byTarget = new LinkedHashMap<>();
+                            List<Target> order = new ArrayList<>(targets.values());
+                            for (int r = 0; r < rounds; r++) {
+                                // every round runs each target once, the order rotated: drift of the load spreads evenly
+                                for (int i = 0; i < order.size(); i++) {
+                                    Target t = order.get((i + r) % order.size());
+                                    byTarget.computeIfAbsent(t.name(), k -> new ArrayList<>())
+                                            .add(pgbench(t, work, user, db, mode, clients, seconds, wl.getValue(), 0));
+                                }
+                            }
+                            load = load + " / " + loadAverage();
+                            Result direct = median(byTarget.get("direct"));
+                            for (Target t : order) {
+                                Result r = median(byTarget.get(t.name()));
+                                System.out.printf(Locale.ROOT, "| %s | %d | %s | %.0f | %s | %.2f | %.2f | %d | %s |%n",
+                                        wl.getKey(), clients, t.name(), r.tps(),
+                                        direct == null ? "-" : String.format(Locale.ROOT, "%.2f", r.tps() / direct.tps()),
+                                        r.p50Millis(), r.p99Millis(), r.failed(), load);
+                            }
+                        }
+                    }
+                    System.out.println();
+                    System.out.printf(Locale.ROOT, "added latency: -S, 8 clients, fixed rate %d tps (-R), %d s each%n",
+                            rate, seconds);
+                    System.out.println("| target | tps | p50 ms | p99 ms | p50 added ms | p99 added ms | load avg |");
+                    System.out.println("|---|---:|---:|---:|---:|---:|---|");
+                    Result direct = null;
+                    for (Target t : targets.values()) {
+                        String load = loadAverage();
+                        Result r = pgbench(t, work, user, db, mode, 8, seconds, List.of("-S"), rate);
+                        if (t.name().equals("direct")) {
+                            direct = r;
+                        }
+                        System.out.printf(Locale.ROOT, "| %s | %.0f | %.3f | %.3f | %s | %s | %s |%n", t.name(), r.tps(),
+                                r.p50Millis(), r.p99Millis(),
+                                direct == null ? "-" : String.format(Locale.ROOT, "%.3f", r.p50Millis() - direct.p50Millis()),
+                                direct == null ? "-" : String.format(Locale.ROOT, "%.3f", r.p99Millis() - direct.p99Millis()),
+                                load);
+                    }
+                }
+            } finally {
+                for (Process p : peers) {
+                    p.getOutputStream().close();
+                    if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                        p.destroy();
+                    }
+                    if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                        p.destroyForcibly();
+                    }
+                }
+            }
+        } finally {
+            deleteTree(work);
+        }
+    }
+
+    /** One pgbench run against {@code t}: tps (without connection time), p50/p99 from the per-transaction log. */
+    static Result pgbench(Target t, Path work, String user, String db, String mode, int clients, int seconds,
+                          List<String> workload, int rate) throws IOException, InterruptedException {
+        Path logs = Files.createTempDirectory(work, "log");
+        List<String> cmd = new ArrayList<>(List.of("/usr/bin/pgbench", "-h", "127.0.0.1", "-p", String.valueOf(t.port()),
+                "-U", user, "-n", "-M", mode, "-c", String.valueOf(clients), "-j", "2", "-T", String.valueOf(seconds),
+                "-l", "--log-prefix=" + logs.resolve("tx")));
+        if (rate > 0) {
+            cmd.addAll(List.of("-R", String.valueOf(rate)));
+        }
+        cmd.addAll(workload);
+        cmd.add(db);
+        String out = run(cmd, logs.resolve("out"), t.options());
+        Matcher m = TPS.matcher(out);
+        Matcher f = FAILED.matcher(out);
+        if (!m.find()) {
+            throw new IllegalStateException(t.name() + ": pgbench reported no tps:\n" + out);
+        }
+        long[] latencies;
+        try (Stream<Path> files = Files.list(logs)) {
+            latencies = files.filter(p -> p.getFileName().toString().startsWith("tx")).flatMap(p -> {
+                try {
+                    return Files.readAllLines(p).stream();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }).mapToLong(l -> Long.parseLong(l.split(" ")[2])).sorted().toArray();
+        }
+        deleteTree(logs);
+        return new Result(Double.parseDouble(m.group(1)), percentile(latencies, 0.50) / 1000.0,
+                percentile(latencies, 0.99) / 1000.0, f.find() ? Long.parseLong(f.group(1)) : 0);
+    }
+
+    /** Per column, the median over the rounds (tps, p50, p99 each on its own); failures summed. */
+    static Result median(List<Result> rs) {
+        if (rs == null || rs.isEmpty()) {
+            return null;
+        }
+        double[] tps = rs.stream().mapToDouble(Result::tps).sorted().toArray();
+        double[] p50 = rs.stream().mapToDouble(Result::p50Millis).sorted().toArray();
+        double[] p99 = rs.stream().mapToDouble(Result::p99Millis).sorted().toArray();
+        return new Result(tps[tps.length / 2], p50[p50.length / 2], p99[p99.length / 2],
+                rs.stream().mapToLong(Result::failed).sum());
+    }
+
+    static long percentile(long[] sorted, double q) {
+        if (sorted.length == 0) {
+            return 0;
+        }
+        return sorted[Math.min(sorted.length - 1, (int) Math.ceil(q * sorted.length) - 1)];
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // the proxy, in a child JVM
+
+    /** {@code serve PRIMARY,REPLICA,... DATABASE USER MAXCLIENTS}: a trust proxy; prints its port; ends with stdin. */
+    private static void serve(String[] args) throws Exception {
+        String[] nodes = args[1].split(",");
+        int maxClients = Integer.parseInt(args[4]);
+        String[] p = nodes[0].split(":");
+        ReadsplitConfig.Builder b = ReadsplitConfig.builder().name("proxybench").primary(p[0], Integer.parseInt(p[1]))
+                .database(args[2]).user(args[3]).healthCheckInterval(Duration.ofMillis(500));
+        for (int i = 1; i < nodes.length; i++) {
+            String[] r = nodes[i].split(":");
+            b.addReplica(r[0], Integer.parseInt(r[1]));
+        }
+        try (ReadsplitDataSource ds = new ReadsplitDataSource(b.build())) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!ds.topology().nodes().stream().allMatch(n -> n.state() == NodeState.UP && n.lastCheckMillis() > 0)
+                    && System.nanoTime() < deadline) {
+                MacroBenchmark.sleep(100);
+            }
+            try (ProxyServer proxy = ProxyServer.start(ds, ProxyConfig.builder().listen("127.0.0.1:0").trust(true)
+                    .maxClients(maxClients + 50).maxIdlePerNode(maxClients + 10).build())) {
+                System.out.println("port " + proxy.address().getPort());
+                System.out.flush();
+                while (System.in.read() >= 0) {
+                    // until the parent closes our stdin (or dies)
+                }
+            }
+        }
+    }
+
+    private static int serveChild(String classpath, String nodes, EmbeddedCluster cluster, int maxClients,
+                                  List<Process> children, Path out) throws IOException {
+        if (classpath == null || classpath.isBlank()) {
+            throw new IllegalArgumentException("target baseline needs -Dproxybench.baseline.cp=CLASSPATH");
+        }
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx1g", "-XX:+UseParallelGC"));
+        String jfr = System.getProperty("proxybench.jfr");
+        if (jfr != null) {
+            // -Dproxybench.jfr=DIR: a JFR profile of each proxy JVM, kept in DIR (the work directory is deleted)
+            cmd.add("-XX:StartFlightRecording=settings=profile,filename=" + Path.of(jfr).toAbsolutePath()
+                    .resolve(out.getFileName() + ".jfr"));
+        }
+        cmd.addAll(List.of("-cp", classpath, ProxyBenchmark.class.getName(), "serve", nodes, cluster.database(),
+                cluster.user(), String.valueOf(maxClients)));
+        Process p = new ProcessBuilder(cmd).redirectError(out.toFile()).start();
+        children.add(p);
+        java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
+                StandardCharsets.UTF_8));
+        String line;
+        while ((line = r.readLine()) != null) {
+            if (line.startsWith("port ")) {
+                return Integer.parseInt(line.substring(5).trim());
+            }
+        }
+        throw new IllegalStateException("the proxy did not start: " + Files.readString(out));
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // peers
+
+    private static void startPeer(String name, Path work, EmbeddedCluster cluster, int maxClients, List<Process> peers,
+                                  Map<String, Target> targets) throws IOException, InterruptedException {
+        String binary = name.equals("pgbouncer") ? "/usr/sbin/pgbouncer" : "/usr/sbin/pgpool";
+        if (!Files.isExecutable(Path.of(binary))) {
+            System.out.println("skipped " + name + ": " + binary + " not installed (apt-get install "
+                    + (name.equals("pgbouncer") ? "pgbouncer" : "pgpool2") + ")");
+            return;
+        }
+        Path dir = Files.createDirectories(work.resolve(name));
+        int port = freePort();
+        List<String> cmd;
+        if (name.equals("pgbouncer")) {
+            EmbeddedNode p = cluster.primary();
+            Files.writeString(dir.resolve("userlist.txt"), "\"" + cluster.user() + "\" \"\"\n");
+            Files.writeString(dir.resolve("pgbouncer.ini"), String.join("\n",
+                    "[databases]",
+                    cluster.database() + " = host=" + p.host() + " port=" + p.port() + " dbname=" + cluster.database(),
+                    "[pgbouncer]",
+                    "listen_addr = 127.0.0.1",
+                    "listen_port = " + port,
+                    "unix_socket_dir =",
+                    "auth_type = trust",
+                    "auth_file = " + dir.resolve("userlist.txt"),
+                    "pool_mode = session",
+                    "max_client_conn = " + (maxClients + 50),
+                    "default_pool_size = " + (maxClients + 10),
+                    "ignore_startup_parameters = extra_float_digits",
+                    "logfile = " + dir.resolve("pgbouncer.log"),
+                    "pidfile = " + dir.resolve("pgbouncer.pid"), ""));
+            cmd = List.of(binary, dir.resolve("pgbouncer.ini").toString());
+            targets.put(name, new Target("PgBouncer (session pool, primary)", port));
+        } else {
+            List<String> conf = new ArrayList<>(List.of(
+                    "backend_clustering_mode = 'streaming_replication'",
+                    "listen_addresses = '127.0.0.1'",
+                    "port = " + port,
+                    "socket_dir = '" + dir + "'",
+                    "pcp_listen_addresses = ''",
+                    "pcp_port = " + freePort(),
+                    "pcp_socket_dir = '" + dir + "'",
+                    "wd_ipc_socket_dir = '" + dir + "'",
+                    "num_init_children = " + (maxClients + 2),
+                    "max_pool = 1",
+                    "child_life_time = 0",
+                    "connection_life_time = 0",
+                    "client_idle_limit = 0",
+                    "load_balance_mode = on",
+                    "statement_level_load_balance = off",
+                    "sr_check_period = 0",
+                    "sr_check_user = '" + cluster.user() + "'",
+                    "health_check_period = 0",
+                    "health_check_user = '" + cluster.user() + "'",
+                    "failover_on_backend_error = off",
+                    "enable_pool_hba = off",
+                    "pool_passwd = ''",
+                    "memory_cache_enabled = off",
+                    "ssl = off",
+                    "log_destination = 'stderr'",
+                    "logdir = '" + dir + "'",
+                    "pid_file_name = '" + dir.resolve("pgpool.pid") + "'"));
+            List<EmbeddedNode> nodes = cluster.nodes();
+            for (int i = 0; i < nodes.size(); i++) {
+                EmbeddedNode n = nodes.get(i);
+                conf.add("backend_hostname" + i + " = '" + n.host() + "'");
+                conf.add("backend_port" + i + " = " + n.port());
+                conf.add("backend_weight" + i + " = " + (n == cluster.primary() ? 0 : 1)); // reads to the standbys
+                conf.add("backend_flag" + i + " = 'DISALLOW_TO_FAILOVER'");
+            }
+            Files.writeString(dir.resolve("pgpool.conf"), String.join("\n", conf) + "\n");
+            Files.writeString(dir.resolve("pcp.conf"), "");
+            cmd = List.of(binary, "-n", "-f", dir.resolve("pgpool.conf").toString(), "-F",
+                    dir.resolve("pcp.conf").toString());
+            targets.put(name, new Target("pgpool-II (load balancing)", port));
+        }
+        List<String> full = new ArrayList<>();
+        if (isRoot()) {
+            run(List.of("chown", "-R", "nobody:nogroup", work.toString()), dir.resolve("chown.out"));
+            full.addAll(List.of("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"));
+        }
+        full.addAll(cmd);
+        Process p = new ProcessBuilder(full).redirectErrorStream(true).redirectOutput(dir.resolve("stdout").toFile())
+                .start();
+        peers.add(p);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress("127.0.0.1", port), 500);
+                break;
+            } catch (IOException e) {
+                if (!p.isAlive() || System.nanoTime() > deadline) {
+                    throw new IllegalStateException(name + " did not start: "
+                            + Files.readString(dir.resolve("stdout"), StandardCharsets.UTF_8));
+                }
+                MacroBenchmark.sleep(200);
+            }
+        }
+        MacroBenchmark.sleep(1000);
+    }
+
+    private static boolean isRoot() {
+        try {
+            return Files.getOwner(Path.of("/proc/self")).getName().equals("root");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    static String loadAverage() {
+        try {
+            String[] w = Files.readString(Path.of("/proc/loadavg")).split(" ");
+            return w[0] + " " + w[1] + " " + w[2];
+        } catch (IOException e) {
+            return "?";
+        }
+    }
+
+    /** Runs {@code cmd} to completion (bounded: pgbench runs are bounded by -T), output to {@code out}. */
+    static String run(List<String> cmd, Path out) throws IOException, InterruptedException {
+        return run(cmd, out, null);
+    }
+
+    static String run(List<String> cmd, Path out, String pgoptions) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile());
+        if (pgoptions != null) {
+            pb.environment().put("PGOPTIONS", pgoptions);
+        }
+        Process p = pb.start();
+        if (!p.waitFor(15, TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            throw new IllegalStateException("timed out: " + cmd);
+        }
+        String text = Files.readString(out, StandardCharsets.UTF_8);
+        if (p.exitValue() != 0) {
+            throw new IllegalStateException(cmd + " exited " + p.exitValue() + ":\n" + text);
+        }
+        return text;
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(root)) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    private ProxyBenchmark() {
+    }
+}
