@@ -51,7 +51,7 @@ final class Setups {
     }
 
     static final List<String> ALL = List.of("primary-pool", "replica-pool", "hand-routed", "readsplit",
-            "readsplit-round-robin", "readsplit-eventual", "shardingsphere", "pgjdbc-multihost", "aws-wrapper",
+            "readsplit-round-robin", "readsplit-affinity", "readsplit-affinity-eventual", "readsplit-eventual", "shardingsphere", "pgjdbc-multihost", "aws-wrapper",
             "aws-wrapper-hikari");
 
     /**
@@ -66,6 +66,10 @@ final class Setups {
             case "replica-pool" -> replicaPool(cluster, primaryConns, singlePool);
             case "readsplit-round-robin" -> readsplit(name, cluster, primaryConns, replicaConns,
                     Consistency.readYourWrites(), dev.readsplit.balance.BalancerKind.ROUND_ROBIN);
+            case "readsplit-affinity" -> readsplit(name, cluster, primaryConns, replicaConns,
+                    Consistency.readYourWrites(), dev.readsplit.balance.BalancerKind.AFFINITY);
+            case "readsplit-affinity-eventual" -> readsplit(name, cluster, primaryConns, replicaConns,
+                    Consistency.eventual(), dev.readsplit.balance.BalancerKind.AFFINITY);
             case "aws-wrapper-hikari" -> awsWrapperExternalPool(cluster, cluster.standbys().size() * replicaConns);
             case "hand-routed" -> handRouted(cluster, primaryConns, replicaConns);
             case "readsplit" -> readsplit(name, cluster, primaryConns, replicaConns, Consistency.readYourWrites());

@@ -62,8 +62,8 @@ class ProxyIT {
                 .healthCheckInterval(Duration.ofMillis(200)).healthCheckTimeout(Duration.ofMillis(1000))
                 .readYourWritesWait(Duration.ofMillis(500))
                 // the tests below see one session's reads land on either replica, statement by statement: round-robin
-                // makes that visible within a session; the default (AFFINITY, a replica per session) has its own test,
-                // concurrentClientsUnderTheDefaultBalancerEachKeepAReplicaAndSpreadOverBoth
+                // makes that visible within a session; AFFINITY (a replica per session) has its own test,
+                // concurrentClientsUnderTheAffinityBalancerEachKeepAReplicaAndSpreadOverBoth
                 .balancer(BalancerKind.ROUND_ROBIN);
         for (EmbeddedNode s : cluster.standbys()) {
             b.addReplica(s.host(), s.port());
@@ -710,23 +710,23 @@ class ProxyIT {
     }
 
     /**
-     * The default balancer (AFFINITY) keeps a replica per unit of work; the proxy serves every client on one event-loop
+     * The affinity balancer (AFFINITY) keeps a replica per unit of work; the proxy serves every client on one event-loop
      * thread, so each client session has its own affinity slot (ClientSession, SessionState.ownAffinity): concurrent
      * pgbench clients are dealt replicas in turn and their reads spread over both, counted by the standbys themselves.
      * With the event-loop thread's single slot instead, the clients' back-to-back reads would stay on one replica.
      */
     @Test
-    void concurrentClientsUnderTheDefaultBalancerEachKeepAReplicaAndSpreadOverBoth(
+    void concurrentClientsUnderTheAffinityBalancerEachKeepAReplicaAndSpreadOverBoth(
             @org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
         ReadsplitConfig.Builder b = ReadsplitConfig.builder().name("proxyit-affinity")
                 .primary(cluster.primary().host(), cluster.primary().port())
                 .database(cluster.database()).user(cluster.user()).password(cluster.password())
-                .healthCheckInterval(Duration.ofMillis(200)).healthCheckTimeout(Duration.ofMillis(1000));
+                .healthCheckInterval(Duration.ofMillis(200)).healthCheckTimeout(Duration.ofMillis(1000))
+                .balancer(BalancerKind.AFFINITY);
         for (EmbeddedNode s : cluster.standbys()) {
             b.addReplica(s.host(), s.port());
         }
         ReadsplitConfig config = b.build();
-        assertThat(config.routing().balancer()).isEqualTo(BalancerKind.AFFINITY); // the default, not set above
         try (Connection c = cluster.primary().connect(); Statement s = c.createStatement()) {
             s.execute("CREATE TABLE spread_probe (x int)");
             s.execute("INSERT INTO spread_probe VALUES (1)");
