@@ -177,10 +177,24 @@ public final class EmbeddedNode {
         if (paused) {
             return;
         }
-        List<Long> pids = new ArrayList<>();
-        pids.add(process.pid());
-        process.descendants().forEach(p -> pids.add(p.pid()));
-        signal("STOP", pids);
+        // the postmaster first, so that it forks no new backend; then its children, again until no new one appears
+        // (a backend forked between listing the children and stopping the postmaster kept answering: HedgedReadsIT
+        // saw thousands of reads served by a "paused" standby)
+        java.util.Set<Long> stopped = new java.util.LinkedHashSet<>();
+        stopped.add(process.pid());
+        signal("STOP", new ArrayList<>(stopped));
+        for (int round = 0; round < 20; round++) {
+            List<Long> fresh = new ArrayList<>();
+            process.descendants().forEach(p -> {
+                if (stopped.add(p.pid())) {
+                    fresh.add(p.pid());
+                }
+            });
+            if (fresh.isEmpty()) {
+                break;
+            }
+            signal("STOP", fresh);
+        }
         paused = true;
     }
 
