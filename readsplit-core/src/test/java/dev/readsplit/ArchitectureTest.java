@@ -144,6 +144,32 @@ class ArchitectureTest {
         }
     }
 
+    /**
+     * Every public exception type of core is a {@link ReadsplitFailure} (one thing to test for, one enum of reasons),
+     * and the list of them is closed: the interface cannot be {@code sealed} across packages without a package cycle.
+     */
+    @Test
+    void everyPublicExceptionIsAReadsplitFailure() {
+        List<String> exceptions = new ArrayList<>();
+        for (JavaClass c : core) {
+            if (isCore(c) && c.isAssignableTo(Throwable.class) && c.getModifiers().contains(JavaModifier.PUBLIC)) {
+                assertThat(c.isAssignableTo(ReadsplitFailure.class)).as(c.getName()).isTrue();
+                exceptions.add(c.getName());
+            }
+        }
+        assertThat(exceptions).containsExactlyInAnyOrder("dev.readsplit.ReadsplitException",
+                "dev.readsplit.config.ConfigException", "dev.readsplit.failover.FailoverException");
+        List<String> failures = core.stream()
+                .filter(c -> isCore(c) && !c.isInterface() && c.isAssignableTo(ReadsplitFailure.class))
+                .map(JavaClass::getName).toList();
+        assertThat(failures).containsExactlyInAnyOrderElementsOf(exceptions);
+    }
+
+    /** A class of core's own sources (the import also sees the embedded cluster, a test dependency). */
+    private static boolean isCore(JavaClass c) {
+        return Files.isDirectory(Path.of("src/main/java", c.getPackageName().replace('.', '/')));
+    }
+
     private static boolean isVisible(Set<JavaModifier> modifiers) {
         return modifiers.contains(JavaModifier.PUBLIC) || modifiers.contains(JavaModifier.PROTECTED);
     }
