@@ -193,6 +193,29 @@ public final class Operations {
         return ds.failover().switchover(target, timeout);
     }
 
+    /**
+     * {@link #switchover(String, java.time.Duration)}, with the old primary taken out of service by {@code stopper} once
+     * the target has caught up (so nothing more can be written there; see {@code docs/failover.md}).
+     */
+    public dev.readsplit.failover.SwitchoverReport switchover(String target, java.time.Duration timeout,
+                                                              dev.readsplit.failover.OldPrimaryStopper stopper) {
+        checkNotClosed();
+        return ds.failover().switchover(target, timeout, stopper);
+    }
+
+    /**
+     * The report of the last supervised failover this data source ran ({@code docs/failover.md}), or null; its
+     * {@code exactWalBytesPastPromotion()} is filled in once the old primary answers again.
+     */
+    public dev.readsplit.failover.FailoverReport lastFailover() {
+        return ds.failover().lastFailover();
+    }
+
+    /** Whether a failover or switchover of this data source is running now. */
+    public boolean failoverInProgress() {
+        return ds.failover().inProgress();
+    }
+
     /** Lifts the fence of a node (it takes traffic again after its next successful check); false if it was not fenced. */
     public boolean unfence(String name) {
         checkNotClosed();

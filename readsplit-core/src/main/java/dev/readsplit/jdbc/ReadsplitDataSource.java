@@ -255,10 +255,11 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
     }
 
     /**
-     * Internal: supervised failover ({@code failoverPolicy=SUPERVISED}), planned switchover and rejoining a rebuilt
-     * old primary, for Readsplit's own modules; applications use {@link #operations()}. See {@code docs/failover.md}.
+     * Supervised failover ({@code failoverPolicy=SUPERVISED}), planned switchover and rejoining a rebuilt old primary
+     * (see {@code docs/failover.md}); applications act through {@link #operations()}, Readsplit's own modules and
+     * white-box tests may take it with {@code unwrap(FailoverManager.class)}.
      */
-    public dev.readsplit.failover.FailoverManager failover() {
+    dev.readsplit.failover.FailoverManager failover() {
         return failover;
     }
 
@@ -498,6 +499,9 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
         if (iface == Topology.class || iface == Router.class) {
             // for Readsplit's own modules (the proxy) and white-box tests; neither package is exported to applications
             return iface.cast(iface == Router.class ? router : topology);
+        }
+        if (iface == dev.readsplit.failover.FailoverManager.class) {
+            return iface.cast(failover); // its switchover, rejoin and close are the operations facade's to call
         }
         throw new SQLException(config.name() + ": not a wrapper for " + iface.getName());
     }

@@ -164,8 +164,8 @@ class SupervisedFailoverIT {
         // the promoting instance asked it where its WAL ended: the exact WAL past the promotion point (issue 17)
         ReadsplitDataSource promoter = count(eventsA, TopologyEvent.Kind.PROMOTED) == 1 ? a : b;
         List<TopologyEvent> promoterEvents = promoter == a ? eventsA : eventsB;
-        await().atMost(Duration.ofSeconds(20)).until(() -> promoter.failover().lastFailover().returnedWithLsn() >= 0);
-        FailoverReport measured = promoter.failover().lastFailover();
+        await().atMost(Duration.ofSeconds(20)).until(() -> promoter.operations().lastFailover().returnedWithLsn() >= 0);
+        FailoverReport measured = promoter.operations().lastFailover();
         assertThat(measured.oldPrimary()).isEqualTo("primary");
         assertThat(measured.exactWalBytesPastPromotion()).isEqualTo(Math.max(0, measured.returnedWithLsn() - measured.promotedLsn()));
         assertThat(promoterEvents).filteredOn(e -> e.kind() == TopologyEvent.Kind.DATA_LOSS_MEASURED).singleElement()
@@ -193,8 +193,8 @@ class SupervisedFailoverIT {
             }
         }
         cluster.rebuildAsStandby(old, np);
-        a.failover().rejoinAsStandby("primary", Duration.ofSeconds(30));
-        b.failover().rejoinAsStandby("primary", Duration.ofSeconds(30));
+        a.operations().rejoinAsStandby("primary", Duration.ofSeconds(30));
+        b.operations().rejoinAsStandby("primary", Duration.ofSeconds(30));
         for (ReadsplitDataSource ds : List.of(a, b)) {
             await().atMost(Duration.ofSeconds(20)).until(() -> Topology.of(ds).node("primary").state() == NodeState.UP
                     && Topology.of(ds).replicas().contains(Topology.of(ds).node("primary")));
@@ -212,7 +212,7 @@ class SupervisedFailoverIT {
         writer.start();
         await().atMost(Duration.ofSeconds(20)).until(() -> writer.acked.size() >= 50);
 
-        SwitchoverReport report = a.failover().switchover("primary", Duration.ofSeconds(30));
+        SwitchoverReport report = a.operations().switchover("primary", Duration.ofSeconds(30));
         long ackedAtSwitch = writer.acked.size();
         await().atMost(Duration.ofSeconds(20)).until(() -> writer.acked.size() > ackedAtSwitch + 50);
         writer.stop();
@@ -236,8 +236,8 @@ class SupervisedFailoverIT {
         // the operator's part: shut the old primary down and rebuild it
         cluster.rebuildAsStandby(oldPrimary, target);
         // on every data source (docs/failover.md): an instance that still has it fenced neither surveys nor locks it
-        a.failover().rejoinAsStandby(oldPrimary.name(), Duration.ofSeconds(30));
-        b.failover().rejoinAsStandby(oldPrimary.name(), Duration.ofSeconds(30));
+        a.operations().rejoinAsStandby(oldPrimary.name(), Duration.ofSeconds(30));
+        b.operations().rejoinAsStandby(oldPrimary.name(), Duration.ofSeconds(30));
         int outOfRecovery = 0;
         for (EmbeddedNode n : cluster.nodes()) {
             outOfRecovery += queryBoolean(n, "SELECT pg_is_in_recovery()") ? 0 : 1;
@@ -281,7 +281,7 @@ class SupervisedFailoverIT {
                     e.getFormattedMessage().contains("could not ask " + victim.name() + " where its WAL ended")));
             assertThat(logs.list).filteredOn(e -> e.getFormattedMessage().contains("where its WAL ended")).first()
                     .satisfies(e -> assertThat(e.getFormattedMessage()).contains("answers as a standby (rebuilt or rewound)"));
-            FailoverReport r = promoter.failover().lastFailover();
+            FailoverReport r = promoter.operations().lastFailover();
             assertThat(r.oldPrimary()).isEqualTo(victim.name());
             assertThat(r.returnedWithLsn()).isEqualTo(-1);
             assertThat(r.exactWalBytesPastPromotion()).isEqualTo(-1);

@@ -680,7 +680,7 @@ final class ClientSession {
                     waited |= Router.WAITED_REPLAY;
                 }
                 case WRITE_GATE -> {
-                    ds.failover().writeGate().awaitOpen(ds.name());
+                    server.writeGate().awaitOpen(ds.name());
                     waited |= Router.WAITED_GATE;
                 }
                 case REFUSED -> throw new ReadsplitException(ReadsplitException.Reason.NO_ELIGIBLE_NODE, d.message());

@@ -2,6 +2,8 @@ package dev.readsplit.proxy;
 
 import dev.readsplit.cluster.Node;
 import dev.readsplit.cluster.Topology;
+import dev.readsplit.failover.FailoverManager;
+import dev.readsplit.failover.WriteGate;
 import dev.readsplit.jdbc.ReadsplitDataSource;
 import dev.readsplit.routing.Router;
 import io.netty.bootstrap.ServerBootstrap;
@@ -63,6 +65,7 @@ public final class ProxyServer implements AutoCloseable {
     /** The data source's state machine and router, which the proxy drives like the JDBC adapter does. */
     private final Topology topology;
     private final Router router;
+    private final WriteGate writeGate;
     private final ProxyConfig config;
     private final SecureRandom random = new SecureRandom();
     private final BackendPool pool;
@@ -85,6 +88,7 @@ public final class ProxyServer implements AutoCloseable {
         this.topology = Topology.of(ds);
         try {
             this.router = ds.unwrap(Router.class);
+            this.writeGate = ds.unwrap(FailoverManager.class).writeGate();
         } catch (java.sql.SQLException e) {
             throw new IllegalArgumentException(ds + " is not a Readsplit data source", e);
         }
@@ -321,6 +325,11 @@ public final class ProxyServer implements AutoCloseable {
 
     Router router() {
         return router;
+    }
+
+    /** Writes wait at it while a failover or switchover moves the primary. */
+    WriteGate writeGate() {
+        return writeGate;
     }
 
     ReadsplitDataSource dataSource() {
