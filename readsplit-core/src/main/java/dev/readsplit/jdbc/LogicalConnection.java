@@ -66,7 +66,7 @@ final class LogicalConnection extends ConnectionSettings {
         this.funnel = ds.funnel();
         this.postgres = ds.topology().primary().isPostgres();
         session.causal(ds.causalScopes().forNewConnection());
-        this.physicals = new PhysicalConnections(ds.name(), ds.topology(), settings, this::discarded);
+        this.physicals = new PhysicalConnections(ds.name(), ds.topology(), funnel, settings, this::discarded);
         this.routing = new SessionRouting(ds, session, settings, this);
         this.unwrapping = new DriverObjects(this, session, postgres);
         this.inFlight = ds.hedger() == null ? null : ds.hedger().register(this);
@@ -621,7 +621,7 @@ final class LogicalConnection extends ConnectionSettings {
             ds.hedger().unregister(inFlight);
         }
         SQLException first = null;
-        if (statements != null) {
+        if (statements != null && !statements.isEmpty()) {
             for (LogicalStatement s : new ArrayList<>(statements)) {
                 try {
                     s.close();
