@@ -26,6 +26,7 @@ final class LogicalPreparedStatement extends PreparedStatementBindings {
 
     private final String sql;
     private final Classification classification;
+    /** How to prepare it on a physical connection; null for {@code prepareStatement(sql)} itself. */
     private final LogicalConnection.PhysicalFactory factory;
     private Binder[] binders = new Binder[8];
     /**
@@ -46,7 +47,7 @@ final class LogicalPreparedStatement extends PreparedStatementBindings {
 
     @Override
     Statement create(java.sql.Connection pc) throws SQLException {
-        return factory.create(pc);
+        return factory == null ? pc.prepareStatement(sql) : factory.create(pc);
     }
 
     @Override
