@@ -241,10 +241,10 @@ public final class Node implements Candidate {
     }
 
     /**
-     * Physical connections of this node currently held by logical connections: what {@link #abortInFlight}
-     * aborts when the node goes DOWN.
+     * Physical connections of this node currently held by logical connections (and hedges): what {@link #abortInFlight}
+     * aborts when the node goes DOWN. Added and removed once per borrow, on the operation path: no allocation, no lock.
      */
-    private final java.util.Set<Connection> inUse = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final dev.readsplit.concurrent.HeldSet<Connection> inUse = new dev.readsplit.concurrent.HeldSet<>();
 
     /** A logical connection holds {@code c} (borrowed from this node) until {@link #untrack}. */
     public void track(Connection c) {

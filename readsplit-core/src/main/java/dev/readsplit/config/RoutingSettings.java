@@ -89,7 +89,7 @@ public record RoutingSettings(BalancerKind balancer, String localZone, Consisten
 
     /** The mutable half of {@link ReadsplitConfig.Builder} for this group. */
     static final class Builder {
-        BalancerKind balancer = BalancerKind.ROUND_ROBIN;
+        BalancerKind balancer = BalancerKind.AFFINITY;
         String localZone;
         Consistency consistency = Consistency.readYourWrites();
         CausalScope causalScope = CausalScope.DEFAULT;

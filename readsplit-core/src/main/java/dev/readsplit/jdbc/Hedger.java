@@ -20,7 +20,6 @@ import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -55,7 +54,8 @@ final class Hedger implements AutoCloseable {
     private final ReadsplitDataSource ds;
     private final HedgeSettings settings;
     private final LongSupplier ticker;
-    private final Set<InFlightRead> reads = ConcurrentHashMap.newKeySet();
+    /** Every open logical connection's slot: added and removed once per logical connection, without allocating. */
+    private final dev.readsplit.concurrent.HeldSet<InFlightRead> reads = new dev.readsplit.concurrent.HeldSet<>();
     private final HedgeBudgets budgets;
     private final HedgeTokens tokens;
     private final ScheduledExecutorService scanner;

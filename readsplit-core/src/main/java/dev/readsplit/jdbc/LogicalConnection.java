@@ -28,8 +28,7 @@ import java.sql.SQLXML;
 import java.sql.Savepoint;
 import java.sql.Statement;
 import java.sql.Struct;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Executor;
@@ -53,8 +52,8 @@ final class LogicalConnection extends ConnectionSettings {
     private final PhysicalConnections physicals;
     private final SessionRouting routing;
     private final DriverObjects unwrapping;
-    /** Open statements: created on first use. */
-    private List<LogicalStatement> statements;
+    private LogicalStatement[] statements; // open statements, in creation order; created on first use
+    private int statementCount;
     private boolean closed;
     private Decision lastRoute;
     /** What this connection executes now, for the data source's {@link Hedger}; null when hedging is off. */
@@ -66,7 +65,7 @@ final class LogicalConnection extends ConnectionSettings {
         this.funnel = ds.funnel();
         this.postgres = ds.cluster().primary().isPostgres();
         session.causal(ds.causalScopes().forNewConnection());
-        this.physicals = new PhysicalConnections(ds.name(), ds.cluster(), settings, this::discarded);
+        this.physicals = new PhysicalConnections(ds.name(), ds.cluster(), funnel, settings, this::discarded);
         this.routing = new SessionRouting(ds, session, settings, this);
         this.unwrapping = new DriverObjects(this, session, postgres);
         this.inFlight = ds.hedger() == null ? null : ds.hedger().register(this);
@@ -139,10 +138,8 @@ final class LogicalConnection extends ConnectionSettings {
     }
 
     private void discarded(Node node) {
-        if (statements != null) {
-            for (LogicalStatement s : statements) {
-                s.forget(node);
-            }
+        for (int i = 0; i < statementCount; i++) {
+            statements[i].forget(node);
         }
         if (session.transactionNode() == node) {
             routing.transactionLost();
@@ -151,15 +148,19 @@ final class LogicalConnection extends ConnectionSettings {
     }
 
     void register(LogicalStatement s) {
-        if (statements == null) {
-            statements = new ArrayList<>(2);
+        if (statements == null || statementCount == statements.length) {
+            statements = statements == null ? new LogicalStatement[2] : Arrays.copyOf(statements, statementCount * 2);
         }
-        statements.add(s);
+        statements[statementCount++] = s;
     }
 
     void unregister(LogicalStatement s) {
-        if (statements != null) {
-            statements.remove(s);
+        for (int i = 0; i < statementCount; i++) {
+            if (statements[i] == s) {
+                System.arraycopy(statements, i + 1, statements, i, statementCount - i - 1);
+                statements[--statementCount] = null;
+                return;
+            }
         }
     }
 
@@ -228,7 +229,7 @@ final class LogicalConnection extends ConnectionSettings {
 
     @Override
     public PreparedStatement prepareStatement(String sql) throws SQLException {
-        return prepare(sql, c -> c.prepareStatement(sql));
+        return prepare(sql, null); // the plain form: no lambda capturing sql per statement
     }
 
     @Override
@@ -621,15 +622,16 @@ final class LogicalConnection extends ConnectionSettings {
             ds.hedger().unregister(inFlight);
         }
         SQLException first = null;
-        if (statements != null) {
-            for (LogicalStatement s : new ArrayList<>(statements)) {
+        if (statementCount > 0) {
+            for (LogicalStatement s : Arrays.copyOf(statements, statementCount)) { // each close unregisters its own
                 try {
                     s.close();
                 } catch (SQLException e) {
                     first = first == null ? e : first;
                 }
             }
-            statements.clear();
+            Arrays.fill(statements, 0, statementCount, null);
+            statementCount = 0;
         }
         return first;
     }

@@ -26,10 +26,14 @@ final class LogicalPreparedStatement extends PreparedStatementBindings {
 
     private final String sql;
     private final Classification classification;
+    /** How to prepare it on a physical connection; null for {@code prepareStatement(sql)} itself. */
     private final LogicalConnection.PhysicalFactory factory;
     private Binder[] binders = new Binder[8];
-    /** Which parameters hold a value that can be read only once (a stream, a reader), and how many do. */
-    private boolean[] readOnce = new boolean[8];
+    /**
+     * Which parameters hold a value that can be read only once (a stream, a reader), and how many do; null until the
+     * first such value (most statements never bind one).
+     */
+    private boolean[] readOnce;
     private int readOnceCount;
     private int maxIndex;
     private List<Binder[]> batches;
@@ -43,7 +47,7 @@ final class LogicalPreparedStatement extends PreparedStatementBindings {
 
     @Override
     Statement create(java.sql.Connection pc) throws SQLException {
-        return factory.create(pc);
+        return factory == null ? pc.prepareStatement(sql) : factory.create(pc);
     }
 
     @Override
@@ -54,10 +58,12 @@ final class LogicalPreparedStatement extends PreparedStatementBindings {
         }
         if (index >= binders.length) {
             binders = Arrays.copyOf(binders, Math.max(index + 1, binders.length * 2));
-            readOnce = Arrays.copyOf(readOnce, binders.length);
+            if (readOnce != null) {
+                readOnce = Arrays.copyOf(readOnce, binders.length);
+            }
         }
         binders[index] = binder;
-        if (readOnce[index]) {
+        if (readOnce != null && readOnce[index]) {
             readOnce[index] = false;
             readOnceCount--;
         }
@@ -67,6 +73,9 @@ final class LogicalPreparedStatement extends PreparedStatementBindings {
     @Override
     void bindOnce(int index, Binder binder) throws SQLException {
         bind(index, binder);
+        if (readOnce == null) {
+            readOnce = new boolean[binders.length];
+        }
         readOnce[index] = true;
         readOnceCount++;
     }
@@ -126,7 +135,9 @@ final class LogicalPreparedStatement extends PreparedStatementBindings {
     public void clearParameters() throws SQLException {
         checkOpen();
         Arrays.fill(binders, null);
-        Arrays.fill(readOnce, false);
+        if (readOnce != null) {
+            Arrays.fill(readOnce, false);
+        }
         readOnceCount = 0;
         maxIndex = 0;
         // the physical statements still hold the values bound by earlier executions

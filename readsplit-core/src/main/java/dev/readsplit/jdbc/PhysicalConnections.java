@@ -34,18 +34,21 @@ final class PhysicalConnections {
     private final DiscardListener listener;
     private final FailureFunnel funnel;
 
-    private Node[] nodes = new Node[4];
-    private Connection[] conns = new Connection[4];
+    // two to start: a session usually holds a connection to the primary and to at most one replica
+    private Node[] nodes = new Node[2];
+    private Connection[] conns = new Connection[2];
     /** {@link Node#epoch()} when each connection was borrowed: a changed epoch means drop it. */
-    private int[] epochs = new int[4];
+    private int[] epochs = new int[2];
     private int held;
 
-    PhysicalConnections(String dataSource, Topology topology, SessionSettings settings, DiscardListener listener) {
+    /** @param funnel the data source's failure funnel (stateless: shared by every logical connection) */
+    PhysicalConnections(String dataSource, Topology topology, FailureFunnel funnel, SessionSettings settings,
+                        DiscardListener listener) {
         this.dataSource = dataSource;
         this.topology = topology;
         this.settings = settings;
         this.listener = listener;
-        this.funnel = new FailureFunnel(topology);
+        this.funnel = funnel;
     }
 
     int size() {

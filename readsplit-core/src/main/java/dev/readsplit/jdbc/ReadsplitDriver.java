@@ -92,7 +92,7 @@ public final class ReadsplitDriver implements Driver {
             new DriverPropertyInfo("user", info == null ? null : info.getProperty("user")),
             new DriverPropertyInfo("password", null),
             new DriverPropertyInfo("consistency", "read_your_writes"),
-            new DriverPropertyInfo("balancer", "round_robin"),
+            new DriverPropertyInfo("balancer", "affinity"),
         };
     }
 

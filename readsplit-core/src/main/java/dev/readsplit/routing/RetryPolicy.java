@@ -56,13 +56,27 @@ public enum RetryPolicy {
         return of(onConnectionFailure, onMisroute, false);
     }
 
+    /**
+     * The constant with these three flags. The constants are declared in the order of the flags as bits (connection
+     * failure 1, misroute 2, standby refusal 4), so this is an index into one array, asked once per statement
+     * ({@code values()} would copy the array each time).
+     */
     static RetryPolicy of(boolean onConnectionFailure, boolean onMisroute, boolean onStandbyRefusal) {
-        for (RetryPolicy p : values()) {
-            if (p.onConnectionFailure == onConnectionFailure && p.onMisroute == onMisroute
-                    && p.onStandbyRefusal == onStandbyRefusal) {
-                return p;
+        return BY_FLAGS[(onConnectionFailure ? 1 : 0) | (onMisroute ? 2 : 0) | (onStandbyRefusal ? 4 : 0)];
+    }
+
+    /** How many constants there are ({@code values().length}, without copying the array). */
+    static final int COUNT = 8;
+
+    private static final RetryPolicy[] BY_FLAGS = values();
+
+    static {
+        for (int i = 0; i < BY_FLAGS.length; i++) {
+            RetryPolicy p = BY_FLAGS[i];
+            if (((p.onConnectionFailure ? 1 : 0) | (p.onMisroute ? 2 : 0) | (p.onStandbyRefusal ? 4 : 0)) != i
+                    || BY_FLAGS.length != COUNT) {
+                throw new AssertionError("RetryPolicy constants must be declared in the order of their flags: " + p);
             }
         }
-        throw new AssertionError("every combination has a constant");
     }
 }

@@ -45,7 +45,7 @@ public final class Router {
     public static final int RESOLVED_POSITION = 4;
 
     private static final RouteReason[] REASONS = RouteReason.values();
-    private static final int PER_NODE = REASONS.length * 2 * RetryPolicy.values().length;
+    private static final int PER_NODE = REASONS.length * 2 * RetryPolicy.COUNT;
     private static final int MAX_CACHED_NODES = 256;
 
     private final String name;
@@ -317,7 +317,7 @@ public final class Router {
             }
             cache = decisions.computeIfAbsent(node, n -> new Decision[PER_NODE]);
         }
-        int i = (reason.ordinal() * 2 + (mayHaveWritten ? 1 : 0)) * RetryPolicy.values().length + retry.ordinal();
+        int i = (reason.ordinal() * 2 + (mayHaveWritten ? 1 : 0)) * RetryPolicy.COUNT + retry.ordinal();
         Decision d = cache[i];
         if (d == null) {
             d = Decision.to(node, reason, mayHaveWritten, retry);

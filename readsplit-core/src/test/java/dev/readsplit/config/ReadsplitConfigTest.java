@@ -36,7 +36,7 @@ class ReadsplitConfigTest {
         assertThat(c.pool().connectionTimeout()).isEqualTo(Duration.ofSeconds(5));
         assertThat(c.pool().idleTimeout()).isEqualTo(Duration.ofMinutes(10));
         assertThat(c.pool().maxLifetime()).isEqualTo(Duration.ofMinutes(30));
-        assertThat(c.routing().balancer()).isEqualTo(BalancerKind.ROUND_ROBIN);
+        assertThat(c.routing().balancer()).isEqualTo(BalancerKind.AFFINITY);
         assertThat(c.routing().localZone()).isNull();
         assertThat(c.routing().consistency()).isEqualTo(Consistency.readYourWrites());
         assertThat(c.routing().fallbackToPrimary()).isTrue();

@@ -90,7 +90,10 @@ class LeastPrivilegeIT {
         root.addAppender(logs);
         List<TopologyEvent> events = new CopyOnWriteArrayList<>();
         try (ReadsplitDataSource ds = new ReadsplitDataSource(Clusters.config(cluster).name("leastpriv")
-                .user("app").password(APP_PASSWORD).maxLag(Duration.ofSeconds(1)).build())) {
+                .user("app").password(APP_PASSWORD).maxLag(Duration.ofSeconds(1))
+                // one thread's 50 reads must reach both replicas: round-robin's alternation (the default, AFFINITY,
+                // keeps a thread reading back to back on one replica)
+                .balancer(dev.readsplit.balance.BalancerKind.ROUND_ROBIN).build())) {
             Topology.of(ds).addListener(events::add);
             try (Connection c = ds.getConnection(Role.PRIMARY); Statement s = c.createStatement();
                  ResultSet rs = s.executeQuery("SELECT rolsuper, pg_has_role('app', 'pg_monitor', 'USAGE'),"

@@ -52,8 +52,8 @@ class RoutingIT {
         exec(cluster.primary(), "CREATE FUNCTION twice(x int) RETURNS int STABLE LANGUAGE sql AS $$ SELECT x * 2 $$");
         exec(cluster.primary(), "CREATE FUNCTION sneaky_write() RETURNS int VOLATILE LANGUAGE plpgsql AS $$ BEGIN INSERT INTO items(name) VALUES ('sneaky'); RETURN 1; END $$");
         exec(cluster.primary(), "CREATE VIEW innocent_looking AS SELECT sneaky_write() AS v");
-        // round-robin (the default, named here because these tests place single-threaded reads one by one; AFFINITY
-        // keeps a thread on one replica for a run of reads: theAffinityBalancerSpreadsThreadsOverBothReplicas)
+        // round-robin, named because these tests place single-threaded reads one by one; the default, AFFINITY, keeps
+        // a thread on one replica for a run of reads: theDefaultBalancerSpreadsThreadsOverBothReplicas
         ds = new ReadsplitDataSource(Clusters.config(cluster).balancer(dev.readsplit.balance.BalancerKind.ROUND_ROBIN).build());
         Clusters.awaitAllUp(ds);
         primaryPort = cluster.primary().port();
@@ -95,9 +95,9 @@ class RoutingIT {
     }
 
     @Test
-    void theAffinityBalancerSpreadsThreadsOverBothReplicas() throws Exception {
-        try (ReadsplitDataSource affinity = new ReadsplitDataSource(Clusters.config(cluster).name("affinity")
-                .balancer(dev.readsplit.balance.BalancerKind.AFFINITY).build())) {
+    void theDefaultBalancerSpreadsThreadsOverBothReplicas() throws Exception {
+        try (ReadsplitDataSource affinity = new ReadsplitDataSource(Clusters.config(cluster).name("affinity").build())) {
+            assertThat(affinity.config().routing().balancer()).isEqualTo(dev.readsplit.balance.BalancerKind.AFFINITY);
             Clusters.awaitAllUp(affinity);
             Map<Integer, Integer> byPort = new java.util.concurrent.ConcurrentHashMap<>();
             java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();

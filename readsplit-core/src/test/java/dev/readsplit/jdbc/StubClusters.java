@@ -25,8 +25,8 @@ final class StubClusters {
                 .addReplica(NodeConfig.builder().name("r1").url("jdbc:stub:" + name + "-r1").build())
                 .addReplica(NodeConfig.builder().name("r2").url("jdbc:stub:" + name + "-r2").build())
                 .primaryPoolSize(2).replicaPoolSize(2).minIdle(0)
-                // placement tests name the replica each read lands on: round-robin (the default, named because they
-                // depend on it) deals them r1, r2, r1...; AFFINITY would keep this one thread on one replica
+                // placement tests name the replica each read lands on: round-robin (named because they depend on it)
+                // deals them r1, r2, r1...; the default, AFFINITY, would keep this one thread on one replica
                 .balancer(dev.readsplit.balance.BalancerKind.ROUND_ROBIN)
                 .consistency(consistency).causalScope(scope).fallbackToPrimary(fallback)
                 // the checks do not run during a test: node states are what the test sets

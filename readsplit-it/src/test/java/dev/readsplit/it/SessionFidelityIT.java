@@ -53,8 +53,8 @@ class SessionFidelityIT {
         Placement.exec(cluster.primary(), "CREATE TABLE other.marker (v text)");
         Placement.exec(cluster.primary(), "INSERT INTO other.marker VALUES ('from other')");
         Placement.exec(cluster.primary(), "GRANT SELECT ON other.marker TO app_reader");
-        // statesByNode reads one session's state on every standby: round-robin (the default, named because the test
-        // depends on it) reaches both within a session; AFFINITY would keep a session's reads on one replica
+        // statesByNode reads one session's state on every standby: round-robin (named because the test depends on
+        // it) reaches both within a session; the default, AFFINITY, would keep a session's reads on one replica
         ds = new ReadsplitDataSource(Placement.config(cluster, "session-fidelity")
                 .consistency(Consistency.eventual()).balancer(dev.readsplit.balance.BalancerKind.ROUND_ROBIN).build());
         single = new ReadsplitDataSource(Placement.config(cluster, "session-reset")

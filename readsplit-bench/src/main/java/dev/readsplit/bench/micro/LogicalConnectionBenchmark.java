@@ -3,6 +3,7 @@ package dev.readsplit.bench.micro;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.readsplit.Consistency;
+import dev.readsplit.balance.BalancerKind;
 import dev.readsplit.config.NodeConfig;
 import dev.readsplit.config.ReadsplitConfig;
 import dev.readsplit.consistency.CausalScope;
@@ -33,7 +34,8 @@ import java.util.concurrent.TimeUnit;
  * ({@code jdbc:stub:} URLs served by {@link StubDriver}, through Readsplit's real HikariCP pools), doing
  * what one web request does: {@code getConnection()} → {@code prepareStatement} → execute → close.
  * {@code hikari*} does the same through one plain HikariCP pool over the same stub driver: the difference
- * is Readsplit (classifier, routing, balancer, logical connection and statement wrappers).
+ * is Readsplit (classifier, routing, balancer, logical connection and statement wrappers). The data sources use the
+ * default balancer but {@code readsplitRoundRobinSelect}'s.
  *
  * <p>With generic nodes Readsplit uses its generic dialect (no WAL positions), so the read-your-writes
  * read after a write in the same logical connection is not what PostgreSQL does (it asks the primary for
@@ -54,13 +56,15 @@ public class LogicalConnectionBenchmark {
 
     private ReadsplitDataSource readsplit;
     private ReadsplitDataSource eventual;
+    private ReadsplitDataSource roundRobin;
     private HikariDataSource hikari;
 
     @Setup(Level.Trial)
     public void setup() throws Exception {
         StubDriver.register();
-        readsplit = dataSource("rs", Consistency.readYourWrites());
-        eventual = dataSource("rs-eventual", Consistency.eventual());
+        readsplit = dataSource("rs", Consistency.readYourWrites(), null);
+        eventual = dataSource("rs-eventual", Consistency.eventual(), null);
+        roundRobin = dataSource("rs-round-robin", Consistency.readYourWrites(), BalancerKind.ROUND_ROBIN);
         HikariConfig hc = new HikariConfig();
         hc.setJdbcUrl("jdbc:stub:plain");
         hc.setMaximumPoolSize(4);
@@ -68,8 +72,14 @@ public class LogicalConnectionBenchmark {
         hikari = new HikariDataSource(hc);
     }
 
-    private static ReadsplitDataSource dataSource(String name, Consistency consistency) throws InterruptedException {
-        ReadsplitConfig config = ReadsplitConfig.builder().name(name)
+    /** @param balancer null for the default */
+    private static ReadsplitDataSource dataSource(String name, Consistency consistency, BalancerKind balancer)
+            throws InterruptedException {
+        ReadsplitConfig.Builder b = ReadsplitConfig.builder().name(name);
+        if (balancer != null) {
+            b.balancer(balancer);
+        }
+        ReadsplitConfig config = b
                 .primary(NodeConfig.ofUrl("jdbc:stub:primary"))
                 .addReplica(NodeConfig.ofUrl("jdbc:stub:replica1"))
                 .addReplica(NodeConfig.ofUrl("jdbc:stub:replica2"))
@@ -93,6 +103,7 @@ public class LogicalConnectionBenchmark {
     public void tearDown() {
         readsplit.close();
         eventual.close();
+        roundRobin.close();
         hikari.close();
     }
 
@@ -124,6 +135,14 @@ public class LogicalConnectionBenchmark {
     @Benchmark
     public int readsplitSelect() throws SQLException {
         try (Connection c = readsplit.getConnection()) {
+            return select(c);
+        }
+    }
+
+    /** {@link #readsplitSelect} with {@code ROUND_ROBIN} named (the default is {@code AFFINITY}): a node switch per read. */
+    @Benchmark
+    public int readsplitRoundRobinSelect() throws SQLException {
+        try (Connection c = roundRobin.getConnection()) {
             return select(c);
         }
     }
