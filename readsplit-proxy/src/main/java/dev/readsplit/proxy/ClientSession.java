@@ -12,6 +12,7 @@ import dev.readsplit.routing.ReplicaSelector;
 import dev.readsplit.routing.Router;
 import dev.readsplit.routing.SessionState;
 import dev.readsplit.sql.Classification;
+import dev.readsplit.sql.Reason;
 import dev.readsplit.sql.SessionEffect;
 import dev.readsplit.topology.Node;
 import org.slf4j.Logger;
@@ -692,22 +693,8 @@ final class ClientSession {
     private void after(Decision d, Classification c, String sql, Node node, char backendStatus) {
         boolean wasInTransaction = state.inTransaction();
         status = backendStatus;
-        if (backendStatus == 'T' || backendStatus == 'E') {
-            if (!wasInTransaction) {
-                state.beginTransaction(node);
-            }
-            if (d.mayHaveWritten()) {
-                state.transactionWrote();
-            }
-        } else {
-            if (wasInTransaction) {
-                if (state.transactionMayHaveWritten() || d.mayHaveWritten()) {
-                    recordWrite();
-                }
-                state.endTransaction();
-            } else if (d.mayHaveWritten()) {
-                recordWrite();
-            }
+        trackTransaction(state, d, c, node, backendStatus);
+        if (backendStatus != 'T' && backendStatus != 'E') {
             if (readOnlyTransaction) {
                 readOnlyTransaction = false;
                 state.readOnly(false);
@@ -732,6 +719,42 @@ final class ClientSession {
         }
     }
 
+    /**
+     * The transaction and read-your-writes bookkeeping of one finished execution, as the JDBC path keeps it
+     * ({@code SessionRouting.afterExecute}): the backend's transaction status says where a transaction begins and ends;
+     * what may have written marks the transaction, or (outside one) the session's causal position. A transaction-control
+     * statement on its own ({@code BEGIN}, {@code COMMIT}, {@code ROLLBACK}, {@code SAVEPOINT}...) writes nothing
+     * itself: a {@code COMMIT} publishes what the transaction may have written, no more, so a transaction of reads on
+     * the primary leaves no position for the session's next reads to wait for (only {@code COMMIT PREPARED} and the
+     * like, outside a transaction, count as a write). A text of several statements counts as a whole (fail closed).
+     */
+    static void trackTransaction(SessionState state, Decision d, Classification c, Node node, char backendStatus) {
+        boolean wasInTransaction = state.inTransaction();
+        boolean control = c != null && c.reason() == Reason.TRANSACTION_CONTROL;
+        boolean ends = control && c.sessionEffect() == SessionEffect.END_TRANSACTION;
+        boolean open = backendStatus == 'T' || backendStatus == 'E';
+        boolean wrote = d.mayHaveWritten() && !(control && (ends || wasInTransaction || open));
+        if (open) {
+            if (!wasInTransaction) {
+                state.beginTransaction(node);
+            } else if (control && state.transactionMayHaveWritten()) {
+                // COMMIT AND CHAIN (or a SAVEPOINT: the classifier cannot tell them apart): fail closed, the
+                // transaction's writes may be committed now
+                recordWrite(state);
+            }
+            if (wrote) {
+                state.transactionWrote();
+            }
+        } else if (wasInTransaction) {
+            if (state.transactionMayHaveWritten() || wrote) {
+                recordWrite(state);
+            }
+            state.endTransaction();
+        } else if (wrote) {
+            recordWrite(state);
+        }
+    }
+
     /** A SET ran on one backend: apply it to every other backend held now, and to later ones when they are taken. */
     private void followSessionState(String sql, Node ranOn) {
         replay.add(sql);
@@ -747,7 +770,7 @@ final class ClientSession {
         }
     }
 
-    private void recordWrite() {
+    private static void recordWrite(SessionState state) {
         CausalPosition p = state.causal();
         if (p == null) {
             p = new CausalPosition();
@@ -778,7 +801,8 @@ final class ClientSession {
             if (candidates.isEmpty()) {
                 return;
             }
-            Node preferred = selector.choose(candidates);
+            // the session's own affinity slot, not the worker thread's (which serves other clients too)
+            Node preferred = selector.choose(candidates, state.affinity());
             List<Node> order = new ArrayList<>(candidates);
             order.remove(preferred);
             order.add(0, preferred);
