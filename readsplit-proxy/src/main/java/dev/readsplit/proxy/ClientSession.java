@@ -45,8 +45,24 @@ import java.util.regex.Pattern;
 final class ClientSession {
 
     private static final Logger log = LoggerFactory.getLogger("dev.readsplit.route");
+    /** {@code BEGIN ... READ ONLY}, also followed by {@code SET TRANSACTION ... READ ONLY} in the same text. */
     private static final Pattern BEGIN_READ_ONLY = Pattern.compile(
-            "(?is)\\s*(?:BEGIN|START\\s+TRANSACTION)\\b[^;]*\\bREAD\\s+ONLY\\b");
+            "(?is)\\s*(?:BEGIN|START\\s+TRANSACTION)\\b[^;]*(?:;\\s*SET\\s+TRANSACTION\\b[^;]*)?\\bREAD\\s+ONLY\\b");
+    /** {@code SET TRANSACTION ... READ ONLY} (not {@code SET SESSION CHARACTERISTICS}): the transaction's first statement. */
+    private static final Pattern SET_TRANSACTION_READ_ONLY = Pattern.compile(
+            "(?is)\\s*SET\\s+TRANSACTION\\b[^;]*\\bREAD\\s+ONLY\\b");
+    /**
+     * A plain {@code BEGIN} the proxy answers itself, so the transaction's first statement picks its node (a
+     * {@code SET TRANSACTION READ ONLY} a replica): no access mode, no {@code SERIALIZABLE} (a standby refuses it), no
+     * {@code DEFERRABLE}, nothing else in the text; anything else runs as sent.
+     */
+    private static final Pattern PLAIN_BEGIN = Pattern.compile(
+            "(?is)\\s*(?:BEGIN(?:\\s+(?:WORK|TRANSACTION))?|START\\s+TRANSACTION)"
+            + "(?:\\s+ISOLATION\\s+LEVEL\\s+(?:READ\\s+COMMITTED|REPEATABLE\\s+READ|READ\\s+UNCOMMITTED))?\\s*;?\\s*");
+    /** {@code COMMIT}, {@code END}, {@code ROLLBACK}, {@code ABORT} (optionally WORK/TRANSACTION), nothing else. */
+    private static final Pattern PLAIN_END = Pattern.compile(
+            "(?is)\\s*(COMMIT|END|ROLLBACK|ABORT)(?:\\s+(?:WORK|TRANSACTION))?\\s*;?\\s*");
+    private static final Pattern LISTEN = Pattern.compile("(?i)\\bLISTEN\\b");
     private static final Pattern MORE_THAN_ONE_STATEMENT = Pattern.compile(";\\s*\\S");
     private static final String CURRENT_LSN = "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint";
     private static final String REPLAY_LSN = "SELECT pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0')::bigint";
@@ -67,6 +83,13 @@ final class ClientSession {
     private BackendConnection bound;
     private Decision boundDecision;
     private boolean readOnlyTransaction;
+    /**
+     * A plain {@code BEGIN} the proxy answered and has not sent yet: it runs on the node the transaction's first
+     * statement is routed to, just before it (as the JDBC path begins a transaction at its first statement).
+     */
+    private String deferredBegin;
+    /** The transaction was begun by a deferred {@code BEGIN}: the session is out of autocommit until it ends. */
+    private boolean explicitTransaction;
     private char status = 'I';
     private volatile BackendConnection running;
     /** The last decision taken (its node and reason make {@code SHOW readsplit.last_route}), or null. */
@@ -78,6 +101,10 @@ final class ClientSession {
     /** A decision the event loop took for this SQL text before handing the execution to the worker. */
     private String stashedSql;
     private Decision stashedDecision;
+    /** The node the client ran LISTEN on (its notifications arrive on that backend), or null. */
+    private Node listenNode;
+    /** The backend whose notifications go to the idle client now ({@link #idle()}), or null. Event loop only. */
+    private BackendConnection idleBackend;
     /** A passed-through client's login, its backends' too; null: the nodes' configured user. */
     private BackendLogin login;
 
@@ -176,12 +203,14 @@ final class ClientSession {
 
     /** The fast path of a simple query ({@code query}) or a pipeline ({@code batch}, without its Sync). */
     private Step fast(String sql, List<Msg> batch, Msg query, Driver driver) {
-        if (ReadsplitStatement.parse(sql) != null) {
+        if (deferredBegin != null || ReadsplitStatement.parse(sql) != null) {
             return Step.BLOCKING;
         }
         Classification c = ds.classify(sql);
-        if (c.sessionEffect() == SessionEffect.SET_SESSION_STATE) {
-            return Step.BLOCKING; // followed on every backend the session holds: blocking queries
+        if (c.sessionEffect() == SessionEffect.SET_SESSION_STATE
+                || (query != null && c.sessionEffect() == SessionEffect.BEGIN_TRANSACTION && !state.inTransaction())) {
+            // followed on every backend the session holds (blocking queries); a BEGIN the proxy may answer itself
+            return Step.BLOCKING;
         }
         beforeRoute(sql); // idempotent: the worker's path does it again if this one gives up
         Decision d = router.route(state, c, sql, Operation.STATEMENT, Attempt.FIRST, null, 0);
@@ -243,6 +272,68 @@ final class ClientSession {
         });
         return Step.PENDING;
     }
+
+    /**
+     * The client waits for nothing and has sent nothing more (event loop, between steps): a client that ran LISTEN
+     * gets its NotificationResponses (and notices, parameter changes) from that backend as they arrive, not only
+     * with its next query's responses. {@link #active()} ends it before the next step reads that backend.
+     */
+    void idle() {
+        if (listenNode == null || idleBackend != null) {
+            return;
+        }
+        BackendConnection b = held.get(listenNode);
+        if (b == null || b.broken()) {
+            return;
+        }
+        idleBackend = b;
+        b.listen(idleRelay);
+    }
+
+    /** A message of the client's is next (event loop): the backend's messages wait for the step that reads them. */
+    void active() {
+        BackendConnection b = idleBackend;
+        if (b != null) {
+            idleBackend = null;
+            b.unlisten(idleRelay);
+        }
+    }
+
+    private final BackendConnection.Listener idleRelay = new BackendConnection.Listener() {
+        @Override
+        public void message(Msg m) {
+            byte t = m.type();
+            if (t == 'A' || t == 'N' || t == 'S') {
+                out.write(m);
+                out.flush();
+                return;
+            }
+            BackendConnection b = idleBackend; // anything else (a FATAL at shutdown...) is for the next step to see
+            idleBackend = null;
+            if (b != null) {
+                b.requeue(m);
+            }
+        }
+
+        @Override
+        public void failed(IOException e) {
+            BackendConnection b = idleBackend;
+            idleBackend = null;
+            if (b != null) {
+                b.requeue(e); // the next step that uses it fails as it would have
+            }
+        }
+
+        @Override
+        public void readComplete() {
+            BackendConnection b = idleBackend;
+            if (b != null && !out.writable()) {
+                out.flush();
+                b.autoRead(false); // a client that does not read its notifications holds its backend back
+                out.whenWritable(() -> b.autoRead(true));
+            }
+        }
+    };
 
     /** A query of this client runs on a backend now (a cancel has something to cancel). */
     boolean running() {
@@ -309,7 +400,7 @@ final class ClientSession {
 
     private boolean dispatchOther(Msg m) {
         switch (m.type()) {
-            case 'd', 'c', 'f' -> { } // CopyData/CopyDone/CopyFail after a refused COPY FROM STDIN are dropped, as PG does
+            case 'd', 'c', 'f' -> { } // CopyData/CopyDone/CopyFail outside a COPY (after its error) are dropped, as PG does
             case 'F' -> error("0A000", "readsplit proxy: the function call protocol message is not supported");
             default -> {
                 error("08P01", "readsplit proxy: unexpected message type '" + (char) m.type() + "'");
@@ -333,6 +424,9 @@ final class ClientSession {
             return;
         }
         Classification c = ds.classify(sql);
+        if (deferTransaction(c, sql)) {
+            return;
+        }
         beforeRoute(sql);
         Exchange.ClientOutput o = out;
         execute(c, sql, backend -> {
@@ -344,9 +438,60 @@ final class ClientSession {
         }, o);
     }
 
-    /** {@code BEGIN READ ONLY}: the transaction is read-only, so it may run on a replica (JDBC's setReadOnly). */
+    /**
+     * A plain {@code BEGIN} outside a transaction is answered by the proxy and sent later, with the transaction's first
+     * statement, to the node that statement is routed to; until then the session is out of autocommit (its statements
+     * go to the primary, as in a JDBC transaction) unless that first statement is {@code SET TRANSACTION READ ONLY}
+     * (then one replica, as {@code BEGIN READ ONLY}). A {@code COMMIT} or {@code ROLLBACK} before any statement is
+     * answered too: there is nothing to end. Returns whether the text was answered.
+     */
+    private boolean deferTransaction(Classification c, String sql) {
+        if (deferredBegin != null && c.reason() == Reason.TRANSACTION_CONTROL && PLAIN_END.matcher(sql).matches()) {
+            String word = PLAIN_END.matcher(sql).replaceFirst("$1").toUpperCase(java.util.Locale.ROOT);
+            endDeferred();
+            status = 'I';
+            complete(word.equals("COMMIT") || word.equals("END") ? "COMMIT" : "ROLLBACK");
+            return true;
+        }
+        if (deferredBegin != null || state.inTransaction() || c.reason() != Reason.TRANSACTION_CONTROL
+                || c.sessionEffect() != SessionEffect.BEGIN_TRANSACTION || !PLAIN_BEGIN.matcher(sql).matches()) {
+            return false;
+        }
+        deferredBegin = sql;
+        explicitTransaction = true;
+        state.autoCommit(false);
+        status = 'T';
+        complete("BEGIN");
+        return true;
+    }
+
+    private void endDeferred() {
+        deferredBegin = null;
+        explicitTransaction = false;
+        state.autoCommit(true);
+        if (readOnlyTransaction) {
+            readOnlyTransaction = false;
+            state.readOnly(false);
+        }
+    }
+
+    /** Sends the deferred {@code BEGIN}, if any, to the backend that runs the transaction's first statement. */
+    private void beginIfDeferred(BackendConnection b) throws IOException, BackendConnection.BackendError {
+        String begin = deferredBegin;
+        if (begin != null) {
+            b.queryValue(begin);
+            b.prepared.remove("");
+            deferredBegin = null;
+        }
+    }
+
+    /**
+     * {@code BEGIN READ ONLY} (or a deferred {@code BEGIN} whose first statement is {@code SET TRANSACTION READ ONLY}):
+     * the transaction is read-only, so it may run on a replica (JDBC's setReadOnly).
+     */
     private void beforeRoute(String sql) {
-        if (!state.inTransaction() && BEGIN_READ_ONLY.matcher(sql).lookingAt()) {
+        if (!state.inTransaction() && (BEGIN_READ_ONLY.matcher(sql).lookingAt()
+                || (deferredBegin != null && SET_TRANSACTION_READ_ONLY.matcher(sql).lookingAt()))) {
             state.readOnly(true);
             readOnlyTransaction = true;
         }
@@ -424,10 +569,14 @@ final class ClientSession {
         }
         Exchange x = pipelineExchange(batch, b, sync);
         try {
+            beginIfDeferred(b);
             running = b;
             x.run(b, out, false);
         } catch (IOException e) {
             lost(b, e);
+            return;
+        } catch (BackendConnection.BackendError e) {
+            routingFailed(e);
             return;
         } finally {
             running = null;
@@ -591,6 +740,15 @@ final class ClientSession {
                 error("08006", ds.name() + ": cannot connect to " + node.name() + ": " + e.getMessage());
                 return;
             }
+            try {
+                beginIfDeferred(b);
+            } catch (IOException e) {
+                lost(b, e);
+                return;
+            } catch (BackendConnection.BackendError e) {
+                error(e.sqlState, e.getMessage());
+                return;
+            }
             Exchange x = factory.forBackend(b);
             long start = System.nanoTime();
             boolean read = c != null && c.isRead();
@@ -699,10 +857,17 @@ final class ClientSession {
                 readOnlyTransaction = false;
                 state.readOnly(false);
             }
+            if (explicitTransaction) {
+                explicitTransaction = false;
+                state.autoCommit(true);
+            }
         }
         SessionEffect effect = c == null ? SessionEffect.NONE : c.sessionEffect();
         if (effect == SessionEffect.PIN_TO_PRIMARY && node == ds.topology().primary()) {
             state.pin();
+            if (sql != null && LISTEN.matcher(sql).find()) {
+                listenNode = node;
+            }
         } else if (effect == SessionEffect.SET_SESSION_STATE) {
             state.markDirty();
             if (!wasInTransaction && backendStatus == 'I' && sql != null) {
