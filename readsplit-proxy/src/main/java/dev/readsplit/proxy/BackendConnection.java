@@ -73,6 +73,11 @@ final class BackendConnection implements AutoCloseable {
     private final Map<String, String> parameters = new LinkedHashMap<>();
     /** Statement name -> the client's Parse body it was prepared from (identity compared). */
     final Map<String, byte[]> prepared = new HashMap<>();
+    /**
+     * The session settings (the client's startup parameters and SETs, as {@code SET} statements) applied on it since it
+     * was opened or reset; in transaction pooling a backend serves clients with the same settings without a round trip.
+     */
+    List<String> applied = List.of();
     private Channel channel;
     private ByteBuf out;
     private Listener listener;

@@ -88,6 +88,8 @@ final class ClientSession {
      * statement is routed to, just before it (as the JDBC path begins a transaction at its first statement).
      */
     private String deferredBegin;
+    /** The session created state that lives on its backends only (it pinned, or a SET it could not follow). */
+    private boolean unmovable;
     /** The transaction was begun by a deferred {@code BEGIN}: the session is out of autocommit until it ends. */
     private boolean explicitTransaction;
     private char status = 'I';
@@ -223,10 +225,15 @@ final class ClientSession {
         }
         Node node = d.node();
         BackendConnection b = held.get(node);
-        if (b == null && replay.isEmpty()) {
-            b = server.pool().idle(node, login);
-            if (b != null) {
-                held.put(node, b);
+        if (b == null) {
+            BackendConnection idle = server.pool().idle(node, login);
+            if (idle != null) {
+                if (idle.applied.equals(replay)) {
+                    b = idle; // has the session's settings already (none, or another client's same ones)
+                    held.put(node, b);
+                } else {
+                    server.pool().giveBack(idle); // the worker resets it and applies the session's settings
+                }
             }
         }
         if (b == null) {
@@ -863,6 +870,9 @@ final class ClientSession {
             }
         }
         SessionEffect effect = c == null ? SessionEffect.NONE : c.sessionEffect();
+        if (effect == SessionEffect.PIN_TO_PRIMARY) {
+            unmovable = true; // wherever it ran (a cursor WITH HOLD of a read-only transaction on a replica too)
+        }
         if (effect == SessionEffect.PIN_TO_PRIMARY && node == ds.topology().primary()) {
             state.pin();
             if (sql != null && LISTEN.matcher(sql).find()) {
@@ -874,14 +884,38 @@ final class ClientSession {
                 if (MORE_THAN_ONE_STATEMENT.matcher(sql).find()) {
                     // replaying the whole text elsewhere could repeat what else it did: the settings cannot follow,
                     // so the session stays where they are (fail closed; a ';' in a literal pins needlessly, safely)
+                    unmovable = true;
                     if (node == ds.topology().primary()) {
                         state.pin();
                     }
                 } else {
                     followSessionState(sql, node);
                 }
+            } else {
+                unmovable = true; // a SET inside a transaction lives on that backend only (it is not followed)
             }
         }
+        if (server.config().poolMode() == PoolMode.TRANSACTION) {
+            returnBackendsBetweenTransactions();
+        }
+    }
+
+    /**
+     * Transaction pooling: outside a transaction, with nothing unfinished (a pipeline after a Flush, a deferred
+     * BEGIN) and no state that cannot move to another backend (anything that pins: LISTEN, SQL PREPARE, temp tables,
+     * session advisory locks, cursors; a SET the proxy cannot follow), the session's backends go back to the pool; the
+     * next statement takes one again, with the session's settings applied and its prepared statements re-prepared there.
+     * Never blocks (event loop).
+     */
+    private void returnBackendsBetweenTransactions() {
+        if (status != 'I' || state.inTransaction() || bound != null || deferredBegin != null || unmovable
+                || state.pinned() || state.pinnedNode() != null || listenNode != null || held.isEmpty()) {
+            return;
+        }
+        for (BackendConnection b : held.values()) {
+            server.pool().giveBack(b);
+        }
+        held.clear();
     }
 
     /**
@@ -924,10 +958,13 @@ final class ClientSession {
     private void followSessionState(String sql, Node ranOn) {
         replay.add(sql);
         for (Map.Entry<Node, BackendConnection> e : new ArrayList<>(held.entrySet())) {
-            if (e.getKey() != ranOn) {
+            if (e.getKey() == ranOn) {
+                e.getValue().applied = List.copyOf(replay);
+            } else {
                 try {
                     e.getValue().queryValue(sql);
                     e.getValue().prepared.remove("");
+                    e.getValue().applied = List.copyOf(replay);
                 } catch (IOException | BackendConnection.BackendError ex) {
                     drop(e.getValue());
                 }
@@ -1020,9 +1057,15 @@ final class ClientSession {
             server.sessionListener().backendFailed(node);
             throw e;
         }
-        if (!replay.isEmpty()) {
+        if (!b.applied.equals(replay)) {
+            List<String> apply = new ArrayList<>(replay.size() + 1);
+            if (!b.applied.isEmpty()) {
+                apply.add("RESET ALL"); // another client's settings (transaction pooling)
+            }
+            apply.addAll(replay);
             try {
-                b.queryValue(String.join(";\n", replay));
+                b.queryValue(String.join(";\n", apply));
+                b.applied = List.copyOf(replay);
             } catch (BackendConnection.BackendError e) {
                 server.pool().release(b, true, true);
                 throw new IOException(node.name() + ": the session's settings cannot be applied: " + e.getMessage());
@@ -1065,7 +1108,8 @@ final class ClientSession {
     /** The client left: every backend goes back to its pool (reset if the session changed server state). */
     void close() {
         for (BackendConnection b : held.values()) {
-            server.pool().release(b, state.dirty() || !replay.isEmpty(), b != bound && status == 'I');
+            server.pool().release(b, state.dirty() || !replay.isEmpty() || !b.applied.isEmpty(),
+                    b != bound && status == 'I');
         }
         held.clear();
     }

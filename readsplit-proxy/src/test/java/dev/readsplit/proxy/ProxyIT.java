@@ -873,6 +873,68 @@ class ProxyIT {
                 .contains("still " + primaryPort);
     }
 
+    static int backendPid(Statement s) throws SQLException {
+        return port(s, "/* readsplit:primary */ SELECT pg_backend_pid()");
+    }
+
+    static String show(Statement s, String setting) throws SQLException {
+        try (ResultSet rs = s.executeQuery("/* readsplit:primary */ SHOW " + setting)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    /**
+     * Transaction pooling (poolMode=transaction): a client's primary backend, asked of the server (pg_backend_pid()),
+     * serves the next client once the first one's statement or transaction ended, while the first stays connected;
+     * settings follow each client, not the backend; protocol-level prepared statements move; a transaction keeps its
+     * backend until it ends; LISTEN (state that cannot move) keeps the client on its backend as in session mode.
+     */
+    @Test
+    void transactionPoolingHandsABackendToTheNextClientAtTransactionEnd() throws Exception {
+        try (ProxyServer tp = ProxyServer.start(ds, ProxyConfig.builder().listen("127.0.0.1:0")
+                .user(USER, Secret.of(PASSWORD)).poolMode(PoolMode.TRANSACTION).build())) {
+            String url = "jdbc:postgresql://127.0.0.1:" + tp.address().getPort() + "/" + cluster.database() + "?user="
+                    + USER + "&password=" + PASSWORD + "&prepareThreshold=1&ApplicationName=";
+            try (Connection a = DriverManager.getConnection(url + "client-a");
+                 Connection b = DriverManager.getConnection(url + "client-b");
+                 Statement sa = a.createStatement(); Statement sb = b.createStatement()) {
+                int pid = backendPid(sa);
+                assertThat(backendPid(sb)).as("b gets the backend a gave back").isEqualTo(pid);
+                assertThat(port(sa, "/* readsplit:primary */ SELECT inet_server_port()")).isEqualTo(primaryPort);
+                assertThat(show(sa, "application_name")).isEqualTo("client-a");
+                assertThat(show(sb, "application_name")).isEqualTo("client-b");
+                sa.execute("SET work_mem = '7MB'");
+                assertThat(show(sb, "work_mem")).isNotEqualTo("7MB");
+                assertThat(show(sa, "work_mem")).isEqualTo("7MB");
+                assertThat(backendPid(sb)).isEqualTo(backendPid(sa)); // still one backend for both
+                // server-side prepared statements (prepareThreshold=1) survive the move between backends
+                try (PreparedStatement ps = a.prepareStatement("/* readsplit:primary */ SELECT ?::int + 1")) {
+                    for (int i = 0; i < 4; i++) {
+                        ps.setInt(1, i);
+                        try (ResultSet rs = ps.executeQuery()) {
+                            rs.next();
+                            assertThat(rs.getInt(1)).isEqualTo(i + 1);
+                        }
+                        backendPid(sb); // b runs on that backend between a's executions
+                    }
+                }
+                // a transaction keeps its backend: b gets another one meanwhile
+                a.setAutoCommit(false);
+                int inTx = backendPid(sa);
+                assertThat(backendPid(sb)).isNotEqualTo(inTx);
+                assertThat(backendPid(sa)).isEqualTo(inTx);
+                a.commit();
+                a.setAutoCommit(true);
+                // LISTEN cannot move: a keeps its backend for good
+                sa.execute("LISTEN pooled_channel");
+                int pinned = backendPid(sa);
+                assertThat(backendPid(sb)).isNotEqualTo(pinned);
+                assertThat(backendPid(sa)).isEqualTo(pinned);
+            }
+        }
+    }
+
     @Test
     void nodePg(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
         awaitBothReplicasEligible();
