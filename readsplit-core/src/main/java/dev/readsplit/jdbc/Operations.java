@@ -1,7 +1,7 @@
 package dev.readsplit.jdbc;
 
-import dev.readsplit.topology.Node;
-import dev.readsplit.topology.Topology;
+import dev.readsplit.cluster.Node;
+import dev.readsplit.cluster.Topology;
 
 import java.util.concurrent.atomic.LongAdder;
 
@@ -22,7 +22,7 @@ public final class Operations {
 
     Operations(ReadsplitDataSource ds) {
         this.ds = ds;
-        this.topology = ds.topology();
+        this.topology = ds.cluster();
     }
 
     long readsServed() {
@@ -164,6 +164,24 @@ public final class Operations {
         if (ds.isClosed()) {
             throw new IllegalStateException(ds.name() + ": data source is closed");
         }
+    }
+
+    /**
+     * A connection straight from the pool of the node named {@code name}, whatever its state (a DOWN node is asked
+     * too; a FENCED one too, so the caller decides whether to send it anything): for readiness probes and diagnostics
+     * that must ask the server itself. Nothing on it is routed, retried or counted, and its failures change no node
+     * state. The caller closes it.
+     *
+     * @throws IllegalArgumentException if no node has that name
+     * @throws SQLException             if the pool gives no connection within its {@code connectionTimeout}
+     */
+    public java.sql.Connection connectionTo(String name) throws java.sql.SQLException {
+        checkNotClosed();
+        Node node = name == null ? null : topology.node(name);
+        if (node == null) {
+            throw new IllegalArgumentException(ds.name() + ": no node named '" + name + "'");
+        }
+        return node.pool().getConnection();
     }
 
     /**

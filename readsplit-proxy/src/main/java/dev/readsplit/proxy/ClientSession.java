@@ -14,7 +14,7 @@ import dev.readsplit.routing.SessionState;
 import dev.readsplit.sql.Classification;
 import dev.readsplit.sql.Reason;
 import dev.readsplit.sql.SessionEffect;
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -113,7 +113,7 @@ final class ClientSession {
     ClientSession(ProxyServer server, Exchange.ClientOutput out, Map<String, String> settings) {
         this.server = server;
         this.ds = server.dataSource();
-        this.router = ds.router();
+        this.router = server.router();
         this.out = out;
         // the proxy serves many clients on one event-loop thread: per-thread affinity would give them all one
         // replica; each client keeps its own (docs/proxy.md, routing)
@@ -565,7 +565,7 @@ final class ClientSession {
     private void runWithoutSql(List<Msg> batch, boolean sync) {
         Node node = state.transactionNode();
         if (node == null) {
-            node = held.isEmpty() ? ds.topology().primary() : held.keySet().iterator().next();
+            node = held.isEmpty() ? server.topology().primary() : held.keySet().iterator().next();
         }
         BackendConnection b;
         try {
@@ -873,7 +873,7 @@ final class ClientSession {
         if (effect == SessionEffect.PIN_TO_PRIMARY) {
             unmovable = true; // wherever it ran (a cursor WITH HOLD of a read-only transaction on a replica too)
         }
-        if (effect == SessionEffect.PIN_TO_PRIMARY && node == ds.topology().primary()) {
+        if (effect == SessionEffect.PIN_TO_PRIMARY && node == server.topology().primary()) {
             state.pin();
             if (sql != null && LISTEN.matcher(sql).find()) {
                 listenNode = node;
@@ -885,7 +885,7 @@ final class ClientSession {
                     // replaying the whole text elsewhere could repeat what else it did: the settings cannot follow,
                     // so the session stays where they are (fail closed; a ';' in a literal pins needlessly, safely)
                     unmovable = true;
-                    if (node == ds.topology().primary()) {
+                    if (node == server.topology().primary()) {
                         state.pin();
                     }
                 } else {
@@ -984,7 +984,7 @@ final class ClientSession {
     private void resolveCausalPosition() throws IOException, BackendConnection.BackendError, SQLException {
         CausalPosition p = state.causal();
         long ticket = p.beginResolve();
-        Node primary = ds.topology().primary();
+        Node primary = server.topology().primary();
         long lsn = longValue(primary, CURRENT_LSN);
         if (lsn < 0) {
             throw new ReadsplitException(ReadsplitException.Reason.CAUSAL_POSITION_UNKNOWN, ds.name()
@@ -1096,7 +1096,7 @@ final class ClientSession {
     private void lostQuietly(BackendConnection b, IOException e) {
         server.sessionListener().backendFailed(b.node());
         b.markBroken();
-        ds.topology().onTrafficError(b.node(), BackendPool.asSqlException(b.node(), e));
+        server.topology().onTrafficError(b.node(), BackendPool.asSqlException(b.node(), e));
         drop(b);
     }
 

@@ -1,10 +1,12 @@
 package dev.readsplit.proxy;
 
+import dev.readsplit.cluster.Topology;
 import dev.readsplit.config.ReadsplitConfig;
 import dev.readsplit.jdbc.ReadsplitDataSource;
 import dev.readsplit.routing.Attempt;
 import dev.readsplit.routing.Decision;
 import dev.readsplit.routing.Operation;
+import dev.readsplit.routing.Router;
 import dev.readsplit.routing.SessionState;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,14 +29,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 class TransactionTrackingTest {
 
     static ReadsplitDataSource ds;
+    static Router router;
 
     @BeforeAll
-    static void start() {
+    static void start() throws java.sql.SQLException {
         ds = new ReadsplitDataSource(ReadsplitConfig.builder().name("tracking")
                 .primary("127.0.0.1", 1).addReplica("127.0.0.1", 2).addReplica("127.0.0.1", 3)
                 .database("app").user("app").password("pw").minIdle(0)
                 .healthCheckInterval(Duration.ofHours(1)).healthCheckTimeout(Duration.ofSeconds(1))
                 .build());
+        router = ds.unwrap(Router.class);
     }
 
     @AfterAll
@@ -45,7 +49,7 @@ class TransactionTrackingTest {
     /** Routes {@code sql} for the session and applies its end with the backend's transaction status. */
     static void run(SessionState s, String sql, char backendStatus) {
         var c = ds.classify(sql);
-        Decision d = ds.router().route(s, c, sql, Operation.STATEMENT, Attempt.FIRST, null, 0);
+        Decision d = router.route(s, c, sql, Operation.STATEMENT, Attempt.FIRST, null, 0);
         ClientSession.trackTransaction(s, d, c, d.node(), backendStatus);
     }
 
@@ -58,7 +62,7 @@ class TransactionTrackingTest {
         SessionState s = new SessionState(null);
         run(s, "BEGIN", 'T');
         assertThat(s.inTransaction()).isTrue();
-        assertThat(s.transactionNode()).isSameAs(ds.topology().primary());
+        assertThat(s.transactionNode()).isSameAs(Topology.of(ds).primary());
         run(s, "SELECT inet_server_port()", 'T');
         run(s, "COMMIT", 'I');
         assertThat(s.inTransaction()).isFalse();
