@@ -173,7 +173,7 @@ public final class Operations {
      * state. The caller closes it.
      *
      * @throws IllegalArgumentException if no node has that name
-     * @throws SQLException             if the pool gives no connection within its {@code connectionTimeout}
+     * @throws java.sql.SQLException    if the pool gives no connection within its {@code connectionTimeout}
      */
     public java.sql.Connection connectionTo(String name) throws java.sql.SQLException {
         checkNotClosed();
