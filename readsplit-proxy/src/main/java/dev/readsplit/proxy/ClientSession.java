@@ -205,7 +205,7 @@ final class ClientSession {
 
     /** The fast path of a simple query ({@code query}) or a pipeline ({@code batch}, without its Sync). */
     private Step fast(String sql, List<Msg> batch, Msg query, Driver driver) {
-        if (deferredBegin != null || ReadsplitStatement.parse(sql) != null) {
+        if (ReadsplitStatement.parse(sql) != null) {
             return Step.BLOCKING;
         }
         Classification c = ds.classify(sql);
@@ -255,7 +255,7 @@ final class ClientSession {
             batch.add(Msg.builder('S').build());
             factory = backend -> pipelineExchange(batch, backend, true);
         }
-        Exchange x = factory.forBackend(b);
+        Exchange x = beginIfDeferred(factory, b);
         long start = System.nanoTime();
         boolean read = c.isRead();
         node.beginStatement();
@@ -482,7 +482,24 @@ final class ClientSession {
         }
     }
 
-    /** Sends the deferred {@code BEGIN}, if any, to the backend that runs the transaction's first statement. */
+    /**
+     * The exchange for backend {@code b}, led by the deferred {@code BEGIN} if there is one (pipelined with the
+     * transaction's first statement, its responses swallowed; it destroys the backend's unnamed statement, which the
+     * exchange then re-prepares if the client uses it).
+     */
+    private Exchange beginIfDeferred(ExchangeFactory factory, BackendConnection b) {
+        String begin = deferredBegin;
+        if (begin == null) {
+            return factory.forBackend(b);
+        }
+        b.prepared.remove("");
+        Exchange x = factory.forBackend(b);
+        x.leadingQuery(Msg.query(begin));
+        deferredBegin = null;
+        return x;
+    }
+
+    /** Sends the deferred {@code BEGIN}, if any, to {@code b} now (blocking). */
     private void beginIfDeferred(BackendConnection b) throws IOException, BackendConnection.BackendError {
         String begin = deferredBegin;
         if (begin != null) {
@@ -747,16 +764,7 @@ final class ClientSession {
                 error("08006", ds.name() + ": cannot connect to " + node.name() + ": " + e.getMessage());
                 return;
             }
-            try {
-                beginIfDeferred(b);
-            } catch (IOException e) {
-                lost(b, e);
-                return;
-            } catch (BackendConnection.BackendError e) {
-                error(e.sqlState, e.getMessage());
-                return;
-            }
-            Exchange x = factory.forBackend(b);
+            Exchange x = beginIfDeferred(factory, b);
             long start = System.nanoTime();
             boolean read = c != null && c.isRead();
             node.beginStatement();

@@ -41,6 +41,8 @@ final class Exchange {
     private boolean copied;
     /** The client's own Sync went to the backend after a COPY: the exchange ends at the ReadyForQuery it asks for. */
     private boolean syncRelayed;
+    /** ReadyForQuery messages of {@link #leadingQuery leading queries} still to swallow. */
+    private int swallowReady;
 
     Exchange(boolean endsWithSync) {
         this.endsWithSync = endsWithSync;
@@ -52,6 +54,15 @@ final class Exchange {
         if (terminals != null) {
             expected.add(new Expect(terminals, false));
         }
+    }
+
+    /**
+     * A simple query the proxy sends first (a deferred {@code BEGIN}), pipelined with the client's messages: all its
+     * responses up to its ReadyForQuery are swallowed (an error of it would reach the client).
+     */
+    void leadingQuery(Msg q) {
+        toSend.add(0, q);
+        swallowReady++;
     }
 
     /** A message the proxy injects; its one response ({@code terminal}) is swallowed. */
@@ -172,6 +183,15 @@ final class Exchange {
 
     private void onMessage(Msg m) {
         byte t = m.type();
+        if (swallowReady > 0) {
+            if (t == 'Z') {
+                swallowReady--;
+            } else if (t == 'E') {
+                client.write(m); // the proxy's own BEGIN failed: the client sees why
+                forwardedAny = true;
+            }
+            return;
+        }
         if (t == 'G') {
             // COPY FROM STDIN: the client's data now flows to the backend (fromClient) until CopyDone or CopyFail
             if (held != null) {

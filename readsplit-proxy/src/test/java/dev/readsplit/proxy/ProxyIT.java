@@ -964,6 +964,18 @@ class ProxyIT {
                 "  await c.query('BEGIN');",
                 "  console.log('tx', (await c.query('SELECT inet_server_port() AS p')).rows[0].p);",
                 "  await c.query('COMMIT');",
+                "  // a plain BEGIN (simple protocol), then extended-protocol statements: the primary, or with SET",
+                "  // TRANSACTION READ ONLY first, one replica",
+                "  await c.query('BEGIN');",
+                "  console.log('txparams', (await c.query('SELECT inet_server_port() AS p, $1::int AS v', [1])).rows[0].p);",
+                "  await c.query('COMMIT');",
+                "  await c.query('BEGIN');",
+                "  await c.query('SET TRANSACTION READ ONLY');",
+                "  const first = (await c.query('SELECT inet_server_port() AS p, $1::int AS v', [1])).rows[0].p;",
+                "  const again = (await c.query({ name: 'ro', text: 'SELECT inet_server_port() AS p, $1::int AS v', values: [2] })).rows[0].p;",
+                "  if (first !== again) throw new Error('a read-only transaction on two nodes: ' + first + ', ' + again);",
+                "  console.log('rotxparams', first);",
+                "  await c.query('COMMIT');",
                 "  await c.end();",
                 "})().catch(e => { console.error(e); process.exit(1); });", ""));
         try {
@@ -982,6 +994,9 @@ class ProxyIT {
             assertThat(ports.get("params")).isEqualTo(standbyPorts);
             assertThat(ports.get("named")).isEqualTo(standbyPorts);
             assertThat(ports.get("tx")).containsExactly(primaryPort);
+            assertThat(ports.get("txparams")).containsExactly(primaryPort);
+            assertThat(standbyPorts).containsAll(ports.get("rotxparams"));
+            assertThat(ports.get("rotxparams")).hasSize(1);
         } finally {
             Files.deleteIfExists(script);
         }
