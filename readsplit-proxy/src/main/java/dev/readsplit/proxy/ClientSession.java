@@ -1116,8 +1116,10 @@ final class ClientSession {
     /** The client left: every backend goes back to its pool (reset if the session changed server state). */
     void close() {
         for (BackendConnection b : held.values()) {
+            // a BEGIN the proxy answered and never sent left no backend inside a transaction
+            boolean idleThere = status == 'I' || (deferredBegin != null && !state.inTransaction());
             server.pool().release(b, state.dirty() || !replay.isEmpty() || !b.applied.isEmpty(),
-                    b != bound && status == 'I');
+                    b != bound && idleThere);
         }
         held.clear();
     }
