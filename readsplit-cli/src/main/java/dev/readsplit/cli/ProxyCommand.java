@@ -78,6 +78,11 @@ final class ProxyCommand implements Callable<Integer> {
             + "${DEFAULT-VALUE}).")
     int maxClients;
 
+    @Option(names = "--pool-mode", paramLabel = "MODE", defaultValue = "session", description = "When a client's"
+            + " backends go back to the pool: session (when it leaves, the default) or transaction (at each"
+            + " transaction's end, unless it holds state that cannot move; see docs/proxy.md).")
+    String poolMode;
+
     @Option(names = "--duration", converter = DurationConverter.class, paramLabel = "DURATION",
             description = "Stop after this long (default: run until interrupted).")
     Duration duration;
@@ -101,7 +106,7 @@ final class ProxyCommand implements Callable<Integer> {
             if (adminPort != null && (adminPort < 0 || adminPort > 65535)) {
                 throw new IllegalArgumentException("--admin-port must be 0..65535: " + adminPort);
             }
-            b.listen(listen).maxClients(maxClients).auth(method);
+            b.listen(listen).maxClients(maxClients).auth(method).poolMode(dev.readsplit.proxy.PoolMode.parse(poolMode));
             if (tlsCert != null || tlsKey != null) {
                 b.tls(tlsCert, tlsKey);
             }

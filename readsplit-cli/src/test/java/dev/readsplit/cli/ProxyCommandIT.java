@@ -151,6 +151,9 @@ class ProxyCommandIT {
         Cli port = Cli.run("proxy", "--url", url, "--admin-port", "70000");
         assertThat(port.exitCode()).isEqualTo(ReadsplitCommand.EXIT_USAGE);
         assertThat(port.err()).contains("--admin-port").contains("70000");
+        Cli pool = Cli.run("proxy", "--url", url, "--pool-mode", "statement");
+        assertThat(pool.exitCode()).isEqualTo(ReadsplitCommand.EXIT_USAGE);
+        assertThat(pool.err()).contains("statement").contains("session").contains("transaction");
     }
 
     @Test

@@ -73,9 +73,16 @@ final class BackendConnection implements AutoCloseable {
     private final Map<String, String> parameters = new LinkedHashMap<>();
     /** Statement name -> the client's Parse body it was prepared from (identity compared). */
     final Map<String, byte[]> prepared = new HashMap<>();
+    /**
+     * The session settings (the client's startup parameters and SETs, as {@code SET} statements) applied on it since it
+     * was opened or reset; in transaction pooling a backend serves clients with the same settings without a round trip.
+     */
+    List<String> applied = List.of();
     private Channel channel;
     private ByteBuf out;
     private Listener listener;
+    /** Event loop only: what waits for the socket to take more (a client's COPY data relayed). */
+    private Runnable whenWritable;
     /** The passed-through client login it was opened with, or null: the node's configured user. */
     private final BackendLogin login;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
@@ -332,10 +339,48 @@ final class BackendConnection implements AutoCloseable {
         }
     }
 
+    /** Stops handing messages to {@code l} if it has them (event loop only): {@link #read()} gets them again. */
+    void unlisten(Listener l) {
+        if (listener == l) {
+            listener = null;
+        }
+    }
+
+    /**
+     * A message (or failure) a listener got but does not take: back to {@link #read()}, before anything that arrives
+     * later (the listener is dropped). Event loop only.
+     */
+    void requeue(Object messageOrFailure) {
+        listener = null;
+        inbox.add(messageOrFailure);
+    }
+
     /** Stops or resumes reading from the server (back-pressure from a slow client). */
     void autoRead(boolean on) {
         if (channel.config().isAutoRead() != on) {
             channel.config().setAutoRead(on);
+        }
+    }
+
+    /** Whether the socket takes more now (event loop). */
+    boolean writable() {
+        return channel.isWritable() || !channel.isActive();
+    }
+
+    /** Runs {@code r} on the event loop once the socket takes more, or the connection closed. Event loop only. */
+    void whenWritable(Runnable r) {
+        if (writable()) {
+            r.run();
+        } else {
+            whenWritable = r;
+        }
+    }
+
+    private void runWhenWritable() {
+        Runnable r = whenWritable;
+        whenWritable = null;
+        if (r != null) {
+            r.run();
         }
     }
 
@@ -479,8 +524,17 @@ final class BackendConnection implements AutoCloseable {
         }
 
         @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            if (ctx.channel().isWritable()) {
+                runWhenWritable();
+            }
+            ctx.fireChannelWritabilityChanged();
+        }
+
+        @Override
         public void channelInactive(ChannelHandlerContext ctx) {
             broken = true;
+            runWhenWritable();
             IOException e = new EOFException(node.name() + ": the server closed the connection"
                     + (failure == null ? "" : ": " + failure));
             Listener l = listener;

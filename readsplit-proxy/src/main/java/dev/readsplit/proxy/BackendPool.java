@@ -155,10 +155,35 @@ final class BackendPool implements AutoCloseable {
             try {
                 c.queryValue("DISCARD ALL");
                 c.prepared.clear();
+                c.applied = List.of();
             } catch (IOException | BackendConnection.BackendError e) {
                 c.close();
                 return;
             }
+        }
+        ArrayDeque<BackendConnection> q = idle.computeIfAbsent(Key.of(c), n -> new ArrayDeque<>());
+        synchronized (q) {
+            if (q.size() < config.maxIdlePerNode()) {
+                q.addFirst(c);
+                return;
+            }
+        }
+        c.close();
+    }
+
+    /** Prepared statements a backend may keep across clients in transaction pooling; past it, it is closed. */
+    static final int MAX_KEPT_STATEMENTS = 1000;
+
+    /**
+     * Takes back, without resetting it, a connection a client session leaves idle between transactions (transaction
+     * pooling; or one the event loop took and cannot use as it is): its settings ({@link BackendConnection#applied})
+     * and prepared statements stay, for the next session to reset or reuse. Never blocks (event loop).
+     */
+    void giveBack(BackendConnection c) {
+        Node node = c.node();
+        if (closed || c.broken() || c.epoch() != node.epoch() || c.prepared.size() > MAX_KEPT_STATEMENTS) {
+            c.close();
+            return;
         }
         ArrayDeque<BackendConnection> q = idle.computeIfAbsent(Key.of(c), n -> new ArrayDeque<>());
         synchronized (q) {

@@ -55,6 +55,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
      */
     private volatile boolean busy;
     private Runnable whenWritable;
+    /** Event loop only: the exchange whose COPY FROM STDIN takes the client's copy messages now, or null. */
+    private Exchange copying;
     private final Object writability = new Object();
     private final int pid;
     private final int secret;
@@ -160,15 +162,23 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
 
     /** Handles the waiting messages in order until one needs a step that has not ended yet. Event loop only. */
     private void pump() {
+        relayCopy();
         while (!busy) {
             ClientSession s = session;
             if (phase == Phase.READY && s.terminated()) {
+                s.active();
                 offload(this::end);
                 return;
             }
             Msg m = inbox.poll();
             if (m == null) {
+                if (phase == Phase.READY && s != null) {
+                    s.idle();
+                }
                 return;
+            }
+            if (phase == Phase.READY && s != null) {
+                s.active();
             }
             queuedBytes -= m.body().length + 5L;
             if (queuedBytes < MAX_QUEUED_BYTES / 4 && !channel.config().isAutoRead() && phase != Phase.CLOSED) {
@@ -201,6 +211,53 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
                 }
             }
         }
+    }
+
+    /**
+     * While a COPY FROM STDIN runs ({@link #copying}): the client's CopyData, CopyDone and CopyFail (and the Sync after
+     * them) go straight to its backend as they arrive, while the step that runs the COPY is still under way; other
+     * messages wait their turn. Stops while the backend's socket is full (resumed when it drains), so the inbox bound
+     * holds the client back. A client that hangs up mid-COPY aborts it (CopyFail). Event loop only.
+     */
+    private void relayCopy() {
+        Exchange x = copying;
+        if (x == null) {
+            return;
+        }
+        boolean sent = false;
+        Msg m;
+        while ((m = inbox.peek()) != null) {
+            if (m.type() == 'X' && x.copyingIn()) {
+                x.fromClient(Msg.builder('f').cstring("the client closed the connection during COPY").build());
+                sent = true;
+                break;
+            }
+            if (!x.takes(m.type())) {
+                break;
+            }
+            if (!x.backendWritable(this::pump)) {
+                break;
+            }
+            inbox.poll();
+            queuedBytes -= m.body().length + 5L;
+            if (queuedBytes < MAX_QUEUED_BYTES / 4 && !channel.config().isAutoRead() && phase != Phase.CLOSED) {
+                channel.config().setAutoRead(true);
+            }
+            x.fromClient(m);
+            sent = true;
+        }
+        if (sent) {
+            x.flushToBackend();
+        }
+        if (!x.takes((byte) 'd') && !x.takes((byte) 'S')) {
+            copying = null; // nothing more of the client's goes to it
+        }
+    }
+
+    @Override
+    public void copyIn(Exchange x) {
+        copying = x;
+        relayCopy();
     }
 
     /** The pending step is over (event loop). */

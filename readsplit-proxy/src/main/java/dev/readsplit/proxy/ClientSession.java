@@ -12,6 +12,7 @@ import dev.readsplit.routing.ReplicaSelector;
 import dev.readsplit.routing.Router;
 import dev.readsplit.routing.SessionState;
 import dev.readsplit.sql.Classification;
+import dev.readsplit.sql.Reason;
 import dev.readsplit.sql.SessionEffect;
 import dev.readsplit.cluster.Node;
 import org.slf4j.Logger;
@@ -44,8 +45,24 @@ import java.util.regex.Pattern;
 final class ClientSession {
 
     private static final Logger log = LoggerFactory.getLogger("dev.readsplit.route");
+    /** {@code BEGIN ... READ ONLY}, also followed by {@code SET TRANSACTION ... READ ONLY} in the same text. */
     private static final Pattern BEGIN_READ_ONLY = Pattern.compile(
-            "(?is)\\s*(?:BEGIN|START\\s+TRANSACTION)\\b[^;]*\\bREAD\\s+ONLY\\b");
+            "(?is)\\s*(?:BEGIN|START\\s+TRANSACTION)\\b[^;]*(?:;\\s*SET\\s+TRANSACTION\\b[^;]*)?\\bREAD\\s+ONLY\\b");
+    /** {@code SET TRANSACTION ... READ ONLY} (not {@code SET SESSION CHARACTERISTICS}): the transaction's first statement. */
+    private static final Pattern SET_TRANSACTION_READ_ONLY = Pattern.compile(
+            "(?is)\\s*SET\\s+TRANSACTION\\b[^;]*\\bREAD\\s+ONLY\\b");
+    /**
+     * A plain {@code BEGIN} the proxy answers itself, so the transaction's first statement picks its node (a
+     * {@code SET TRANSACTION READ ONLY} a replica): no access mode, no {@code SERIALIZABLE} (a standby refuses it), no
+     * {@code DEFERRABLE}, nothing else in the text; anything else runs as sent.
+     */
+    private static final Pattern PLAIN_BEGIN = Pattern.compile(
+            "(?is)\\s*(?:BEGIN(?:\\s+(?:WORK|TRANSACTION))?|START\\s+TRANSACTION)"
+            + "(?:\\s+ISOLATION\\s+LEVEL\\s+(?:READ\\s+COMMITTED|REPEATABLE\\s+READ|READ\\s+UNCOMMITTED))?\\s*;?\\s*");
+    /** {@code COMMIT}, {@code END}, {@code ROLLBACK}, {@code ABORT} (optionally WORK/TRANSACTION), nothing else. */
+    private static final Pattern PLAIN_END = Pattern.compile(
+            "(?is)\\s*(COMMIT|END|ROLLBACK|ABORT)(?:\\s+(?:WORK|TRANSACTION))?\\s*;?\\s*");
+    private static final Pattern LISTEN = Pattern.compile("(?i)\\bLISTEN\\b");
     private static final Pattern MORE_THAN_ONE_STATEMENT = Pattern.compile(";\\s*\\S");
     private static final String CURRENT_LSN = "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint";
     private static final String REPLAY_LSN = "SELECT pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0')::bigint";
@@ -66,6 +83,15 @@ final class ClientSession {
     private BackendConnection bound;
     private Decision boundDecision;
     private boolean readOnlyTransaction;
+    /**
+     * A plain {@code BEGIN} the proxy answered and has not sent yet: it runs on the node the transaction's first
+     * statement is routed to, just before it (as the JDBC path begins a transaction at its first statement).
+     */
+    private String deferredBegin;
+    /** The session created state that lives on its backends only (it pinned, or a SET it could not follow). */
+    private boolean unmovable;
+    /** The transaction was begun by a deferred {@code BEGIN}: the session is out of autocommit until it ends. */
+    private boolean explicitTransaction;
     private char status = 'I';
     private volatile BackendConnection running;
     /** The last decision taken (its node and reason make {@code SHOW readsplit.last_route}), or null. */
@@ -77,6 +103,10 @@ final class ClientSession {
     /** A decision the event loop took for this SQL text before handing the execution to the worker. */
     private String stashedSql;
     private Decision stashedDecision;
+    /** The node the client ran LISTEN on (its notifications arrive on that backend), or null. */
+    private Node listenNode;
+    /** The backend whose notifications go to the idle client now ({@link #idle()}), or null. Event loop only. */
+    private BackendConnection idleBackend;
     /** A passed-through client's login, its backends' too; null: the nodes' configured user. */
     private BackendLogin login;
 
@@ -179,8 +209,10 @@ final class ClientSession {
             return Step.BLOCKING;
         }
         Classification c = ds.classify(sql);
-        if (c.sessionEffect() == SessionEffect.SET_SESSION_STATE) {
-            return Step.BLOCKING; // followed on every backend the session holds: blocking queries
+        if (c.sessionEffect() == SessionEffect.SET_SESSION_STATE
+                || (query != null && c.sessionEffect() == SessionEffect.BEGIN_TRANSACTION && !state.inTransaction())) {
+            // followed on every backend the session holds (blocking queries); a BEGIN the proxy may answer itself
+            return Step.BLOCKING;
         }
         beforeRoute(sql); // idempotent: the worker's path does it again if this one gives up
         Decision d = router.route(state, c, sql, Operation.STATEMENT, Attempt.FIRST, null, 0);
@@ -193,10 +225,15 @@ final class ClientSession {
         }
         Node node = d.node();
         BackendConnection b = held.get(node);
-        if (b == null && replay.isEmpty()) {
-            b = server.pool().idle(node, login);
-            if (b != null) {
-                held.put(node, b);
+        if (b == null) {
+            BackendConnection idle = server.pool().idle(node, login);
+            if (idle != null) {
+                if (idle.applied.equals(replay)) {
+                    b = idle; // has the session's settings already (none, or another client's same ones)
+                    held.put(node, b);
+                } else {
+                    server.pool().giveBack(idle); // the worker resets it and applies the session's settings
+                }
             }
         }
         if (b == null) {
@@ -218,7 +255,7 @@ final class ClientSession {
             batch.add(Msg.builder('S').build());
             factory = backend -> pipelineExchange(batch, backend, true);
         }
-        Exchange x = factory.forBackend(b);
+        Exchange x = beginIfDeferred(factory, b);
         long start = System.nanoTime();
         boolean read = c.isRead();
         node.beginStatement();
@@ -242,6 +279,68 @@ final class ClientSession {
         });
         return Step.PENDING;
     }
+
+    /**
+     * The client waits for nothing and has sent nothing more (event loop, between steps): a client that ran LISTEN
+     * gets its NotificationResponses (and notices, parameter changes) from that backend as they arrive, not only
+     * with its next query's responses. {@link #active()} ends it before the next step reads that backend.
+     */
+    void idle() {
+        if (listenNode == null || idleBackend != null) {
+            return;
+        }
+        BackendConnection b = held.get(listenNode);
+        if (b == null || b.broken()) {
+            return;
+        }
+        idleBackend = b;
+        b.listen(idleRelay);
+    }
+
+    /** A message of the client's is next (event loop): the backend's messages wait for the step that reads them. */
+    void active() {
+        BackendConnection b = idleBackend;
+        if (b != null) {
+            idleBackend = null;
+            b.unlisten(idleRelay);
+        }
+    }
+
+    private final BackendConnection.Listener idleRelay = new BackendConnection.Listener() {
+        @Override
+        public void message(Msg m) {
+            byte t = m.type();
+            if (t == 'A' || t == 'N' || t == 'S') {
+                out.write(m);
+                out.flush();
+                return;
+            }
+            BackendConnection b = idleBackend; // anything else (a FATAL at shutdown...) is for the next step to see
+            idleBackend = null;
+            if (b != null) {
+                b.requeue(m);
+            }
+        }
+
+        @Override
+        public void failed(IOException e) {
+            BackendConnection b = idleBackend;
+            idleBackend = null;
+            if (b != null) {
+                b.requeue(e); // the next step that uses it fails as it would have
+            }
+        }
+
+        @Override
+        public void readComplete() {
+            BackendConnection b = idleBackend;
+            if (b != null && !out.writable()) {
+                out.flush();
+                b.autoRead(false); // a client that does not read its notifications holds its backend back
+                out.whenWritable(() -> b.autoRead(true));
+            }
+        }
+    };
 
     /** A query of this client runs on a backend now (a cancel has something to cancel). */
     boolean running() {
@@ -308,7 +407,7 @@ final class ClientSession {
 
     private boolean dispatchOther(Msg m) {
         switch (m.type()) {
-            case 'd', 'c', 'f' -> { } // CopyData/CopyDone/CopyFail after a refused COPY FROM STDIN are dropped, as PG does
+            case 'd', 'c', 'f' -> { } // CopyData/CopyDone/CopyFail outside a COPY (after its error) are dropped, as PG does
             case 'F' -> error("0A000", "readsplit proxy: the function call protocol message is not supported");
             default -> {
                 error("08P01", "readsplit proxy: unexpected message type '" + (char) m.type() + "'");
@@ -332,6 +431,9 @@ final class ClientSession {
             return;
         }
         Classification c = ds.classify(sql);
+        if (deferTransaction(c, sql)) {
+            return;
+        }
         beforeRoute(sql);
         Exchange.ClientOutput o = out;
         execute(c, sql, backend -> {
@@ -343,9 +445,77 @@ final class ClientSession {
         }, o);
     }
 
-    /** {@code BEGIN READ ONLY}: the transaction is read-only, so it may run on a replica (JDBC's setReadOnly). */
+    /**
+     * A plain {@code BEGIN} outside a transaction is answered by the proxy and sent later, with the transaction's first
+     * statement, to the node that statement is routed to; until then the session is out of autocommit (its statements
+     * go to the primary, as in a JDBC transaction) unless that first statement is {@code SET TRANSACTION READ ONLY}
+     * (then one replica, as {@code BEGIN READ ONLY}). A {@code COMMIT} or {@code ROLLBACK} before any statement is
+     * answered too: there is nothing to end. Returns whether the text was answered.
+     */
+    private boolean deferTransaction(Classification c, String sql) {
+        if (deferredBegin != null && c.reason() == Reason.TRANSACTION_CONTROL && PLAIN_END.matcher(sql).matches()) {
+            String word = PLAIN_END.matcher(sql).replaceFirst("$1").toUpperCase(java.util.Locale.ROOT);
+            endDeferred();
+            status = 'I';
+            complete(word.equals("COMMIT") || word.equals("END") ? "COMMIT" : "ROLLBACK");
+            return true;
+        }
+        if (deferredBegin != null || state.inTransaction() || c.reason() != Reason.TRANSACTION_CONTROL
+                || c.sessionEffect() != SessionEffect.BEGIN_TRANSACTION || !PLAIN_BEGIN.matcher(sql).matches()) {
+            return false;
+        }
+        deferredBegin = sql;
+        explicitTransaction = true;
+        state.autoCommit(false);
+        status = 'T';
+        complete("BEGIN");
+        return true;
+    }
+
+    private void endDeferred() {
+        deferredBegin = null;
+        explicitTransaction = false;
+        state.autoCommit(true);
+        if (readOnlyTransaction) {
+            readOnlyTransaction = false;
+            state.readOnly(false);
+        }
+    }
+
+    /**
+     * The exchange for backend {@code b}, led by the deferred {@code BEGIN} if there is one (pipelined with the
+     * transaction's first statement, its responses swallowed; it destroys the backend's unnamed statement, which the
+     * exchange then re-prepares if the client uses it).
+     */
+    private Exchange beginIfDeferred(ExchangeFactory factory, BackendConnection b) {
+        String begin = deferredBegin;
+        if (begin == null) {
+            return factory.forBackend(b);
+        }
+        b.prepared.remove("");
+        Exchange x = factory.forBackend(b);
+        x.leadingQuery(Msg.query(begin));
+        deferredBegin = null;
+        return x;
+    }
+
+    /** Sends the deferred {@code BEGIN}, if any, to {@code b} now (blocking). */
+    private void beginIfDeferred(BackendConnection b) throws IOException, BackendConnection.BackendError {
+        String begin = deferredBegin;
+        if (begin != null) {
+            b.queryValue(begin);
+            b.prepared.remove("");
+            deferredBegin = null;
+        }
+    }
+
+    /**
+     * {@code BEGIN READ ONLY} (or a deferred {@code BEGIN} whose first statement is {@code SET TRANSACTION READ ONLY}):
+     * the transaction is read-only, so it may run on a replica (JDBC's setReadOnly).
+     */
     private void beforeRoute(String sql) {
-        if (!state.inTransaction() && BEGIN_READ_ONLY.matcher(sql).lookingAt()) {
+        if (!state.inTransaction() && (BEGIN_READ_ONLY.matcher(sql).lookingAt()
+                || (deferredBegin != null && SET_TRANSACTION_READ_ONLY.matcher(sql).lookingAt()))) {
             state.readOnly(true);
             readOnlyTransaction = true;
         }
@@ -423,10 +593,14 @@ final class ClientSession {
         }
         Exchange x = pipelineExchange(batch, b, sync);
         try {
+            beginIfDeferred(b);
             running = b;
             x.run(b, out, false);
         } catch (IOException e) {
             lost(b, e);
+            return;
+        } catch (BackendConnection.BackendError e) {
+            routingFailed(e);
             return;
         } finally {
             running = null;
@@ -590,7 +764,7 @@ final class ClientSession {
                 error("08006", ds.name() + ": cannot connect to " + node.name() + ": " + e.getMessage());
                 return;
             }
-            Exchange x = factory.forBackend(b);
+            Exchange x = beginIfDeferred(factory, b);
             long start = System.nanoTime();
             boolean read = c != null && c.isRead();
             node.beginStatement();
@@ -692,43 +866,99 @@ final class ClientSession {
     private void after(Decision d, Classification c, String sql, Node node, char backendStatus) {
         boolean wasInTransaction = state.inTransaction();
         status = backendStatus;
-        if (backendStatus == 'T' || backendStatus == 'E') {
-            if (!wasInTransaction) {
-                state.beginTransaction(node);
-            }
-            if (d.mayHaveWritten()) {
-                state.transactionWrote();
-            }
-        } else {
-            if (wasInTransaction) {
-                if (state.transactionMayHaveWritten() || d.mayHaveWritten()) {
-                    recordWrite();
-                }
-                state.endTransaction();
-            } else if (d.mayHaveWritten()) {
-                recordWrite();
-            }
+        trackTransaction(state, d, c, node, backendStatus);
+        if (backendStatus != 'T' && backendStatus != 'E') {
             if (readOnlyTransaction) {
                 readOnlyTransaction = false;
                 state.readOnly(false);
             }
+            if (explicitTransaction) {
+                explicitTransaction = false;
+                state.autoCommit(true);
+            }
         }
         SessionEffect effect = c == null ? SessionEffect.NONE : c.sessionEffect();
+        if (effect == SessionEffect.PIN_TO_PRIMARY) {
+            unmovable = true; // wherever it ran (a cursor WITH HOLD of a read-only transaction on a replica too)
+        }
         if (effect == SessionEffect.PIN_TO_PRIMARY && node == server.topology().primary()) {
             state.pin();
+            if (sql != null && LISTEN.matcher(sql).find()) {
+                listenNode = node;
+            }
         } else if (effect == SessionEffect.SET_SESSION_STATE) {
             state.markDirty();
             if (!wasInTransaction && backendStatus == 'I' && sql != null) {
                 if (MORE_THAN_ONE_STATEMENT.matcher(sql).find()) {
                     // replaying the whole text elsewhere could repeat what else it did: the settings cannot follow,
                     // so the session stays where they are (fail closed; a ';' in a literal pins needlessly, safely)
+                    unmovable = true;
                     if (node == server.topology().primary()) {
                         state.pin();
                     }
                 } else {
                     followSessionState(sql, node);
                 }
+            } else {
+                unmovable = true; // a SET inside a transaction lives on that backend only (it is not followed)
             }
+        }
+        if (server.config().poolMode() == PoolMode.TRANSACTION) {
+            returnBackendsBetweenTransactions();
+        }
+    }
+
+    /**
+     * Transaction pooling: outside a transaction, with nothing unfinished (a pipeline after a Flush, a deferred
+     * BEGIN) and no state that cannot move to another backend (anything that pins: LISTEN, SQL PREPARE, temp tables,
+     * session advisory locks, cursors; a SET the proxy cannot follow), the session's backends go back to the pool; the
+     * next statement takes one again, with the session's settings applied and its prepared statements re-prepared there.
+     * Never blocks (event loop).
+     */
+    private void returnBackendsBetweenTransactions() {
+        if (status != 'I' || state.inTransaction() || bound != null || deferredBegin != null || unmovable
+                || state.pinned() || state.pinnedNode() != null || listenNode != null || held.isEmpty()) {
+            return;
+        }
+        for (BackendConnection b : held.values()) {
+            server.pool().giveBack(b);
+        }
+        held.clear();
+    }
+
+    /**
+     * The transaction and read-your-writes bookkeeping of one finished execution, as the JDBC path keeps it
+     * ({@code SessionRouting.afterExecute}): the backend's transaction status says where a transaction begins and ends;
+     * what may have written marks the transaction, or (outside one) the session's causal position. A transaction-control
+     * statement on its own ({@code BEGIN}, {@code COMMIT}, {@code ROLLBACK}, {@code SAVEPOINT}...) writes nothing
+     * itself: a {@code COMMIT} publishes what the transaction may have written, no more, so a transaction of reads on
+     * the primary leaves no position for the session's next reads to wait for (only {@code COMMIT PREPARED} and the
+     * like, outside a transaction, count as a write). A text of several statements counts as a whole (fail closed).
+     */
+    static void trackTransaction(SessionState state, Decision d, Classification c, Node node, char backendStatus) {
+        boolean wasInTransaction = state.inTransaction();
+        boolean control = c != null && c.reason() == Reason.TRANSACTION_CONTROL;
+        boolean ends = control && c.sessionEffect() == SessionEffect.END_TRANSACTION;
+        boolean open = backendStatus == 'T' || backendStatus == 'E';
+        boolean wrote = d.mayHaveWritten() && !(control && (ends || wasInTransaction || open));
+        if (open) {
+            if (!wasInTransaction) {
+                state.beginTransaction(node);
+            } else if (control && state.transactionMayHaveWritten()) {
+                // COMMIT AND CHAIN (or a SAVEPOINT: the classifier cannot tell them apart): fail closed, the
+                // transaction's writes may be committed now
+                recordWrite(state);
+            }
+            if (wrote) {
+                state.transactionWrote();
+            }
+        } else if (wasInTransaction) {
+            if (state.transactionMayHaveWritten() || wrote) {
+                recordWrite(state);
+            }
+            state.endTransaction();
+        } else if (wrote) {
+            recordWrite(state);
         }
     }
 
@@ -736,10 +966,13 @@ final class ClientSession {
     private void followSessionState(String sql, Node ranOn) {
         replay.add(sql);
         for (Map.Entry<Node, BackendConnection> e : new ArrayList<>(held.entrySet())) {
-            if (e.getKey() != ranOn) {
+            if (e.getKey() == ranOn) {
+                e.getValue().applied = List.copyOf(replay);
+            } else {
                 try {
                     e.getValue().queryValue(sql);
                     e.getValue().prepared.remove("");
+                    e.getValue().applied = List.copyOf(replay);
                 } catch (IOException | BackendConnection.BackendError ex) {
                     drop(e.getValue());
                 }
@@ -747,7 +980,7 @@ final class ClientSession {
         }
     }
 
-    private void recordWrite() {
+    private static void recordWrite(SessionState state) {
         CausalPosition p = state.causal();
         if (p == null) {
             p = new CausalPosition();
@@ -778,7 +1011,8 @@ final class ClientSession {
             if (candidates.isEmpty()) {
                 return;
             }
-            Node preferred = selector.choose(candidates);
+            // the session's own affinity slot, not the worker thread's (which serves other clients too)
+            Node preferred = selector.choose(candidates, state.affinity());
             List<Node> order = new ArrayList<>(candidates);
             order.remove(preferred);
             order.add(0, preferred);
@@ -831,9 +1065,15 @@ final class ClientSession {
             server.sessionListener().backendFailed(node);
             throw e;
         }
-        if (!replay.isEmpty()) {
+        if (!b.applied.equals(replay)) {
+            List<String> apply = new ArrayList<>(replay.size() + 1);
+            if (!b.applied.isEmpty()) {
+                apply.add("RESET ALL"); // another client's settings (transaction pooling)
+            }
+            apply.addAll(replay);
             try {
-                b.queryValue(String.join(";\n", replay));
+                b.queryValue(String.join(";\n", apply));
+                b.applied = List.copyOf(replay);
             } catch (BackendConnection.BackendError e) {
                 server.pool().release(b, true, true);
                 throw new IOException(node.name() + ": the session's settings cannot be applied: " + e.getMessage());
@@ -876,7 +1116,10 @@ final class ClientSession {
     /** The client left: every backend goes back to its pool (reset if the session changed server state). */
     void close() {
         for (BackendConnection b : held.values()) {
-            server.pool().release(b, state.dirty() || !replay.isEmpty(), b != bound && status == 'I');
+            // a BEGIN the proxy answered and never sent left no backend inside a transaction
+            boolean idleThere = status == 'I' || (deferredBegin != null && !state.inTransaction());
+            server.pool().release(b, state.dirty() || !replay.isEmpty() || !b.applied.isEmpty(),
+                    b != bound && idleThere);
         }
         held.clear();
     }

@@ -8,8 +8,10 @@ import java.util.List;
 /**
  * One round of messages sent to a backend and its responses relayed to the client: a simple query, or an
  * extended-protocol pipeline up to its Sync (or Flush). It swallows the responses to the messages the proxy injected
- * itself (a Parse re-preparing a client's statement on this backend, the Close before it), refuses COPY FROM STDIN
- * (CopyFail, so the backend answers with an error), and, when asked to {@code hold}, keeps the responses back until
+ * itself (a Parse re-preparing a client's statement on this backend, the Close before it), relays a COPY FROM STDIN
+ * both ways (the backend's CopyInResponse to the client, then the client's CopyData, CopyDone or CopyFail, and the
+ * Sync an extended-protocol client sends after them, to the backend: {@link #fromClient}), and, when asked to
+ * {@code hold}, keeps the responses back until
  * the first row or command completion, so a read refused with 25006 or lost to a connection failure can still run
  * elsewhere with the client none the wiser.
  *
@@ -33,6 +35,14 @@ final class Exchange {
     private boolean forwardedAny;
     private boolean misroute;
     private char status = 0;
+    /** The backend sent CopyInResponse; the client's CopyDone or CopyFail has not gone by yet. */
+    private boolean copyIn;
+    /** A COPY FROM STDIN ran in this exchange (its client may send a Sync after CopyDone). */
+    private boolean copied;
+    /** The client's own Sync went to the backend after a COPY: the exchange ends at the ReadyForQuery it asks for. */
+    private boolean syncRelayed;
+    /** ReadyForQuery messages of {@link #leadingQuery leading queries} still to swallow. */
+    private int swallowReady;
 
     Exchange(boolean endsWithSync) {
         this.endsWithSync = endsWithSync;
@@ -44,6 +54,15 @@ final class Exchange {
         if (terminals != null) {
             expected.add(new Expect(terminals, false));
         }
+    }
+
+    /**
+     * A simple query the proxy sends first (a deferred {@code BEGIN}), pipelined with the client's messages: all its
+     * responses up to its ReadyForQuery are swallowed (an error of it would reach the client).
+     */
+    void leadingQuery(Msg q) {
+        toSend.add(0, q);
+        swallowReady++;
     }
 
     /** A message the proxy injects; its one response ({@code terminal}) is swallowed. */
@@ -164,14 +183,27 @@ final class Exchange {
 
     private void onMessage(Msg m) {
         byte t = m.type();
-        if (t == 'G') {
-            // COPY FROM STDIN cannot be relayed while the session waits on the backend: refuse it cleanly
-            backend.write(Msg.builder('f').cstring("COPY FROM STDIN is not supported by the readsplit proxy yet").build());
-            try {
-                backend.flush();
-            } catch (IOException e) {
-                finish(e);
+        if (swallowReady > 0) {
+            if (t == 'Z') {
+                swallowReady--;
+            } else if (t == 'E') {
+                client.write(m); // the proxy's own BEGIN failed: the client sees why
+                forwardedAny = true;
             }
+            return;
+        }
+        if (t == 'G') {
+            // COPY FROM STDIN: the client's data now flows to the backend (fromClient) until CopyDone or CopyFail
+            if (held != null) {
+                held.forEach(client::write);
+                held = null;
+            }
+            client.write(m);
+            client.flush();
+            forwardedAny = true;
+            copyIn = true;
+            copied = true;
+            client.copyIn(this);
             return;
         }
         if (t == 'Z') {
@@ -196,7 +228,8 @@ final class Exchange {
                 return;
             }
             expected.clear(); // the backend skips everything up to Sync
-            if (!endsWithSync) {
+            copyIn = false; // an error ends a COPY's copy-in mode too
+            if (!endsWithSync && !syncRelayed) {
                 if (held != null) {
                     held.forEach(client::write);
                 }
@@ -233,10 +266,62 @@ final class Exchange {
 
     /** After a Flush, the exchange ends once every message sent is answered. */
     private void afterMessage() {
-        if (!endsWithSync && expected.isEmpty()) {
+        if (!endsWithSync && !syncRelayed && expected.isEmpty()) {
             client.flush();
             finish(null);
         }
+    }
+
+    /**
+     * Whether a client message of type {@code type} goes to this exchange's backend now: CopyData, CopyDone, CopyFail
+     * (and the Flush or Sync a client may send among them, which the backend ignores) while the backend is in
+     * copy-in mode; after the COPY of an extended-protocol pipeline, the client's Sync that ends it. Event loop only.
+     */
+    boolean takes(byte type) {
+        if (finished || !copied) {
+            return false;
+        }
+        if (copyIn) {
+            return type == 'd' || type == 'c' || type == 'f' || type == 'H' || type == 'S';
+        }
+        return !simple() && !syncRelayed && (type == 'S' || type == 'H');
+    }
+
+    /** In copy-in mode: the client's CopyDone or CopyFail has not gone by yet. */
+    boolean copyingIn() {
+        return copyIn && !finished;
+    }
+
+    private boolean simple() {
+        return !toSend.isEmpty() && toSend.get(toSend.size() - 1).type() == 'Q';
+    }
+
+    /** Writes a client message {@link #takes} accepts to the backend (then {@link #flushToBackend}). Event loop only. */
+    void fromClient(Msg m) {
+        byte t = m.type();
+        if (t == 'c' || t == 'f') {
+            copyIn = false;
+        } else if (t == 'S' && !copyIn) {
+            syncRelayed = true;
+        }
+        backend.write(m);
+    }
+
+    void flushToBackend() {
+        try {
+            backend.flush();
+        } catch (IOException e) {
+            finish(e);
+        }
+    }
+
+    /** Whether the backend's socket takes more client data now; else {@code r} runs once it does. Event loop only. */
+    boolean backendWritable(Runnable r) {
+        if (backend.writable()) {
+            return true;
+        }
+        backend.whenWritable(r);
+        return false;
     }
 
     boolean forwardedAny() {
@@ -264,5 +349,8 @@ final class Exchange {
 
         /** Runs {@code r} on the event loop once the client's channel is writable again (or closed). */
         void whenWritable(Runnable r);
+
+        /** The backend of {@code x} waits for the client's COPY data: relay its copy messages to {@code x}. */
+        void copyIn(Exchange x);
     }
 }

@@ -20,14 +20,16 @@ import java.util.Objects;
  * @param auth        how clients are authenticated ({@link ClientAuth})
  * @param tlsCertificate the PEM certificate (chain) served to clients that ask for TLS, or null: no TLS
  * @param tlsKey      its PEM (PKCS#8) private key, or null
+ * @param poolMode    when client sessions give their backends back ({@link PoolMode#SESSION} by default)
  */
 public record ProxyConfig(String listenHost, int listenPort, int maxClients, int maxMessageBytes, int maxPipelineBytes,
                           int maxPipelineMessages, int maxIdlePerNode, Duration connectTimeout,
                           Duration authTimeout, Map<String, Secret> users, ClientAuth auth, Path tlsCertificate,
-                          Path tlsKey) {
+                          Path tlsKey, PoolMode poolMode) {
 
     public ProxyConfig {
         Objects.requireNonNull(listenHost, "listenHost");
+        Objects.requireNonNull(poolMode, "poolMode");
         Objects.requireNonNull(auth, "auth");
         users = Collections.unmodifiableMap(new LinkedHashMap<>(users));
     }
@@ -44,7 +46,8 @@ public record ProxyConfig(String listenHost, int listenPort, int maxClients, int
     @Override
     public String toString() {
         return "ProxyConfig[listen=" + listenHost + ":" + listenPort + ", maxClients=" + maxClients + ", users="
-                + users.keySet() + ", auth=" + auth.label() + ", tls=" + (tlsCertificate != null) + "]";
+                + users.keySet() + ", auth=" + auth.label() + ", tls=" + (tlsCertificate != null) + ", poolMode="
+                + poolMode.name().toLowerCase(java.util.Locale.ROOT) + "]";
     }
 
     /** Builds a {@link ProxyConfig}; each setter checks its argument at once. */
@@ -58,6 +61,7 @@ public record ProxyConfig(String listenHost, int listenPort, int maxClients, int
         private int maxIdlePerNode = 32;
         private Duration connectTimeout = Duration.ofSeconds(5);
         private Duration authTimeout = Duration.ofSeconds(10);
+        private PoolMode poolMode = PoolMode.SESSION;
         private final Map<String, Secret> users = new LinkedHashMap<>();
         private ClientAuth auth = ClientAuth.SCRAM_SHA_256;
         private Path tlsCertificate;
@@ -178,6 +182,12 @@ public record ProxyConfig(String listenHost, int listenPort, int maxClients, int
             return this;
         }
 
+        /** When client sessions give their backends back: {@link PoolMode#SESSION} (default) or per transaction. */
+        public Builder poolMode(PoolMode mode) {
+            poolMode = Objects.requireNonNull(mode, "poolMode");
+            return this;
+        }
+
         public ProxyConfig build() {
             checkAuth();
             if (maxPipelineBytes < maxMessageBytes) {
@@ -185,7 +195,8 @@ public record ProxyConfig(String listenHost, int listenPort, int maxClients, int
                         + ") cannot be smaller than maxMessageBytes (" + maxMessageBytes + ")");
             }
             return new ProxyConfig(listenHost, listenPort, maxClients, maxMessageBytes, maxPipelineBytes,
-                    maxPipelineMessages, maxIdlePerNode, connectTimeout, authTimeout, users, auth, tlsCertificate, tlsKey);
+                    maxPipelineMessages, maxIdlePerNode, connectTimeout, authTimeout, users, auth, tlsCertificate, tlsKey,
+                    poolMode);
         }
 
         /** Each method's needs: a user list whose entries it can use, or (passthrough) none and a safe channel. */

@@ -23,6 +23,17 @@ class ProxyConfigTest {
     }
 
     @Test
+    void poolModeIsSessionUnlessSetAndABadNameIsRefusedNamingIt() {
+        assertThat(ProxyConfig.builder().user("app", Secret.of("pw")).build().poolMode()).isEqualTo(PoolMode.SESSION);
+        ProxyConfig t = ProxyConfig.builder().user("app", Secret.of("pw")).poolMode(PoolMode.parse(" Transaction "))
+                .build();
+        assertThat(t.poolMode()).isEqualTo(PoolMode.TRANSACTION);
+        assertThat(t.toString()).contains("poolMode=transaction");
+        assertThat(assertThrows(IllegalArgumentException.class, () -> PoolMode.parse("statement")).getMessage())
+                .contains("statement").contains("session").contains("transaction");
+    }
+
+    @Test
     void passwordsNeverShowInToString() {
         ProxyConfig c = ProxyConfig.builder().listen("127.0.0.1:0").user("app", Secret.of("hunter2")).build();
         assertThat(c.toString()).contains("app").doesNotContain("hunter2");
