@@ -4,13 +4,15 @@ import java.sql.SQLException;
 import java.util.Objects;
 
 /**
- * Readsplit's one exception type. The message names the data source and the rule that applied; {@link #reason()}
- * says the same for programs, and {@link #getSQLState()} carries the SQLSTATE a JDBC caller expects for it (most
- * reasons have a fixed one; {@link Reason#NODE_UNAVAILABLE} keeps the driver's own when there is one).
+ * What a JDBC call of Readsplit throws when Readsplit itself refuses or fails it. The message names the data source
+ * and the rule that applied; {@link #reason()} says the same for programs, and {@link #getSQLState()} carries the
+ * SQLSTATE a JDBC caller expects for it (most reasons have a fixed one; {@link Reason#NODE_UNAVAILABLE} keeps the
+ * driver's own when there is one). {@link Reason} is the one list of reasons of every {@link ReadsplitFailure}: this
+ * exception, the configuration's and failover's.
  *
  * <p>Messages never contain a password or a URL with credentials.
  */
-public final class ReadsplitException extends SQLException {
+public final class ReadsplitException extends SQLException implements ReadsplitFailure {
 
     private static final long serialVersionUID = 1L;
 
@@ -46,7 +48,19 @@ public final class ReadsplitException extends SQLException {
         /** Something a logical connection cannot do (spanning several physical connections), or a dialect lacks. */
         NOT_SUPPORTED("0A000"),
         /** The causal position could not be computed: reads cannot be guaranteed to see the session's writes. */
-        CAUSAL_POSITION_UNKNOWN("08006");
+        CAUSAL_POSITION_UNKNOWN("08006"),
+        /**
+         * The configuration is invalid: a bad key, value, node, URL or file ({@code ConfigException}, whose
+         * {@code problems()} name every key; SQLSTATE class F0, configuration file error).
+         */
+        INVALID_CONFIG("F0000"),
+        /**
+         * A failover, switchover or rejoin step failed or timed out; what was left as it was is in the message and
+         * {@code FailoverException.step()} names the step.
+         */
+        FAILOVER_FAILED("55000"),
+        /** Another failover or switchover of the data source is running ({@code 55006}: object in use). */
+        FAILOVER_IN_PROGRESS("55006");
 
         private final String sqlState;
 
@@ -77,6 +91,7 @@ public final class ReadsplitException extends SQLException {
     }
 
     /** What went wrong, for programs. */
+    @Override
     public Reason reason() {
         return reason;
     }

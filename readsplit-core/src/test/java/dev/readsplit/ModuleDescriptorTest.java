@@ -57,6 +57,7 @@ class ModuleDescriptorTest {
                 "dev.readsplit.sql", "dev.readsplit.topology");
         assertThat(qualified).containsOnly(
                 Map.entry("dev.readsplit.routing", Set.of("dev.readsplit.proxy")),
+                Map.entry("dev.readsplit.cluster", Set.of("dev.readsplit.proxy", "dev.readsplit.cli")),
                 Map.entry("dev.readsplit.text", Set.of("dev.readsplit.cli")));
     }
 
@@ -66,6 +67,11 @@ class ModuleDescriptorTest {
         Set<String> exported = d.exports().stream().map(ModuleDescriptor.Exports::source).collect(Collectors.toSet());
         assertThat(Path.of("target/classes/dev/readsplit/health/HealthChecker.class")).isRegularFile();
         assertThat(exported).doesNotContain("dev.readsplit.health");
+        // the mutable nodes and the state machine: applications get TopologyView and NodeView (topology) instead
+        assertThat(Path.of("target/classes/dev/readsplit/cluster/Topology.class")).isRegularFile();
+        assertThat(Path.of("target/classes/dev/readsplit/cluster/Node.class")).isRegularFile();
+        assertThat(d.exports()).filteredOn(e -> e.source().equals("dev.readsplit.cluster"))
+                .allMatch(ModuleDescriptor.Exports::isQualified);
         assertThat(d.opens()).isEmpty();
     }
 
@@ -102,6 +108,8 @@ class ModuleDescriptorTest {
         assertThat(core.isExported("dev.readsplit.jdbc")).isTrue();
         assertThat(core.isExported("dev.readsplit.health")).isFalse();
         assertThat(core.isExported("dev.readsplit.routing")).isFalse();
+        assertThat(core.isExported("dev.readsplit.cluster")).isFalse();
+        assertThat(core.isExported("dev.readsplit.topology")).isTrue();
 
         List<Driver> drivers = new ArrayList<>();
         ServiceLoader.load(layer, Driver.class).forEach(drivers::add);

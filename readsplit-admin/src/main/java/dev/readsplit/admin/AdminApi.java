@@ -11,7 +11,7 @@ import dev.readsplit.config.Secret;
 import dev.readsplit.jdbc.ReadsplitDataSource;
 import dev.readsplit.metrics.NodeStatus;
 import dev.readsplit.metrics.StatusSnapshot;
-import dev.readsplit.topology.Node;
+import dev.readsplit.topology.NodeView;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -354,7 +354,7 @@ final class AdminApi {
     private Response addReplica(Request r) {
         NodeConfig node = ReplicaRequest.parse(json, r.body());
         String name = mutate(() -> ds.addReplica(node));
-        Node added = ds.topology().node(name);
+        NodeView added = ds.topology().node(name);
         ObjectNode o = json.createObjectNode().put("node", name)
                 .put("state", added == null ? "REMOVED" : added.state().name())
                 .put("message", "takes reads once its health checks pass");

@@ -1,7 +1,7 @@
 package dev.readsplit.admin;
 
 import dev.readsplit.jdbc.ReadsplitDataSource;
-import dev.readsplit.topology.Node;
+import dev.readsplit.topology.NodeView;
 import org.HdrHistogram.Histogram;
 
 import java.util.ArrayDeque;
@@ -52,9 +52,9 @@ final class History {
     /** Takes one sample of every node now. */
     synchronized void sample() {
         long now = ds.topology().clock().millis();
-        Node primary = ds.topology().primary();
+        NodeView primary = ds.topology().primary();
         Map<String, Track> live = new LinkedHashMap<>();
-        for (Node n : ds.topology().nodes()) {
+        for (NodeView n : ds.topology().nodes()) {
             Track t = tracks.computeIfAbsent(n.name(), k -> new Track());
             live.put(n.name(), t);
             long reads = n.readsServed();

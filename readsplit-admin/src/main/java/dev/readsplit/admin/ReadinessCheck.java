@@ -3,7 +3,7 @@ package dev.readsplit.admin;
 import dev.readsplit.Role;
 import dev.readsplit.jdbc.ReadsplitDataSource;
 import dev.readsplit.config.Redactor;
-import dev.readsplit.topology.Node;
+import dev.readsplit.topology.NodeView;
 import dev.readsplit.topology.NodeState;
 
 import java.sql.Connection;
@@ -49,7 +49,7 @@ final class ReadinessCheck implements AutoCloseable {
     private final AdminOptions.Readiness policy;
     private final Duration timeout;
     private final ExecutorService pool;
-    private final Map<Node, CompletableFuture<NodeAnswer>> running = new HashMap<>();
+    private final Map<NodeView, CompletableFuture<NodeAnswer>> running = new HashMap<>();
 
     ReadinessCheck(ReadsplitDataSource ds, AdminOptions.Readiness policy, Duration timeout) {
         this.ds = ds;
@@ -69,20 +69,20 @@ final class ReadinessCheck implements AutoCloseable {
 
     /** Checks the nodes the policy needs; completes within the readiness timeout (plus scheduling). */
     CompletableFuture<Result> check() {
-        Node primary = ds.topology().primary();
-        List<Node> replicas = new ArrayList<>();
-        for (Node r : ds.topology().replicas()) {
+        NodeView primary = ds.topology().primary();
+        List<NodeView> replicas = new ArrayList<>();
+        for (NodeView r : ds.topology().replicas()) {
             if (r.state() != NodeState.DRAINING) {
                 replicas.add(r);
             }
         }
-        List<Node> asked = new ArrayList<>();
+        List<NodeView> asked = new ArrayList<>();
         asked.add(primary);
         if (policy != AdminOptions.Readiness.PRIMARY) {
             asked.addAll(replicas);
         }
         List<CompletableFuture<NodeAnswer>> answers = new ArrayList<>();
-        for (Node n : asked) {
+        for (NodeView n : asked) {
             answers.add(ask(n).completeOnTimeout(new NodeAnswer(n.name(), role(n), false, null, timeout.toMillis(),
                     "no answer within " + timeout.toMillis() + " ms"), timeout.toMillis(), TimeUnit.MILLISECONDS));
         }
@@ -118,7 +118,7 @@ final class ReadinessCheck implements AutoCloseable {
         return new Result(reason == null, reason, answers, healthy);
     }
 
-    private CompletableFuture<NodeAnswer> ask(Node n) {
+    private CompletableFuture<NodeAnswer> ask(NodeView n) {
         synchronized (running) {
             CompletableFuture<NodeAnswer> f = running.get(n);
             if (f != null && !f.isDone()) {
@@ -146,14 +146,14 @@ final class ReadinessCheck implements AutoCloseable {
         }
     }
 
-    private NodeAnswer probe(Node n) {
+    private NodeAnswer probe(NodeView n) {
         long t0 = System.nanoTime();
         if (n.state() == NodeState.FENCED) {
             return new NodeAnswer(n.name(), role(n), false, null, 0, "fenced: no traffic is sent to it");
         }
         int seconds = (int) Math.max(1, (timeout.toMillis() + 999) / 1000);
-        // the pool directly: borrow() refuses a DOWN node from cached state, and this check must ask it
-        try (Connection c = n.pool().getConnection()) {
+        // the pool directly: routing refuses a DOWN node from cached state, and this check must ask it
+        try (Connection c = ds.operations().connectionTo(n.name())) {
             Boolean inRecovery = null;
             if (n.isPostgres()) {
                 try (Statement s = c.createStatement()) {
@@ -167,9 +167,9 @@ final class ReadinessCheck implements AutoCloseable {
                 return new NodeAnswer(n.name(), role(n), false, null, millis(t0), "connection is not valid");
             }
             return new NodeAnswer(n.name(), role(n), true, inRecovery, millis(t0), null);
-        } catch (SQLException e) {
+        } catch (SQLException | IllegalArgumentException | IllegalStateException e) { // removed, or closed meanwhile
             return new NodeAnswer(n.name(), role(n), false, null, millis(t0),
-                    Redactor.of(ds.config()).and(ds.topology().nodes().stream().map(Node::config).toList()).redact(describe(e)));
+                    Redactor.of(ds.config()).and(ds.topology().nodes().stream().map(NodeView::config).toList()).redact(describe(e)));
         }
     }
 
@@ -192,7 +192,7 @@ final class ReadinessCheck implements AutoCloseable {
         return sb.toString().replace('\n', ' ');
     }
 
-    private String role(Node n) {
+    private String role(NodeView n) {
         return n == ds.topology().primary() ? Role.PRIMARY.name() : Role.REPLICA.name();
     }
 

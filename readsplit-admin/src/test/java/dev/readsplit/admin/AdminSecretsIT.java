@@ -4,7 +4,7 @@ import dev.readsplit.config.NodeConfig;
 import dev.readsplit.embedded.EmbeddedCluster;
 import dev.readsplit.embedded.EmbeddedNode;
 import dev.readsplit.jdbc.ReadsplitDataSource;
-import dev.readsplit.topology.Node;
+import dev.readsplit.topology.NodeView;
 import dev.readsplit.topology.NodeState;
 import org.junit.jupiter.api.Test;
 
@@ -22,7 +22,7 @@ import static org.awaitility.Awaitility.await;
  */
 class AdminSecretsIT {
 
-    private static final String WRONG = "Wr0ng-Admin-Node-Pw-5e";
+    private static final String WRONG = "Wr0ng-Admin-NodeView-Pw-5e";
     private static final List<String> GETS = List.of("/", "/dashboard.js", "/healthz", "/readyz", "/replicas", "/events",
             "/metrics", "/nope");
 
@@ -37,8 +37,8 @@ class AdminSecretsIT {
             try (ReadsplitDataSource ds = new ReadsplitDataSource(b.build());
                  AdminServer server = AdminServer.start(ds, AdminOptions.defaults())) {
                 Http http = new Http(server.uri());
-                Node wrongNode = node(ds, wrong);
-                Node victimNode = node(ds, victim);
+                NodeView wrongNode = node(ds, wrong);
+                NodeView victimNode = node(ds, victim);
                 await().atMost(Duration.ofSeconds(30)).until(() -> wrongNode.state() == NodeState.DOWN);
                 assertThat(wrongNode.lastError()).contains("password authentication failed");
                 getAll(http);
@@ -75,7 +75,7 @@ class AdminSecretsIT {
         }
     }
 
-    private static Node node(ReadsplitDataSource ds, EmbeddedNode n) {
+    private static NodeView node(ReadsplitDataSource ds, EmbeddedNode n) {
         return ds.topology().nodes().stream().filter(x -> x.config().port() == n.port()).findFirst().orElseThrow();
     }
 }

@@ -3,7 +3,7 @@ package dev.readsplit.admin;
 import dev.readsplit.embedded.EmbeddedCluster;
 import dev.readsplit.embedded.EmbeddedNode;
 import dev.readsplit.jdbc.ReadsplitDataSource;
-import dev.readsplit.topology.Node;
+import dev.readsplit.topology.NodeView;
 import dev.readsplit.topology.NodeState;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -154,7 +154,7 @@ class DashboardIT {
             assertThat(browser.script("return document.getElementById('overall').textContent;")).isEqualTo("ok");
 
             victim.start();
-            Node victimNode = ds.topology().node(victimName);
+            NodeView victimNode = ds.topology().node(victimName);
             await().atMost(Duration.ofSeconds(30)).until(() -> victimNode.state() == NodeState.UP);
             await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(250)).untilAsserted(() ->
                     assertThat(browser.script(ROWS)).contains(victimName + "|REPLICA|UP|1|"));

@@ -108,16 +108,16 @@ public final class FailoverBenchmark {
                 long firstWrite = w.firstNewPrimaryWrite.get();
                 Thread.sleep(2000);
                 w.stop();
-                FailoverReport report = ds.failover().lastFailover();
+                FailoverReport report = ds.operations().lastFailover();
                 EmbeddedNode np = cluster.node(ds.topology().primary().name());
                 long lost = missing(np, w.acked);
                 // the old primary comes back (crash recovery, fenced): it says where its WAL ended
                 old.start();
                 String exact = "?";
                 try {
-                    awaitTrue(Duration.ofSeconds(30), () -> ds.failover().lastFailover() != null
-                            && ds.failover().lastFailover().exactWalBytesPastPromotion() >= 0);
-                    exact = Long.toString(ds.failover().lastFailover().exactWalBytesPastPromotion());
+                    awaitTrue(Duration.ofSeconds(30), () -> ds.operations().lastFailover() != null
+                            && ds.operations().lastFailover().exactWalBytesPastPromotion() >= 0);
+                    exact = Long.toString(ds.operations().lastFailover().exactWalBytesPastPromotion());
                 } catch (IllegalStateException notMeasured) {
                     // reported as "?"
                 }

@@ -4,7 +4,7 @@ import dev.readsplit.config.ReadsplitConfig;
 import dev.readsplit.embedded.EmbeddedCluster;
 import dev.readsplit.embedded.EmbeddedNode;
 import dev.readsplit.jdbc.ReadsplitDataSource;
-import dev.readsplit.topology.Node;
+import dev.readsplit.topology.NodeView;
 import dev.readsplit.topology.NodeState;
 import dev.readsplit.topology.TopologyListener;
 
@@ -102,7 +102,7 @@ public final class FailureBenchmark {
 
     private static String replicaKill(EmbeddedCluster cluster, ReadsplitDataSource ds, int run) throws Exception {
         EmbeddedNode victim = cluster.standby(0);
-        Node node = node(ds, victim);
+        NodeView node = node(ds, victim);
         try (Readers readers = new Readers(ds, 4); CounterWatch watch = new CounterWatch(node)) {
             awaitTrue(Duration.ofSeconds(10), () -> readers.reads.sum() > 500);
             AtomicLong excludedAt = new AtomicLong();
@@ -140,7 +140,7 @@ public final class FailureBenchmark {
     private static String replicaPause(EmbeddedCluster cluster, ReadsplitDataSource ds, int run, String variant)
             throws Exception {
         EmbeddedNode victim = cluster.standby(1);
-        Node node = node(ds, victim);
+        NodeView node = node(ds, victim);
         awaitTrue(Duration.ofSeconds(30), () -> allUp(ds) && !node.lagExcluded());
         try (Readers readers = new Readers(ds, 4)) {
             awaitTrue(Duration.ofSeconds(10), () -> readers.reads.sum() > 500);
@@ -182,7 +182,7 @@ public final class FailureBenchmark {
 
     private static String lagInjection(EmbeddedCluster cluster, ReadsplitDataSource ds, int run) throws Exception {
         EmbeddedNode lagging = cluster.standby(0);
-        Node node = node(ds, lagging);
+        NodeView node = node(ds, lagging);
         awaitTrue(Duration.ofSeconds(30), () -> allUp(ds) && !node.lagExcluded());
         try (Writer writer = new Writer(ds, 20); Readers readers = new Readers(ds, 4)) {
             awaitTrue(Duration.ofSeconds(10), () -> writer.writes.sum() > 20);
@@ -240,7 +240,7 @@ public final class FailureBenchmark {
         return nanos / 1e6;
     }
 
-    private static Node node(ReadsplitDataSource ds, EmbeddedNode n) {
+    private static NodeView node(ReadsplitDataSource ds, EmbeddedNode n) {
         return ds.topology().nodes().stream().filter(x -> x.config().port() == n.port()).findFirst().orElseThrow();
     }
 
@@ -270,7 +270,7 @@ public final class FailureBenchmark {
         final AtomicBoolean running = new AtomicBoolean(true);
         final Thread thread;
 
-        CounterWatch(Node node) {
+        CounterWatch(NodeView node) {
             thread = new Thread(() -> {
                 long last = node.readsServed() + node.inFlight();
                 while (running.get()) {

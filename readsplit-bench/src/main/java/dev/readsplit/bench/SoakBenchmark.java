@@ -4,7 +4,7 @@ import dev.readsplit.config.ReadsplitConfig;
 import dev.readsplit.embedded.EmbeddedCluster;
 import dev.readsplit.embedded.EmbeddedNode;
 import dev.readsplit.jdbc.ReadsplitDataSource;
-import dev.readsplit.topology.Node;
+import dev.readsplit.topology.NodeView;
 import dev.readsplit.topology.NodeState;
 
 import java.lang.management.ManagementFactory;
@@ -107,7 +107,7 @@ public final class SoakBenchmark {
             awaitUp(ds);
             long lost = load.lostWrites(cluster.primary());
             Map<String, String> pools = new TreeMap<>();
-            for (Node n : ds.topology().nodes()) {
+            for (NodeView n : ds.topology().nodes()) {
                 pools.put(n.name(), n.poolStats().toString());
             }
             int threadsLoaded = Thread.activeCount();

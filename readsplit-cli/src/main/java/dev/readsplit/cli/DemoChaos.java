@@ -3,7 +3,8 @@ package dev.readsplit.cli;
 import dev.readsplit.embedded.EmbeddedCluster;
 import dev.readsplit.embedded.EmbeddedNode;
 import dev.readsplit.jdbc.ReadsplitDataSource;
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
+import dev.readsplit.cluster.Topology;
 
 import java.time.Duration;
 import java.util.List;
@@ -131,15 +132,17 @@ final class DemoChaos implements Runnable {
         events.add("HA: " + chosen.name() + " is a primary now; the other standbys are not repointed");
         // Readsplit observes roles (pg_is_in_recovery()) and follows a new primary by itself. Should it not
         // have switched within a few health-check intervals, the HA step tells it, as an HA hook would.
-        Node target = ds.topology().node(chosen.name());
+        // (the demo plays the HA manager here, so it drives the state machine, which applications cannot reach)
+        Topology topology = Topology.of(ds);
+        Node target = topology.node(chosen.name());
         long deadline = System.nanoTime() + ds.config().health().interval().multipliedBy(5).toNanos();
-        while (ds.topology().primary() != target && System.nanoTime() < deadline) {
+        while (topology.primary() != target && System.nanoTime() < deadline) {
             if (stop.await(100, TimeUnit.MILLISECONDS)) {
                 return;
             }
         }
-        if (ds.topology().primary() != target && target != null) {
-            ds.topology().promoteToPrimary(target, "the demo's HA step promoted it");
+        if (topology.primary() != target && target != null) {
+            topology.promoteToPrimary(target, "the demo's HA step promoted it");
             events.add("HA: Readsplit had not switched by itself; told it writes go to " + chosen.name());
         }
     }

@@ -9,7 +9,7 @@ import dev.readsplit.embedded.EmbeddedCluster;
 import dev.readsplit.embedded.EmbeddedNode;
 import dev.readsplit.jdbc.ReadsplitDataSource;
 import dev.readsplit.RouteReason;
-import dev.readsplit.topology.Node;
+import dev.readsplit.topology.NodeView;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -360,7 +360,7 @@ final class DemoCommand implements Callable<Integer> {
             long intervalReads = samples.stream().mapToLong(DemoWorkload.NodeSample::intervalReads).sum();
             Table t = new Table("NODE", "ROLE", "STATE", "LAG", "READS/S", "SHARE", "WRITES/S", "P99 READ");
             for (DemoWorkload.NodeSample s : samples) {
-                Node n = ds.topology().node(s.node());
+                NodeView n = ds.topology().node(s.node());
                 t.row(s.node(), role(n), n.state().name(), lag(n), Long.toString(Math.round(s.readsPerSecond())),
                         pct(s.intervalReads(), intervalReads),
                         s.writesPerSecond() == 0 ? "-" : Long.toString(Math.round(s.writesPerSecond())),
@@ -402,7 +402,7 @@ final class DemoCommand implements Callable<Integer> {
             StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "[%4ds] writes %d reads %d |",
                     elapsedNanos / 1_000_000_000L, workload.writes.sum(), workload.reads.sum()));
             for (DemoWorkload.NodeSample s : samples) {
-                Node n = ds.topology().node(s.node());
+                NodeView n = ds.topology().node(s.node());
                 sb.append(' ').append(s.node()).append(' ').append(n.state()).append(' ')
                         .append(pct(s.intervalReads(), intervalReads));
                 if (n != ds.topology().primary()) {
@@ -439,14 +439,14 @@ final class DemoCommand implements Callable<Integer> {
                     + " s   Ctrl-C stops early";
         }
 
-        private String role(Node n) {
+        private String role(NodeView n) {
             if (n == ds.topology().primary()) {
                 return "primary";
             }
             return n.role().name().toLowerCase(Locale.ROOT);
         }
 
-        private String lag(Node n) {
+        private String lag(NodeView n) {
             if (n == ds.topology().primary() || n.state() == dev.readsplit.topology.NodeState.DOWN) {
                 return "-"; // a down node's last measurement would only mislead
             }
@@ -477,9 +477,9 @@ final class DemoCommand implements Callable<Integer> {
         static Summary of(ReadsplitDataSource ds, DemoWorkload w, DemoEvents events, long elapsedNanos,
                           DemoCommand cmd, DemoChaos.Mode mode, List<String> states) {
             List<NodeSummary> nodes = new ArrayList<>();
-            List<Node> all = ds.topology().nodes();
+            List<NodeView> all = ds.topology().nodes();
             for (int i = 0; i < all.size(); i++) {
-                Node n = all.get(i);
+                NodeView n = all.get(i);
                 DemoWorkload.NodeStats st = w.stats(n.name());
                 Histogram h = st.totalReadLatency;
                 boolean any = h.getTotalCount() > 0;

@@ -1,5 +1,8 @@
 package dev.readsplit.config;
 
+import dev.readsplit.ReadsplitException;
+import dev.readsplit.ReadsplitFailure;
+
 import java.util.List;
 import java.util.Objects;
 
@@ -9,9 +12,13 @@ import java.util.Objects;
  * {@link ReadsplitConfig#fromProperties} and {@link ReadsplitUrl#parse} report every problem they find in one
  * exception, one problem per line of the message.
  *
+ * <p>Unchecked, because a builder fails fast where no checked exception can be thrown; it is a
+ * {@link ReadsplitFailure} with the reason {@link ReadsplitException.Reason#INVALID_CONFIG}, and a JDBC call that meets
+ * it (a bad {@code jdbc:readsplit:} URL) throws a {@link ReadsplitException} with that reason and this as its cause.
+ *
  * <p>Messages never contain a password or other secret: values of secret keys are never echoed.
  */
-public final class ConfigException extends IllegalArgumentException {
+public final class ConfigException extends IllegalArgumentException implements ReadsplitFailure {
 
     private static final long serialVersionUID = 1L;
 
@@ -56,6 +63,12 @@ public final class ConfigException extends IllegalArgumentException {
             sb.append('\n').append(p.message());
         }
         return sb.toString();
+    }
+
+    /** {@link ReadsplitException.Reason#INVALID_CONFIG}. */
+    @Override
+    public ReadsplitException.Reason reason() {
+        return ReadsplitException.Reason.INVALID_CONFIG;
     }
 
     /** The key of the (first) problem, e.g. {@code healthCheckInterval} or {@code readsplit.replicas}. */

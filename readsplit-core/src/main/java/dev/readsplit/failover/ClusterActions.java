@@ -1,6 +1,6 @@
 package dev.readsplit.failover;
 
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 
 import java.sql.SQLException;
 import java.time.Duration;

@@ -2,9 +2,9 @@ package dev.readsplit.failover;
 
 import dev.readsplit.config.FailoverPolicy;
 import dev.readsplit.config.ReadsplitConfig;
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 import dev.readsplit.topology.NodeState;
-import dev.readsplit.topology.Topology;
+import dev.readsplit.cluster.Topology;
 import dev.readsplit.topology.TopologyEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -245,7 +245,8 @@ public final class FailoverManager implements AutoCloseable {
     private void lockOrThrow(FailoverStep step) {
         try {
             if (!running.tryLock(config.failover().stepTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
-                throw new FailoverException(step, config.name() + ": another failover or switchover is running");
+                throw new FailoverException(dev.readsplit.ReadsplitException.Reason.FAILOVER_IN_PROGRESS, step,
+                        config.name() + ": another failover or switchover is running");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -4,7 +4,7 @@ import dev.readsplit.config.ConnectionProperties;
 import dev.readsplit.config.NodeConfig;
 import dev.readsplit.config.ReadsplitConfig;
 import dev.readsplit.config.Redactor;
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;

@@ -2,9 +2,9 @@ package dev.readsplit.failover;
 
 import dev.readsplit.Role;
 import dev.readsplit.config.ReadsplitConfig;
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 import dev.readsplit.topology.NodeState;
-import dev.readsplit.topology.Topology;
+import dev.readsplit.cluster.Topology;
 import dev.readsplit.topology.TopologyEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -2,7 +2,7 @@ package dev.readsplit.health;
 
 import dev.readsplit.config.ConnectionProperties;
 import dev.readsplit.config.ReadsplitConfig;
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 
 import java.sql.Connection;
 import java.sql.ResultSet;

@@ -1,8 +1,8 @@
 package dev.readsplit.health;
 
 import dev.readsplit.config.ReadsplitConfig;
-import dev.readsplit.topology.Node;
-import dev.readsplit.topology.Topology;
+import dev.readsplit.cluster.Node;
+import dev.readsplit.cluster.Topology;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,6 +1,6 @@
 package dev.readsplit.health;
 
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 
 import java.sql.SQLException;
 

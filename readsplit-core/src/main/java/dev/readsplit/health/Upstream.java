@@ -1,7 +1,7 @@
 package dev.readsplit.health;
 
 import dev.readsplit.Role;
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 import dev.readsplit.topology.NodeState;
 
 import java.util.List;

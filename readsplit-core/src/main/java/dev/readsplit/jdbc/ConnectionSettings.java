@@ -1,7 +1,7 @@
 package dev.readsplit.jdbc;
 
 import dev.readsplit.routing.SessionState;
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 
 import java.sql.Connection;
 import java.sql.ResultSet;

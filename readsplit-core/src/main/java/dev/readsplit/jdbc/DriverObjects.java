@@ -7,7 +7,7 @@ import dev.readsplit.routing.Attempt;
 import dev.readsplit.routing.Decision;
 import dev.readsplit.routing.Operation;
 import dev.readsplit.routing.SessionState;
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 
 import java.sql.Connection;
 import java.sql.SQLException;

@@ -1,7 +1,7 @@
 package dev.readsplit.jdbc;
 
-import dev.readsplit.topology.Node;
-import dev.readsplit.topology.Topology;
+import dev.readsplit.cluster.Node;
+import dev.readsplit.cluster.Topology;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;

@@ -1,6 +1,6 @@
 package dev.readsplit.jdbc;
 
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 import org.HdrHistogram.Histogram;
 
 import java.util.IdentityHashMap;

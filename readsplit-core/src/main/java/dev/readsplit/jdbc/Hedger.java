@@ -6,9 +6,9 @@ import dev.readsplit.routing.Operation;
 import dev.readsplit.routing.Requirement;
 import dev.readsplit.routing.RouteCounters;
 import dev.readsplit.routing.Router;
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 import dev.readsplit.topology.SqlStates;
-import dev.readsplit.topology.Topology;
+import dev.readsplit.cluster.Topology;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -125,7 +125,7 @@ final class Hedger implements AutoCloseable {
     /** One look at every running statement (the scanner's tick). */
     synchronized void scan() {
         long now = now();
-        Topology topology = ds.topology();
+        Topology topology = ds.cluster();
         List<Node> nodes = topology.nodes();
         budgets.refresh(nodes, now);
         long served = 0;
@@ -231,7 +231,7 @@ final class Hedger implements AutoCloseable {
             if (r.hedgeWon(new InFlightRead.Answer(c.seq(), target, hs, hc, result, d))) {
                 handedOver = true;
                 ds.router().counters().hedgeWon();
-                ds.topology().onHedgeWon(c.node(), hung, "a read had no answer after " + millis(elapsedNanos)
+                ds.cluster().onHedgeWon(c.node(), hung, "a read had no answer after " + millis(elapsedNanos)
                         + " ms (latency budget " + millis(budgetNanos) + " ms) and the node finished nothing for "
                         + millis(budgetNanos / 2) + " ms; its hedge on " + target.name() + " answered first");
                 abortQuietly(c.physicalConnection()); // the caller's statement is stuck there: it returns at once
@@ -241,7 +241,7 @@ final class Hedger implements AutoCloseable {
         } catch (SQLException e) {
             if (r.stillHedged(c.seq()) && SqlStates.isConnectionLevel(e)
                     && !(e instanceof SQLTransientConnectionException && e.getCause() == null)) {
-                ds.topology().onTrafficError(target, e); // the hedge's own node failed (not our abort of it)
+                ds.cluster().onTrafficError(target, e); // the hedge's own node failed (not our abort of it)
             }
             if (r.stillHedged(c.seq())) {
                 ds.router().counters().hedgeFailed(); // (else the caller answered first: counted as lost)

@@ -2,7 +2,7 @@ package dev.readsplit.jdbc;
 
 import dev.readsplit.routing.Decision;
 import dev.readsplit.sql.Classification;
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 
 import java.lang.invoke.VarHandle;
 import java.sql.Connection;

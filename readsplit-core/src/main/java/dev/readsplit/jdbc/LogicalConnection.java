@@ -10,7 +10,7 @@ import dev.readsplit.routing.Decision;
 import dev.readsplit.routing.Operation;
 import dev.readsplit.routing.SessionState;
 import dev.readsplit.sql.Classification;
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 
 import java.sql.Array;
 import java.sql.Blob;
@@ -64,9 +64,9 @@ final class LogicalConnection extends ConnectionSettings {
         super(ds.name(), new SessionState(explicitRole));
         this.ds = ds;
         this.funnel = ds.funnel();
-        this.postgres = ds.topology().primary().isPostgres();
+        this.postgres = ds.cluster().primary().isPostgres();
         session.causal(ds.causalScopes().forNewConnection());
-        this.physicals = new PhysicalConnections(ds.name(), ds.topology(), settings, this::discarded);
+        this.physicals = new PhysicalConnections(ds.name(), ds.cluster(), settings, this::discarded);
         this.routing = new SessionRouting(ds, session, settings, this);
         this.unwrapping = new DriverObjects(this, session, postgres);
         this.inFlight = ds.hedger() == null ? null : ds.hedger().register(this);
@@ -169,7 +169,7 @@ final class LogicalConnection extends ConnectionSettings {
 
     @Override
     Node primary() {
-        return ds.topology().primary();
+        return ds.cluster().primary();
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -199,7 +199,7 @@ final class LogicalConnection extends ConnectionSettings {
     @Override
     public RouteDecision lastRoute() {
         Decision d = lastRoute;
-        return d == null ? null : new RouteDecision(d.node(), d.reason());
+        return d == null ? null : new RouteDecision(d.node().view(), d.reason());
     }
 
     /** The router's last decision for this connection (with its may-have-written flag), or null. */

@@ -4,7 +4,7 @@ import dev.readsplit.ReadsplitException;
 import dev.readsplit.ReadsplitException.Reason;
 import dev.readsplit.routing.Operation;
 import dev.readsplit.sql.Classification;
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 
 import java.sql.ParameterMetaData;
 import java.sql.PreparedStatement;

@@ -4,7 +4,7 @@ import dev.readsplit.ReadsplitException;
 import dev.readsplit.ReadsplitException.Reason;
 import dev.readsplit.routing.Operation;
 import dev.readsplit.sql.Classification;
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 import dev.readsplit.topology.SqlStates;
 
 import java.sql.Connection;

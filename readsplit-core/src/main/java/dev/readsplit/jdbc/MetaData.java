@@ -1,6 +1,6 @@
 package dev.readsplit.jdbc;
 
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;

@@ -1,7 +1,7 @@
 package dev.readsplit.jdbc;
 
-import dev.readsplit.topology.Node;
-import dev.readsplit.topology.Topology;
+import dev.readsplit.cluster.Node;
+import dev.readsplit.cluster.Topology;
 
 import java.util.concurrent.atomic.LongAdder;
 
@@ -22,7 +22,7 @@ public final class Operations {
 
     Operations(ReadsplitDataSource ds) {
         this.ds = ds;
-        this.topology = ds.topology();
+        this.topology = ds.cluster();
     }
 
     long readsServed() {
@@ -167,12 +167,53 @@ public final class Operations {
     }
 
     /**
+     * A connection straight from the pool of the node named {@code name}, whatever its state (a DOWN node is asked
+     * too; a FENCED one too, so the caller decides whether to send it anything): for readiness probes and diagnostics
+     * that must ask the server itself. Nothing on it is routed, retried or counted, and its failures change no node
+     * state. The caller closes it.
+     *
+     * @throws IllegalArgumentException if no node has that name
+     * @throws java.sql.SQLException    if the pool gives no connection within its {@code connectionTimeout}
+     */
+    public java.sql.Connection connectionTo(String name) throws java.sql.SQLException {
+        checkNotClosed();
+        Node node = name == null ? null : topology.node(name);
+        if (node == null) {
+            throw new IllegalArgumentException(ds.name() + ": no node named '" + name + "'");
+        }
+        return node.pool().getConnection();
+    }
+
+    /**
      * Planned switchover to {@code target} (see {@code docs/failover.md}): writes pause, the target is promoted once it
      * has replayed everything, the old primary rejoins as a standby.
      */
     public dev.readsplit.failover.SwitchoverReport switchover(String target, java.time.Duration timeout) {
         checkNotClosed();
         return ds.failover().switchover(target, timeout);
+    }
+
+    /**
+     * {@link #switchover(String, java.time.Duration)}, with the old primary taken out of service by {@code stopper} once
+     * the target has caught up (so nothing more can be written there; see {@code docs/failover.md}).
+     */
+    public dev.readsplit.failover.SwitchoverReport switchover(String target, java.time.Duration timeout,
+                                                              dev.readsplit.failover.OldPrimaryStopper stopper) {
+        checkNotClosed();
+        return ds.failover().switchover(target, timeout, stopper);
+    }
+
+    /**
+     * The report of the last supervised failover this data source ran ({@code docs/failover.md}), or null; its
+     * {@code exactWalBytesPastPromotion()} is filled in once the old primary answers again.
+     */
+    public dev.readsplit.failover.FailoverReport lastFailover() {
+        return ds.failover().lastFailover();
+    }
+
+    /** Whether a failover or switchover of this data source is running now. */
+    public boolean failoverInProgress() {
+        return ds.failover().inProgress();
     }
 
     /** Lifts the fence of a node (it takes traffic again after its next successful check); false if it was not fenced. */

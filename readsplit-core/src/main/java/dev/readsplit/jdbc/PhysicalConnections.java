@@ -2,9 +2,9 @@ package dev.readsplit.jdbc;
 
 import dev.readsplit.ReadsplitException;
 import dev.readsplit.Role;
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 import dev.readsplit.topology.SqlStates;
-import dev.readsplit.topology.Topology;
+import dev.readsplit.cluster.Topology;
 
 import java.sql.Connection;
 import java.sql.SQLException;

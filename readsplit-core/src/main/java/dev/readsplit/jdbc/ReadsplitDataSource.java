@@ -17,8 +17,9 @@ import dev.readsplit.routing.RouteCounters;
 import dev.readsplit.routing.Router;
 import dev.readsplit.routing.RoutingScopes;
 import dev.readsplit.sql.SqlClassifier;
-import dev.readsplit.topology.Node;
-import dev.readsplit.topology.Topology;
+import dev.readsplit.cluster.Node;
+import dev.readsplit.cluster.Topology;
+import dev.readsplit.topology.TopologyView;
 
 import javax.sql.DataSource;
 import java.io.PrintWriter;
@@ -240,18 +241,25 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
     }
 
     /**
-     * Internal: the topology's state machine, for Readsplit's own modules (admin, CLI, tests). Not the supported API:
-     * applications read status with {@code StatusSnapshot.of(ds)} and act with {@link #operations()}.
+     * The nodes as Readsplit sees them now, read-only and live: roles, states, lag, pools, served counters, the primary,
+     * the recent events and a listener subscription. Operator actions are {@link #operations()}; a consistent copy of
+     * everything is {@code StatusSnapshot.of(ds)}.
      */
-    public Topology topology() {
+    public TopologyView topology() {
+        return topology.view();
+    }
+
+    /** The state machine itself, for the adapter's classes. */
+    Topology cluster() {
         return topology;
     }
 
     /**
-     * Internal: supervised failover ({@code failoverPolicy=SUPERVISED}), planned switchover and rejoining a rebuilt
-     * old primary, for Readsplit's own modules; applications use {@link #operations()}. See {@code docs/failover.md}.
+     * Supervised failover ({@code failoverPolicy=SUPERVISED}), planned switchover and rejoining a rebuilt old primary
+     * (see {@code docs/failover.md}); applications act through {@link #operations()}, Readsplit's own modules and
+     * white-box tests may take it with {@code unwrap(FailoverManager.class)}.
      */
-    public dev.readsplit.failover.FailoverManager failover() {
+    dev.readsplit.failover.FailoverManager failover() {
         return failover;
     }
 
@@ -333,10 +341,10 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
     // the adapter's parts (package-private)
 
     /**
-     * Internal: the router every session of this data source is routed by. Public for Readsplit's wire-protocol proxy,
-     * the second adapter over the same rules (see {@code docs/proxy.md}); not the supported API.
+     * The router every session of this data source is routed by; Readsplit's wire-protocol proxy, the second adapter
+     * over the same rules ({@code docs/proxy.md}), takes it with {@code unwrap(Router.class)}.
      */
-    public Router router() {
+    Router router() {
         return router;
     }
 
@@ -487,6 +495,13 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
     public <T> T unwrap(Class<T> iface) throws SQLException {
         if (iface.isInstance(this)) {
             return iface.cast(this);
+        }
+        if (iface == Topology.class || iface == Router.class) {
+            // for Readsplit's own modules (the proxy) and white-box tests; neither package is exported to applications
+            return iface.cast(iface == Router.class ? router : topology);
+        }
+        if (iface == dev.readsplit.failover.FailoverManager.class) {
+            return iface.cast(failover); // its switchover, rejoin and close are the operations facade's to call
         }
         throw new SQLException(config.name() + ": not a wrapper for " + iface.getName());
     }

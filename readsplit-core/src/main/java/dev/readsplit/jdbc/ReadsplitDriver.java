@@ -57,8 +57,9 @@ public final class ReadsplitDriver implements Driver {
             ReadsplitConfig config;
             try {
                 config = ReadsplitUrl.parse(url, props);
-            } catch (IllegalArgumentException e) {
-                throw new dev.readsplit.ReadsplitException(dev.readsplit.ReadsplitException.Reason.INVALID_ARGUMENT, e.getMessage(), "08001", e);
+            } catch (IllegalArgumentException e) { // a ConfigException: the URL or its properties are invalid
+                throw new dev.readsplit.ReadsplitException(dev.readsplit.ReadsplitException.Reason.INVALID_CONFIG,
+                        e.getMessage(), "08001", e);
             }
             ds = dataSources.computeIfAbsent(key, k -> new ReadsplitDataSource(config));
         }

@@ -12,7 +12,7 @@ import dev.readsplit.routing.SessionState;
 import dev.readsplit.sql.Classification;
 import dev.readsplit.sql.SerializableRequest;
 import dev.readsplit.sql.TransactionEnd;
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 import dev.readsplit.topology.SqlStates;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,7 +58,7 @@ final class SessionRouting {
         this.session = session;
         this.settings = settings;
         this.conn = conn;
-        this.postgres = ds.topology().primary().isPostgres();
+        this.postgres = ds.cluster().primary().isPostgres();
     }
 
     /** Where an execution goes: the router's decision once its requirements are met. */
@@ -104,7 +104,7 @@ final class SessionRouting {
     /** A statement ran successfully on the decision's node: apply its effects to the session. */
     void afterExecute(Decision d, Classification c, String sql) throws SQLException {
         Node node = d.node();
-        ds.topology().trafficSucceeded(node); // proof of health: a SUSPECT primary takes writes again at once
+        ds.cluster().trafficSucceeded(node); // proof of health: a SUSPECT primary takes writes again at once
         boolean transactionControl = c != null && c.reason() == dev.readsplit.sql.Reason.TRANSACTION_CONTROL;
         switch (c == null ? dev.readsplit.sql.SessionEffect.NONE : c.sessionEffect()) {
             case BEGIN_TRANSACTION -> session.beginTransaction(node);
@@ -122,7 +122,7 @@ final class SessionRouting {
             }
             case PIN_TO_PRIMARY -> {
                 session.markDirty(); // wherever it ran (a read-only transaction's PREPARE on a replica too)
-                if (node == ds.topology().primary()) {
+                if (node == ds.cluster().primary()) {
                     session.pin();
                 }
             }
@@ -173,7 +173,7 @@ final class SessionRouting {
     private void resolveCausalPosition() throws SQLException {
         CausalPosition p = session.causal();
         long ticket = p.beginResolve();
-        Node primary = ds.topology().primary();
+        Node primary = ds.cluster().primary();
         long lsn;
         long until = 0;
         while (true) {
@@ -193,7 +193,7 @@ final class SessionRouting {
                 if (!SqlStates.isConnectionLevel(e) || now - until >= 0 || !StatementExecutor.pause(until)) {
                     throw e;
                 }
-                primary = ds.topology().primary();
+                primary = ds.cluster().primary();
             }
         }
         if (lsn < 0) {

@@ -4,7 +4,7 @@ import dev.readsplit.routing.Attempt;
 import dev.readsplit.routing.Decision;
 import dev.readsplit.routing.Operation;
 import dev.readsplit.sql.Classification;
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 import dev.readsplit.topology.SqlStates;
 
 import java.sql.Connection;

@@ -3,7 +3,7 @@ package dev.readsplit.metrics;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.readsplit.jdbc.ReadsplitDataSource;
 import dev.readsplit.RouteReason;
-import dev.readsplit.topology.Node;
+import dev.readsplit.topology.NodeView;
 
 import java.io.IOException;
 import java.util.EnumMap;
@@ -69,7 +69,7 @@ public record MetricsSnapshot(long readQueries, long writeQueries, long replicaF
         }
         int replicas = 0;
         int healthy = 0;
-        for (Node n : ds.topology().replicas()) {
+        for (NodeView n : ds.topology().replicas()) {
             replicas++;
             if (n.state().takesNewTraffic() && !n.lagExcluded()) {
                 healthy++;
@@ -83,9 +83,9 @@ public record MetricsSnapshot(long readQueries, long writeQueries, long replicaF
 
     /** Reads executed on the nodes that are not the primary now. */
     static long replicaReads(ReadsplitDataSource ds) {
-        Node primary = ds.topology().primary();
+        NodeView primary = ds.topology().primary();
         long n = 0;
-        for (Node node : ds.topology().nodes()) {
+        for (NodeView node : ds.topology().nodes()) {
             if (node != primary) {
                 n += node.readsServed();
             }

@@ -4,7 +4,7 @@ import dev.readsplit.Role;
 import dev.readsplit.jdbc.ReadsplitDataSource;
 import dev.readsplit.RouteReason;
 import dev.readsplit.topology.LagWindow;
-import dev.readsplit.topology.Node;
+import dev.readsplit.topology.NodeView;
 import dev.readsplit.topology.NodeState;
 import dev.readsplit.topology.TopologyEvent;
 import dev.readsplit.topology.TopologyListener;
@@ -64,7 +64,7 @@ public final class ReadsplitMetrics implements MeterBinder, AutoCloseable {
         bindings.add(b);
         b.bindGlobal();
         ds.topology().addListener(b);
-        for (Node n : ds.topology().nodes()) {
+        for (NodeView n : ds.topology().nodes()) {
             b.bindNode(n);
         }
     }
@@ -82,7 +82,7 @@ public final class ReadsplitMetrics implements MeterBinder, AutoCloseable {
     private final class Binding implements TopologyListener {
         private final MeterRegistry registry;
         private final List<Meter> global = new ArrayList<>();
-        private final Map<Node, List<Meter>> perNode = new HashMap<>();
+        private final Map<NodeView, List<Meter>> perNode = new HashMap<>();
 
         Binding(MeterRegistry registry) {
             this.registry = registry;
@@ -140,19 +140,19 @@ public final class ReadsplitMetrics implements MeterBinder, AutoCloseable {
                     .tags(common).description("1 when shadow mode is on").register(registry));
         }
 
-        synchronized void bindNode(Node n) {
+        synchronized void bindNode(NodeView n) {
             if (perNode.containsKey(n)) {
                 return;
             }
             Tags t = common.and("node", n.name());
             List<Meter> meters = new ArrayList<>();
-            meters.add(FunctionCounter.builder("readsplit.queries", n, Node::readsServed)
+            meters.add(FunctionCounter.builder("readsplit.queries", n, NodeView::readsServed)
                     .tags(t).tag("kind", "read").description("Statements executed, by node and kind")
                     .register(registry));
-            meters.add(FunctionCounter.builder("readsplit.queries", n, Node::writesServed)
+            meters.add(FunctionCounter.builder("readsplit.queries", n, NodeView::writesServed)
                     .tags(t).tag("kind", "write").description("Statements executed, by node and kind")
                     .register(registry));
-            meters.add(FunctionCounter.builder("readsplit.health.check.failures", n, Node::healthCheckFailures)
+            meters.add(FunctionCounter.builder("readsplit.health.check.failures", n, NodeView::healthCheckFailures)
                     .tags(t).description("Failed health checks").register(registry));
             meters.add(gauge("readsplit.node.up", n, t, x -> x.state() == NodeState.UP ? 1 : 0,
                     "1 when the node is UP"));
@@ -185,16 +185,16 @@ public final class ReadsplitMetrics implements MeterBinder, AutoCloseable {
             meters.add(gauge("readsplit.pool.connections", n, t.and("state", "pending"),
                     x -> x.poolStats().pending(), "Pool connections by state"));
             meters.add(gauge("readsplit.pool.max", n, t, x -> x.poolStats().max(), "Pool maximum size"));
-            meters.add(gauge("readsplit.node.inflight", n, t, Node::inFlight, "Statements running on the node"));
+            meters.add(gauge("readsplit.node.inflight", n, t, NodeView::inFlight, "Statements running on the node"));
             perNode.put(n, meters);
         }
 
-        private Meter gauge(String name, Node n, Tags tags, ToDoubleFunction<Node> f, String description) {
+        private Meter gauge(String name, NodeView n, Tags tags, ToDoubleFunction<NodeView> f, String description) {
             return Gauge.builder(name, n, f).tags(tags).description(description).strongReference(true)
                     .register(registry);
         }
 
-        synchronized void unbindNode(Node n) {
+        synchronized void unbindNode(NodeView n) {
             List<Meter> meters = perNode.remove(n);
             if (meters != null) {
                 meters.forEach(registry::remove);
@@ -211,13 +211,13 @@ public final class ReadsplitMetrics implements MeterBinder, AutoCloseable {
         @Override
         public void onEvent(TopologyEvent event) {
             if (event.kind() == TopologyEvent.Kind.NODE_ADDED) {
-                Node n = ds.topology().node(event.node());
+                NodeView n = ds.topology().node(event.node());
                 if (n != null) {
                     bindNode(n);
                 }
             } else if (event.kind() == TopologyEvent.Kind.NODE_REMOVED) {
                 synchronized (this) {
-                    for (Node n : new ArrayList<>(perNode.keySet())) {
+                    for (NodeView n : new ArrayList<>(perNode.keySet())) {
                         if (n.name().equals(event.node()) && !ds.topology().nodes().contains(n)) {
                             unbindNode(n);
                         }
@@ -238,7 +238,7 @@ public final class ReadsplitMetrics implements MeterBinder, AutoCloseable {
 
     private static double healthyReplicas(ReadsplitDataSource ds) {
         int n = 0;
-        for (Node r : ds.topology().replicas()) {
+        for (NodeView r : ds.topology().replicas()) {
             if (r.state().takesNewTraffic() && !r.lagExcluded()) {
                 n++;
             }
@@ -246,7 +246,7 @@ public final class ReadsplitMetrics implements MeterBinder, AutoCloseable {
         return n;
     }
 
-    private double windowStat(Node n, String stat) {
+    private double windowStat(NodeView n, String stat) {
         if (isPrimary(n)) {
             return Double.NaN;
         }
@@ -265,14 +265,14 @@ public final class ReadsplitMetrics implements MeterBinder, AutoCloseable {
         return stat.equals("mean") ? s.mean() / 1e3 : millis / 1e3;
     }
 
-    private double trend(Node n) {
+    private double trend(NodeView n) {
         if (isPrimary(n)) {
             return Double.NaN;
         }
         return n.lagPercentiles(ds.topology().clock().millis()).slopeMillisPerMinute() / 1e3;
     }
 
-    private boolean isPrimary(Node n) {
+    private boolean isPrimary(NodeView n) {
         return n == ds.topology().primary() || n.role() == Role.PRIMARY;
     }
 
@@ -281,14 +281,14 @@ public final class ReadsplitMetrics implements MeterBinder, AutoCloseable {
         return reads == 0 ? Double.NaN : Math.min(1.0, (double) MetricsSnapshot.replicaReads(ds) / reads);
     }
 
-    private double lagBytes(Node n) {
+    private double lagBytes(NodeView n) {
         if (n == ds.topology().primary() || n.role() == Role.PRIMARY) {
             return 0;
         }
         return n.lagBytes() < 0 ? Double.NaN : n.lagBytes();
     }
 
-    private double lagSeconds(Node n) {
+    private double lagSeconds(NodeView n) {
         if (n == ds.topology().primary() || n.role() == Role.PRIMARY) {
             return 0;
         }

@@ -2,7 +2,7 @@ package dev.readsplit.metrics;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.readsplit.jdbc.ReadsplitDataSource;
-import dev.readsplit.topology.Node;
+import dev.readsplit.topology.NodeView;
 import dev.readsplit.topology.NodeState;
 import dev.readsplit.topology.PoolStats;
 
@@ -33,13 +33,13 @@ public record ReplicaStats(Pools primary, Pools replica, int replicas, int healt
 
     /** The stats of {@code ds} now. */
     public static ReplicaStats of(ReadsplitDataSource ds) {
-        Node primary = ds.topology().primary();
+        NodeView primary = ds.topology().primary();
         PoolStats p = primary.poolStats();
         int connections = 0;
         int available = 0;
         int replicas = 0;
         int healthy = 0;
-        for (Node n : ds.topology().nodes()) {
+        for (NodeView n : ds.topology().nodes()) {
             if (n == primary || n.state() == NodeState.FENCED) {
                 continue;
             }

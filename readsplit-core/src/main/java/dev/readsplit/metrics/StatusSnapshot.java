@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import dev.readsplit.config.Redactor;
 import dev.readsplit.jdbc.ReadsplitDataSource;
 import dev.readsplit.topology.LagWindow;
-import dev.readsplit.topology.Node;
+import dev.readsplit.topology.NodeView;
 import dev.readsplit.topology.PoolStats;
 import dev.readsplit.topology.TopologyEvent;
 
@@ -38,15 +38,15 @@ public record StatusSnapshot(String dataSource, Instant at, String primary, bool
 
     /** The status of {@code ds} now. */
     public static StatusSnapshot of(ReadsplitDataSource ds) {
-        List<Node> topologyNodes = ds.topology().nodes();
+        List<NodeView> topologyNodes = ds.topology().nodes();
         List<dev.readsplit.config.NodeConfig> configs = new ArrayList<>(topologyNodes.size());
-        for (Node n : topologyNodes) {
+        for (NodeView n : topologyNodes) {
             configs.add(n.config());
         }
         Redactor redactor = Redactor.of(ds.config()).and(configs);
-        Node primary = ds.topology().primary();
+        NodeView primary = ds.topology().primary();
         List<NodeStatus> nodes = new ArrayList<>(topologyNodes.size());
-        for (Node n : topologyNodes) {
+        for (NodeView n : topologyNodes) {
             nodes.add(node(ds, n, n == primary, redactor));
         }
         List<EventStatus> events = new ArrayList<>();
@@ -57,7 +57,7 @@ public record StatusSnapshot(String dataSource, Instant at, String primary, bool
                 MetricsSnapshot.of(ds), events);
     }
 
-    private static NodeStatus node(ReadsplitDataSource ds, Node n, boolean isPrimary, Redactor redactor) {
+    private static NodeStatus node(ReadsplitDataSource ds, NodeView n, boolean isPrimary, Redactor redactor) {
         PoolStats p = n.poolStats();
         NodeStatus.Pool pool = new NodeStatus.Pool(p.active(), p.idle(), p.pending(), p.max(), p.total(),
                 p.available());
@@ -80,7 +80,7 @@ public record StatusSnapshot(String dataSource, Instant at, String primary, bool
     }
 
     /** The node's lag over the lag monitor's window, from the rolling histogram the topology keeps per node. */
-    static NodeStatus.LagStats lagStats(ReadsplitDataSource ds, Node node) {
+    static NodeStatus.LagStats lagStats(ReadsplitDataSource ds, NodeView node) {
         return NodeStatus.LagStats.of(node.lagPercentiles(ds.topology().clock().millis()),
                 LagWindow.WINDOW_MILLIS / 1000.0);
     }

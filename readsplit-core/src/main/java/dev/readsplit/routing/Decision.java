@@ -1,7 +1,7 @@
 package dev.readsplit.routing;
 
 import dev.readsplit.RouteReason;
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 
 /**
  * What the router decided for one execution: the node (or a {@link Requirement} to meet first), the reason, whether

@@ -2,9 +2,9 @@ package dev.readsplit.routing;
 
 import dev.readsplit.Role;
 import dev.readsplit.balance.Balancer;
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 import dev.readsplit.topology.NodeState;
-import dev.readsplit.topology.Topology;
+import dev.readsplit.cluster.Topology;
 
 import java.util.ArrayList;
 import java.util.List;

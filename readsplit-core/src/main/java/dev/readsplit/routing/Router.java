@@ -9,8 +9,8 @@ import dev.readsplit.sql.Hint;
 import dev.readsplit.sql.Reason;
 import dev.readsplit.sql.SerializableRequest;
 import dev.readsplit.sql.SessionEffect;
-import dev.readsplit.topology.Node;
-import dev.readsplit.topology.Topology;
+import dev.readsplit.cluster.Node;
+import dev.readsplit.cluster.Topology;
 
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;

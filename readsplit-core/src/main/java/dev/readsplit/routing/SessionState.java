@@ -3,7 +3,7 @@ package dev.readsplit.routing;
 import dev.readsplit.Consistency;
 import dev.readsplit.Role;
 import dev.readsplit.consistency.CausalPosition;
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 
 /**
  * What the router needs to know about one session (a JDBC logical connection, or a proxied client): transaction

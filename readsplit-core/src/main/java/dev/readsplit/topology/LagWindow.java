@@ -8,6 +8,9 @@ import org.HdrHistogram.Histogram;
  * bucket keeps the sums of a least-squares line through its (time, lag) samples, so a snapshot also gives the
  * lag's trend over the window (seed 004's "lag trend detection") without keeping the samples.
  *
+ * <p>Each node's window lives in the node (the non-exported {@code dev.readsplit.cluster}); applications see its
+ * snapshots only ({@link NodeView#lagPercentiles}).
+ *
  * <p>Concurrency: one writer (the node's health check, at most one at a time) and occasional readers
  * (status page, meters, tests); both are {@code synchronized}: a few calls per second, never on the routing path.
  */
@@ -57,14 +60,14 @@ public final class LagWindow {
     private final long[] firstAt = new long[BUCKETS];
     private final long[] lastAt = new long[BUCKETS];
 
-    LagWindow() {
+    public LagWindow() {
         for (int i = 0; i < BUCKETS; i++) {
             buckets[i] = new Histogram(2);
             bucketStart[i] = Long.MIN_VALUE;
         }
     }
 
-    synchronized void record(long nowMillis, long lagMillis) {
+    public synchronized void record(long nowMillis, long lagMillis) {
         if (lagMillis < 0) {
             return;
         }
@@ -87,7 +90,7 @@ public final class LagWindow {
         lastAt[i] = nowMillis;
     }
 
-    synchronized Snapshot snapshot(long nowMillis) {
+    public synchronized Snapshot snapshot(long nowMillis) {
         Histogram merged = null;
         double n = 0;
         double st = 0;

@@ -4,7 +4,7 @@ import java.time.Instant;
 
 /**
  * Something that happened to the topology, for listeners, the status page and the demo's event line.
- * {@link Topology#recentEvents()} keeps the last ones.
+ * {@link TopologyView#recentEvents()} keeps the last ones.
  *
  * @param at      when, by the data source's clock
  * @param kind    what happened
@@ -25,7 +25,7 @@ public record TopologyEvent(Instant at, Kind kind, String node, String from, Str
         PRIMARY_CHANGE,
         /** Two nodes claim primary at once; node is the one that lost (and is fenced). */
         SPLIT_BRAIN,
-        /** A node was fenced: no traffic at all until {@link Topology#unfence(String)}. */
+        /** A node was fenced: no traffic at all until an operator unfences it ({@code ds.operations().unfence(name)}). */
         FENCED,
         /** An operator unfenced a node. */
         UNFENCED,

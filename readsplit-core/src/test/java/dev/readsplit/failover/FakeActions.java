@@ -1,7 +1,7 @@
 package dev.readsplit.failover;
 
 import dev.readsplit.topology.FakeClock;
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 
 import java.sql.SQLException;
 import java.time.Duration;

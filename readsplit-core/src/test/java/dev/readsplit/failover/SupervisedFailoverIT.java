@@ -1,5 +1,6 @@
 package dev.readsplit.failover;
 
+import dev.readsplit.cluster.Topology;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
@@ -9,7 +10,7 @@ import dev.readsplit.config.ReadsplitConfig;
 import dev.readsplit.embedded.EmbeddedCluster;
 import dev.readsplit.embedded.EmbeddedNode;
 import dev.readsplit.jdbc.ReadsplitDataSource;
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 import dev.readsplit.topology.NodeState;
 import dev.readsplit.topology.TopologyEvent;
 import org.junit.jupiter.api.AfterAll;
@@ -62,8 +63,8 @@ class SupervisedFailoverIT {
         exec(cluster.primary(), "CREATE TABLE acks (id bigint PRIMARY KEY, at timestamptz DEFAULT now())");
         a = new ReadsplitDataSource(config("a").build());
         b = new ReadsplitDataSource(config("b").build());
-        a.topology().addListener(eventsA::add);
-        b.topology().addListener(eventsB::add);
+        Topology.of(a).addListener(eventsA::add);
+        Topology.of(b).addListener(eventsB::add);
         awaitAllUp(a);
         awaitAllUp(b);
     }
@@ -109,12 +110,12 @@ class SupervisedFailoverIT {
         long ackedBeforeKill = writer.acked.size();
         cluster.primary().kill();
 
-        await().atMost(Duration.ofSeconds(45)).until(() -> !a.topology().primary().name().equals("primary")
-                && !b.topology().primary().name().equals("primary") && writer.acked.size() > ackedBeforeKill + 50);
+        await().atMost(Duration.ofSeconds(45)).until(() -> !Topology.of(a).primary().name().equals("primary")
+                && !Topology.of(b).primary().name().equals("primary") && writer.acked.size() > ackedBeforeKill + 50);
         writer.stop();
 
-        String newPrimary = a.topology().primary().name();
-        assertThat(b.topology().primary().name()).isEqualTo(newPrimary);
+        String newPrimary = Topology.of(a).primary().name();
+        assertThat(Topology.of(b).primary().name()).isEqualTo(newPrimary);
         // exactly one promotion, by one of the two instances
         long promotions = count(eventsA, TopologyEvent.Kind.PROMOTED) + count(eventsB, TopologyEvent.Kind.PROMOTED);
         assertThat(promotions).isEqualTo(1);
@@ -152,19 +153,19 @@ class SupervisedFailoverIT {
     @Order(2)
     void oldPrimaryReturnsFencedAndRejoinsAfterARebuild() throws Exception {
         EmbeddedNode old = cluster.primary();
-        EmbeddedNode np = cluster.node(a.topology().primary().name());
+        EmbeddedNode np = cluster.node(Topology.of(a).primary().name());
         old.start(); // back as a primary on the old timeline
         for (ReadsplitDataSource ds : List.of(a, b)) {
-            await().atMost(Duration.ofSeconds(20)).until(() -> ds.topology().node("primary").state() == NodeState.FENCED
-                    && ds.topology().node("primary").lastCheckMillis() > 0);
-            assertThat(ds.topology().node("primary").lastError()).contains("needs a rebuild as a standby of " + np.name());
-            assertThat(ds.topology().primary().name()).isEqualTo(np.name());
+            await().atMost(Duration.ofSeconds(20)).until(() -> Topology.of(ds).node("primary").state() == NodeState.FENCED
+                    && Topology.of(ds).node("primary").lastCheckMillis() > 0);
+            assertThat(Topology.of(ds).node("primary").lastError()).contains("needs a rebuild as a standby of " + np.name());
+            assertThat(Topology.of(ds).primary().name()).isEqualTo(np.name());
         }
         // the promoting instance asked it where its WAL ended: the exact WAL past the promotion point (issue 17)
         ReadsplitDataSource promoter = count(eventsA, TopologyEvent.Kind.PROMOTED) == 1 ? a : b;
         List<TopologyEvent> promoterEvents = promoter == a ? eventsA : eventsB;
-        await().atMost(Duration.ofSeconds(20)).until(() -> promoter.failover().lastFailover().returnedWithLsn() >= 0);
-        FailoverReport measured = promoter.failover().lastFailover();
+        await().atMost(Duration.ofSeconds(20)).until(() -> promoter.operations().lastFailover().returnedWithLsn() >= 0);
+        FailoverReport measured = promoter.operations().lastFailover();
         assertThat(measured.oldPrimary()).isEqualTo("primary");
         assertThat(measured.exactWalBytesPastPromotion()).isEqualTo(Math.max(0, measured.returnedWithLsn() - measured.promotedLsn()));
         assertThat(promoterEvents).filteredOn(e -> e.kind() == TopologyEvent.Kind.DATA_LOSS_MEASURED).singleElement()
@@ -192,11 +193,11 @@ class SupervisedFailoverIT {
             }
         }
         cluster.rebuildAsStandby(old, np);
-        a.failover().rejoinAsStandby("primary", Duration.ofSeconds(30));
-        b.failover().rejoinAsStandby("primary", Duration.ofSeconds(30));
+        a.operations().rejoinAsStandby("primary", Duration.ofSeconds(30));
+        b.operations().rejoinAsStandby("primary", Duration.ofSeconds(30));
         for (ReadsplitDataSource ds : List.of(a, b)) {
-            await().atMost(Duration.ofSeconds(20)).until(() -> ds.topology().node("primary").state() == NodeState.UP
-                    && ds.topology().replicas().contains(ds.topology().node("primary")));
+            await().atMost(Duration.ofSeconds(20)).until(() -> Topology.of(ds).node("primary").state() == NodeState.UP
+                    && Topology.of(ds).replicas().contains(Topology.of(ds).node("primary")));
         }
         assertThat(count(eventsA, TopologyEvent.Kind.REJOINED)).isEqualTo(1);
         assertThat(queryBoolean(old, "SELECT pg_is_in_recovery()")).isTrue();
@@ -205,13 +206,13 @@ class SupervisedFailoverIT {
     @Test
     @Order(3)
     void switchoverUnderWritesMovesThePrimaryAndLosesNoWrite() throws Exception {
-        EmbeddedNode oldPrimary = cluster.node(a.topology().primary().name());
+        EmbeddedNode oldPrimary = cluster.node(Topology.of(a).primary().name());
         EmbeddedNode target = cluster.primary(); // the node rebuilt in the previous test
         Writer writer = new Writer(a);
         writer.start();
         await().atMost(Duration.ofSeconds(20)).until(() -> writer.acked.size() >= 50);
 
-        SwitchoverReport report = a.failover().switchover("primary", Duration.ofSeconds(30));
+        SwitchoverReport report = a.operations().switchover("primary", Duration.ofSeconds(30));
         long ackedAtSwitch = writer.acked.size();
         await().atMost(Duration.ofSeconds(20)).until(() -> writer.acked.size() > ackedAtSwitch + 50);
         writer.stop();
@@ -224,19 +225,19 @@ class SupervisedFailoverIT {
         assertThat(report.total()).isPositive();
         assertThat(writer.failed.sum()).as("autocommit writes failed during the switchover: " + writer.errors)
                 .isZero();
-        assertThat(a.topology().primary().name()).isEqualTo("primary");
+        assertThat(Topology.of(a).primary().name()).isEqualTo("primary");
         assertThat(queryBoolean(target, "SELECT pg_is_in_recovery()")).isFalse();
         assertThat(missing(target, writer.acked)).isEmpty();
         // the other instance follows the node on the newer timeline and fences the old one (still up, read-only)
-        await().atMost(Duration.ofSeconds(20)).until(() -> b.topology().primary().name().equals("primary")
-                && b.topology().node(oldPrimary.name()).state() == NodeState.FENCED);
+        await().atMost(Duration.ofSeconds(20)).until(() -> Topology.of(b).primary().name().equals("primary")
+                && Topology.of(b).node(oldPrimary.name()).state() == NodeState.FENCED);
         assertThat(queryBoolean(oldPrimary, "SHOW default_transaction_read_only")).isTrue();
 
         // the operator's part: shut the old primary down and rebuild it
         cluster.rebuildAsStandby(oldPrimary, target);
         // on every data source (docs/failover.md): an instance that still has it fenced neither surveys nor locks it
-        a.failover().rejoinAsStandby(oldPrimary.name(), Duration.ofSeconds(30));
-        b.failover().rejoinAsStandby(oldPrimary.name(), Duration.ofSeconds(30));
+        a.operations().rejoinAsStandby(oldPrimary.name(), Duration.ofSeconds(30));
+        b.operations().rejoinAsStandby(oldPrimary.name(), Duration.ofSeconds(30));
         int outOfRecovery = 0;
         for (EmbeddedNode n : cluster.nodes()) {
             outOfRecovery += queryBoolean(n, "SELECT pg_is_in_recovery()") ? 0 : 1;
@@ -259,7 +260,7 @@ class SupervisedFailoverIT {
         logs.start();
         managerLog.addAppender(logs);
         try {
-            EmbeddedNode victim = cluster.node(a.topology().primary().name());
+            EmbeddedNode victim = cluster.node(Topology.of(a).primary().name());
             long measuredBefore = count(eventsA, TopologyEvent.Kind.DATA_LOSS_MEASURED)
                     + count(eventsB, TopologyEvent.Kind.DATA_LOSS_MEASURED);
             long promotedByA = count(eventsA, TopologyEvent.Kind.PROMOTED);
@@ -268,19 +269,19 @@ class SupervisedFailoverIT {
             writer.start();
             await().atMost(Duration.ofSeconds(20)).until(() -> writer.acked.size() >= 50);
             victim.kill();
-            await().atMost(Duration.ofSeconds(45)).until(() -> !a.topology().primary().name().equals(victim.name())
-                    && !b.topology().primary().name().equals(victim.name()));
+            await().atMost(Duration.ofSeconds(45)).until(() -> !Topology.of(a).primary().name().equals(victim.name())
+                    && !Topology.of(b).primary().name().equals(victim.name()));
             writer.stop();
             await().atMost(Duration.ofSeconds(20)).until(() -> count(eventsA, TopologyEvent.Kind.PROMOTED)
                     + count(eventsB, TopologyEvent.Kind.PROMOTED) == promotedBefore + 1);
             ReadsplitDataSource promoter = count(eventsA, TopologyEvent.Kind.PROMOTED) > promotedByA ? a : b;
-            EmbeddedNode np = cluster.node(promoter.topology().primary().name());
+            EmbeddedNode np = cluster.node(Topology.of(promoter).primary().name());
             cluster.rebuildAsStandby(victim, np); // never started as a primary again
             await().atMost(Duration.ofSeconds(30)).until(() -> logs.list.stream().anyMatch(e ->
                     e.getFormattedMessage().contains("could not ask " + victim.name() + " where its WAL ended")));
             assertThat(logs.list).filteredOn(e -> e.getFormattedMessage().contains("where its WAL ended")).first()
                     .satisfies(e -> assertThat(e.getFormattedMessage()).contains("answers as a standby (rebuilt or rewound)"));
-            FailoverReport r = promoter.failover().lastFailover();
+            FailoverReport r = promoter.operations().lastFailover();
             assertThat(r.oldPrimary()).isEqualTo(victim.name());
             assertThat(r.returnedWithLsn()).isEqualTo(-1);
             assertThat(r.exactWalBytesPastPromotion()).isEqualTo(-1);
@@ -372,7 +373,7 @@ class SupervisedFailoverIT {
     }
 
     static void awaitAllUp(ReadsplitDataSource ds) {
-        await().atMost(Duration.ofSeconds(30)).until(() -> ds.topology().nodes().stream()
+        await().atMost(Duration.ofSeconds(30)).until(() -> Topology.of(ds).nodes().stream()
                 .allMatch(n -> n.state() == NodeState.UP && n.lastCheckMillis() > 0));
     }
 

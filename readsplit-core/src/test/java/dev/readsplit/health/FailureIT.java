@@ -1,11 +1,12 @@
 package dev.readsplit.health;
 
+import dev.readsplit.cluster.Topology;
 import dev.readsplit.Role;
 import dev.readsplit.config.ReadsplitConfig;
 import dev.readsplit.embedded.EmbeddedCluster;
 import dev.readsplit.embedded.EmbeddedNode;
 import dev.readsplit.jdbc.ReadsplitDataSource;
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 import dev.readsplit.topology.NodeState;
 import dev.readsplit.topology.TopologyEvent;
 import org.junit.jupiter.api.AfterAll;
@@ -50,8 +51,8 @@ class FailureIT {
         cluster = EmbeddedCluster.builder().standbys(2).start();
         exec(cluster.primary(), "CREATE TABLE ticks (id bigserial PRIMARY KEY, at timestamptz DEFAULT now())");
         ds = new ReadsplitDataSource(config(cluster).build());
-        ds.topology().addListener(events::add);
-        await().atMost(Duration.ofSeconds(30)).until(() -> ds.topology().nodes().stream()
+        Topology.of(ds).addListener(events::add);
+        await().atMost(Duration.ofSeconds(30)).until(() -> Topology.of(ds).nodes().stream()
                 .allMatch(n -> n.state() == NodeState.UP && n.lastCheckMillis() > 0));
     }
 
@@ -73,7 +74,7 @@ class FailureIT {
     }
 
     private static Node node(EmbeddedNode n) {
-        return ds.topology().nodes().stream().filter(x -> x.config().port() == n.port()).findFirst().orElseThrow();
+        return Topology.of(ds).nodes().stream().filter(x -> x.config().port() == n.port()).findFirst().orElseThrow();
     }
 
     private static void exec(EmbeddedNode node, String sql) {
@@ -188,17 +189,17 @@ class FailureIT {
     @Test
     @Order(1)
     void idleCaughtUpClusterReadsZeroTimeLag() {
-        List<Node> replicas = ds.topology().replicas();
+        List<Node> replicas = Topology.of(ds).replicas();
         assertThat(replicas).hasSize(2);
         await().atMost(Duration.ofSeconds(10)).until(() -> replicas.stream().allMatch(n -> n.lagMillis() == 0));
-        long start = ds.topology().clock().millis();
+        long start = Topology.of(ds).clock().millis();
         // idle for 10 s: the age of the last replayed transaction grows, the reported lag must not
         await().during(Duration.ofSeconds(10)).atMost(Duration.ofSeconds(15))
                 .until(() -> replicas.stream().allMatch(n -> n.lagMillis() == 0 && !n.lagExcluded()
                         && n.state() == NodeState.UP));
         for (Node n : replicas) {
             // the window also holds the checks made while the schema was created before the idle period
-            assertThat(n.lagPercentiles(ds.topology().clock().millis()).p50()).as(n.name()).isZero();
+            assertThat(n.lagPercentiles(Topology.of(ds).clock().millis()).p50()).as(n.name()).isZero();
             assertThat(n.lastCheckMillis()).isGreaterThan(start);
         }
         assertThat(events).noneMatch(e -> e.kind() == TopologyEvent.Kind.LAG_ALERT);
@@ -254,7 +255,7 @@ class FailureIT {
         EmbeddedNode lagging = cluster.standby(0);
         EmbeddedNode other = cluster.standby(1);
         Node node = node(lagging);
-        await().atMost(Duration.ofSeconds(15)).until(() -> ds.topology().replicas().stream()
+        await().atMost(Duration.ofSeconds(15)).until(() -> Topology.of(ds).replicas().stream()
                 .allMatch(n -> n.state() == NodeState.UP && !n.lagExcluded()));
         try (WriteLoad writes = new WriteLoad()) {
             lagging.setApplyDelay(Duration.ofMillis(200));
@@ -273,7 +274,7 @@ class FailureIT {
                     }
                 }
             }
-            assertThat(node.lagPercentiles(ds.topology().clock().millis()).max()).isGreaterThan(1000);
+            assertThat(node.lagPercentiles(Topology.of(ds).clock().millis()).max()).isGreaterThan(1000);
 
             lagging.setApplyDelay(Duration.ZERO);
             await().atMost(Duration.ofSeconds(15)).until(() -> !node.lagExcluded());
@@ -301,7 +302,7 @@ class FailureIT {
             promoted.promote();
             await().atMost(Duration.ofSeconds(20)).until(() -> writes.writes(promoted.port()) > 5);
         }
-        assertThat(ds.topology().primary()).isSameAs(node(promoted));
+        assertThat(Topology.of(ds).primary()).isSameAs(node(promoted));
         assertThat(queryLong(promoted, "SELECT count(*) FROM ticks WHERE at > now() - interval '1 minute'")).isPositive();
         // explicit primary acquisition follows too
         try (Connection c = ds.getConnection(Role.PRIMARY); Statement s = c.createStatement();
@@ -322,7 +323,7 @@ class FailureIT {
         Node old = node(oldPrimary);
         oldPrimary.start(); // comes back a primary, on the older timeline: split brain
         await().atMost(Duration.ofSeconds(15)).until(() -> old.state() == NodeState.FENCED);
-        assertThat(ds.topology().primary()).isSameAs(node(promoted));
+        assertThat(Topology.of(ds).primary()).isSameAs(node(promoted));
         assertThat(events).anyMatch(e -> e.kind() == TopologyEvent.Kind.SPLIT_BRAIN && e.node().equals(old.name()));
         assertThat(events).anyMatch(e -> e.kind() == TopologyEvent.Kind.FENCED && e.node().equals(old.name()));
 

@@ -3,8 +3,8 @@ package dev.readsplit.health;
 import dev.readsplit.Role;
 import dev.readsplit.config.ReadsplitConfig;
 import dev.readsplit.topology.FakeClock;
-import dev.readsplit.topology.Node;
-import dev.readsplit.topology.Topology;
+import dev.readsplit.cluster.Node;
+import dev.readsplit.cluster.Topology;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 

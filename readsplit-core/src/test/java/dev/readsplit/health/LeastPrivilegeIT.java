@@ -1,5 +1,6 @@
 package dev.readsplit.health;
 
+import dev.readsplit.cluster.Topology;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -11,7 +12,7 @@ import dev.readsplit.embedded.EmbeddedNode;
 import dev.readsplit.jdbc.Clusters;
 import dev.readsplit.jdbc.ReadsplitConnection;
 import dev.readsplit.jdbc.ReadsplitDataSource;
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 import dev.readsplit.topology.NodeState;
 import dev.readsplit.topology.TopologyEvent;
 import org.junit.jupiter.api.AfterAll;
@@ -90,7 +91,7 @@ class LeastPrivilegeIT {
         List<TopologyEvent> events = new CopyOnWriteArrayList<>();
         try (ReadsplitDataSource ds = new ReadsplitDataSource(Clusters.config(cluster).name("leastpriv")
                 .user("app").password(APP_PASSWORD).maxLag(Duration.ofSeconds(1)).build())) {
-            ds.topology().addListener(events::add);
+            Topology.of(ds).addListener(events::add);
             try (Connection c = ds.getConnection(Role.PRIMARY); Statement s = c.createStatement();
                  ResultSet rs = s.executeQuery("SELECT rolsuper, pg_has_role('app', 'pg_monitor', 'USAGE'),"
                          + " pg_has_role('app', 'pg_read_all_stats', 'USAGE'),"
@@ -106,10 +107,10 @@ class LeastPrivilegeIT {
 
             // health and topology: every node checked, roles observed, a timeline for the primary, lag known and 0
             Clusters.awaitAllUp(ds);
-            Node primary = ds.topology().primary();
+            Node primary = Topology.of(ds).primary();
             assertThat(primary.config().port()).isEqualTo(cluster.primary().port());
             assertThat(primary.timeline()).isPositive();
-            List<Node> replicas = ds.topology().replicas();
+            List<Node> replicas = Topology.of(ds).replicas();
             assertThat(replicas).hasSize(2);
             await().atMost(Duration.ofSeconds(10)).until(() -> replicas.stream()
                     .allMatch(r -> r.role() == Role.REPLICA && r.lagBytes() >= 0 && r.lagMillis() == 0 && !r.lagExcluded()));
@@ -185,7 +186,7 @@ class LeastPrivilegeIT {
                 lagging.setApplyDelay(Duration.ZERO);
             }
             await().atMost(Duration.ofSeconds(30)).until(() -> !laggingNode.lagExcluded());
-            assertThat(ds.topology().nodes()).allMatch(n -> n.state() == NodeState.UP);
+            assertThat(Topology.of(ds).nodes()).allMatch(n -> n.state() == NodeState.UP);
         } finally {
             root.detachAppender(logs);
         }

@@ -1,11 +1,12 @@
 package dev.readsplit.health;
 
+import dev.readsplit.cluster.Topology;
 import dev.readsplit.config.NodeConfig;
 import dev.readsplit.config.ReadsplitConfig;
 import dev.readsplit.config.TopologySource;
 import dev.readsplit.embedded.PatroniCluster;
 import dev.readsplit.jdbc.ReadsplitDataSource;
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 import dev.readsplit.topology.NodeState;
 import dev.readsplit.topology.TopologyEvent;
 import org.junit.jupiter.api.AfterAll;
@@ -79,8 +80,8 @@ class PatroniTopologyIT {
             }
         }
         ds = new ReadsplitDataSource(b.build());
-        ds.topology().addListener(events::add);
-        await().atMost(WAIT).until(() -> ds.topology().nodes().stream()
+        Topology.of(ds).addListener(events::add);
+        await().atMost(WAIT).until(() -> Topology.of(ds).nodes().stream()
                 .allMatch(n -> n.state() == NodeState.UP && n.lastCheckMillis() > 0 && n.patroniView() != null));
     }
 
@@ -101,7 +102,7 @@ class PatroniTopologyIT {
     }
 
     private static Node node(String name) {
-        return ds.topology().node(name);
+        return Topology.of(ds).node(name);
     }
 
     @Test
@@ -130,7 +131,7 @@ class PatroniTopologyIT {
         String from = cluster.leader().name();
         String to = cluster.switchoverCandidate().name();
         scenario("REST switchover " + from + " -> " + to, () -> cluster.switchover(from, to));
-        assertThat(ds.topology().primary().name()).isEqualTo(to);
+        assertThat(Topology.of(ds).primary().name()).isEqualTo(to);
     }
 
     @Test
@@ -160,7 +161,7 @@ class PatroniTopologyIT {
             });
         }, old, false);
         Node oldNode = node(old.name());
-        assertThat(ds.topology().primary().name()).isNotEqualTo(old.name());
+        assertThat(Topology.of(ds).primary().name()).isNotEqualTo(old.name());
         // the old leader's postgres still answers as a primary (older timeline): fenced, no traffic
         await().atMost(WAIT).until(() -> oldNode.state() == NodeState.FENCED);
         old.restartPatroni(); // Patroni rewinds it into a replica of the new leader; Readsplit lifts the fence then
@@ -180,7 +181,7 @@ class PatroniTopologyIT {
             fault.run();
             await().atMost(Duration.ofSeconds(120)).until(() -> {
                 PatroniCluster.Member now = cluster.leader();
-                return now != null && now != mustNotLead && ds.topology().primary().name().equals(now.name())
+                return now != null && now != mustNotLead && Topology.of(ds).primary().name().equals(now.name())
                         && node(now.name()).state() == NodeState.UP;
             });
             load.awaitProgress();

@@ -1,12 +1,13 @@
 package dev.readsplit.health;
 
+import dev.readsplit.cluster.Topology;
 import dev.readsplit.embedded.EmbeddedCluster;
 import dev.readsplit.embedded.EmbeddedNode;
 import dev.readsplit.jdbc.Clusters;
 import dev.readsplit.jdbc.ReadsplitDataSource;
 import dev.readsplit.metrics.NodeStatus;
 import dev.readsplit.metrics.StatusSnapshot;
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 import dev.readsplit.topology.NodeState;
 import dev.readsplit.topology.TopologyEvent;
 import org.junit.jupiter.api.AfterAll;
@@ -76,7 +77,7 @@ class TopologyFaultsIT {
         List<TopologyEvent> events = new java.util.concurrent.CopyOnWriteArrayList<>();
         try (ReadsplitDataSource ds = new ReadsplitDataSource(Clusters.config(cluster).name("pausedprimary")
                 .recoveryThreshold(3).connectionTimeout(Duration.ofSeconds(1)).build())) {
-            ds.topology().addListener(events::add);
+            Topology.of(ds).addListener(events::add);
             Clusters.awaitAllUp(ds);
             Node p = node(ds, primary);
             try (Load load = new Load(ds)) {
@@ -109,7 +110,7 @@ class TopologyFaultsIT {
         List<TopologyEvent> events = new java.util.concurrent.CopyOnWriteArrayList<>();
         try (ReadsplitDataSource ds = new ReadsplitDataSource(Clusters.config(cluster).name("wrongprimary")
                 .maxLag(Duration.ofSeconds(10)).connectionTimeout(Duration.ofSeconds(1)).build())) {
-            ds.topology().addListener(events::add);
+            Topology.of(ds).addListener(events::add);
             Clusters.awaitAllUp(ds);
             Node orphanNode = node(ds, orphan);
             try (Load load = new Load(ds)) {
@@ -123,7 +124,7 @@ class TopologyFaultsIT {
                 oldPrimary.stop();
                 await().atMost(WAIT).until(() -> node(ds, oldPrimary).state() == NodeState.DOWN);
                 promoted.promote();
-                await().atMost(WAIT).until(() -> ds.topology().primary() == node(ds, promoted));
+                await().atMost(WAIT).until(() -> Topology.of(ds).primary() == node(ds, promoted));
                 load.holdWrites(false);
                 await().atMost(WAIT).until(orphanNode::lagExcluded);
                 assertThat(orphanNode.exclusionReason()).contains("not streaming from the primary");
@@ -158,7 +159,7 @@ class TopologyFaultsIT {
     }
 
     private static Node node(ReadsplitDataSource ds, EmbeddedNode n) {
-        return ds.topology().nodes().stream().filter(x -> x.config().port() == n.port()).findFirst().orElseThrow();
+        return Topology.of(ds).nodes().stream().filter(x -> x.config().port() == n.port()).findFirst().orElseThrow();
     }
 
     /** 3 readers and 2 writers that read each write back on the same logical connection. */

@@ -1,12 +1,13 @@
 package dev.readsplit.jdbc;
 
+import dev.readsplit.cluster.Topology;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.readsplit.config.ReadsplitConfig;
 import dev.readsplit.embedded.EmbeddedCluster;
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 import dev.readsplit.topology.NodeState;
 import dev.readsplit.topology.TopologyEvent;
 import org.junit.jupiter.api.AfterAll;
@@ -102,7 +103,7 @@ class BadInputIT {
     }
 
     private static Node node(ReadsplitDataSource ds, int port) {
-        return ds.topology().nodes().stream().filter(n -> n.config().port() == port).findFirst().orElseThrow();
+        return Topology.of(ds).nodes().stream().filter(n -> n.config().port() == port).findFirst().orElseThrow();
     }
 
     private static int readPort(Connection c) throws SQLException {
@@ -144,7 +145,7 @@ class BadInputIT {
                             + " last: [08001] Connection to " + deadNode.name() + " refused. Check that the hostname"
                             + " and port are correct and that the postmaster is accepting TCP/IP connections.");
             assertThat(deadNode.lastError()).contains("refused");
-            assertThat(ds.topology().primary().state()).isEqualTo(NodeState.UP);
+            assertThat(Topology.of(ds).primary().state()).isEqualTo(NodeState.UP);
         }
     }
 
@@ -158,7 +159,7 @@ class BadInputIT {
                 .connectionTimeout(Duration.ofSeconds(20))
                 .build();
         try (ReadsplitDataSource ds = new ReadsplitDataSource(config)) {
-            Node primary = ds.topology().primary();
+            Node primary = Topology.of(ds).primary();
             await().atMost(WAIT).until(() -> primary.state() == NodeState.DOWN);
             try (Connection c = ds.getConnection()) {
                 for (int i = 0; i < 50; i++) {
@@ -226,16 +227,16 @@ class BadInputIT {
                 .addReplica(other.primary().host(), other.primary().port())
                 .build();
         try (ReadsplitDataSource ds = new ReadsplitDataSource(config)) {
-            ds.topology().addListener(events::add);
+            Topology.of(ds).addListener(events::add);
             Node wrong = node(ds, other.primary().port());
             await().atMost(WAIT).until(() -> wrong.state() == NodeState.FENCED);
-            assertThat(ds.topology().primary().config().port()).isEqualTo(cluster.primary().port());
-            assertThat(ds.topology().primary().state()).isEqualTo(NodeState.UP);
-            assertThat(ds.topology().replicas()).extracting(Node::name).doesNotContain(wrong.name());
+            assertThat(Topology.of(ds).primary().config().port()).isEqualTo(cluster.primary().port());
+            assertThat(Topology.of(ds).primary().state()).isEqualTo(NodeState.UP);
+            assertThat(Topology.of(ds).replicas()).extracting(Node::name).doesNotContain(wrong.name());
             assertThat(warnings(wrong.name())).anyMatch(l -> l.equals("WARN wrong-replica: node " + wrong.name()
                     + " now reports itself PRIMARY (was REPLICA, timeline 1)"));
             assertThat(warnings(wrong.name())).anyMatch(l -> l.startsWith("ERROR wrong-replica: split brain: " + wrong.name()
-                    + " (timeline 1) and " + ds.topology().primary().name() + " (timeline 1) both report themselves primary"));
+                    + " (timeline 1) and " + Topology.of(ds).primary().name() + " (timeline 1) both report themselves primary"));
             assertThat(ds.recentEvents()).extracting(TopologyEvent::kind)
                     .contains(TopologyEvent.Kind.ROLE_CHANGE, TopologyEvent.Kind.SPLIT_BRAIN, TopologyEvent.Kind.FENCED);
             long before = queryLong(other.primary(), "SELECT count(*) FROM t");

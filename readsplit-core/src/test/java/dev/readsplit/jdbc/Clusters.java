@@ -1,9 +1,10 @@
 package dev.readsplit.jdbc;
 
+import dev.readsplit.cluster.Topology;
 import dev.readsplit.config.ReadsplitConfig;
 import dev.readsplit.embedded.EmbeddedCluster;
 import dev.readsplit.embedded.EmbeddedNode;
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 import dev.readsplit.topology.NodeState;
 
 import java.sql.Connection;
@@ -41,7 +42,7 @@ public final class Clusters {
 
     /** Waits until the data source has checked every node once and sees them all UP. */
     public static void awaitAllUp(ReadsplitDataSource ds) {
-        await().atMost(Duration.ofSeconds(30)).until(() -> ds.topology().nodes().stream()
+        await().atMost(Duration.ofSeconds(30)).until(() -> Topology.of(ds).nodes().stream()
                 .allMatch(n -> n.state() == NodeState.UP && n.lastCheckMillis() > 0));
     }
 
@@ -71,7 +72,7 @@ public final class Clusters {
 
     static int activeConnections(ReadsplitDataSource ds) {
         int active = 0;
-        for (Node n : ds.topology().nodes()) {
+        for (Node n : Topology.of(ds).nodes()) {
             active += n.poolStats().active();
         }
         return active;

@@ -84,7 +84,7 @@ final class DelegateGenerator {
         sb.append("""
                 package dev.readsplit.jdbc;
 
-                import dev.readsplit.topology.Node;
+                import dev.readsplit.cluster.Node;
 
                 import java.sql.ResultSet;
                 import java.sql.SQLException;

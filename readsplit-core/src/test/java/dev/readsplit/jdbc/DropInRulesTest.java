@@ -1,5 +1,6 @@
 package dev.readsplit.jdbc;
 
+import dev.readsplit.cluster.Topology;
 import dev.readsplit.Consistency;
 import dev.readsplit.Role;
 import dev.readsplit.RouteReason;
@@ -88,7 +89,7 @@ class DropInRulesTest {
             SQLException e = assertThrows(SQLException.class,
                     () -> c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ));
             assertThat(e.getSQLState()).startsWith("08");
-            assertThat(ds.topology().node("r1").state()).as("r1 turned SUSPECT at once").isNotEqualTo(NodeState.UP);
+            assertThat(Topology.of(ds).node("r1").state()).as("r1 turned SUSPECT at once").isNotEqualTo(NodeState.UP);
         }
     }
 
@@ -114,7 +115,7 @@ class DropInRulesTest {
                 }
             });
             assertThat(e.getSQLState()).startsWith("08");
-            assertThat(ds.topology().node("r1").state()).as("r1 turned SUSPECT at once").isNotEqualTo(NodeState.UP);
+            assertThat(Topology.of(ds).node("r1").state()).as("r1 turned SUSPECT at once").isNotEqualTo(NodeState.UP);
         }
     }
 
@@ -130,7 +131,7 @@ class DropInRulesTest {
             assertThat(ds.readRetries()).isEqualTo(retries);
         } finally {
             StubDriver.server("dropin-primary").dead = false;
-            ds.topology().transition(ds.topology().primary(), NodeState.UP, "healed by the test");
+            Topology.of(ds).transition(Topology.of(ds).primary(), NodeState.UP, "healed by the test");
         }
     }
 

@@ -1,11 +1,12 @@
 package dev.readsplit.jdbc;
 
+import dev.readsplit.cluster.Topology;
 import dev.readsplit.Role;
 import dev.readsplit.config.FailoverPolicy;
 import dev.readsplit.config.ReadsplitConfig;
 import dev.readsplit.embedded.EmbeddedCluster;
 import dev.readsplit.embedded.EmbeddedNode;
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 import dev.readsplit.topology.NodeState;
 import dev.readsplit.topology.TopologyEvent;
 import org.junit.jupiter.api.AfterAll;
@@ -176,16 +177,16 @@ class FaultSuiteIT {
     @Order(5)
     void allReplicasDownAtOnce() throws Exception {
         replicaScenario("all replicas SIGKILLed at once (fallback)", "fs-alldown", (ds, load) -> {
-            Node primary = ds.topology().primary();
+            Node primary = Topology.of(ds).primary();
             cluster.standby(0).kill();
             cluster.standby(1).kill();
-            await().atMost(WAIT).until(() -> ds.topology().replicas().stream().allMatch(r -> r.state() == NodeState.DOWN));
+            await().atMost(WAIT).until(() -> Topology.of(ds).replicas().stream().allMatch(r -> r.state() == NodeState.DOWN));
             long onPrimary = primary.readsServed();
             load.awaitProgress();
             assertThat(primary.readsServed()).as("reads served by the primary while no replica is up").isGreaterThan(onPrimary);
             cluster.standby(0).start();
             cluster.standby(1).start();
-            await().atMost(WAIT).until(() -> ds.topology().replicas().stream().allMatch(r -> r.state() == NodeState.UP));
+            await().atMost(WAIT).until(() -> Topology.of(ds).replicas().stream().allMatch(r -> r.state() == NodeState.UP));
             load.awaitProgress();
         });
     }
@@ -201,7 +202,7 @@ class FaultSuiteIT {
                     .connectionTimeout(Duration.ofMillis(1000)).failoverPolicy(FailoverPolicy.SUPERVISED).build();
             try (ReadsplitDataSource storm = new ReadsplitDataSource(stormConfig)) {
                 List<TopologyEvent> stormEvents = new CopyOnWriteArrayList<>();
-                storm.topology().addListener(stormEvents::add);
+                Topology.of(storm).addListener(stormEvents::add);
                 Clusters.awaitAllUp(storm);
                 ExecutorService pool = Executors.newFixedThreadPool(12);
                 CountDownLatch go = new CountDownLatch(1);
@@ -238,7 +239,7 @@ class FaultSuiteIT {
                     pool.shutdownNow();
                 }
                 await().atMost(WAIT).until(() -> Clusters.activeConnections(storm) == 0);
-                Node p = storm.topology().primary();
+                Node p = Topology.of(storm).primary();
                 // a busy pool is not a sick node: no state change, no WARN, no event
                 assertThat(storm.recentEvents()).as("events of the stormed data source")
                         .noneMatch(e -> e.kind() == dev.readsplit.topology.TopologyEvent.Kind.STATE_CHANGE);
@@ -275,7 +276,7 @@ class FaultSuiteIT {
                 .isLessThan(cfg.health().timeout().toMillis() * cfg.health().failureThreshold());
         ReadsplitDataSource ds = new ReadsplitDataSource(cfg);
         List<TopologyEvent> events = new CopyOnWriteArrayList<>();
-        ds.topology().addListener(events::add);
+        Topology.of(ds).addListener(events::add);
         Row row;
         try {
             Clusters.awaitAllUp(ds);
@@ -295,7 +296,7 @@ class FaultSuiteIT {
             assertThat(events).as("the paused primary was suspected (a check timed out)")
                     .anyMatch(e -> e.kind() == TopologyEvent.Kind.STATE_CHANGE && primary.name().equals(e.node())
                             && NodeState.SUSPECT.name().equals(e.to()));
-            assertThat(ds.topology().primary()).isSameAs(primary);
+            assertThat(Topology.of(ds).primary()).isSameAs(primary);
         } finally {
             ds.close();
         }
@@ -325,7 +326,7 @@ class FaultSuiteIT {
         oldPrimary.stop();
         await().atMost(WAIT).until(() -> nodeOf(failoverDs, oldPrimary).state() == NodeState.DOWN);
         promoted.promote();
-        await().atMost(WAIT).until(() -> failoverDs.topology().primary() == nodeOf(failoverDs, promoted));
+        await().atMost(WAIT).until(() -> Topology.of(failoverDs).primary() == nodeOf(failoverDs, promoted));
         long written = load.writesOk.sum();
         await().atMost(WAIT).until(() -> load.writesOk.sum() > written + 50);
         load.awaitProgress();
@@ -353,7 +354,7 @@ class FaultSuiteIT {
         Row row = load.finish(promoted);
         assertThat(queryLong(oldPrimary, "SELECT count(*) FROM acked")).as("rows written to the fenced node")
                 .isEqualTo(rowsOnOld);
-        assertThat(failoverDs.topology().primary()).isSameAs(nodeOf(failoverDs, promoted));
+        assertThat(Topology.of(failoverDs).primary()).isSameAs(nodeOf(failoverDs, promoted));
         assertThat(old.readsServed() + old.writesServed()).as("statements served by the fenced node after fencing")
                 .isEqualTo(load.oldNodeServedAtStart(old));
         failoverDs.close();
@@ -393,7 +394,7 @@ class FaultSuiteIT {
         }
         ReadsplitDataSource ds = new ReadsplitDataSource(cfg.build());
         List<TopologyEvent> events = new CopyOnWriteArrayList<>();
-        ds.topology().addListener(events::add);
+        Topology.of(ds).addListener(events::add);
         Row row;
         try {
             Clusters.awaitAllUp(ds);
@@ -444,7 +445,7 @@ class FaultSuiteIT {
     }
 
     private static Node nodeOf(ReadsplitDataSource d, EmbeddedNode n) {
-        return d.topology().nodes().stream().filter(x -> x.config().port() == n.port()).findFirst().orElseThrow();
+        return Topology.of(d).nodes().stream().filter(x -> x.config().port() == n.port()).findFirst().orElseThrow();
     }
 
     /**
@@ -538,7 +539,7 @@ class FaultSuiteIT {
         Load(ReadsplitDataSource ds, String scenario) {
             this.ds = ds;
             this.scenario = scenario;
-            for (Node n : ds.topology().nodes()) {
+            for (Node n : Topology.of(ds).nodes()) {
                 servedAtStart.put(n, n.readsServed() + n.writesServed());
             }
             for (int i = 0; i < 4; i++) {

@@ -1,5 +1,6 @@
 package dev.readsplit.jdbc;
 
+import dev.readsplit.cluster.Topology;
 import dev.readsplit.RouteReason;
 import dev.readsplit.Consistency;
 import dev.readsplit.config.NodeConfig;
@@ -110,8 +111,8 @@ class GenericDialectSqliteIT {
     void anUnavailableReplicaFailsItsSelectOneCheckAndReadsAvoidIt() throws SQLException {
         try (ReadsplitDataSource ds = new ReadsplitDataSource(config("replica1.db", "missing.db").build())) {
             await().atMost(Duration.ofSeconds(10)).until(() ->
-                    ds.topology().node("missing.db").state() == NodeState.DOWN
-                            && ds.topology().node("replica1.db").state() == NodeState.UP);
+                    Topology.of(ds).node("missing.db").state() == NodeState.DOWN
+                            && Topology.of(ds).node("replica1.db").state() == NodeState.UP);
             try (Connection c = ds.getConnection()) {
                 for (int i = 0; i < 20; i++) {
                     assertThat(whoami(c, "SELECT name FROM whoami")).isEqualTo("replica1");
@@ -123,7 +124,7 @@ class GenericDialectSqliteIT {
     @Test
     void noReplicaAvailableFallsBackToThePrimaryOrFailsClearlyWhenFallbackIsOff() throws SQLException {
         try (ReadsplitDataSource ds = new ReadsplitDataSource(config("missing1.db", "missing2.db").build())) {
-            await().atMost(Duration.ofSeconds(10)).until(() -> ds.topology().replicas().stream()
+            await().atMost(Duration.ofSeconds(10)).until(() -> Topology.of(ds).replicas().stream()
                     .allMatch(n -> n.state() == NodeState.DOWN));
             try (ReadsplitConnection c = ds.getConnection()) {
                 assertThat(whoami(c, "SELECT name FROM whoami")).isEqualTo("primary");
@@ -131,7 +132,7 @@ class GenericDialectSqliteIT {
             }
         }
         try (ReadsplitDataSource ds = new ReadsplitDataSource(config("missing1.db").fallbackToPrimary(false).build())) {
-            await().atMost(Duration.ofSeconds(10)).until(() -> ds.topology().replicas().stream()
+            await().atMost(Duration.ofSeconds(10)).until(() -> Topology.of(ds).replicas().stream()
                     .allMatch(n -> n.state() == NodeState.DOWN));
             try (Connection c = ds.getConnection()) {
                 SQLException e = assertThrows(SQLException.class, () -> whoami(c, "SELECT name FROM whoami"));

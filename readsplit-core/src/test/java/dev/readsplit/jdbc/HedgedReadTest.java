@@ -1,11 +1,12 @@
 package dev.readsplit.jdbc;
 
+import dev.readsplit.cluster.Topology;
 import dev.readsplit.Consistency;
 import dev.readsplit.RouteReason;
 import dev.readsplit.config.NodeConfig;
 import dev.readsplit.config.ReadsplitConfig;
 import dev.readsplit.consistency.CausalScope;
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 import dev.readsplit.topology.NodeState;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -134,15 +135,15 @@ class HedgedReadTest {
         assertThat(server(slow).aborts.get()).as("the loser's connection is aborted").isEqualTo(1);
         assertThat(ds.hedgesStarted()).isEqualTo(1);
         assertThat(ds.hedgesWon()).isEqualTo(1);
-        Node slowNode = ds.topology().node(slow);
+        Node slowNode = Topology.of(ds).node(slow);
         // a hedge that wins is a failure signal: SUSPECT and a check at once (which the stub then passes)
-        assertThat(ds.topology().recentEvents()).anySatisfy(e -> {
+        assertThat(Topology.of(ds).recentEvents()).anySatisfy(e -> {
             assertThat(e.node()).isEqualTo(slow);
             assertThat(e.to()).isEqualTo(NodeState.SUSPECT.name());
             assertThat(e.message()).contains("hedged read").contains("answered first");
         });
         // the aborted connection went out of its pool (evicted), not back into it; the hedge's went back
-        await(() -> slowNode.poolStats().active() == 0 && ds.topology().node(fast).poolStats().active() == 0);
+        await(() -> slowNode.poolStats().active() == 0 && Topology.of(ds).node(fast).poolStats().active() == 0);
         assertThat(slowNode.poolStats().idle()).as("no aborted connection left in the pool").isZero();
     }
 
@@ -153,7 +154,7 @@ class HedgedReadTest {
         Future<String[]> answer = read(sql);
         String slow = hangingReplica();
         String fast = other(slow);
-        Node slowNode = ds.topology().node(slow);
+        Node slowNode = Topology.of(ds).node(slow);
         long finished = slowNode.readsServed();
         for (int i = 0; slowNode.readsServed() == finished; i++) { // other reads still finish there: a latency spike
             read("SELECT other_" + serial + "_" + i).get(30, TimeUnit.SECONDS);
@@ -164,7 +165,7 @@ class HedgedReadTest {
         assertThat(answer.get(30, TimeUnit.SECONDS)[0]).isEqualTo(name + "-" + fast);
         assertThat(ds.hedgesWon()).isEqualTo(1);
         assertThat(slowNode.stalled()).isFalse();
-        assertThat(ds.topology().recentEvents()).noneSatisfy(e -> assertThat(e.node()).isEqualTo(slow));
+        assertThat(Topology.of(ds).recentEvents()).noneSatisfy(e -> assertThat(e.node()).isEqualTo(slow));
         assertThat(slowNode.state()).isEqualTo(NodeState.UP);
     }
 
@@ -185,8 +186,8 @@ class HedgedReadTest {
         await(() -> server(fast).aborts.get() == 1 && server(fast).hanging.get() == 0);
         assertThat(ds.hedgesLost()).isEqualTo(1);
         assertThat(ds.hedgesWon()).isZero();
-        assertThat(ds.topology().node(slow).state()).isEqualTo(NodeState.UP);
-        Node fastNode = ds.topology().node(fast);
+        assertThat(Topology.of(ds).node(slow).state()).isEqualTo(NodeState.UP);
+        Node fastNode = Topology.of(ds).node(fast);
         await(() -> fastNode.poolStats().active() == 0);
         assertThat(fastNode.poolStats().idle()).as("the aborted hedge connection was evicted").isZero();
     }
@@ -214,7 +215,7 @@ class HedgedReadTest {
 
         assertThat(ds.hedgesStarted()).isZero();
         assertThat(server(other(slow)).ranByAnyone(sql) + server("primary").ranByAnyone(sql)).isZero();
-        Node slowNode = ds.topology().node(slow);
+        Node slowNode = Topology.of(ds).node(slow);
         assertThat(slowNode.stalled()).as("a statement stuck past its budget on a node that finishes nothing")
                 .isTrue();
         // new reads avoid the stalled replica while the other can take them

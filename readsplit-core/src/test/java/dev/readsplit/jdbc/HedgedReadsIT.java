@@ -1,5 +1,6 @@
 package dev.readsplit.jdbc;
 
+import dev.readsplit.cluster.Topology;
 import dev.readsplit.embedded.EmbeddedCluster;
 import dev.readsplit.embedded.EmbeddedNode;
 import org.junit.jupiter.api.AfterAll;
@@ -88,7 +89,7 @@ class HedgedReadsIT {
             assertThat(ds.hedgesStarted()).as("reads stuck on the paused replica were hedged")
                     .isGreaterThan(hedgesBefore);
             // a hedge still finishing when the load stopped (aborted: its read answered) gives its connection back
-            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(ds.topology().nodes())
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(Topology.of(ds).nodes())
                     .allSatisfy(n -> assertThat(n.poolStats().active())
                             .as("no connection of " + n.name() + " left borrowed").isZero()));
         }

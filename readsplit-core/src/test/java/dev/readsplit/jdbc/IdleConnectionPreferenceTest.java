@@ -1,11 +1,12 @@
 package dev.readsplit.jdbc;
 
+import dev.readsplit.cluster.Topology;
 import dev.readsplit.Consistency;
 import dev.readsplit.balance.BalancerKind;
 import dev.readsplit.config.NodeConfig;
 import dev.readsplit.config.ReadsplitConfig;
 import dev.readsplit.consistency.CausalScope;
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -42,8 +43,8 @@ class IdleConnectionPreferenceTest {
                 .healthCheckInterval(Duration.ofHours(1)).healthCheckTimeout(Duration.ofSeconds(5))
                 .build();
         try (ReadsplitDataSource ds = new ReadsplitDataSource(config)) {
-            Node r1 = ds.topology().node("r1");
-            Node r2 = ds.topology().node("r2");
+            Node r1 = Topology.of(ds).node("r1");
+            Node r2 = Topology.of(ds).node("r2");
             // r2 has an idle connection; every connection of r1 is taken (by another part of the application)
             r2.pool().getConnection().close();
             List<Connection> held = new ArrayList<>();
@@ -129,8 +130,8 @@ class IdleConnectionPreferenceTest {
                 .healthCheckInterval(Duration.ofHours(1)).healthCheckTimeout(Duration.ofSeconds(5))
                 .build();
         try (ReadsplitDataSource ds = new ReadsplitDataSource(config)) {
-            Node r1 = ds.topology().node("r1");
-            Node r2 = ds.topology().node("r2");
+            Node r1 = Topology.of(ds).node("r1");
+            Node r2 = Topology.of(ds).node("r2");
             r1.pool().getHikariPoolMXBean().softEvictConnections(); // r1 holds no connection at all
             r2.pool().getConnection().close();                       // r2 holds an idle one
             List<String> where = new ArrayList<>();

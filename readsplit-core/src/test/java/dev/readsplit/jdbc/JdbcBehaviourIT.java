@@ -1,5 +1,6 @@
 package dev.readsplit.jdbc;
 
+import dev.readsplit.cluster.Topology;
 import dev.readsplit.RouteReason;
 import dev.readsplit.consistency.CausalScope;
 import dev.readsplit.Consistency;
@@ -194,7 +195,7 @@ class JdbcBehaviourIT {
             ps.setObject(7, uuid);
             ps.setObject(8, LocalDate.of(1970, 1, 1), Types.DATE);
             assertThat(ps.executeUpdate()).isEqualTo(1);
-            assertThat(((ReadsplitConnection) c).lastRoute().node().name()).isEqualTo(ds.topology().primary().name());
+            assertThat(((ReadsplitConnection) c).lastRoute().node().name()).isEqualTo(Topology.of(ds).primary().name());
         }
         try (Connection c = ds.getConnection(dev.readsplit.Role.PRIMARY);
              PreparedStatement ps = c.prepareStatement("SELECT i, l, s, n, ts, b, d, port FROM typed WHERE u = ?")) {

@@ -1,10 +1,11 @@
 package dev.readsplit.jdbc;
 
+import dev.readsplit.cluster.Topology;
 import dev.readsplit.Consistency;
 import dev.readsplit.config.NodeConfig;
 import dev.readsplit.config.ReadsplitConfig;
 import dev.readsplit.consistency.CausalScope;
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 import dev.readsplit.topology.NodeState;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -58,9 +59,9 @@ class NoConnectionRerouteTest {
         for (String n : new String[] {"primary", "r1", "r2"}) {
             StubDriver.server("noconn-" + n).dead = false;
         }
-        for (Node n : ds.topology().nodes()) {
+        for (Node n : Topology.of(ds).nodes()) {
             if (n.state() != NodeState.UP) {
-                ds.topology().transition(n, NodeState.UP, "set by the test");
+                Topology.of(ds).transition(n, NodeState.UP, "set by the test");
             }
         }
         StubClusters.clear(ds);
@@ -68,14 +69,14 @@ class NoConnectionRerouteTest {
 
     @Test
     void aReadFallingBackToAPrimaryThatIsDownIsRoutedAgainWhenAReplicaIsBack() throws Exception {
-        Node primary = ds.topology().primary();
+        Node primary = Topology.of(ds).primary();
         StubDriver.server("noconn-primary").dead = true;
-        ds.topology().transition(primary, NodeState.DOWN, "set by the test: the old primary in a switchover");
+        Topology.of(ds).transition(primary, NodeState.DOWN, "set by the test: the old primary in a switchover");
         StubClusters.replicas(ds, NodeState.DOWN);
         long retries = ds.readRetries();
         // once the read has been turned away by the DOWN primary, a replica is readmitted
         Thread t = helper(() -> ds.readRetries() > retries,
-                () -> ds.topology().transition(ds.topology().node("r1"), NodeState.UP, "readmitted by the test"));
+                () -> Topology.of(ds).transition(Topology.of(ds).node("r1"), NodeState.UP, "readmitted by the test"));
         String sql = "SELECT 1 FROM after_primary_down_" + (++serial);
         try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
             s.executeQuery(sql).close();
@@ -89,7 +90,7 @@ class NoConnectionRerouteTest {
     @Test
     void aRetriedReadWhosePoolWaitRanOutIsRoutedAgainInsteadOfFailing() throws Exception {
         StubClusters.replicas(ds, NodeState.DOWN);
-        Node primary = ds.topology().primary();
+        Node primary = Topology.of(ds).primary();
         try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
             s.executeQuery("SELECT 1 FROM warm_" + (++serial)).close(); // falls back to the primary, holds a connection
             // the primary's postgres is killed: the held connection fails the read (a retry), and the pool can open no
@@ -97,7 +98,7 @@ class NoConnectionRerouteTest {
             StubDriver.server("noconn-primary").dead = true;
             Thread t = helper(() -> primary.pool().getHikariPoolMXBean().getThreadsAwaitingConnection() > 0
                             || primary.state() == NodeState.DOWN,
-                    () -> ds.topology().transition(ds.topology().node("r2"), NodeState.UP, "readmitted by the test"));
+                    () -> Topology.of(ds).transition(Topology.of(ds).node("r2"), NodeState.UP, "readmitted by the test"));
             String sql = "SELECT 1 FROM after_primary_killed_" + (++serial);
             try {
                 s.executeQuery(sql).close();
@@ -111,7 +112,7 @@ class NoConnectionRerouteTest {
     @Test
     void aReadWithNowhereToGoFailsWithAConnectionLevelErrorOnceItsBudgetIsSpent() {
         StubDriver.server("noconn-primary").dead = true;
-        ds.topology().transition(ds.topology().primary(), NodeState.DOWN, "set by the test");
+        Topology.of(ds).transition(Topology.of(ds).primary(), NodeState.DOWN, "set by the test");
         StubClusters.replicas(ds, NodeState.DOWN);
         String sql = "SELECT 1 FROM nowhere_" + (++serial);
         SQLException e = assertThrows(SQLException.class, () -> {
@@ -126,7 +127,7 @@ class NoConnectionRerouteTest {
 
     @Test
     void aWriteThatGetsNoConnectionIsNeverRoutedAgain() {
-        ds.topology().transition(ds.topology().primary(), NodeState.DOWN, "set by the test");
+        Topology.of(ds).transition(Topology.of(ds).primary(), NodeState.DOWN, "set by the test");
         long retries = ds.readRetries();
         String sql = "INSERT INTO t VALUES (" + (++serial) + ")";
         SQLException e = assertThrows(SQLException.class, () -> {

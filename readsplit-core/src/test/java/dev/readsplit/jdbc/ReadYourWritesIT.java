@@ -1,5 +1,6 @@
 package dev.readsplit.jdbc;
 
+import dev.readsplit.cluster.Topology;
 import dev.readsplit.RouteReason;
 import dev.readsplit.consistency.CausalScope;
 import dev.readsplit.consistency.CausalToken;
@@ -189,7 +190,7 @@ class ReadYourWritesIT {
                 }
                 assertThat(((ReadsplitConnection) c).lastRoute().reason())
                         .isIn(RouteReason.MISROUTE, RouteReason.LEARNED_MISROUTE);
-                assertThat(((ReadsplitConnection) c).lastRoute().node().name()).isEqualTo(ds.topology().primary().name());
+                assertThat(((ReadsplitConnection) c).lastRoute().node().name()).isEqualTo(Topology.of(ds).primary().name());
                 assertSees(c, id);
                 assertSeesOnNewConnection(ds, id);
             }

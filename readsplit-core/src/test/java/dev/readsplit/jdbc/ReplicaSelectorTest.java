@@ -1,11 +1,12 @@
 package dev.readsplit.jdbc;
 
+import dev.readsplit.cluster.Topology;
 import dev.readsplit.Consistency;
 import dev.readsplit.balance.BalancerKind;
 import dev.readsplit.balance.Balancers;
 import dev.readsplit.consistency.CausalScope;
 import dev.readsplit.routing.ReplicaSelector;
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 import dev.readsplit.topology.NodeState;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -29,8 +30,8 @@ class ReplicaSelectorTest {
     @BeforeAll
     static void open() {
         ds = StubClusters.dataSource("selector", Consistency.eventual(), CausalScope.CONNECTION, true);
-        r1 = ds.topology().node("r1");
-        r2 = ds.topology().node("r2");
+        r1 = Topology.of(ds).node("r1");
+        r2 = Topology.of(ds).node("r2");
     }
 
     @AfterAll
@@ -40,7 +41,7 @@ class ReplicaSelectorTest {
 
     @Test
     void eligibleFollowsStateExclusionAndPositionWhateverWasReturnedBefore() {
-        ReplicaSelector selector = new ReplicaSelector(ds.topology(), Balancers.create(BalancerKind.AFFINITY, null));
+        ReplicaSelector selector = new ReplicaSelector(Topology.of(ds), Balancers.create(BalancerKind.AFFINITY, null));
         StubClusters.replicas(ds, NodeState.UP);
         try {
             List<Node> both = selector.eligible(-1, -1, null);
@@ -49,10 +50,10 @@ class ReplicaSelectorTest {
             assertThat(selector.eligible(-1, -1, null)).containsExactly(r1, r2);
             assertThat(selector.eligible(-1, -1, r2)).containsExactly(r1);
             assertThat(both).as("the shared all-eligible list is not changed by later calls").isEqualTo(copy);
-            ds.topology().transition(r1, NodeState.DOWN, "set by the test");
+            Topology.of(ds).transition(r1, NodeState.DOWN, "set by the test");
             assertThat(selector.eligible(-1, -1, null)).containsExactly(r2);
             assertThat(selector.eligible(-1, -1, r2)).isEmpty();
-            ds.topology().transition(r1, NodeState.UP, "set by the test");
+            Topology.of(ds).transition(r1, NodeState.UP, "set by the test");
             assertThat(selector.eligible(-1, -1, null)).containsExactly(r1, r2);
             // generic nodes know no replay position: a causal position rules every replica out
             assertThat(selector.eligible(-1, 0, null)).isEmpty();
@@ -66,7 +67,7 @@ class ReplicaSelectorTest {
 
     @Test
     void threadsSeeTheirOwnAnswers() throws Exception {
-        ReplicaSelector selector = new ReplicaSelector(ds.topology(), Balancers.create(BalancerKind.ROUND_ROBIN, null));
+        ReplicaSelector selector = new ReplicaSelector(Topology.of(ds), Balancers.create(BalancerKind.ROUND_ROBIN, null));
         StubClusters.replicas(ds, NodeState.UP);
         List<Node> mine = selector.eligible(-1, -1, r1);
         List<List<Node>> theirs = new ArrayList<>();

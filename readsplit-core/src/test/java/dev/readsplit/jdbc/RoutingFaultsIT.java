@@ -1,9 +1,10 @@
 package dev.readsplit.jdbc;
 
+import dev.readsplit.cluster.Topology;
 import dev.readsplit.RouteReason;
 import dev.readsplit.embedded.EmbeddedCluster;
 import dev.readsplit.embedded.EmbeddedNode;
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 import dev.readsplit.topology.NodeState;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -89,7 +90,7 @@ class RoutingFaultsIT {
     }
 
     private static Node nodeOf(ReadsplitDataSource d, EmbeddedNode n) {
-        return d.topology().nodes().stream().filter(x -> x.config().port() == n.port()).findFirst().orElseThrow();
+        return Topology.of(d).nodes().stream().filter(x -> x.config().port() == n.port()).findFirst().orElseThrow();
     }
 
     // ---------------------------------------------------------------------------------------------

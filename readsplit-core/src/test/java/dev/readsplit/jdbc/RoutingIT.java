@@ -1,5 +1,6 @@
 package dev.readsplit.jdbc;
 
+import dev.readsplit.cluster.Topology;
 import dev.readsplit.RouteReason;
 import dev.readsplit.Consistency;
 import dev.readsplit.Role;
@@ -193,7 +194,7 @@ class RoutingIT {
                     assertThat(replicaPorts).contains(rs.getInt(2));
                 }
             }
-            assertThat(ds.topology().nodes()).isNotEmpty();
+            assertThat(Topology.of(ds).nodes()).isNotEmpty();
         }
         // the next borrower of those physical connections does not inherit the search_path
         try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {

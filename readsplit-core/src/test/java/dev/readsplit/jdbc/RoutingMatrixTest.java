@@ -1,5 +1,6 @@
 package dev.readsplit.jdbc;
 
+import dev.readsplit.cluster.Topology;
 import dev.readsplit.Consistency;
 import dev.readsplit.ReadsplitException;
 import dev.readsplit.RouteReason;
@@ -212,7 +213,7 @@ class RoutingMatrixTest {
                 assertThat(rc.lastRoute().nodeName()).isEqualTo("r2");
             }
             assertThat(ds.readRetries()).isEqualTo(retries + 1);
-            assertThat(ds.topology().node("r1").state()).isNotEqualTo(NodeState.UP);
+            assertThat(Topology.of(ds).node("r1").state()).isNotEqualTo(NodeState.UP);
         } finally {
             StubDriver.server("matrix-r1").dead = false;
             StubClusters.replicas(ds, NodeState.UP);

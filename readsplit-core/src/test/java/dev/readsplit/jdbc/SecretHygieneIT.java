@@ -1,5 +1,6 @@
 package dev.readsplit.jdbc;
 
+import dev.readsplit.cluster.Topology;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -12,7 +13,7 @@ import dev.readsplit.embedded.EmbeddedCluster;
 import dev.readsplit.embedded.EmbeddedNode;
 import dev.readsplit.metrics.ReadsplitMetrics;
 import dev.readsplit.metrics.StatusSnapshot;
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 import dev.readsplit.topology.NodeState;
 import dev.readsplit.topology.TopologyEvent;
 import io.micrometer.core.instrument.Meter;
@@ -99,7 +100,7 @@ class SecretHygieneIT {
     }
 
     private static Node nodeOf(ReadsplitDataSource ds, EmbeddedNode n) {
-        return ds.topology().nodes().stream().filter(x -> x.config().port() == n.port()).findFirst().orElseThrow();
+        return Topology.of(ds).nodes().stream().filter(x -> x.config().port() == n.port()).findFirst().orElseThrow();
     }
 
     @Test
@@ -130,7 +131,7 @@ class SecretHygieneIT {
              ReadsplitDataSource auth = new ReadsplitDataSource(allWrong);
              ReadsplitMetrics metrics = new ReadsplitMetrics(ds)) {
             metrics.bindTo(registry);
-            ds.topology().addListener(events::add);
+            Topology.of(ds).addListener(events::add);
             Node wrongNode = nodeOf(ds, cluster.standby(1));
             Node victim = nodeOf(ds, cluster.standby(0));
 
@@ -176,7 +177,7 @@ class SecretHygieneIT {
                     try (Connection c = auth.getConnection(); Statement s = c.createStatement()) {
                         thrown.add(assertThrows(SQLException.class, () -> s.executeUpdate("INSERT INTO t DEFAULT VALUES")));
                     }
-                    await().atMost(WAIT).until(() -> auth.topology().primary().state() == NodeState.DOWN);
+                    await().atMost(WAIT).until(() -> Topology.of(auth).primary().state() == NodeState.DOWN);
                 }
                 // the driver: a password in the URL and in the properties, with a typo that fails the URL
                 Properties info = new Properties();
@@ -208,12 +209,12 @@ class SecretHygieneIT {
             texts.addAll(seen);
             texts.add(ds.toString());
             texts.add(auth.toString());
-            ds.topology().nodes().forEach(n -> {
+            Topology.of(ds).nodes().forEach(n -> {
                 texts.add(n.toString());
                 texts.add(n.config().toString());
                 texts.add(String.valueOf(n.lastError()));
             });
-            auth.topology().nodes().forEach(n -> texts.add(n.toString() + " " + n.config() + " " + n.lastError()));
+            Topology.of(auth).nodes().forEach(n -> texts.add(n.toString() + " " + n.config() + " " + n.lastError()));
             events.forEach(e -> texts.add(e.toString()));
             ds.recentEvents().forEach(e -> texts.add(e.toString()));
             auth.recentEvents().forEach(e -> texts.add(e.toString()));

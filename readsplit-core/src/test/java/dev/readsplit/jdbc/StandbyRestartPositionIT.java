@@ -1,8 +1,9 @@
 package dev.readsplit.jdbc;
 
+import dev.readsplit.cluster.Topology;
 import dev.readsplit.embedded.EmbeddedCluster;
 import dev.readsplit.embedded.EmbeddedNode;
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 import dev.readsplit.topology.NodeState;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -70,7 +71,7 @@ class StandbyRestartPositionIT {
     @Test
     void aKilledStandbysPositionIsForgottenAndReLearnedFromTheRestartedServer() throws SQLException {
         EmbeddedNode standby = cluster.standby(0);
-        Node node = ds.topology().node(standby.host() + ":" + standby.port());
+        Node node = Topology.of(ds).node(standby.host() + ":" + standby.port());
         writeThenRead(1);
         await().atMost(Duration.ofSeconds(30)).until(() -> node.replayLsn() > 0);
 

@@ -1,10 +1,11 @@
 package dev.readsplit.jdbc;
 
+import dev.readsplit.cluster.Topology;
 import dev.readsplit.Consistency;
 import dev.readsplit.config.NodeConfig;
 import dev.readsplit.config.ReadsplitConfig;
 import dev.readsplit.consistency.CausalScope;
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 import dev.readsplit.topology.NodeState;
 
 import java.time.Duration;
@@ -36,9 +37,9 @@ final class StubClusters {
 
     /** Sets every replica's state (the health checker is idle: it stays so). */
     static void replicas(ReadsplitDataSource ds, NodeState state) {
-        for (Node n : ds.topology().nodes()) {
-            if (n != ds.topology().primary() && n.state() != state) {
-                ds.topology().transition(n, state, "set by the test");
+        for (Node n : Topology.of(ds).nodes()) {
+            if (n != Topology.of(ds).primary() && n.state() != state) {
+                Topology.of(ds).transition(n, state, "set by the test");
             }
         }
     }

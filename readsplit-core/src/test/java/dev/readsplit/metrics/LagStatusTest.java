@@ -1,9 +1,10 @@
 package dev.readsplit.metrics;
 
+import dev.readsplit.cluster.Topology;
 import dev.readsplit.config.NodeConfig;
 import dev.readsplit.config.ReadsplitConfig;
 import dev.readsplit.jdbc.ReadsplitDataSource;
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -36,9 +37,9 @@ class LagStatusTest {
                 .primaryPoolSize(5).primaryPoolOverflow(3).replicaPoolSize(6)
                 .healthCheckInterval(Duration.ofSeconds(30)).connectionTimeout(Duration.ofMillis(250))
                 .build());
-        r1 = ds.topology().node("r1");
+        r1 = Topology.of(ds).node("r1");
         for (long lag = 100; lag <= 1000; lag += 100) {
-            ds.topology().recordLag(r1, 4096, lag);
+            Topology.of(ds).recordLag(r1, 4096, lag);
         }
     }
 
@@ -97,11 +98,11 @@ class LagStatusTest {
             assertThat(registry.get("readsplit.replica.lag.trend").tag("node", "r1").gauge()).isNotNull();
             assertThat(registry.get("readsplit.replica.hit.ratio").gauge().value()).as("before any read").isNaN();
 
-            ds.topology().node("r1").endStatement(1_000, true);
-            ds.topology().node("r2").endStatement(1_000, true);
-            ds.topology().node("r2").endStatement(1_000, true);
-            ds.topology().primary().endStatement(1_000, true);
-            ds.topology().primary().endStatement(1_000, false);
+            Topology.of(ds).node("r1").endStatement(1_000, true);
+            Topology.of(ds).node("r2").endStatement(1_000, true);
+            Topology.of(ds).node("r2").endStatement(1_000, true);
+            Topology.of(ds).primary().endStatement(1_000, true);
+            Topology.of(ds).primary().endStatement(1_000, false);
             assertThat(registry.get("readsplit.replica.hit.ratio").gauge().value()).isEqualTo(0.75);
         }
     }
@@ -109,8 +110,8 @@ class LagStatusTest {
     @Test
     void replicaHitRateInTheMetricsSnapshot() {
         assertThat(MetricsSnapshot.of(ds).replicaHitRatePercent()).isNull();
-        ds.topology().node("r1").endStatement(1_000, true);
-        ds.topology().primary().endStatement(1_000, true);
+        Topology.of(ds).node("r1").endStatement(1_000, true);
+        Topology.of(ds).primary().endStatement(1_000, true);
         MetricsSnapshot m = MetricsSnapshot.of(ds);
         assertThat(m.replicaReads()).isEqualTo(1);
         assertThat(m.replicaHitRatePercent()).isEqualTo(50.0);
@@ -119,9 +120,9 @@ class LagStatusTest {
 
     @Test
     void perNodePoolSizesReachTheNodePools() {
-        assertThat(ds.topology().primary().poolStats().max()).as("primaryPoolSize + overflow").isEqualTo(8);
+        assertThat(Topology.of(ds).primary().poolStats().max()).as("primaryPoolSize + overflow").isEqualTo(8);
         assertThat(r1.poolStats().max()).as("its own maxPoolSize").isEqualTo(4);
-        assertThat(ds.topology().node("r2").poolStats().max()).isEqualTo(6);
+        assertThat(Topology.of(ds).node("r2").poolStats().max()).isEqualTo(6);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.readsplit.metrics;
 
+import dev.readsplit.cluster.Topology;
 import dev.readsplit.config.NodeConfig;
 import dev.readsplit.config.ReadsplitConfig;
 import dev.readsplit.config.Redactor;
@@ -66,13 +67,13 @@ class ReadsplitMetricsTest {
 
             String added = ds.addReplica(NodeConfig.builder().host("127.0.0.1").port(closedPort()).name("r2").build());
             assertThat(added).isEqualTo("r2");
-            assertThat(ds.topology().node("r2").state()).isNotEqualTo(NodeState.UP);
+            assertThat(Topology.of(ds).node("r2").state()).isNotEqualTo(NodeState.UP);
             assertThat(registry.find("readsplit.replica.lag.bytes").tag("node", "r2").gauge()).isNotNull();
-            assertThat(ds.topology().node("r2").config().database()).isEqualTo("app");
-            assertThat(ds.topology().node("r2").config().password().reveal()).isEqualTo(PASSWORD);
+            assertThat(Topology.of(ds).node("r2").config().database()).isEqualTo("app");
+            assertThat(Topology.of(ds).node("r2").config().password().reveal()).isEqualTo(PASSWORD);
 
             assertThat(ds.removeReplica("r2", Duration.ofSeconds(1))).isTrue();
-            assertThat(ds.topology().node("r2")).isNull();
+            assertThat(Topology.of(ds).node("r2")).isNull();
             assertThat(registry.find("readsplit.replica.lag.bytes").tag("node", "r2").gauge()).isNull();
             assertThat(ds.recentEvents()).extracting(e -> e.kind().name()).contains("NODE_ADDED", "NODE_REMOVED");
 
@@ -85,13 +86,13 @@ class ReadsplitMetricsTest {
 
     @Test
     void runtimeChangesRefuseThePrimaryUnknownNamesAndDuplicates() throws IOException {
-        String primary = ds.topology().primary().name();
+        String primary = Topology.of(ds).primary().name();
         assertThrows(IllegalStateException.class, () -> ds.drainReplica(primary, Duration.ZERO));
         assertThrows(IllegalStateException.class, () -> ds.removeReplica(primary, Duration.ZERO));
         IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
                 () -> ds.drainReplica("nope", Duration.ZERO));
         assertThat(unknown.getMessage()).isEqualTo("unit: no node named 'nope'");
-        NodeConfig sameAddress = NodeConfig.builder().host("127.0.0.1").port(ds.topology().node("r1").config().port())
+        NodeConfig sameAddress = NodeConfig.builder().host("127.0.0.1").port(Topology.of(ds).node("r1").config().port())
                 .name("other").build();
         assertThrows(IllegalArgumentException.class, () -> ds.addReplica(sameAddress));
         NodeConfig sameName = NodeConfig.builder().host("127.0.0.1").port(closedPort()).name("r1").build();
@@ -100,7 +101,7 @@ class ReadsplitMetricsTest {
 
     @Test
     void statusSnapshotAndJsonNeverHoldSecrets() {
-        await().atMost(Duration.ofSeconds(10)).until(() -> ds.topology().node("r1").lastCheckMillis() > 0);
+        await().atMost(Duration.ofSeconds(10)).until(() -> Topology.of(ds).node("r1").lastCheckMillis() > 0);
         StatusSnapshot status = StatusSnapshot.of(ds);
         String json = status.toJson();
         assertThat(json).startsWith("{\"status\":\"degraded\",\"dataSource\":\"unit\"")
@@ -117,7 +118,7 @@ class ReadsplitMetricsTest {
 
     @Test
     void redactorMasksEveryConfiguredSecretInFreeText() {
-        Redactor r = Redactor.of(ds.config()).and(ds.topology().nodes().stream().map(n -> n.config()).toList());
+        Redactor r = Redactor.of(ds.config()).and(Topology.of(ds).nodes().stream().map(n -> n.config()).toList());
         assertThat(r.redact("auth failed with " + PASSWORD + " and " + TOKEN)).isEqualTo("auth failed with **** and ****");
         assertThat(r.redact(null)).isNull();
     }

@@ -1,5 +1,6 @@
 package dev.readsplit.metrics;
 
+import dev.readsplit.cluster.Topology;
 import dev.readsplit.balance.BalancerKind;
 import dev.readsplit.config.NodeConfig;
 import dev.readsplit.config.ReadsplitConfig;
@@ -87,8 +88,8 @@ class SeedParityIT {
             try (Connection c = ds.getConnection()) {
                 assertThat(port(c)).isEqualTo(cluster.standby(0).port());
             }
-            assertThat(ds.topology().primary().poolStats().max()).isEqualTo(5);
-            assertThat(ds.topology().replicas().get(0).poolStats().max()).isEqualTo(3);
+            assertThat(Topology.of(ds).primary().poolStats().max()).isEqualTo(5);
+            assertThat(Topology.of(ds).replicas().get(0).poolStats().max()).isEqualTo(3);
         }
     }
 
@@ -139,7 +140,7 @@ class SeedParityIT {
                 .minIdle(0).build();
         try (ReadsplitDataSource ds = new ReadsplitDataSource(config)) {
             await().atMost(Duration.ofSeconds(30)).until(() -> backends(cluster.standby(0), "pools-it") == 3);
-            assertThat(ds.topology().node("warm").poolStats().max()).isEqualTo(3);
+            assertThat(Topology.of(ds).node("warm").poolStats().max()).isEqualTo(3);
             assertThat(backends(cluster.standby(1), "pools-it")).as("minIdle 0: no idle pool connection").isZero();
         }
     }

@@ -8,7 +8,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class LagLevelTest {
 
-    private static final ReadsplitConfig CONFIG = TopologyTest.config().build(); // 1/5/10/30 s, ratio 0.5
+    /** The default alert levels 1/5/10/30 s and readmit ratio 0.5 (as {@code TopologyTest.config()}). */
+    private static final ReadsplitConfig CONFIG = ReadsplitConfig.builder().name("unit")
+            .primary("127.0.0.1", 1).addReplica("127.0.0.1", 2).addReplica("127.0.0.1", 3)
+            .database("db").user("u").minIdle(0)
+            .failureThreshold(3).recoveryThreshold(2)
+            .maxLag(java.time.Duration.ofSeconds(1)).lagReadmitRatio(0.5).build();
 
     @ParameterizedTest(name = "{0} at {1} ms -> {2}")
     @CsvSource({

@@ -1,5 +1,7 @@
 package dev.readsplit.topology;
 
+import dev.readsplit.cluster.Topology;
+import dev.readsplit.cluster.Node;
 import dev.readsplit.config.ReadsplitConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

@@ -1,7 +1,7 @@
 package dev.readsplit.proxy;
 
 import dev.readsplit.config.NodeConfig;
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;

@@ -13,7 +13,7 @@ import dev.readsplit.routing.Router;
 import dev.readsplit.routing.SessionState;
 import dev.readsplit.sql.Classification;
 import dev.readsplit.sql.SessionEffect;
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -83,7 +83,7 @@ final class ClientSession {
     ClientSession(ProxyServer server, Exchange.ClientOutput out, Map<String, String> settings) {
         this.server = server;
         this.ds = server.dataSource();
-        this.router = ds.router();
+        this.router = server.router();
         this.out = out;
         // the proxy serves many clients on one event-loop thread: per-thread affinity would give them all one
         // replica; each client keeps its own (docs/proxy.md, routing)
@@ -412,7 +412,7 @@ final class ClientSession {
     private void runWithoutSql(List<Msg> batch, boolean sync) {
         Node node = state.transactionNode();
         if (node == null) {
-            node = held.isEmpty() ? ds.topology().primary() : held.keySet().iterator().next();
+            node = held.isEmpty() ? server.topology().primary() : held.keySet().iterator().next();
         }
         BackendConnection b;
         try {
@@ -680,7 +680,7 @@ final class ClientSession {
                     waited |= Router.WAITED_REPLAY;
                 }
                 case WRITE_GATE -> {
-                    ds.failover().writeGate().awaitOpen(ds.name());
+                    server.writeGate().awaitOpen(ds.name());
                     waited |= Router.WAITED_GATE;
                 }
                 case REFUSED -> throw new ReadsplitException(ReadsplitException.Reason.NO_ELIGIBLE_NODE, d.message());
@@ -714,7 +714,7 @@ final class ClientSession {
             }
         }
         SessionEffect effect = c == null ? SessionEffect.NONE : c.sessionEffect();
-        if (effect == SessionEffect.PIN_TO_PRIMARY && node == ds.topology().primary()) {
+        if (effect == SessionEffect.PIN_TO_PRIMARY && node == server.topology().primary()) {
             state.pin();
         } else if (effect == SessionEffect.SET_SESSION_STATE) {
             state.markDirty();
@@ -722,7 +722,7 @@ final class ClientSession {
                 if (MORE_THAN_ONE_STATEMENT.matcher(sql).find()) {
                     // replaying the whole text elsewhere could repeat what else it did: the settings cannot follow,
                     // so the session stays where they are (fail closed; a ';' in a literal pins needlessly, safely)
-                    if (node == ds.topology().primary()) {
+                    if (node == server.topology().primary()) {
                         state.pin();
                     }
                 } else {
@@ -759,7 +759,7 @@ final class ClientSession {
     private void resolveCausalPosition() throws IOException, BackendConnection.BackendError, SQLException {
         CausalPosition p = state.causal();
         long ticket = p.beginResolve();
-        Node primary = ds.topology().primary();
+        Node primary = server.topology().primary();
         long lsn = longValue(primary, CURRENT_LSN);
         if (lsn < 0) {
             throw new ReadsplitException(ReadsplitException.Reason.CAUSAL_POSITION_UNKNOWN, ds.name()
@@ -864,7 +864,7 @@ final class ClientSession {
     private void lostQuietly(BackendConnection b, IOException e) {
         server.sessionListener().backendFailed(b.node());
         b.markBroken();
-        ds.topology().onTrafficError(b.node(), BackendPool.asSqlException(b.node(), e));
+        server.topology().onTrafficError(b.node(), BackendPool.asSqlException(b.node(), e));
         drop(b);
     }
 

@@ -58,7 +58,7 @@ public final class ProxyMetrics implements MeterBinder {
                 .tag("kind", "backend_failure")
                 .description("ErrorResponses sent to clients; backend connection failures").register(r);
         proxy.dataSource().topology().nodes().forEach(n -> nodeMeters(r, n.name()));
-        nodes.addAll(proxy.dataSource().topology().nodes().stream().map(dev.readsplit.topology.Node::name).toList());
+        nodes.addAll(proxy.dataSource().topology().nodes().stream().map(dev.readsplit.topology.NodeView::name).toList());
     }
 
     private void node(String name) {

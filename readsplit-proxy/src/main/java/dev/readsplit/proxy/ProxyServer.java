@@ -1,7 +1,11 @@
 package dev.readsplit.proxy;
 
+import dev.readsplit.cluster.Node;
+import dev.readsplit.cluster.Topology;
+import dev.readsplit.failover.FailoverManager;
+import dev.readsplit.failover.WriteGate;
 import dev.readsplit.jdbc.ReadsplitDataSource;
-import dev.readsplit.topology.Node;
+import dev.readsplit.routing.Router;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -58,6 +62,10 @@ public final class ProxyServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
 
     private final ReadsplitDataSource ds;
+    /** The data source's state machine and router, which the proxy drives like the JDBC adapter does. */
+    private final Topology topology;
+    private final Router router;
+    private final WriteGate writeGate;
     private final ProxyConfig config;
     private final SecureRandom random = new SecureRandom();
     private final BackendPool pool;
@@ -77,6 +85,13 @@ public final class ProxyServer implements AutoCloseable {
 
     private ProxyServer(ReadsplitDataSource ds, ProxyConfig config) throws IOException {
         this.ds = ds;
+        this.topology = Topology.of(ds);
+        try {
+            this.router = ds.unwrap(Router.class);
+            this.writeGate = ds.unwrap(FailoverManager.class).writeGate();
+        } catch (java.sql.SQLException e) {
+            throw new IllegalArgumentException(ds + " is not a Readsplit data source", e);
+        }
         this.config = config;
         this.tls = config.tlsCertificate() == null ? null
                 : SslContextBuilder.forServer(config.tlsCertificate().toFile(), config.tlsKey().toFile()).build();
@@ -86,11 +101,11 @@ public final class ProxyServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         }, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
-        this.pool = new BackendPool(config, ds.topology(), random, group,
+        this.pool = new BackendPool(config, topology, random, group,
                 epoll ? EpollSocketChannel.class : NioSocketChannel.class);
         this.credentials = new ClientCredentials(config, random);
         this.metrics = new ProxyMetrics(this, stats, ds.name());
-        Node primary = ds.topology().primary();
+        Node primary = topology.primary();
         this.database = primary.config().database();
         // learn what PostgreSQL reports to its clients (server_version, encodings...) from one login to the primary
         BackendConnection first;
@@ -135,7 +150,7 @@ public final class ProxyServer implements AutoCloseable {
             throw e;
         }
         log.info("readsplit proxy: listening on {} for {} ({} nodes, {} transport)", address(), ds.name(),
-                ds.topology().nodes().size(), epoll ? "epoll" : "NIO");
+                topology.nodes().size(), epoll ? "epoll" : "NIO");
     }
 
     /**
@@ -205,7 +220,7 @@ public final class ProxyServer implements AutoCloseable {
      * one, so the primary checks every login); the connection then waits in the pool for that client's session.
      */
     void checkAtPrimary(BackendLogin as) throws ClientSession.ProtocolError {
-        Node primary = ds.topology().primary();
+        Node primary = topology.primary();
         BackendConnection b;
         try {
             b = pool.open(primary, as);
@@ -252,8 +267,8 @@ public final class ProxyServer implements AutoCloseable {
         Map<String, Integer> inUse = pool.inUseCounts();
         Map<String, Integer> idle = pool.idleCounts();
         java.util.List<ProxyStatus.NodeBackends> nodes = new java.util.ArrayList<>();
-        for (Node n : ds.topology().nodes()) {
-            nodes.add(new ProxyStatus.NodeBackends(n.name(), n == ds.topology().primary() ? "primary" : "replica",
+        for (Node n : topology.nodes()) {
+            nodes.add(new ProxyStatus.NodeBackends(n.name(), n == topology.primary() ? "primary" : "replica",
                     n.state().name(), inUse.getOrDefault(n.name(), 0), idle.getOrDefault(n.name(), 0),
                     stats.statements(n.name()), stats.backendFailures(n.name())));
         }
@@ -272,7 +287,7 @@ public final class ProxyServer implements AutoCloseable {
     long systemIdentifier() throws IOException, BackendConnection.BackendError {
         long id = systemIdentifier;
         if (id == 0) {
-            BackendConnection b = pool.borrow(ds.topology().primary());
+            BackendConnection b = pool.borrow(topology.primary());
             try {
                 String v = b.queryValue("SELECT system_identifier FROM pg_control_system()");
                 id = v == null ? 0 : Long.parseLong(v);
@@ -302,6 +317,19 @@ public final class ProxyServer implements AutoCloseable {
     /** The TLS context for clients that ask for TLS, or null when none is configured. */
     SslContext tls() {
         return tls;
+    }
+
+    Topology topology() {
+        return topology;
+    }
+
+    Router router() {
+        return router;
+    }
+
+    /** Writes wait at it while a failover or switchover moves the primary. */
+    WriteGate writeGate() {
+        return writeGate;
     }
 
     ReadsplitDataSource dataSource() {

@@ -1,6 +1,6 @@
 package dev.readsplit.proxy;
 
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;

@@ -1,6 +1,6 @@
 package dev.readsplit.proxy;
 
-import dev.readsplit.topology.Node;
+import dev.readsplit.cluster.Node;
 
 /**
  * What a {@link ClientSession} reports of its work for the proxy's metrics ({@link ProxyStats}): kept this small so

@@ -4,7 +4,7 @@ import dev.readsplit.config.ReadsplitConfig;
 import dev.readsplit.config.Secret;
 import dev.readsplit.embedded.EmbeddedCluster;
 import dev.readsplit.jdbc.ReadsplitDataSource;
-import dev.readsplit.topology.Node;
+import dev.readsplit.topology.NodeView;
 import dev.readsplit.topology.NodeState;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -73,8 +73,8 @@ class ProxyStatusIT {
 
     @Test
     void clientsBackendsStatementsBytesAndErrorsAreCountedAndServed() throws Exception {
-        Node primary = ds.topology().primary();
-        Node replica = ds.topology().replicas().get(0);
+        NodeView primary = ds.topology().primary();
+        NodeView replica = ds.topology().replicas().get(0);
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         try (ProxyServer p = ProxyServer.start(ds, ProxyConfig.builder().listen("127.0.0.1:0").maxClients(3)
                 .user("app", Secret.of(PASSWORD)).build())) {

@@ -1,5 +1,10 @@
-package dev.readsplit.topology;
+package dev.readsplit.cluster;
 
+import dev.readsplit.topology.LagLevel;
+import dev.readsplit.topology.LagWindow;
+import dev.readsplit.topology.NodeState;
+import dev.readsplit.topology.NodeView;
+import dev.readsplit.topology.PoolStats;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.HikariPoolMXBean;
@@ -624,5 +629,12 @@ public final class Node implements Candidate {
 
     void countCheckFailure() {
         checkFailures.increment();
+    }
+
+    private final NodeView view = new NodeReadView(this);
+
+    /** This node as applications see it: read-only, the same object for the node's lifetime. */
+    public NodeView view() {
+        return view;
     }
 }

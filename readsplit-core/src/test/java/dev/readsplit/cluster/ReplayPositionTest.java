@@ -1,5 +1,7 @@
-package dev.readsplit.topology;
+package dev.readsplit.cluster;
 
+import dev.readsplit.topology.FakeClock;
+import dev.readsplit.topology.NodeState;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,11 @@
-package dev.readsplit.topology;
+package dev.readsplit.cluster;
 
+import dev.readsplit.topology.FakeClock;
+import dev.readsplit.topology.LagLevel;
+import dev.readsplit.topology.LagWindow;
+import dev.readsplit.topology.NodeState;
+import dev.readsplit.topology.SqlStates;
+import dev.readsplit.topology.TopologyEvent;
 import dev.readsplit.Role;
 import dev.readsplit.config.ReadsplitConfig;
 import org.junit.jupiter.api.AfterEach;

@@ -1,5 +1,11 @@
-package dev.readsplit.topology;
+package dev.readsplit.cluster;
 
+import dev.readsplit.topology.LagLevel;
+import dev.readsplit.topology.NodeState;
+import dev.readsplit.topology.SqlStates;
+import dev.readsplit.topology.TopologyEvent;
+import dev.readsplit.topology.TopologyListener;
+import dev.readsplit.topology.TopologyView;
 import dev.readsplit.Role;
 import dev.readsplit.config.NodeConfig;
 import dev.readsplit.config.ReadsplitConfig;
@@ -7,6 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.sql.SQLException;
+import javax.sql.DataSource;
 import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -54,6 +61,7 @@ public final class Topology implements AutoCloseable {
     private final ArrayDeque<TopologyEvent> recent = new ArrayDeque<>(RECENT_EVENTS);
     private volatile Node primary;
     private volatile Consumer<Node> urgentCheck = n -> { };
+    private final TopologyView view = new TopologyReadView(this);
 
     public Topology(ReadsplitConfig config) {
         this(config, Clock.systemUTC());
@@ -71,6 +79,20 @@ public final class Topology implements AutoCloseable {
 
     public ReadsplitConfig config() {
         return config;
+    }
+
+    /** This topology as applications see it ({@code ds.topology()}): read-only, live. */
+    public TopologyView view() {
+        return view;
+    }
+
+    /** The state machine behind a Readsplit data source ({@code ds.unwrap(Topology.class)}), for Readsplit's own modules. */
+    public static Topology of(DataSource ds) {
+        try {
+            return ds.unwrap(Topology.class);
+        } catch (SQLException e) {
+            throw new IllegalArgumentException(ds + " is not a Readsplit data source", e);
+        }
     }
 
     /** The clock events and checks are timed by. */
@@ -128,7 +150,6 @@ public final class Topology implements AutoCloseable {
         }
     }
 
-    // ---------------------------------------------------------------------------------------------
     // the failure funnel
 
     /**
@@ -304,7 +325,6 @@ public final class Topology implements AutoCloseable {
         }
     }
 
-    // ---------------------------------------------------------------------------------------------
     // roles, primary, fencing
 
     /**
@@ -451,7 +471,6 @@ public final class Topology implements AutoCloseable {
         return true;
     }
 
-    // ---------------------------------------------------------------------------------------------
     // lag
 
     /**
@@ -500,7 +519,6 @@ public final class Topology implements AutoCloseable {
                 null, null, replica.name() + (exclude ? " excluded from reads: " : " readmitted: ") + why));
     }
 
-    // ---------------------------------------------------------------------------------------------
     // an HA manager's view (Patroni)
 
     /**
@@ -601,7 +619,6 @@ public final class Topology implements AutoCloseable {
                 NodeState.SUSPECT.name(), why));
     }
 
-    // ---------------------------------------------------------------------------------------------
     // events
 
     /** Records an event in the recent ring and hands it to every listener (a failing listener is logged). */
@@ -628,14 +645,11 @@ public final class Topology implements AutoCloseable {
         }
     }
 
-    // ---------------------------------------------------------------------------------------------
     // runtime changes (operator API)
 
     /**
-     * Adds a replica at runtime with its own pool. It starts {@link NodeState#SUSPECT} with no check yet, so
-     * it takes no reads until the health checker has seen it answer.
-     *
-     * @throws IllegalArgumentException if a node with the same name or address is already in the topology
+     * Adds a replica at runtime with its own pool. It starts {@link NodeState#SUSPECT} with no check yet, so it takes
+     * no reads until the health checker has seen it answer; IllegalArgumentException if its name or address is taken.
      */
     public synchronized Node addReplica(NodeConfig replica) {
         for (Node n : nodes) {
@@ -669,11 +683,7 @@ public final class Topology implements AutoCloseable {
         node.close();
     }
 
-    /**
-     * Removes a node from the topology and closes its pool. The primary cannot be removed.
-     *
-     * @throws IllegalStateException if {@code node} is the current primary
-     */
+    /** Removes a node from the topology and closes its pool; the primary cannot be removed (IllegalStateException). */
     public synchronized void remove(Node node, String why) {
         if (node == primary) {
             throw new IllegalStateException(config.name() + ": " + node.name() + " is the primary; it cannot be removed");

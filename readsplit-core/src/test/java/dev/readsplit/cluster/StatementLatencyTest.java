@@ -1,5 +1,6 @@
-package dev.readsplit.topology;
+package dev.readsplit.cluster;
 
+import dev.readsplit.topology.FakeClock;
 import org.HdrHistogram.Histogram;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
