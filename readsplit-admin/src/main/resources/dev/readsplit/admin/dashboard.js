@@ -106,7 +106,11 @@
       tr.appendChild(name);
       tr.appendChild(el('td', {'class': 'role role-' + n.role}, n.primary ? 'PRIMARY (writes)' : n.role));
       // why a replica takes no reads (over its lag limit, or not streaming from the current primary), as text only
-      var state = el('td', {'class': 'state state-' + n.state}, n.state + (n.lag.excluded ? ' (excluded)' : ''));
+      var state = el('td', {'class': 'state state-' + n.state},
+          n.state + (n.lag.excluded ? ' (excluded)' : '') + (n.stalled ? ' (stalled)' : ''));
+      if (n.stalled) {
+        state.setAttribute('title', 'statements stalled past their hedging budget: new reads go elsewhere');
+      }
       if (n.lag.excluded && n.lag.excludedReason) {
         state.setAttribute('title', String(n.lag.excludedReason));
       }

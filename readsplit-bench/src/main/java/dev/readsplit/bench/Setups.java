@@ -51,7 +51,7 @@ final class Setups {
     }
 
     static final List<String> ALL = List.of("primary-pool", "replica-pool", "hand-routed", "readsplit",
-            "readsplit-round-robin", "readsplit-affinity", "readsplit-affinity-eventual", "readsplit-eventual", "shardingsphere", "pgjdbc-multihost", "aws-wrapper",
+            "readsplit-round-robin", "readsplit-affinity", "readsplit-affinity-eventual", "readsplit-eventual", "readsplit-connection-scope", "shardingsphere", "pgjdbc-multihost", "aws-wrapper",
             "aws-wrapper-hikari");
 
     /**
@@ -74,6 +74,8 @@ final class Setups {
             case "hand-routed" -> handRouted(cluster, primaryConns, replicaConns);
             case "readsplit" -> readsplit(name, cluster, primaryConns, replicaConns, Consistency.readYourWrites());
             case "readsplit-eventual" -> readsplit(name, cluster, primaryConns, replicaConns, Consistency.eventual());
+            case "readsplit-connection-scope" -> readsplit(name, cluster, primaryConns, replicaConns,
+                    Consistency.readYourWrites(), null, dev.readsplit.consistency.CausalScope.CONNECTION);
             case "shardingsphere" -> shardingSphere(cluster, primaryConns, replicaConns);
             case "pgjdbc-multihost" -> multiHost(cluster, primaryConns, replicaConns);
             case "aws-wrapper" -> awsWrapper(cluster, primaryConns, replicaConns);
@@ -159,6 +161,17 @@ final class Setups {
     /** @param balancer the balancer, or null for the default */
     static Setup readsplit(String name, EmbeddedCluster cluster, int primaryConns, int replicaConns,
                            Consistency consistency, dev.readsplit.balance.BalancerKind balancer) {
+        return readsplit(name, cluster, primaryConns, replicaConns, consistency, balancer, null);
+    }
+
+    /**
+     * @param balancer the balancer, or null for the default
+     * @param scope    whose writes a read must see, or null for the default ({@code thread}); {@code connection} is
+     *                 the scope of the runs before 2026-12-01, when each operation's own connection was its session
+     */
+    static Setup readsplit(String name, EmbeddedCluster cluster, int primaryConns, int replicaConns,
+                           Consistency consistency, dev.readsplit.balance.BalancerKind balancer,
+                           dev.readsplit.consistency.CausalScope scope) {
         ReadsplitConfig.Builder b = ReadsplitConfig.builder().name(name)
                 .primary(cluster.primary().host(), cluster.primary().port())
                 .database(cluster.database()).user(cluster.user())
@@ -167,6 +180,9 @@ final class Setups {
                 .consistency(consistency);
         if (balancer != null) {
             b.balancer(balancer);
+        }
+        if (scope != null) {
+            b.causalScope(scope);
         }
         if (cluster.password() != null) {
             b.password(cluster.password());
@@ -183,7 +199,8 @@ final class Setups {
         }
         String connections = "Readsplit's pools: primary " + primaryConns + ", each replica " + replicaConns
                 + " (+1 health-check connection per node, idle between 1-s checks); balancer "
-                + config.routing().balancer() + ", " + config.routing().consistency();
+                + config.routing().balancer() + ", " + config.routing().consistency() + ", causal scope "
+                + config.routing().causalScope();
         return split(name, connections, ds, ds, ds::close);
     }
 

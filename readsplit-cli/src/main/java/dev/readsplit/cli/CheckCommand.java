@@ -68,14 +68,29 @@ final class CheckCommand implements Callable<Integer> {
         nodes.add(config.primary());
         nodes.addAll(config.replicas());
         List<NodeProbe.Result> results = probeAll(nodes);
-        Report report = analyse(config, results);
+        boolean patroni = config.topology().source() == dev.readsplit.config.TopologySource.PATRONI;
+        dev.readsplit.topology.PatroniClient.View view = null;
+        String patroniError = null;
+        if (patroni) {
+            try {
+                view = new dev.readsplit.topology.PatroniClient(config.topology().patroniUrls(), timeout).fetch();
+            } catch (java.io.IOException e) {
+                patroniError = e.getMessage();
+            }
+        }
+        Report report = patroni ? analyse(config, results, view, patroniError) : analyse(config, results);
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             out.print(Json.write(report.toJson(source.describe())));
         } else {
             report.print(out, source.describe());
-            if (config.topology().source() == dev.readsplit.config.TopologySource.PATRONI) {
-                printPatroni(out, config, results);
+            if (patroni) {
+                out.println();
+                if (view == null) {
+                    out.println("Patroni's view: not available (" + patroniError + ")");
+                } else {
+                    printPatroni(out, view, results);
+                }
             }
         }
         out.flush();
@@ -87,27 +102,12 @@ final class CheckCommand implements Callable<Integer> {
      * node at its address and what that node says of itself. A disagreement is marked (Readsplit gives such a node no
      * writes).
      */
-    private void printPatroni(PrintWriter out, ReadsplitConfig config, List<NodeProbe.Result> results) {
-        out.println();
-        dev.readsplit.topology.PatroniClient.View view;
-        try {
-            view = new dev.readsplit.topology.PatroniClient(config.topology().patroniUrls(), timeout).fetch();
-        } catch (java.io.IOException e) {
-            out.println("Patroni's view: not available (" + e.getMessage() + ")");
-            return;
-        }
-        printPatroni(out, view, results);
-    }
-
-    /** The table of {@link #printPatroni(PrintWriter, ReadsplitConfig, List)} for a view already fetched. */
     static void printPatroni(PrintWriter out, dev.readsplit.topology.PatroniClient.View view,
                              List<NodeProbe.Result> results) {
         out.println("Patroni's view (GET " + view.source() + "/cluster) next to Readsplit's:");
         Table t = new Table("MEMBER", "PATRONI", "NODE", "OBSERVED", "");
         for (dev.readsplit.topology.PatroniClient.Member m : view.members()) {
-            NodeProbe.Result r = results.stream().filter(x -> x.node().port() == m.port() && x.node().host() != null
-                    && (x.node().host().equalsIgnoreCase(m.host()) || (isLocal(x.node().host()) && isLocal(m.host()))))
-                    .findFirst().orElse(null);
+            NodeProbe.Result r = configuredAt(m, results);
             String observed = r == null ? "-" : !r.reachable() ? "unreachable"
                     : Boolean.TRUE.equals(r.inRecovery()) ? "standby" : "primary";
             boolean disagrees = r != null && r.reachable() && m.isLeader() == Boolean.TRUE.equals(r.inRecovery());
@@ -115,6 +115,14 @@ final class CheckCommand implements Callable<Integer> {
                     disagrees ? "DISAGREES: no writes to it" : "");
         }
         t.print(out);
+    }
+
+    /** The configured node at a Patroni member's PostgreSQL address (loopback names count as one), or null. */
+    private static NodeProbe.Result configuredAt(dev.readsplit.topology.PatroniClient.Member m,
+                                                 List<NodeProbe.Result> results) {
+        return results.stream().filter(x -> x.node().port() == m.port() && x.node().host() != null
+                        && (x.node().host().equalsIgnoreCase(m.host()) || (isLocal(x.node().host()) && isLocal(m.host()))))
+                .findFirst().orElse(null);
     }
 
     private static boolean isLocal(String host) {
@@ -157,21 +165,73 @@ final class CheckCommand implements Callable<Integer> {
     // ---------------------------------------------------------------------------------------------
     // analysis
 
+    /** The static configuration judged against the servers: its primary must be the writable node. */
     static Report analyse(ReadsplitConfig config, List<NodeProbe.Result> results) {
-        NodeProbe.Result primary = results.get(0);
-        List<String> problems = new ArrayList<>();
+        return analyse(config, results, 0, "configured primary", new ArrayList<>());
+    }
+
+    /**
+     * With {@code topologySource=patroni}: Readsplit writes to Patroni's leader, not to the configuration's primary
+     * (which only seeds the topology), so the leader is judged as the primary and every other configured node as a
+     * replica streaming from it. A configuration whose primary is a replica now is a note, not a problem. When Patroni
+     * does not answer, Readsplit follows the servers' own answers: so does this check (with a note).
+     *
+     * @param view  Patroni's {@code /cluster}, or null when no Patroni URL answered
+     * @param error why no Patroni URL answered (when {@code view} is null)
+     */
+    static Report analyse(ReadsplitConfig config, List<NodeProbe.Result> results,
+                          dev.readsplit.topology.PatroniClient.View view, String error) {
         List<String> notes = new ArrayList<>();
+        if (view == null) {
+            notes.add("Patroni's REST API did not answer (" + error + "): Readsplit follows the servers' own answers"
+                    + " until it does, and so does this check");
+            return analyse(config, results, 0, "configured primary", notes);
+        }
+        dev.readsplit.topology.PatroniClient.Member leader = view.leader();
+        if (leader == null) {
+            Report r = analyse(config, results, 0, "configured primary", notes);
+            r.problems().add(0, "Patroni names no leader: Readsplit holds writes until it does (docs/failover.md)");
+            return r;
+        }
+        NodeProbe.Result target = configuredAt(leader, results);
+        if (target == null) {
+            Report r = analyse(config, results, 0, "configured primary", notes);
+            r.problems().add(0, "Patroni's leader " + leader.name() + " (" + leader.host() + ":" + leader.port()
+                    + ") is not a configured node: Readsplit has no node to write to (add it to the configuration)");
+            return r;
+        }
+        int index = results.indexOf(target);
+        if (index != 0) {
+            notes.add("the configuration names " + label(results.get(0).node()) + " as its primary, but Patroni's leader"
+                    + " is " + leader.name() + " at " + label(target.node()) + ": Readsplit writes there (the configured"
+                    + " primary only seeds the topology; update it when convenient)");
+        }
+        return analyse(config, results, index, "Patroni's leader", notes);
+    }
+
+    /**
+     * @param primaryIndex the node that should be the writable primary ({@code results} index)
+     * @param primaryRole  how that node is named in a problem ("configured primary", "Patroni's leader")
+     */
+    private static Report analyse(ReadsplitConfig config, List<NodeProbe.Result> results, int primaryIndex,
+                                  String primaryRole, List<String> notes) {
+        NodeProbe.Result primary = results.get(primaryIndex);
+        List<String> problems = new ArrayList<>();
         NodeConfig p = primary.node();
         if (!primary.reachable()) {
-            problems.add("primary " + label(p) + " is unreachable: " + primary.error());
+            problems.add((primaryIndex == 0 ? "primary " : primaryRole + " ") + label(p) + " is unreachable: "
+                    + primary.error());
         } else if (Boolean.TRUE.equals(primary.inRecovery())) {
-            problems.add("configured primary " + label(p) + " is a standby (pg_is_in_recovery() = true): "
+            problems.add(primaryRole + " " + label(p) + " is a standby (pg_is_in_recovery() = true): "
                     + "writes would fail");
         }
         boolean primaryOk = primary.reachable() && Boolean.FALSE.equals(primary.inRecovery());
-        for (NodeProbe.Result r : results.subList(1, results.size())) {
+        for (NodeProbe.Result r : results) {
+            if (r == primary) {
+                continue;
+            }
             NodeConfig n = r.node();
-            String who = "replica " + label(n);
+            String who = (results.indexOf(r) == 0 ? "configured primary " : "replica ") + label(n);
             if (!r.reachable()) {
                 problems.add(who + " is unreachable: " + r.error());
                 continue;
@@ -202,10 +262,11 @@ final class CheckCommand implements Callable<Integer> {
             }
             if (!p.isPostgres() || !sameHost(r.senderHost(), p.host()) || r.senderPort() != p.port()) {
                 problems.add(who + " streams from " + r.senderHost() + ":" + r.senderPort()
-                        + ", not from the configured primary " + label(p));
+                        + ", not from " + (primaryRole.startsWith("configured") ? "the " : "") + primaryRole + " "
+                        + label(p));
             }
         }
-        return new Report(config, results, problems, notes);
+        return new Report(config, results, primaryIndex, problems, notes);
     }
 
     /** The node's name, with its address when the name is not already {@code host:port}. */
@@ -243,16 +304,18 @@ final class CheckCommand implements Callable<Integer> {
     // ---------------------------------------------------------------------------------------------
     // output
 
-    record Report(ReadsplitConfig config, List<NodeProbe.Result> results, List<String> problems, List<String> notes) {
+    /** @param primaryIndex the node judged as the writable primary (the configured one, or Patroni's leader) */
+    record Report(ReadsplitConfig config, List<NodeProbe.Result> results, int primaryIndex, List<String> problems,
+                  List<String> notes) {
 
         long primaryLsn() {
-            NodeProbe.Result p = results.get(0);
+            NodeProbe.Result p = results.get(primaryIndex);
             return p.reachable() && Boolean.FALSE.equals(p.inRecovery()) && p.walLsn() != null ? p.walLsn() : -1;
         }
 
         Long lagBytes(NodeProbe.Result r) {
             long p = primaryLsn();
-            if (r == results.get(0) || !r.reachable() || !Boolean.TRUE.equals(r.inRecovery()) || p < 0) {
+            if (r == results.get(primaryIndex) || !r.reachable() || !Boolean.TRUE.equals(r.inRecovery()) || p < 0) {
                 return null;
             }
             return Math.max(0, p - r.walLsn());
@@ -275,7 +338,7 @@ final class CheckCommand implements Callable<Integer> {
                         lag(r), replication(r));
             }
             t.print(out);
-            NodeProbe.Result p = results.get(0);
+            NodeProbe.Result p = results.get(primaryIndex);
             if (p.reachable() && Boolean.FALSE.equals(p.inRecovery())) {
                 out.println();
                 out.println("Replication as " + p.node().name() + " sees it (pg_stat_replication):");
@@ -334,6 +397,7 @@ final class CheckCommand implements Callable<Integer> {
             o.put("cluster", config.name());
             o.put("source", source);
             o.put("fit", problems.isEmpty());
+            o.put("writeTarget", results.get(primaryIndex).node().name());
             List<Object> nodes = Json.array();
             for (int i = 0; i < results.size(); i++) {
                 NodeProbe.Result r = results.get(i);

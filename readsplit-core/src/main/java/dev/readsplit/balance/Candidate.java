@@ -19,7 +19,10 @@ public interface Candidate {
     /** Statements currently executing on this node through this data source. */
     int inFlight();
 
-    /** Exponentially weighted moving average of observed response time in nanoseconds; 0 = no sample yet. */
+    /**
+     * Exponentially weighted moving average of statements' response time in nanoseconds (kept fresh by health
+     * checks once a statement has seeded it); 0 = no statement sample yet.
+     */
     long latencyEwmaNanos();
 
     /**

@@ -365,10 +365,13 @@ public final class Node implements Candidate {
         return all;
     }
 
-    /** EWMA with alpha = 1/8: cheap, and a single slow query moves it only an eighth of the way. */
+    /**
+     * A statement's response time into {@link #latencyEwmaNanos()}: an EWMA with alpha = 1/8 (cheap, and a single
+     * slow query moves it only an eighth of the way); the first sample seeds it.
+     */
     public void recordLatency(long nanos) {
         long old = latencyEwmaNanos;
-        latencyEwmaNanos = old == 0 ? nanos : old + ((nanos - old) >> 3);
+        latencyEwmaNanos = old == 0 ? Math.max(1, nanos) : old + ((nanos - old) >> 3);
     }
 
     public long readsServed() {
@@ -426,10 +429,19 @@ public final class Node implements Candidate {
         return checkLatencyEwmaNanos;
     }
 
+    /**
+     * A successful check's round trip. It also keeps {@link #latencyEwmaNanos()} fresh on a node that gets few
+     * statements, but only once a statement has seeded it: a check's query is not a statement, and the first
+     * check runs on a cold connection and a cold JVM (a node seeded by it looked many times slower than one seeded
+     * by statements, and the latency-aware balancer starved it; the balancer explores an unsampled node instead).
+     */
     void recordCheckLatency(long nanos) {
         long old = checkLatencyEwmaNanos;
-        checkLatencyEwmaNanos = old == 0 ? nanos : old + ((nanos - old) >> 3);
-        recordLatency(nanos);
+        checkLatencyEwmaNanos = old == 0 ? Math.max(1, nanos) : old + ((nanos - old) >> 3);
+        long statements = latencyEwmaNanos;
+        if (statements != 0) {
+            latencyEwmaNanos = statements + ((nanos - statements) >> 3);
+        }
     }
 
     /** The current lag alert level (time lag against the {@code lagAlert*} thresholds). */

@@ -201,7 +201,7 @@ public final class HealthChecker implements AutoCloseable {
             }
             return;
         }
-        long elapsed = System.nanoTime() - start;
+        long elapsed = Math.max(1, System.nanoTime() - start - o.connectNanos()); // the node's answer, not our connect
         if (!run.reported.compareAndSet(false, true)) {
             return; // too late: the watchdog already counted this check as a timeout
         }

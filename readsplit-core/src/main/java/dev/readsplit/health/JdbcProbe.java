@@ -60,7 +60,17 @@ final class JdbcProbe implements Probe {
 
     @Override
     public Observation check(Node node) throws SQLException {
-        Connection c = connection(node);
+        long connectNanos = 0;
+        Connection c = connections.get(node);
+        if (c == null) {
+            long start = System.nanoTime();
+            c = connection(node);
+            connectNanos = System.nanoTime() - start;
+        }
+        return observe(node, c).afterConnecting(connectNanos);
+    }
+
+    private Observation observe(Node node, Connection c) throws SQLException {
         try (Statement s = c.createStatement()) {
             if (!node.isPostgres()) {
                 s.setQueryTimeout((int) Math.max(1, config.health().timeout().toSeconds()));

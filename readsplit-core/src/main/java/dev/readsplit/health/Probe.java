@@ -20,15 +20,17 @@ interface Probe {
      * @param timeline    the timeline the node is on (a standby: its WAL receiver's, -1 when not visible)
      * @param lagMillis   a standby's time lag as it reports it (0 when it has replayed everything it received)
      * @param receiver    a standby's WAL receiver as {@code pg_stat_wal_receiver} shows it
+     * @param connectNanos how long this check spent opening its connection (0 when it reused one): not part of
+     *                    the node's response time
      */
     record Observation(boolean replication, boolean inRecovery, long lsn, long timeline, long lagMillis,
-                       WalReceiver receiver) {
+                       WalReceiver receiver, long connectNanos) {
         static Observation reachable() {
-            return new Observation(false, false, -1, -1, -1, WalReceiver.NOT_REPORTED);
+            return new Observation(false, false, -1, -1, -1, WalReceiver.NOT_REPORTED, 0);
         }
 
         static Observation primary(long lsn, long timeline) {
-            return new Observation(true, false, lsn, timeline, 0, WalReceiver.NOT_REPORTED);
+            return new Observation(true, false, lsn, timeline, 0, WalReceiver.NOT_REPORTED, 0);
         }
 
         static Observation standby(long replayLsn, long timeline, long lagMillis) {
@@ -36,7 +38,13 @@ interface Probe {
         }
 
         static Observation standby(long replayLsn, long timeline, long lagMillis, WalReceiver receiver) {
-            return new Observation(true, true, replayLsn, timeline, lagMillis, receiver);
+            return new Observation(true, true, replayLsn, timeline, lagMillis, receiver, 0);
+        }
+
+        /** This observation, from a check that first spent {@code nanos} opening its connection. */
+        Observation afterConnecting(long nanos) {
+            return nanos <= 0 ? this
+                    : new Observation(replication, inRecovery, lsn, timeline, lagMillis, receiver, nanos);
         }
     }
 

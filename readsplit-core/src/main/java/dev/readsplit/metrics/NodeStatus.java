@@ -24,7 +24,8 @@ import java.time.Instant;
  * @param lastHealthCheck    when the last check finished, or null before the first
  * @param failureCount       consecutive failed checks (0 when the last check succeeded)
  * @param healthCheckFailures failed checks since the node joined
- * @param responseTimeMillis EWMA of check and statement response times, in milliseconds
+ * @param responseTimeMillis EWMA of statement response times (kept fresh by health checks once a statement has run), in
+ *                           milliseconds; 0 before the first statement
  * @param lagBytes           replay lag in bytes, or null when unknown (and for the primary: 0)
  * @param lagSeconds         replay lag in seconds, or null when unknown
  * @param lagWindow          the lag over the monitor's window (percentiles, mean, min, trend)
@@ -32,6 +33,8 @@ import java.time.Instant;
  * @param lagExcluded        excluded from new reads for lag
  * @param pool               the node's pool counters
  * @param inFlight           statements running on the node now
+ * @param stalled            statements on it have run past their hedging budget and it finished nothing for as long:
+ *                           new reads go to another replica while one can take them (docs/failover.md, "Hedged reads")
  * @param readsServed        reads executed on the node
  * @param writesServed       other statements executed on the node
  * @param lastError          why the node is not UP (health-check or traffic error summary), or null
@@ -42,7 +45,7 @@ public record NodeStatus(String name, Role role, boolean primary, NodeState stat
                          String database, String zone, int weight, Instant lastHealthCheck, int failureCount,
                          long healthCheckFailures, double responseTimeMillis, Long lagBytes, Double lagSeconds,
                          LagStats lagWindow, double maxLagSeconds, boolean lagExcluded, Pool pool, int inFlight,
-                         long readsServed, long writesServed, String lastError, String excludedReason) {
+                         boolean stalled, long readsServed, long writesServed, String lastError, String excludedReason) {
 
     /** Whether the node takes new traffic (UP and, for a replica, not excluded for lag). */
     public boolean healthy() {
@@ -139,6 +142,7 @@ public record NodeStatus(String name, Role role, boolean primary, NodeState stat
         g.writeNumberField("available", pool.available());
         g.writeEndObject();
         g.writeNumberField("inFlight", inFlight);
+        g.writeBooleanField("stalled", stalled);
         g.writeNumberField("readsServed", readsServed);
         g.writeNumberField("writesServed", writesServed);
         StatusJson.string(g, "lastError", lastError);

@@ -76,7 +76,7 @@ public record StatusSnapshot(String dataSource, Instant at, String primary, bool
                 lastCheck > 0 ? Instant.ofEpochMilli(lastCheck) : null, Math.max(0, n.consecutiveFailures()),
                 n.healthCheckFailures(), n.latencyEwmaNanos() / 1e6, lagBytes, lagSeconds, lagStats(ds, n),
                 ds.config().lag().maxLag(n.config()).toMillis() / 1000.0, n.lagExcluded(), pool, n.inFlight(),
-                n.readsServed(), n.writesServed(), redactor.redact(n.lastError()), redactor.redact(n.exclusionReason()));
+                n.stalled(), n.readsServed(), n.writesServed(), redactor.redact(n.lastError()), redactor.redact(n.exclusionReason()));
     }
 
     /** The node's lag over the lag monitor's window, from the rolling histogram the topology keeps per node. */

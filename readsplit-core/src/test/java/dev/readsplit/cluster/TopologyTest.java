@@ -242,7 +242,21 @@ class TopologyTest {
         assertThat(r1.checkLatencyEwmaNanos()).isEqualTo(8 * MS);
         topology.checkSucceeded(r1, 16 * MS, clock.millis());
         assertThat(r1.checkLatencyEwmaNanos()).isEqualTo(9 * MS);
-        assertThat(r1.latencyEwmaNanos()).as("feeds the latency-aware balancer").isPositive();
+    }
+
+    /**
+     * Regression: the first check (a cold connection, a cold JVM) seeded the statement latency the latency-aware
+     * balancer scores by, so a replica that had served no statement yet looked many times slower than one that
+     * had, and got next to no reads (IdleConnectionPreferenceTest[LATENCY_AWARE] saw 400 reads in a row on r2).
+     */
+    @Test
+    void checksDoNotSeedTheStatementLatencyButKeepItFreshOnceSeeded() {
+        topology.checkSucceeded(r1, 50 * MS, clock.millis());
+        assertThat(r1.latencyEwmaNanos()).as("no statement yet: unsampled, so the balancer explores it").isZero();
+        r1.recordLatency(MS);
+        assertThat(r1.latencyEwmaNanos()).isEqualTo(MS);
+        topology.checkSucceeded(r1, 9 * MS, clock.millis());
+        assertThat(r1.latencyEwmaNanos()).as("an idle node's figure follows its checks").isEqualTo(2 * MS);
     }
 
     @Test

@@ -40,6 +40,8 @@ class HealthCheckerTest {
         final Map<String, SQLException> fail = new ConcurrentHashMap<>();
         final Map<String, AtomicInteger> checks = new ConcurrentHashMap<>();
         final AtomicInteger aborts = new AtomicInteger();
+        /** Nodes whose checks report they spent this long opening their connection. */
+        final Map<String, Long> connectNanos = new ConcurrentHashMap<>();
         volatile String primary;
 
         @Override
@@ -60,11 +62,12 @@ class HealthCheckerTest {
             if (f != null) {
                 throw f;
             }
+            long connect = connectNanos.getOrDefault(node.name(), 0L);
             if (node.name().equals(primary)) {
-                return Observation.primary(1000, 1);
+                return Observation.primary(1000, 1).afterConnecting(connect);
             }
             return Observation.standby(replayLsn.getOrDefault(node.name(), 1000L), 1,
-                    lagMillis.getOrDefault(node.name(), 0L));
+                    lagMillis.getOrDefault(node.name(), 0L)).afterConnecting(connect);
         }
 
         @Override
@@ -124,6 +127,21 @@ class HealthCheckerTest {
             }
             return true;
         });
+    }
+
+    /**
+     * Opening the check connection is not the node's response time: a check that reports it spent longer connecting
+     * than the whole check took is recorded at the 1-ns floor. On the old code the whole elapsed time was recorded.
+     */
+    @Test
+    void theTimeSpentOpeningTheCheckConnectionIsNotRecordedAsResponseTime() {
+        start(config().build());
+        Node r1 = topology.nodes().get(1);
+        Node r2 = topology.nodes().get(2);
+        probe.connectNanos.put(r1.name(), Long.MAX_VALUE / 4);
+        tickAndSettle(r1, r2);
+        assertThat(r1.checkLatencyEwmaNanos()).isEqualTo(1);
+        assertThat(r2.checkLatencyEwmaNanos()).as("a check on a reused connection counts whole").isGreaterThan(1);
     }
 
     @Test

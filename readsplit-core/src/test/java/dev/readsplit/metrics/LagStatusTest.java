@@ -71,6 +71,21 @@ class LagStatusTest {
         assertThat(primary.trend()).isEqualTo("UNKNOWN");
     }
 
+    /** The hedger's stalled mark reaches the status and its JSON (it was only a log line). */
+    @Test
+    void aStalledReplicaIsShownAsSuch() {
+        assertThat(StatusSnapshot.of(ds).node("r1").stalled()).isFalse();
+        r1.stalled(true);
+        NodeStatus s = StatusSnapshot.of(ds).node("r1");
+        assertThat(s.stalled()).isTrue();
+        assertThat(StatusSnapshot.of(ds).node("r2").stalled()).isFalse();
+        String json = StatusSnapshot.of(ds).toJson();
+        int r1At = json.indexOf("\"name\":\"r1\"");
+        int r2At = json.indexOf("\"name\":\"r2\"");
+        assertThat(json.substring(r1At, json.indexOf("\"readsServed\"", r1At))).contains("\"stalled\":true");
+        assertThat(json.substring(r2At, json.indexOf("\"readsServed\"", r2At))).contains("\"stalled\":false");
+    }
+
     @Test
     void theJsonShowsTheNumbersNotNull() {
         String json = StatusSnapshot.of(ds).toJson();
