@@ -28,6 +28,7 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * One database server behind a {@code ReadsplitDataSource}: its configuration, its own HikariCP pool,
  * and what Readsplit currently knows about it (observed role, health state, latency, replay position).
+ * Internal: applications get its read-only {@link #view()}.
  *
  * <p>Concurrency: the observed fields are single-writer (the health/lag monitor thread, or the failure
  * funnel through {@link Topology}) and many-reader (routing threads), so they are plain

@@ -22,8 +22,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
 /**
- * The nodes behind one data source, which one is the primary now, and the single funnel through
- * which every failure becomes a node state change.
+ * The nodes behind one data source, which one is the primary now, and the single funnel through which every failure
+ * becomes a node state change. Internal: applications get its read-only {@link #view()} ({@code ds.topology()}).
  *
  * <h2>State machine</h2>
  * {@code UP → SUSPECT} on a connection-level error seen by live traffic (plus an immediate check) or on

@@ -1,5 +1,7 @@
 package dev.readsplit.spring.boot;
 
+import dev.readsplit.ReadsplitException;
+import dev.readsplit.ReadsplitFailure;
 import dev.readsplit.config.ConfigException;
 
 import java.util.ArrayList;
@@ -9,9 +11,11 @@ import java.util.List;
  * Readsplit refused the configuration Boot gave it. Each problem names the property as the application wrote it:
  * {@code readsplit.health-check-timeout} for a {@code readsplit.*} key, {@code spring.datasource.url} for a
  * problem inside a Readsplit URL, the variable ({@code DB_HOST}) for a seed environment name. No secret appears.
- * {@link ReadsplitConfigurationFailureAnalyzer} turns it into Boot's "APPLICATION FAILED TO START" report.
+ * {@link ReadsplitConfigurationFailureAnalyzer} turns it into Boot's "APPLICATION FAILED TO START" report. Like the
+ * {@link ConfigException} it wraps, it is a {@link ReadsplitFailure} with the reason
+ * {@link ReadsplitException.Reason#INVALID_CONFIG}.
  */
-public final class ReadsplitConfigurationException extends IllegalStateException {
+public final class ReadsplitConfigurationException extends IllegalStateException implements ReadsplitFailure {
 
     private static final long serialVersionUID = 1L;
 
@@ -31,6 +35,12 @@ public final class ReadsplitConfigurationException extends IllegalStateException
         super(render(source, problems), cause);
         this.source = source;
         this.problems = List.copyOf(problems);
+    }
+
+    /** {@link ReadsplitException.Reason#INVALID_CONFIG}. */
+    @Override
+    public ReadsplitException.Reason reason() {
+        return ReadsplitException.Reason.INVALID_CONFIG;
     }
 
     /** Every problem, each naming its property. */

@@ -193,6 +193,8 @@ class ReadsplitPropertiesTest {
             assertThat(problem.message()).contains(problem.property());
         }
         assertThat(e.getMessage()).doesNotContain("pw-secret");
+        assertThat(e.reason()).isEqualTo(dev.readsplit.ReadsplitException.Reason.INVALID_CONFIG);
+        assertThat(e.getCause()).isInstanceOf(dev.readsplit.config.ConfigException.class);
     }
 
     @Test
