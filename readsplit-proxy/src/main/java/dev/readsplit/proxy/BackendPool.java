@@ -161,14 +161,7 @@ final class BackendPool implements AutoCloseable {
                 return;
             }
         }
-        ArrayDeque<BackendConnection> q = idle.computeIfAbsent(Key.of(c), n -> new ArrayDeque<>());
-        synchronized (q) {
-            if (q.size() < config.maxIdlePerNode()) {
-                q.addFirst(c);
-                return;
-            }
-        }
-        c.close();
+        keepIdleOrClose(c);
     }
 
     /** Prepared statements a backend may keep across clients in transaction pooling; past it, it is closed. */
@@ -185,6 +178,11 @@ final class BackendPool implements AutoCloseable {
             c.close();
             return;
         }
+        keepIdleOrClose(c);
+    }
+
+    /** Puts {@code c} first in its node's idle queue, or closes it when that queue holds {@code maxIdlePerNode}. */
+    private void keepIdleOrClose(BackendConnection c) {
         ArrayDeque<BackendConnection> q = idle.computeIfAbsent(Key.of(c), n -> new ArrayDeque<>());
         synchronized (q) {
             if (q.size() < config.maxIdlePerNode()) {
