@@ -7,18 +7,18 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
+
+
+
+
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.LongAdder;
+
+
+
+
+
+
+
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -56,7 +56,7 @@ class HedgedReadsIT {
     void aPausedReplicaCostsNoReadAndReadsGoOnDuringThePause() throws Exception {
         EmbeddedNode paused = cluster.standby(1);
         EmbeddedNode other = cluster.standby(0);
-        try (ReadLoad load = new ReadLoad(4)) {
+        try (ReadLoad load = new ReadLoad(ds, 4, "hedge-read")) {
             await().atMost(Duration.ofSeconds(30)).until(() -> load.reads(paused.port()) > 100
                     && load.reads(other.port()) > 100);
             long hedgesBefore = ds.hedgesStarted();
@@ -95,48 +95,4 @@ class HedgedReadsIT {
         }
     }
 
-    /** Reader threads: autocommit {@code SELECT inet_server_port()}, 50 per logical connection, counted per port. */
-    private static final class ReadLoad implements AutoCloseable {
-        final Map<Integer, LongAdder> byPort = new ConcurrentHashMap<>();
-        final List<Throwable> errors = new CopyOnWriteArrayList<>();
-        final AtomicBoolean running = new AtomicBoolean(true);
-        final List<Thread> threads = new ArrayList<>();
-
-        ReadLoad(int n) {
-            for (int i = 0; i < n; i++) {
-                Thread t = new Thread(this::run, "hedge-read-" + i);
-                t.setDaemon(true);
-                threads.add(t);
-                t.start();
-            }
-        }
-
-        private void run() {
-            while (running.get()) {
-                try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement("SELECT inet_server_port()")) {
-                    for (int i = 0; i < 50 && running.get(); i++) {
-                        try (ResultSet rs = ps.executeQuery()) {
-                            rs.next();
-                            byPort.computeIfAbsent(rs.getInt(1), k -> new LongAdder()).increment();
-                        }
-                    }
-                } catch (SQLException e) {
-                    errors.add(e);
-                }
-            }
-        }
-
-        long reads(int port) {
-            LongAdder a = byPort.get(port);
-            return a == null ? 0 : a.sum();
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            running.set(false);
-            for (Thread t : threads) {
-                t.join(30_000);
-            }
-        }
-    }
 }
