@@ -101,22 +101,7 @@ final class PhysicalConnections {
             }
         }
         int epoch = node.epoch();
-        Connection c;
-        try {
-            c = node.borrow(maxWaitMillis);
-        } catch (SQLException e) {
-            if (!(e instanceof SQLTransientConnectionException && e.getCause() == null)) {
-                // (a pool wait that ran out with no connection failure behind it is a busy pool, not a sick node:
-                // it must not make the node SUSPECT and push its traffic onto the others)
-                topology.onTrafficError(node, e);
-            }
-            String message = dataSource + ": cannot get a connection to " + node.name() + ": " + e.getMessage();
-            if (e instanceof SQLTransientConnectionException) {
-                // the pool's wait ran out (its message has the counts): keep the type callers catch to retry later
-                throw new SQLTransientConnectionException(message, e.getSQLState() != null ? e.getSQLState() : "08001", e);
-            }
-            throw new ReadsplitException(ReadsplitException.Reason.NODE_UNAVAILABLE, message, e.getSQLState(), e);
-        }
+        Connection c = borrow(node, maxWaitMillis);
         try {
             settings.applyTo(c, needsReadOnlyFlag(node));
         } catch (SQLException e) {
@@ -135,6 +120,51 @@ final class PhysicalConnections {
         epochs[held] = epoch;
         held++;
         return c;
+    }
+
+    /** What a stateless query computes from one connection (a WAL position). */
+    interface Question {
+        long ask(Connection c) throws SQLException;
+    }
+
+    /**
+     * Asks {@code node} a question that no session state can change (a WAL position): over the connection held to it,
+     * or over one borrowed for the question alone and given straight back. A session that must learn where its writes
+     * end, or whether a replica has replayed them, then holds no connection to that node while it waits or reads
+     * elsewhere: holding the primary's through the wait and the read starved a small primary pool, and two sessions
+     * each holding one node's connection while asking for the other's could wait out the pool timeout together.
+     */
+    long ask(Node node, long maxWaitMillis, Question question) throws SQLException {
+        Connection held = heldTo(node);
+        if (held != null) {
+            return question.ask(held);
+        }
+        Connection c = borrow(node, maxWaitMillis);
+        node.track(c);
+        try {
+            return question.ask(c);
+        } finally {
+            node.untrack(c);
+            closeQuietly(c); // back to the pool as it came: autocommit, nothing set
+        }
+    }
+
+    private Connection borrow(Node node, long maxWaitMillis) throws SQLException {
+        try {
+            return node.borrow(maxWaitMillis);
+        } catch (SQLException e) {
+            if (!(e instanceof SQLTransientConnectionException && e.getCause() == null)) {
+                // (a pool wait that ran out with no connection failure behind it is a busy pool, not a sick node:
+                // it must not make the node SUSPECT and push its traffic onto the others)
+                topology.onTrafficError(node, e);
+            }
+            String message = dataSource + ": cannot get a connection to " + node.name() + ": " + e.getMessage();
+            if (e instanceof SQLTransientConnectionException) {
+                // the pool's wait ran out (its message has the counts): keep the type callers catch to retry later
+                throw new SQLTransientConnectionException(message, e.getSQLState() != null ? e.getSQLState() : "08001", e);
+            }
+            throw new ReadsplitException(ReadsplitException.Reason.NODE_UNAVAILABLE, message, e.getSQLState(), e);
+        }
     }
 
     /**

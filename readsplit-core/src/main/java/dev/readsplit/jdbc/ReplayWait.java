@@ -3,7 +3,6 @@ package dev.readsplit.jdbc;
 import dev.readsplit.routing.ReplicaSelector;
 import dev.readsplit.cluster.Node;
 
-import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -12,9 +11,10 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * Waits, up to {@code readYourWritesWait}, for a replica to replay a session's causal position: no replica is
  * known to have (the monitor's positions may be a check old), so the candidates are asked themselves, over the
- * session's own physical connections: first after the pause {@link ReplayDelay} has learned (how long positions
- * recently took to replay), then with a backoff from 250 µs to 20 ms. A position a candidate reports is recorded on
- * its node, so the router's next decision sees it.
+ * session's connection to one if it holds one, otherwise over one borrowed for the question and given straight back
+ * (a session holds no connection to a replica it does not read from): first after the pause {@link ReplayDelay} has
+ * learned (how long positions recently took to replay), then with a backoff from 250 µs to 20 ms. A position a
+ * candidate reports is recorded on its node, so the router's next decision sees it.
  */
 final class ReplayWait {
 
@@ -76,9 +76,8 @@ final class ReplayWait {
 
     private static long freshReplayLsn(Node n, LogicalConnection session) {
         try {
-            Connection c = session.physical(n);
             int generation = n.replayGeneration();
-            long lsn = WalPositions.replayLsn(c);
+            long lsn = session.physicals().ask(n, Long.MAX_VALUE, WalPositions::replayLsn);
             if (lsn >= 0) {
                 n.observeReplayLsn(lsn, generation);
             }

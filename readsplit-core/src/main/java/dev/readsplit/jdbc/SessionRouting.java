@@ -178,8 +178,10 @@ final class SessionRouting {
         long until = 0;
         while (true) {
             try {
-                lsn = WalPositions.currentInsertLsn(until == 0 ? conn.physical(primary)
-                        : conn.physical(primary, Math.max(1, (until - System.nanoTime()) / 1_000_000L)));
+                // over a connection borrowed for this one question unless the session holds one: the read this
+                // resolves for runs elsewhere, and the primary's pool must not wait on it
+                lsn = conn.physicals().ask(primary, until == 0 ? Long.MAX_VALUE
+                        : Math.max(1, (until - System.nanoTime()) / 1_000_000L), WalPositions::currentInsertLsn);
                 break;
             } catch (SQLException e) {
                 conn.funnel(primary, e);

@@ -162,6 +162,51 @@ class ReadYourWritesIT {
         }
     }
 
+    /**
+     * A read that had to learn where its thread's writes end asks the primary, and then waits for a standby: it must
+     * not keep the primary's connection through that wait and its read. It did, so with a primary pool of one, a
+     * connection that had read after a write (still open, as a framework keeps it for a request) made every write
+     * of every other thread wait out the pool's timeout.
+     */
+    @Test
+    void aReadAfterAWriteHoldsNoPrimaryConnectionOnceItReadsAStandby() throws Exception {
+        var config = Clusters.config(cluster).name("ryw-primary-pool-1").primaryPoolSize(1).replicaPoolSize(2)
+                .minIdle(1).connectionTimeout(Duration.ofSeconds(3))
+                // wait out the standbys' 300-ms delay instead of reading the primary
+                .readYourWritesWait(Duration.ofSeconds(10)).build();
+        try (ReadsplitDataSource small = new ReadsplitDataSource(config)) {
+            Clusters.awaitAllUp(small);
+            long id = ids.incrementAndGet();
+            try (Connection a = small.getConnection()) {
+                insert(a, id);
+            }
+            try (Connection b = small.getConnection()) {
+                try (PreparedStatement ps = b.prepareStatement(
+                        "SELECT count(*), inet_server_port() FROM items WHERE id = ?")) {
+                    ps.setLong(1, id);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        assertThat(rs.getLong(1)).isEqualTo(1);
+                        assertThat(rs.getInt(2)).as("the read waited for a standby").isNotEqualTo(cluster.primary().port());
+                    }
+                }
+                ExecutorService other = Executors.newSingleThreadExecutor();
+                try {
+                    long next = ids.incrementAndGet();
+                    other.submit(() -> {
+                        try (Connection w = small.getConnection()) {
+                            insert(w, next);
+                        }
+                        return null;
+                    }).get();
+                    assertThat(queryLong(cluster.primary(), "SELECT count(*) FROM items WHERE id = " + next)).isEqualTo(1);
+                } finally {
+                    other.shutdownNow();
+                }
+            }
+        }
+    }
+
     @Test
     void aSelectOfAVolatileFunctionThatInserts() throws SQLException {
         long id = ids.incrementAndGet();
