@@ -56,6 +56,11 @@ final class ReplayWait {
                 }
             }
             for (Node n : snapshot) {
+                if (n.replayLsn() >= minLsn) {
+                    return true; // another session's probe (or a check) learned it meanwhile: no round trip
+                }
+            }
+            for (Node n : snapshot) {
                 if (freshReplayLsn(n, session) >= minLsn) {
                     if (firstRound) {
                         delay.replayedAtFirstProbe();
