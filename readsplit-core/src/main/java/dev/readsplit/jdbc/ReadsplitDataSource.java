@@ -14,6 +14,7 @@ import dev.readsplit.health.HealthChecker;
 import dev.readsplit.routing.MisrouteMemory;
 import dev.readsplit.routing.ReplicaSelector;
 import dev.readsplit.routing.RouteCounters;
+import dev.readsplit.routing.ReplayWait;
 import dev.readsplit.routing.Router;
 import dev.readsplit.routing.RoutingScopes;
 import dev.readsplit.sql.SqlClassifier;
@@ -499,6 +500,9 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
         if (iface == Topology.class || iface == Router.class) {
             // for Readsplit's own modules (the proxy) and white-box tests; neither package is exported to applications
             return iface.cast(iface == Router.class ? router : topology);
+        }
+        if (iface == ReplayWait.class) {
+            return iface.cast(replayWait); // the proxy's client sessions wait through the same one
         }
         if (iface == dev.readsplit.failover.FailoverManager.class) {
             return iface.cast(failover); // its switchover, rejoin and close are the operations facade's to call

@@ -7,6 +7,7 @@ import dev.readsplit.consistency.CausalToken;
 import dev.readsplit.routing.Attempt;
 import dev.readsplit.routing.Decision;
 import dev.readsplit.routing.Operation;
+import dev.readsplit.routing.ReplayWait;
 import dev.readsplit.routing.Router;
 import dev.readsplit.routing.SessionState;
 import dev.readsplit.sql.Classification;
@@ -52,6 +53,8 @@ final class SessionRouting {
      */
     private boolean transactionAborted;
 
+    private final ReplayWait.Probe replayProbe = this::freshReplayLsn;
+
     SessionRouting(ReadsplitDataSource ds, SessionState session, SessionSettings settings, LogicalConnection conn) {
         this.ds = ds;
         this.router = ds.router();
@@ -59,6 +62,16 @@ final class SessionRouting {
         this.settings = settings;
         this.conn = conn;
         this.postgres = ds.cluster().primary().isPostgres();
+    }
+
+    /** A standby's replay position, over this session's connection to it or one borrowed for the question. */
+    private long freshReplayLsn(Node n) {
+        try {
+            return conn.physicals().ask(n, Long.MAX_VALUE, WalPositions::replayLsn);
+        } catch (SQLException e) {
+            conn.funnel(n, e);
+            return -1;
+        }
     }
 
     /** Where an execution goes: the router's decision once its requirements are met. */
@@ -79,7 +92,7 @@ final class SessionRouting {
                 }
                 case REPLAY_WAIT -> {
                     long start = System.nanoTime();
-                    ds.replayWait().await(d.maxLagMillis(), d.minLsn(), exclude, conn);
+                    ds.replayWait().await(d.maxLagMillis(), d.minLsn(), exclude, null, replayProbe);
                     router.counters().consistencyWait(System.nanoTime() - start);
                     waited |= Router.WAITED_REPLAY;
                 }

@@ -43,6 +43,12 @@ public final class Router {
      * this flag a busy data-source scope could keep a read taking positions forever.
      */
     public static final int RESOLVED_POSITION = 4;
+    /**
+     * Flag: the adapter asks the replica for its replay position in the same round trip as the read, and runs the
+     * read elsewhere (routed again without this flag) if the replica is short of the session's position: so a replica
+     * that meets every rule but the known position may be chosen instead of {@link Requirement#REPLAY_WAIT}.
+     */
+    public static final int CHECKS_REPLAY_INLINE = 8;
 
     private static final RouteReason[] REASONS = RouteReason.values();
     private static final int PER_NODE = REASONS.length * 2 * RetryPolicy.COUNT;
@@ -234,6 +240,13 @@ public final class Router {
         if (!eligible.isEmpty()) {
             Node chosen = selector.choose(eligible, s.affinity());
             return decision(chosen, reason, false, retryPolicy(s, c, op, chosen, reason));
+        }
+        if (minLsn >= 0 && (waited & CHECKS_REPLAY_INLINE) != 0) {
+            List<Node> unchecked = selector.eligible(maxLag, -1, exclude);
+            if (!unchecked.isEmpty()) {
+                Node chosen = selector.choose(unchecked, s.affinity());
+                return decision(chosen, reason, false, retryPolicy(s, c, op, chosen, reason));
+            }
         }
         if (minLsn >= 0 && (waited & WAITED_REPLAY) == 0 && !selector.eligible(maxLag, -1, exclude).isEmpty()) {
             return Decision.require(Requirement.REPLAY_WAIT, reason, minLsn, maxLag, null);

@@ -8,7 +8,7 @@ import dev.readsplit.jdbc.ReadsplitDataSource;
 import dev.readsplit.routing.Attempt;
 import dev.readsplit.routing.Decision;
 import dev.readsplit.routing.Operation;
-import dev.readsplit.routing.ReplicaSelector;
+import dev.readsplit.routing.ReplayWait;
 import dev.readsplit.routing.Router;
 import dev.readsplit.routing.SessionState;
 import dev.readsplit.sql.Classification;
@@ -25,8 +25,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Pattern;
 
 /**
@@ -66,10 +64,17 @@ final class ClientSession {
     private static final Pattern MORE_THAN_ONE_STATEMENT = Pattern.compile(";\\s*\\S");
     private static final String CURRENT_LSN = "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint";
     private static final String REPLAY_LSN = "SELECT pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0')::bigint";
+    /**
+     * {@link #CURRENT_LSN} that cannot fail (NULL on a server in recovery), for after a client's statement that may
+     * leave a transaction open, which an error would abort.
+     */
+    private static final String TRAILING_LSN = "SELECT CASE WHEN pg_is_in_recovery() THEN NULL"
+            + " ELSE pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint END";
 
     private final ProxyServer server;
     private final ReadsplitDataSource ds;
     private final Router router;
+    private final ReplayWait.Probe replayProbe = this::replayLsn;
     private final Exchange.ClientOutput out;
     private final SessionState state = new SessionState(null);
     private final Map<Node, BackendConnection> held = new LinkedHashMap<>();
@@ -215,16 +220,30 @@ final class ClientSession {
             return Step.BLOCKING;
         }
         beforeRoute(sql); // idempotent: the worker's path does it again if this one gives up
-        Decision d = router.route(state, c, sql, Operation.STATEMENT, Attempt.FIRST, null, 0);
+        Decision routed = router.route(state, c, sql, Operation.STATEMENT, Attempt.FIRST, null, 0);
+        long checkLsn = -1;
+        if (routed.requirement() == dev.readsplit.routing.Requirement.REPLAY_WAIT && checksInline(c, sql)) {
+            // no replica is known to have the session's writes yet: ask the chosen one in the read's own round trip
+            checkLsn = routed.minLsn();
+            routed = router.route(state, c, sql, Operation.STATEMENT, Attempt.FIRST, null, Router.CHECKS_REPLAY_INLINE);
+        }
+        Decision d = routed;
         if (d.requirement() != dev.readsplit.routing.Requirement.NONE) {
             return Step.BLOCKING; // nothing counted: the worker routes again and waits as required
         }
+        Node node = d.node();
+        Node primary = server.topology().primary();
+        if (node == primary) {
+            checkLsn = -1;
+        }
+        BackendConnection b = held.get(node);
+        if (b == null && checkLsn >= 0) {
+            return Step.BLOCKING; // the worker routes again and waits for the position: no unchecked read runs
+        }
         lastRoute = d;
         if (log.isDebugEnabled()) {
-            log.debug("{} proxy: {} -> {}", ds.name(), abbreviate(sql), d);
+            log.debug("{} proxy: {} -> {}{}", ds.name(), abbreviate(sql), d, checkLsn >= 0 ? " (replay checked)" : "");
         }
-        Node node = d.node();
-        BackendConnection b = held.get(node);
         if (b == null) {
             BackendConnection idle = server.pool().idle(node, login);
             if (idle != null) {
@@ -255,7 +274,33 @@ final class ClientSession {
             batch.add(Msg.builder('S').build());
             factory = backend -> pipelineExchange(batch, backend, true);
         }
+        startFast(d, c, sql, factory, b, checkLsn, driver);
+        return Step.PENDING;
+    }
+
+    /**
+     * Runs a routed execution on the event loop over backend {@code b}: after a replay check when {@code checkLsn >= 0}
+     * (a check that finds the replica short routes the read again at once: the primary, or a replica now known to have
+     * the position, on the event loop; the worker's wait otherwise), and with the primary's position asked in the same
+     * round trip when it records a write.
+     */
+    private void startFast(Decision d, Classification c, String sql, ExchangeFactory factory, BackendConnection b,
+                           long checkLsn, Driver driver) {
+        Node node = d.node();
+        Node primary = server.topology().primary();
+        if (checkLsn >= 0) {
+            b.prepared.remove(""); // the check is a simple query: it destroys the unnamed statement
+        }
         Exchange x = beginIfDeferred(factory, b);
+        long minLsn = checkLsn;
+        int generation = minLsn >= 0 ? node.replayGeneration() : 0;
+        if (minLsn >= 0) {
+            x.replayCheck(Msg.query(REPLAY_LSN), minLsn);
+        }
+        boolean resolves = node == primary && resolvesWithTheWrite(d, c, sql);
+        if (resolves) {
+            x.trailingPosition(Msg.query(TRAILING_LSN));
+        }
         long start = System.nanoTime();
         boolean read = c.isRead();
         node.beginStatement();
@@ -265,9 +310,33 @@ final class ClientSession {
         x.start(b, out, d.retry().onMisroute() || d.retry().onConnectionFailure(), failure -> {
             running = null;
             node.endStatement(System.nanoTime() - start, read);
-            if (failure == null && !x.misroute()) {
+            if (minLsn >= 0 && x.checkedLsn() >= 0) {
+                node.observeReplayLsn(x.checkedLsn(), generation);
+            }
+            if (failure == null && !x.misroute() && !x.stale()) {
+                if (resolves && backend.broken()) {
+                    // the write's answer came, then the connection failed before the position's: drop it now
+                    lostQuietly(backend, new IOException("the connection to " + node.name() + " failed"));
+                }
                 after(d, c, sql, node, x.status()); // no SET here: nothing in it blocks
+                if (resolves) {
+                    positionFromTheWrite(x);
+                }
                 driver.resume();
+                return;
+            }
+            if (failure == null && x.stale()) {
+                router.counters().retry();
+                Decision again = router.route(state, c, sql, Operation.STATEMENT, Attempt.FIRST, null,
+                        Router.WAITED_REPLAY);
+                BackendConnection there = again.requirement() == dev.readsplit.routing.Requirement.NONE
+                        ? held.get(again.node()) : null;
+                if (there != null && !there.broken()) {
+                    lastRoute = again;
+                    startFast(again, c, sql, factory, there, -1, driver);
+                    return;
+                }
+                driver.blocking(() -> execute(c, sql, factory, out)); // routed again: it waits (or is refused)
                 return;
             }
             driver.blocking(() -> {
@@ -277,7 +346,49 @@ final class ClientSession {
                 }
             });
         });
-        return Step.PENDING;
+    }
+
+    /**
+     * Whether a read the router would hold for a replica to replay the session's position may instead run on a replica
+     * after a replay check in its own round trip ({@link Exchange#replayCheck}): an autocommit read outside any
+     * transaction (its snapshot is taken after the check), that copies nothing.
+     */
+    private boolean checksInline(Classification c, String sql) {
+        return c.isRead() && c.sessionEffect() == SessionEffect.NONE && state.autoCommit() && !state.inTransaction()
+                && deferredBegin == null && !mentionsCopy(sql);
+    }
+
+    /**
+     * Whether this execution on the primary may record a write that ends outside a transaction (an autocommit write,
+     * or the end of a transaction that may have written), for a session that reads its writes: then the primary's WAL
+     * insert position is asked in the same round trip, after it ({@link Exchange#trailingPosition}), and the session's
+     * next read need not ask for it first.
+     */
+    private boolean resolvesWithTheWrite(Decision d, Classification c, String sql) {
+        if (router.consistency(state).level() != Consistency.Level.READ_YOUR_WRITES || mentionsCopy(sql)) {
+            return false;
+        }
+        boolean ends = c.reason() == Reason.TRANSACTION_CONTROL && c.sessionEffect() == SessionEffect.END_TRANSACTION;
+        return state.inTransaction() ? ends && state.transactionMayHaveWritten() : d.mayHaveWritten();
+    }
+
+    /** The trailing position of a write's exchange covers the writes the session has recorded (it ran after them). */
+    private void positionFromTheWrite(Exchange x) {
+        CausalPosition p = state.causal();
+        long lsn = x.trailingLsn();
+        if (lsn >= 0 && x.status() == 'I' && p != null && p.pending()) {
+            p.resolved(p.beginResolve(), lsn);
+        }
+    }
+
+    /** Whether "copy" appears anywhere in {@code sql}, in any case (fail closed: a COPY may wait for the client). */
+    static boolean mentionsCopy(String sql) {
+        for (int i = 0, end = sql.length() - 4; i <= end; i++) {
+            if (sql.regionMatches(true, i, "copy", 0, 4)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -849,7 +960,8 @@ final class ClientSession {
                 }
                 case REPLAY_WAIT -> {
                     long start = System.nanoTime();
-                    awaitReplay(d.maxLagMillis(), d.minLsn(), exclude);
+                    // the session's own affinity slot, not the worker thread's (which serves other clients too)
+                    server.replayWait().await(d.maxLagMillis(), d.minLsn(), exclude, state.affinity(), replayProbe);
                     router.counters().consistencyWait(System.nanoTime() - start);
                     waited |= Router.WAITED_REPLAY;
                 }
@@ -1001,40 +1113,12 @@ final class ClientSession {
         p.resolved(ticket, lsn);
     }
 
-    /** The bounded wait for a replica to replay {@code minLsn}, asking the candidates over this session's backends. */
-    private void awaitReplay(long maxLag, long minLsn, Node exclude) {
-        ReplicaSelector selector = router.selector();
-        long deadline = System.nanoTime() + ds.config().routing().readYourWritesWait().toNanos();
-        long pause = TimeUnit.MILLISECONDS.toNanos(2);
-        while (true) {
-            List<Node> candidates = selector.eligible(maxLag, -1, exclude);
-            if (candidates.isEmpty()) {
-                return;
-            }
-            // the session's own affinity slot, not the worker thread's (which serves other clients too)
-            Node preferred = selector.choose(candidates, state.affinity());
-            List<Node> order = new ArrayList<>(candidates);
-            order.remove(preferred);
-            order.add(0, preferred);
-            for (Node n : order) {
-                try {
-                    int generation = n.replayGeneration();
-                    long lsn = longValue(n, REPLAY_LSN);
-                    if (lsn >= 0) {
-                        n.observeReplayLsn(lsn, generation);
-                    }
-                    if (lsn >= minLsn) {
-                        return;
-                    }
-                } catch (IOException | BackendConnection.BackendError e) {
-                    // that candidate cannot answer now (its failure went to the topology); ask the others
-                }
-            }
-            if (System.nanoTime() + pause > deadline) {
-                return;
-            }
-            LockSupport.parkNanos(pause);
-            pause = Math.min(pause * 2, TimeUnit.MILLISECONDS.toNanos(20));
+    /** A standby's replay position over this session's backend to it, or -1 when it cannot answer now. */
+    private long replayLsn(Node n) {
+        try {
+            return longValue(n, REPLAY_LSN);
+        } catch (IOException | BackendConnection.BackendError e) {
+            return -1; // that candidate cannot answer now (its failure went to the topology); the others are asked
         }
     }
 

@@ -43,6 +43,18 @@ final class Exchange {
     private boolean syncRelayed;
     /** ReadyForQuery messages of {@link #leadingQuery leading queries} still to swallow. */
     private int swallowReady;
+    /** The position a {@link #replayCheck replay check} must find replayed; -1 when there is no check. */
+    private long checkMinLsn = -1;
+    /** What the replay check found (-1 none, or an error). */
+    private long checkedLsn = -1;
+    /** The replay check found the standby short: the client's responses are drained, never shown. */
+    private boolean stale;
+    /** A {@link #trailingPosition trailing position query} was sent after the client's messages. */
+    private boolean trailing;
+    /** The client's ReadyForQuery went out: what follows answers the trailing position query. */
+    private boolean inTrailing;
+    /** What the trailing position query returned (-1 none, or an error). */
+    private long trailingLsn = -1;
 
     Exchange(boolean endsWithSync) {
         this.endsWithSync = endsWithSync;
@@ -63,6 +75,29 @@ final class Exchange {
     void leadingQuery(Msg q) {
         toSend.add(0, q);
         swallowReady++;
+    }
+
+    /**
+     * A query of one {@code bigint} (a standby's replay position) sent first, pipelined with the client's read: if it
+     * returns less than {@code minLsn} the standby has not replayed the session's writes, and the client's responses
+     * are drained and never shown ({@link #stale()}), so the read can run elsewhere. Otherwise the read, run after it
+     * in autocommit (its snapshot taken later), sees the session's writes. Only for an exchange that starts no
+     * transaction and copies nothing.
+     */
+    void replayCheck(Msg q, long minLsn) {
+        toSend.add(0, q);
+        swallowReady++;
+        checkMinLsn = minLsn;
+    }
+
+    /**
+     * A query of one {@code bigint} (the primary's WAL insert position) sent after the client's messages, which it
+     * runs after: the client's ReadyForQuery goes out as soon as it comes, then the exchange reads this answer
+     * ({@link #trailingLsn()}) before it ends. Only for an exchange that ends with Sync and copies nothing.
+     */
+    void trailingPosition(Msg q) {
+        toSend.add(q);
+        trailing = true;
     }
 
     /** A message the proxy injects; its one response ({@code terminal}) is swallowed. */
@@ -154,6 +189,13 @@ final class Exchange {
 
         @Override
         public void failed(IOException e) {
+            if (inTrailing) {
+                // the client has its whole answer: only the trailing position is lost, and the connection with it
+                trailingLsn = -1;
+                backend.markBroken();
+                finish(null);
+                return;
+            }
             finish(e);
         }
 
@@ -183,7 +225,30 @@ final class Exchange {
 
     private void onMessage(Msg m) {
         byte t = m.type();
+        if (inTrailing) {
+            if (t == 'D') {
+                trailingLsn = firstLong(m);
+            } else if (t == 'E') {
+                trailingLsn = -1; // no position: the session's next read asks the primary itself
+            } else if (t == 'Z') {
+                finish(null);
+            }
+            return;
+        }
         if (swallowReady > 0) {
+            if (checkMinLsn >= 0) {
+                // the replay check (never shown: an error of it, a promoted standby's NULL, mean "not replayed")
+                if (t == 'D') {
+                    checkedLsn = firstLong(m);
+                } else if (t == 'E') {
+                    checkedLsn = -1;
+                } else if (t == 'Z') {
+                    swallowReady--;
+                    stale = checkedLsn < checkMinLsn;
+                    checkMinLsn = -1;
+                }
+                return;
+            }
             if (t == 'Z') {
                 swallowReady--;
             } else if (t == 'E') {
@@ -208,7 +273,7 @@ final class Exchange {
         }
         if (t == 'Z') {
             status = (char) m.body()[0];
-            if (!misroute) {
+            if (!misroute && !stale) {
                 if (held != null) {
                     held.forEach(client::write);
                 }
@@ -216,10 +281,14 @@ final class Exchange {
                 client.flush();
                 forwardedAny = true;
             }
+            if (trailing) {
+                inTrailing = true; // the client has its answer; the position query's comes next
+                return;
+            }
             finish(null);
             return;
         }
-        if (misroute) {
+        if (misroute || stale) {
             return; // drained until ReadyForQuery, never shown
         }
         if (t == 'E') {
@@ -326,6 +395,36 @@ final class Exchange {
 
     boolean forwardedAny() {
         return forwardedAny;
+    }
+
+    /** The replay check found the standby short of the session's position: nothing reached the client. */
+    boolean stale() {
+        return stale;
+    }
+
+    /** What the replay check found the standby had replayed (-1 none). */
+    long checkedLsn() {
+        return checkedLsn;
+    }
+
+    /** What the trailing position query returned (-1 none). */
+    long trailingLsn() {
+        return trailingLsn;
+    }
+
+    /** The first column of a DataRow as a {@code bigint}, -1 when NULL. */
+    private static long firstLong(Msg m) {
+        int len = m.int32(2);
+        if (len < 0) {
+            return -1;
+        }
+        long v = 0;
+        byte[] b = m.body();
+        boolean negative = b[6] == '-';
+        for (int i = negative ? 7 : 6; i < 6 + len; i++) {
+            v = v * 10 + (b[i] - '0');
+        }
+        return negative ? -v : v;
     }
 
     /** A replica refused it with 25006 before any response reached the client. */

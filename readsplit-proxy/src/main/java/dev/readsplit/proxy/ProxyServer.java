@@ -5,6 +5,7 @@ import dev.readsplit.cluster.Topology;
 import dev.readsplit.failover.FailoverManager;
 import dev.readsplit.failover.WriteGate;
 import dev.readsplit.jdbc.ReadsplitDataSource;
+import dev.readsplit.routing.ReplayWait;
 import dev.readsplit.routing.Router;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
@@ -66,6 +67,7 @@ public final class ProxyServer implements AutoCloseable {
     private final Topology topology;
     private final Router router;
     private final WriteGate writeGate;
+    private final ReplayWait replayWait;
     private final ProxyConfig config;
     private final SecureRandom random = new SecureRandom();
     private final BackendPool pool;
@@ -89,6 +91,7 @@ public final class ProxyServer implements AutoCloseable {
         try {
             this.router = ds.unwrap(Router.class);
             this.writeGate = ds.unwrap(FailoverManager.class).writeGate();
+            this.replayWait = ds.unwrap(ReplayWait.class);
         } catch (java.sql.SQLException e) {
             throw new IllegalArgumentException(ds + " is not a Readsplit data source", e);
         }
@@ -330,6 +333,11 @@ public final class ProxyServer implements AutoCloseable {
     /** Writes wait at it while a failover or switchover moves the primary. */
     WriteGate writeGate() {
         return writeGate;
+    }
+
+    /** The data source's wait for a replica to replay a session's position, shared with its JDBC connections. */
+    ReplayWait replayWait() {
+        return replayWait;
     }
 
     ReadsplitDataSource dataSource() {

@@ -1,4 +1,4 @@
-package dev.readsplit.jdbc;
+package dev.readsplit.routing;
 
 import org.junit.jupiter.api.Test;
 

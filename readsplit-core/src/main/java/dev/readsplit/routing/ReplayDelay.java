@@ -1,4 +1,4 @@
-package dev.readsplit.jdbc;
+package dev.readsplit.routing;
 
 /**
  * How long to let a replica replay a session's fresh causal position before asking it (see {@link ReplayWait}): a
