@@ -333,7 +333,7 @@
     section.hidden = !p;
     if (!p) { return; }
     var text = function (id, v) { document.getElementById(id).textContent = String(v); };
-    text('proxy-listen', 'on ' + p.listen + ', ' + p.auth);
+    text('proxy-listen', 'on ' + p.listen + ', ' + p.auth + (p.poolMode ? ', ' + p.poolMode + ' pooling' : ''));
     text('proxy-active', p.clients.active);
     text('proxy-idle', p.clients.idle);
     text('proxy-login', p.clients.login);

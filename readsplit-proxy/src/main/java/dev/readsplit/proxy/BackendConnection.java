@@ -53,6 +53,9 @@ import java.util.concurrent.TimeUnit;
  */
 final class BackendConnection implements AutoCloseable {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(BackendConnection.class);
+
+
     /** Bound on a message a backend may send (a DataRow of a huge value included). */
     static final int MAX_BACKEND_MESSAGE = 1 << 30;
 
@@ -388,7 +391,49 @@ final class BackendConnection implements AutoCloseable {
         return channel.eventLoop();
     }
 
-    /** Runs {@code sql} (simple query) and returns the first column of the first row (null if none); errors throw. */
+    /** How many NotificationResponses {@link #queryValue} keeps for the client at most; later ones are dropped. */
+    static final int MAX_KEPT_NOTIFICATIONS = 10_000;
+
+    /** NotificationResponses that arrived during a query of the proxy's own: the client's, until it is given them. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<Msg> kept = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final java.util.concurrent.atomic.AtomicInteger keptCount = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicLong droppedNotifications = new java.util.concurrent.atomic.AtomicLong();
+
+    /** Whether notifications are kept for the client ({@link #takeKept}). */
+    boolean hasKept() {
+        return keptCount.get() > 0;
+    }
+
+    /** The next kept notification, or null. */
+    Msg takeKept() {
+        Msg m = kept.poll();
+        if (m != null) {
+            keptCount.decrementAndGet();
+        }
+        return m;
+    }
+
+    /** Notifications dropped because {@link #MAX_KEPT_NOTIFICATIONS} were already kept. */
+    long droppedNotifications() {
+        return droppedNotifications.get();
+    }
+
+    private void keep(Msg notification) {
+        if (keptCount.incrementAndGet() > MAX_KEPT_NOTIFICATIONS) {
+            keptCount.decrementAndGet();
+            if (droppedNotifications.getAndIncrement() == 0) {
+                log.warn("{}: more than {} notifications arrived while the proxy ran its own queries; later ones are"
+                        + " dropped", this, MAX_KEPT_NOTIFICATIONS);
+            }
+            return;
+        }
+        kept.add(notification);
+    }
+
+    /**
+     * Runs {@code sql} (simple query) and returns the first column of the first row (null if none); errors throw.
+     * A NotificationResponse that arrives meanwhile (the session ran LISTEN on this backend) is kept for the client.
+     */
     String queryValue(String sql) throws IOException, BackendError {
         send(Msg.query(sql));
         String value = null;
@@ -405,6 +450,7 @@ final class BackendConnection implements AutoCloseable {
                     }
                 }
                 case 'E' -> error = m;
+                case 'A' -> keep(m);
                 case 'Z' -> {
                     if (error != null) {
                         throw new BackendError(error);

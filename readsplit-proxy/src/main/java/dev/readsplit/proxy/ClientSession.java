@@ -301,6 +301,7 @@ final class ClientSession {
         if (resolves) {
             x.trailingPosition(Msg.query(TRAILING_LSN));
         }
+        relayKept(b);
         long start = System.nanoTime();
         boolean read = c.isRead();
         node.beginStatement();
@@ -404,8 +405,20 @@ final class ClientSession {
         if (b == null || b.broken()) {
             return;
         }
+        relayKept(b);
         idleBackend = b;
         b.listen(idleRelay);
+    }
+
+    /** Gives the client the notifications {@code b} kept while the proxy ran its own queries on it (any thread). */
+    private void relayKept(BackendConnection b) {
+        if (!b.hasKept()) {
+            return;
+        }
+        for (Msg m = b.takeKept(); m != null; m = b.takeKept()) {
+            out.write(m);
+        }
+        out.flush();
     }
 
     /** A message of the client's is next (event loop): the backend's messages wait for the step that reads them. */
@@ -876,6 +889,7 @@ final class ClientSession {
                 return;
             }
             Exchange x = beginIfDeferred(factory, b);
+            relayKept(b);
             long start = System.nanoTime();
             boolean read = c != null && c.isRead();
             node.beginStatement();

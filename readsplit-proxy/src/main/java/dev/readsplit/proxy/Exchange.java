@@ -225,12 +225,17 @@ final class Exchange {
 
     private void onMessage(Msg m) {
         byte t = m.type();
+        if (t == 'A' && (inTrailing || swallowReady > 0)) {
+            client.write(m); // a notification (LISTEN) that came during the proxy's own query is the client's
+            return;
+        }
         if (inTrailing) {
             if (t == 'D') {
                 trailingLsn = firstLong(m);
             } else if (t == 'E') {
                 trailingLsn = -1; // no position: the session's next read asks the primary itself
             } else if (t == 'Z') {
+                client.flush();
                 finish(null);
             }
             return;

@@ -276,7 +276,8 @@ public final class ProxyServer implements AutoCloseable {
                     stats.statements(n.name()), stats.backendFailures(n.name())));
         }
         InetSocketAddress a = address();
-        return new ProxyStatus(a.getHostString() + ":" + a.getPort(), config.auth().label(), clientsNow, nodes,
+        return new ProxyStatus(a.getHostString() + ":" + a.getPort(), config.auth().label(),
+                config.poolMode().name().toLowerCase(java.util.Locale.ROOT), clientsNow, nodes,
                 stats.bytesReceived.sum(), stats.bytesSent.sum(), stats.errorsToClients.sum(),
                 stats.backendFailures.sum());
     }

@@ -9,6 +9,7 @@ import java.util.List;
  *
  * @param listen  where the proxy listens, {@code host:port}
  * @param auth    the client authentication method ({@link ClientAuth#label()})
+ * @param poolMode how backends are pooled: {@code session} or {@code transaction} ({@link PoolMode})
  * @param clients the client connections now and since start
  * @param nodes   per node: backends in use and idle, statements routed, backend failures
  * @param bytesReceived bytes received from clients since start (protocol messages, headers included)
@@ -16,8 +17,8 @@ import java.util.List;
  * @param errorsToClients ErrorResponses sent to clients (relayed from PostgreSQL or the proxy's own)
  * @param backendFailures backend connections that failed (connect or mid-exchange)
  */
-public record ProxyStatus(String listen, String auth, Clients clients, List<NodeBackends> nodes, long bytesReceived,
-                          long bytesSent, long errorsToClients, long backendFailures) {
+public record ProxyStatus(String listen, String auth, String poolMode, Clients clients, List<NodeBackends> nodes,
+                          long bytesReceived, long bytesSent, long errorsToClients, long backendFailures) {
 
     public ProxyStatus {
         nodes = List.copyOf(nodes);
@@ -41,6 +42,7 @@ public record ProxyStatus(String listen, String auth, Clients clients, List<Node
     public String toJson() {
         StringBuilder sb = new StringBuilder(256 + nodes.size() * 128);
         sb.append("{\"listen\":").append(quote(listen)).append(",\"auth\":").append(quote(auth))
+                .append(",\"poolMode\":").append(quote(poolMode))
                 .append(",\"clients\":{\"active\":").append(clients.active()).append(",\"idle\":").append(clients.idle())
                 .append(",\"login\":").append(clients.login()).append(",\"total\":").append(clients.total())
                 .append(",\"max\":").append(clients.max()).append(",\"accepted\":").append(clients.accepted())

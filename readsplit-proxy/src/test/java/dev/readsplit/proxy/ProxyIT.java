@@ -909,6 +909,54 @@ class ProxyIT {
                 .contains("still " + primaryPort);
     }
 
+    /**
+     * A listening client that writes: each of its writes is followed, on its backend, by the proxy's own question of
+     * the primary's WAL position (read-your-writes), and notifications another connection sends meanwhile may arrive
+     * during that question. Every one of them reaches the client, none is swallowed with the proxy's answer.
+     */
+    @Test
+    void aListeningClientThatWritesGetsEveryNotification() throws Exception {
+        int count = 300;
+        try (Connection listener = connect("&preferQueryMode=simple"); Statement s = listener.createStatement()) {
+            s.execute("LISTEN writer_channel");
+            var notifier = Executors.newSingleThreadExecutor();
+            try {
+                Future<?> sent = notifier.submit(() -> {
+                    try (Connection other = connect(""); Statement n = other.createStatement()) {
+                        for (int i = 0; i < count; i++) {
+                            n.execute("NOTIFY writer_channel, '" + i + "'");
+                        }
+                    }
+                    return null;
+                });
+                Set<String> got = new HashSet<>();
+                int id = 900_000;
+                while (!sent.isDone()) {
+                    s.executeUpdate("INSERT INTO items VALUES (" + id++ + ", 'listener')");
+                    collect(listener, got);
+                }
+                sent.get();
+                await().atMost(Duration.ofSeconds(30)).until(() -> {
+                    s.execute("SELECT 1");
+                    collect(listener, got);
+                    return got.size() >= count;
+                });
+                assertThat(got).hasSize(count);
+            } finally {
+                notifier.shutdownNow();
+            }
+        }
+    }
+
+    private static void collect(Connection c, Set<String> into) throws SQLException {
+        org.postgresql.PGNotification[] n = c.unwrap(org.postgresql.PGConnection.class).getNotifications();
+        if (n != null) {
+            for (org.postgresql.PGNotification x : n) {
+                into.add(x.getParameter());
+            }
+        }
+    }
+
     static int backendPid(Statement s) throws SQLException {
         return port(s, "/* readsplit:primary */ SELECT pg_backend_pid()");
     }

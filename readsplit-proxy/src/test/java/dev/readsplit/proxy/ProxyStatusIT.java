@@ -122,7 +122,8 @@ class ProxyStatusIT {
                     assertThat(s.errorsToClients()).isGreaterThanOrEqualTo(2); // the bad table, the wrong password
                     assertThat(s.bytesReceived()).isPositive();
                     assertThat(s.bytesSent()).isPositive();
-                    assertThat(s.toJson()).contains("\"active\":1", "\"idle\":2", "\"refused\":1",
+                    assertThat(s.poolMode()).isEqualTo("session");
+                    assertThat(s.toJson()).contains("\"active\":1", "\"idle\":2", "\"refused\":1", "\"poolMode\":\"session\"",
                             "\"node\":\"" + replica.name() + "\"").doesNotContain(PASSWORD);
 
                     assertThat(gauge(registry, "readsplit.proxy.clients", "state", "active")).isEqualTo(1);
