@@ -49,6 +49,9 @@ final class ClientSession {
     /** {@code SET TRANSACTION ... READ ONLY} (not {@code SET SESSION CHARACTERISTICS}): the transaction's first statement. */
     private static final Pattern SET_TRANSACTION_READ_ONLY = Pattern.compile(
             "(?is)\\s*SET\\s+TRANSACTION\\b[^;]*\\bREAD\\s+ONLY\\b");
+    /** {@code SET TRANSACTION ... READ WRITE}: a transaction of a read-only-by-default session that will write. */
+    private static final Pattern SET_TRANSACTION_READ_WRITE = Pattern.compile(
+            "(?is)\\s*SET\\s+TRANSACTION\\b[^;]*\\bREAD\\s+WRITE\\b");
     /**
      * A plain {@code BEGIN} the proxy answers itself, so the transaction's first statement picks its node (a
      * {@code SET TRANSACTION READ ONLY} a replica): no access mode, no {@code SERIALIZABLE} (a standby refuses it), no
@@ -77,6 +80,12 @@ final class ClientSession {
     private final ReplayWait.Probe replayProbe = this::replayLsn;
     private final Exchange.ClientOutput out;
     private final SessionState state = new SessionState(null);
+    /**
+     * The session's transactions are read-only unless they say otherwise ({@code default_transaction_read_only}, as
+     * {@code SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY} sets it; asked of the server after each SET that may
+     * change it): a plain {@code BEGIN} then runs on a replica.
+     */
+    private boolean readOnlyByDefault;
     private final Map<Node, BackendConnection> held = new LinkedHashMap<>();
     /** Session settings to apply to each backend the session gets: the client's startup parameters, then its SETs. */
     private final List<String> replay = new ArrayList<>();
@@ -124,6 +133,15 @@ final class ClientSession {
         // replica; each client keeps its own (docs/proxy.md, routing)
         state.ownAffinity();
         settings.forEach((k, v) -> replay.add("SET " + quoteIdent(k) + " = " + quoteLiteral(v)));
+        String readOnly = settings.get("default_transaction_read_only");
+        readOnlyByDefault = readOnly != null && isOn(readOnly);
+    }
+
+    /** A boolean setting's value as PostgreSQL reads it: on, true, yes, 1 (or a unique prefix of them). */
+    static boolean isOn(String value) {
+        String v = value.trim().toLowerCase(java.util.Locale.ROOT);
+        return !v.isEmpty() && (v.equals("1") || "on".equals(v) || (!v.equals("o") && "true".startsWith(v))
+                || "yes".startsWith(v));
     }
 
     /** The client authenticated by pass-through: its backends log in as it. */
@@ -634,12 +652,14 @@ final class ClientSession {
     }
 
     /**
-     * {@code BEGIN READ ONLY} (or a deferred {@code BEGIN} whose first statement is {@code SET TRANSACTION READ ONLY}):
-     * the transaction is read-only, so it may run on a replica (JDBC's setReadOnly).
+     * {@code BEGIN READ ONLY} (or a deferred {@code BEGIN} whose first statement is {@code SET TRANSACTION READ ONLY}, or
+     * any deferred {@code BEGIN} of a session read-only by default whose first statement is not
+     * {@code SET TRANSACTION READ WRITE}): the transaction is read-only, so it may run on a replica (JDBC's setReadOnly).
      */
     private void beforeRoute(String sql) {
         if (!state.inTransaction() && (BEGIN_READ_ONLY.matcher(sql).lookingAt()
-                || (deferredBegin != null && SET_TRANSACTION_READ_ONLY.matcher(sql).lookingAt()))) {
+                || (deferredBegin != null && SET_TRANSACTION_READ_ONLY.matcher(sql).lookingAt())
+                || (deferredBegin != null && readOnlyByDefault && !SET_TRANSACTION_READ_WRITE.matcher(sql).lookingAt()))) {
             state.readOnly(true);
             readOnlyTransaction = true;
         }
@@ -889,6 +909,7 @@ final class ClientSession {
                 return;
             }
             Exchange x = beginIfDeferred(factory, b);
+            x.keepReady(); // sent once the session took the execution in (below)
             relayKept(b);
             long start = System.nanoTime();
             boolean read = c != null && c.isRead();
@@ -904,7 +925,15 @@ final class ClientSession {
                 running = null;
             }
             node.endStatement(System.nanoTime() - start, read);
-            Next next = outcome(x, b, failure, d, c, sql, retried);
+            Next next;
+            try {
+                next = outcome(x, b, failure, d, c, sql, retried);
+            } finally {
+                if (x.ready() != null) {
+                    out.write(x.ready());
+                    out.flush();
+                }
+            }
             if (next == Next.DONE) {
                 return;
             }
@@ -1024,6 +1053,9 @@ final class ClientSession {
                     }
                 } else {
                     followSessionState(sql, node);
+                    if (mayChangeReadOnlyDefault(sql)) {
+                        readOnlyByDefault = askReadOnlyDefault(node);
+                    }
                 }
             } else {
                 unmovable = true; // a SET inside a transaction lives on that backend only (it is not followed)
@@ -1085,6 +1117,27 @@ final class ClientSession {
             state.endTransaction();
         } else if (wrote) {
             recordWrite(state);
+        }
+    }
+
+    /** A SET or RESET that may change {@code default_transaction_read_only} (fail closed: any that mentions READ or ALL). */
+    static boolean mayChangeReadOnlyDefault(String sql) {
+        String t = sql.toLowerCase(java.util.Locale.ROOT);
+        return t.contains("read") || t.contains("all");
+    }
+
+    /** {@code default_transaction_read_only} as the backend on {@code node} has it now; false when it cannot say. */
+    private boolean askReadOnlyDefault(Node node) {
+        BackendConnection b = held.get(node);
+        if (b == null || b.broken()) {
+            return false;
+        }
+        try {
+            String v = b.queryValue("SHOW default_transaction_read_only");
+            b.prepared.remove("");
+            return v != null && isOn(v);
+        } catch (IOException | BackendConnection.BackendError e) {
+            return false; // a plain BEGIN then goes where a transaction goes, the primary
         }
     }
 

@@ -55,6 +55,9 @@ final class Exchange {
     private boolean inTrailing;
     /** What the trailing position query returned (-1 none, or an error). */
     private long trailingLsn = -1;
+    /** The client's ReadyForQuery is kept for the caller to send ({@link #keepReady}). */
+    private boolean keepReady;
+    private Msg ready;
 
     Exchange(boolean endsWithSync) {
         this.endsWithSync = endsWithSync;
@@ -98,6 +101,20 @@ final class Exchange {
     void trailingPosition(Msg q) {
         toSend.add(q);
         trailing = true;
+    }
+
+    /**
+     * The client's ReadyForQuery is not sent but kept ({@link #ready()}): a worker that still has to apply the
+     * execution to the session (and, pooling by transaction, give its backends back) sends it after that, so the
+     * client's next message, or another client's, finds the session and the pool as this execution left them.
+     */
+    void keepReady() {
+        keepReady = true;
+    }
+
+    /** The kept ReadyForQuery, or null. */
+    Msg ready() {
+        return ready;
     }
 
     /** A message the proxy injects; its one response ({@code terminal}) is swallowed. */
@@ -282,7 +299,11 @@ final class Exchange {
                 if (held != null) {
                     held.forEach(client::write);
                 }
-                client.write(m);
+                if (keepReady) {
+                    ready = m;
+                } else {
+                    client.write(m);
+                }
                 client.flush();
                 forwardedAny = true;
             }

@@ -308,6 +308,41 @@ class ProxyIT {
         }
     }
 
+    /**
+     * A session whose transactions are read-only by default (SET SESSION CHARACTERISTICS, or the startup parameter
+     * default_transaction_read_only) runs a plain BEGIN on a standby; SET TRANSACTION READ WRITE first, or the default
+     * set back, keeps the transaction on the primary.
+     */
+    @Test
+    void aSessionReadOnlyByDefaultRunsItsTransactionsOnAStandby() throws SQLException {
+        try (Connection c = connect("&preferQueryMode=simple"); Statement s = c.createStatement()) {
+            s.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY");
+            assertThat(portInTransaction(s, null)).isIn(standbyPorts);
+            assertThat(portInTransaction(s, "SET TRANSACTION READ WRITE")).isEqualTo(primaryPort);
+            s.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE");
+            assertThat(portInTransaction(s, null)).isEqualTo(primaryPort);
+            s.execute("SET default_transaction_read_only = on");
+            assertThat(portInTransaction(s, null)).isIn(standbyPorts);
+            s.execute("RESET default_transaction_read_only");
+            assertThat(portInTransaction(s, null)).isEqualTo(primaryPort);
+        }
+        try (Connection c = connect("&preferQueryMode=simple&options=-c%20default_transaction_read_only=on");
+             Statement s = c.createStatement()) {
+            assertThat(portInTransaction(s, null)).isIn(standbyPorts);
+        }
+    }
+
+    /** The server's port inside a transaction begun with a plain BEGIN (then {@code first}, if not null). */
+    private static int portInTransaction(Statement s, String first) throws SQLException {
+        s.execute("BEGIN");
+        if (first != null) {
+            s.execute(first);
+        }
+        int port = port(s, "SELECT inet_server_port()");
+        s.execute("COMMIT");
+        return port;
+    }
+
     @Test
     void consistencyIsSettablePerSessionAndAtStartup() throws SQLException {
         try (Connection c = connect("&preferQueryMode=simple"); Statement s = c.createStatement()) {
