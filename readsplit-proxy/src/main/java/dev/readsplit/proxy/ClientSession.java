@@ -298,9 +298,9 @@ final class ClientSession {
 
     /**
      * Runs a routed execution on the event loop over backend {@code b}: after a replay check when {@code checkLsn >= 0}
-     * (a check that finds the replica short routes the read again at once: the primary, or a replica now known to have
-     * the position, on the event loop; the worker's wait otherwise), and with the primary's position asked in the same
-     * round trip when it records a write.
+     * (a check that finds the replica short routes the read again: on a worker, which waits up to
+     * {@code readYourWritesWait} as the JDBC path does; with no wait configured, at once on the event loop), and with
+     * the primary's position asked in the same round trip when it records a write.
      */
     private void startFast(Decision d, Classification c, String sql, ExchangeFactory factory, BackendConnection b,
                            long checkLsn, Driver driver) {
@@ -346,16 +346,20 @@ final class ClientSession {
             }
             if (failure == null && x.stale()) {
                 router.counters().retry();
-                Decision again = router.route(state, c, sql, Operation.STATEMENT, Attempt.FIRST, null,
-                        Router.WAITED_REPLAY);
-                BackendConnection there = again.requirement() == dev.readsplit.routing.Requirement.NONE
-                        ? held.get(again.node()) : null;
-                if (there != null && !there.broken()) {
-                    lastRoute = again;
-                    startFast(again, c, sql, factory, there, -1, driver);
-                    return;
+                if (ds.config().routing().readYourWritesWait().isZero()) {
+                    // no wait configured: the primary (or a replica now known to have it) at once, on the event loop
+                    Decision again = router.route(state, c, sql, Operation.STATEMENT, Attempt.FIRST, null,
+                            Router.WAITED_REPLAY);
+                    BackendConnection there = again.requirement() == dev.readsplit.routing.Requirement.NONE
+                            ? held.get(again.node()) : null;
+                    if (there != null && !there.broken()) {
+                        lastRoute = again;
+                        startFast(again, c, sql, factory, there, -1, driver);
+                        return;
+                    }
                 }
-                driver.blocking(() -> execute(c, sql, factory, out)); // routed again: it waits (or is refused)
+                // routed again on a worker: it waits up to readYourWritesWait for a replica, as the JDBC path does
+                driver.blocking(() -> execute(c, sql, factory, out));
                 return;
             }
             driver.blocking(() -> {
