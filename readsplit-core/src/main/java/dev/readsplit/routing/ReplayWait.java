@@ -42,6 +42,26 @@ public final class ReplayWait {
     }
 
     /**
+     * How long positions recently took to replay on this data source ({@link ReplayDelay}): the pause before asking a
+     * replica again, for a session that asks in its own way (the proxy's replay check, sent with the read).
+     */
+    public long learnedPauseNanos() {
+        return delay.firstPauseNanos();
+    }
+
+    /**
+     * What such a session found: the position replayed at its first question ({@code elapsedNanos} 0), or only
+     * {@code elapsedNanos} after it.
+     */
+    public void replayed(long elapsedNanos) {
+        if (elapsedNanos == 0) {
+            delay.replayedAtFirstProbe();
+        } else {
+            delay.replayedAfter(elapsedNanos);
+        }
+    }
+
+    /**
      * Returns whether a candidate has replayed {@code minLsn} (then its node knows it).
      *
      * @param affinity the session's affinity slot (a proxy client's), or null for the calling thread's

@@ -292,7 +292,7 @@ final class ClientSession {
             batch.add(Msg.builder('S').build());
             factory = backend -> pipelineExchange(batch, backend, true);
         }
-        startFast(d, c, sql, factory, b, checkLsn, driver);
+        startFast(d, c, sql, factory, b, checkLsn, 0, 0, driver);
         return Step.PENDING;
     }
 
@@ -303,7 +303,7 @@ final class ClientSession {
      * the primary's position asked in the same round trip when it records a write.
      */
     private void startFast(Decision d, Classification c, String sql, ExchangeFactory factory, BackendConnection b,
-                           long checkLsn, Driver driver) {
+                           long checkLsn, long waitingSince, long pause, Driver driver) {
         Node node = d.node();
         Node primary = server.topology().primary();
         if (checkLsn >= 0) {
@@ -333,6 +333,13 @@ final class ClientSession {
                 node.observeReplayLsn(x.checkedLsn(), generation);
             }
             if (failure == null && !x.misroute() && !x.stale()) {
+                if (waitingSince != 0) {
+                    long waited = System.nanoTime() - waitingSince;
+                    router.counters().consistencyWait(waited);
+                    server.replayWait().replayed(waited);
+                } else if (minLsn >= 0) {
+                    server.replayWait().replayed(0);
+                }
                 if (resolves && backend.broken()) {
                     // the write's answer came, then the connection failed before the position's: drop it now
                     lostQuietly(backend, new IOException("the connection to " + node.name() + " failed"));
@@ -345,21 +352,28 @@ final class ClientSession {
                 return;
             }
             if (failure == null && x.stale()) {
-                router.counters().retry();
-                if (ds.config().routing().readYourWritesWait().isZero()) {
-                    // no wait configured: the primary (or a replica now known to have it) at once, on the event loop
-                    Decision again = router.route(state, c, sql, Operation.STATEMENT, Attempt.FIRST, null,
-                            Router.WAITED_REPLAY);
-                    BackendConnection there = again.requirement() == dev.readsplit.routing.Requirement.NONE
-                            ? held.get(again.node()) : null;
-                    if (there != null && !there.broken()) {
-                        lastRoute = again;
-                        startFast(again, c, sql, factory, there, -1, driver);
-                        return;
-                    }
+                // the replica is short: ask it again (with the read) after a pause, on the event loop, for up to
+                // readYourWritesWait, as the JDBC path waits; then the primary
+                long began = waitingSince != 0 ? waitingSince : start;
+                long next = pause == 0 ? Math.max(FIRST_RECHECK_NANOS, server.replayWait().learnedPauseNanos())
+                        : Math.min(pause * 2, MAX_RECHECK_NANOS);
+                long budget = ds.config().routing().readYourWritesWait().toNanos();
+                if (System.nanoTime() + next - began < budget) {
+                    backend.eventLoop().schedule(() -> recheck(d, c, sql, factory, minLsn, began, next, driver), next,
+                            java.util.concurrent.TimeUnit.NANOSECONDS);
+                    return;
                 }
-                // routed again on a worker: it waits up to readYourWritesWait for a replica, as the JDBC path does
-                driver.blocking(() -> execute(c, sql, factory, out));
+                router.counters().consistencyWait(System.nanoTime() - began);
+                Decision again = router.route(state, c, sql, Operation.STATEMENT, Attempt.FIRST, null,
+                        Router.WAITED_REPLAY);
+                BackendConnection there = again.requirement() == dev.readsplit.routing.Requirement.NONE
+                        ? held.get(again.node()) : null;
+                if (there != null && !there.broken()) {
+                    lastRoute = again;
+                    startFast(again, c, sql, factory, there, -1, 0, 0, driver);
+                    return;
+                }
+                driver.blocking(() -> execute(c, sql, factory, out)); // routed again on a worker (or refused)
                 return;
             }
             driver.blocking(() -> {
@@ -369,6 +383,31 @@ final class ClientSession {
                 }
             });
         });
+    }
+
+    private static final long FIRST_RECHECK_NANOS = java.util.concurrent.TimeUnit.MICROSECONDS.toNanos(250);
+    private static final long MAX_RECHECK_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(20);
+
+    /**
+     * The read of decision {@code d} again after a pause (event loop): without a check if the replica is now known to
+     * have the position (another session learned it), else with the check again; on a worker if the replica stopped
+     * being a place to read or the session lost its backend there.
+     */
+    private void recheck(Decision d, Classification c, String sql, ExchangeFactory factory, long minLsn, long began,
+                         long pause, Driver driver) {
+        Node node = d.node();
+        BackendConnection b = held.get(node);
+        if (b == null || b.broken() || b.epoch() != node.epoch() || node.state() != dev.readsplit.topology.NodeState.UP) {
+            driver.blocking(() -> execute(c, sql, factory, out));
+            return;
+        }
+        boolean known = node.replayLsn() >= minLsn;
+        if (known) {
+            long waited = System.nanoTime() - began;
+            router.counters().consistencyWait(waited);
+            server.replayWait().replayed(waited);
+        }
+        startFast(d, c, sql, factory, b, known ? -1 : minLsn, known ? 0 : began, known ? 0 : pause, driver);
     }
 
     /**
