@@ -298,9 +298,12 @@ final class ClientSession {
 
     /**
      * Runs a routed execution on the event loop over backend {@code b}: after a replay check when {@code checkLsn >= 0}
-     * (a check that finds the replica short routes the read again: on a worker, which waits up to
-     * {@code readYourWritesWait} as the JDBC path does; with no wait configured, at once on the event loop), and with
-     * the primary's position asked in the same round trip when it records a write.
+     * (a check that finds the replica short sends the read again after a pause, {@link #recheck}, until
+     * {@code readYourWritesWait} has passed since {@code waitingSince}, then routes it to the primary), and with the
+     * primary's position asked in the same round trip when it records a write.
+     *
+     * @param waitingSince when the first check of this read went out, 0 for the first attempt
+     * @param pause        the pause before this attempt, 0 for the first
      */
     private void startFast(Decision d, Classification c, String sql, ExchangeFactory factory, BackendConnection b,
                            long checkLsn, long waitingSince, long pause, Driver driver) {
