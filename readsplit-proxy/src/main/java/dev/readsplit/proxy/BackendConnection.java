@@ -55,7 +55,6 @@ final class BackendConnection implements AutoCloseable {
 
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(BackendConnection.class);
 
-
     /** Bound on a message a backend may send (a DataRow of a huge value included). */
     static final int MAX_BACKEND_MESSAGE = 1 << 30;
 
@@ -397,6 +396,7 @@ final class BackendConnection implements AutoCloseable {
     /** NotificationResponses that arrived during a query of the proxy's own: the client's, until it is given them. */
     private final java.util.concurrent.ConcurrentLinkedQueue<Msg> kept = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final java.util.concurrent.atomic.AtomicInteger keptCount = new java.util.concurrent.atomic.AtomicInteger();
+    /** Notifications dropped because {@link #MAX_KEPT_NOTIFICATIONS} were already kept (the first one is logged). */
     private final java.util.concurrent.atomic.AtomicLong droppedNotifications = new java.util.concurrent.atomic.AtomicLong();
 
     /** Whether notifications are kept for the client ({@link #takeKept}). */
@@ -411,11 +411,6 @@ final class BackendConnection implements AutoCloseable {
             keptCount.decrementAndGet();
         }
         return m;
-    }
-
-    /** Notifications dropped because {@link #MAX_KEPT_NOTIFICATIONS} were already kept. */
-    long droppedNotifications() {
-        return droppedNotifications.get();
     }
 
     private void keep(Msg notification) {

@@ -337,9 +337,7 @@ final class ClientSession {
             }
             if (failure == null && !x.misroute() && !x.stale()) {
                 if (waitingSince != 0) {
-                    long waited = System.nanoTime() - waitingSince;
-                    router.counters().consistencyWait(waited);
-                    server.replayWait().replayed(waited);
+                    replayWaited(waitingSince);
                 } else if (minLsn >= 0) {
                     server.replayWait().replayed(0);
                 }
@@ -406,11 +404,16 @@ final class ClientSession {
         }
         boolean known = node.replayLsn() >= minLsn;
         if (known) {
-            long waited = System.nanoTime() - began;
-            router.counters().consistencyWait(waited);
-            server.replayWait().replayed(waited);
+            replayWaited(began);
         }
         startFast(d, c, sql, factory, b, known ? -1 : minLsn, known ? 0 : began, known ? 0 : pause, driver);
+    }
+
+    /** A read waited since {@code began} for a replica that has now replayed its position: counted, and learned from. */
+    private void replayWaited(long began) {
+        long waited = System.nanoTime() - began;
+        router.counters().consistencyWait(waited);
+        server.replayWait().replayed(waited);
     }
 
     /**
@@ -641,8 +644,10 @@ final class ClientSession {
      * answered too: there is nothing to end. Returns whether the text was answered.
      */
     private boolean deferTransaction(Classification c, String sql) {
-        if (deferredBegin != null && c.reason() == Reason.TRANSACTION_CONTROL && PLAIN_END.matcher(sql).matches()) {
-            String word = PLAIN_END.matcher(sql).replaceFirst("$1").toUpperCase(java.util.Locale.ROOT);
+        java.util.regex.Matcher end;
+        if (deferredBegin != null && c.reason() == Reason.TRANSACTION_CONTROL
+                && (end = PLAIN_END.matcher(sql)).matches()) {
+            String word = end.group(1).toUpperCase(java.util.Locale.ROOT);
             endDeferred();
             status = 'I';
             complete(word.equals("COMMIT") || word.equals("END") ? "COMMIT" : "ROLLBACK");
