@@ -265,6 +265,10 @@ class SupervisedFailoverIT {
                     + count(eventsB, TopologyEvent.Kind.DATA_LOSS_MEASURED);
             long promotedByA = count(eventsA, TopologyEvent.Kind.PROMOTED);
             long promotedBefore = promotedByA + count(eventsB, TopologyEvent.Kind.PROMOTED);
+            // the premise of the last assertion, asked of the server: the victim's commits wait for a standby (the
+            // setting outlived two promotions; when it did not, this test lost an acknowledged write)
+            await().atMost(Duration.ofSeconds(20)).until(() -> queryLong(victim,
+                    "SELECT count(*) FROM pg_stat_replication WHERE sync_state IN ('sync', 'quorum')") >= 1);
             Writer writer = new Writer(a);
             writer.start();
             await().atMost(Duration.ofSeconds(20)).until(() -> writer.acked.size() >= 50);

@@ -428,16 +428,24 @@ public final class EmbeddedCluster implements AutoCloseable {
     }
 
     /**
-     * Sets {@code synchronous_standby_names} on the current primary at run time ({@code ""} turns
-     * synchronous replication off).
+     * Sets {@code synchronous_standby_names} at run time ({@code ""} turns synchronous replication off), stored on
+     * every running node by {@code ALTER SYSTEM} as a shared {@code postgresql.conf} would be: a standby ignores it
+     * until it is promoted, and then keeps it, so the cluster stays synchronous across failovers and switchovers.
+     * A standby added or rebuilt later inherits it from its source's {@code postgresql.auto.conf}.
      */
-    public void setSynchronousStandbyNames(String names) {
-        EmbeddedNode target = currentPrimary();
-        try (Connection c = target.connect("postgres"); Statement s = c.createStatement()) {
-            s.execute("ALTER SYSTEM SET synchronous_standby_names = " + quote(names));
-            s.execute("SELECT pg_reload_conf()");
-        } catch (SQLException e) {
-            throw target.failure("cannot set synchronous_standby_names", e);
+    public synchronized void setSynchronousStandbyNames(String names) {
+        Objects.requireNonNull(names, "names");
+        ensureOpen();
+        for (EmbeddedNode n : nodes) {
+            if (!n.isRunning() || n.isPaused()) {
+                continue;
+            }
+            try (Connection c = n.connect("postgres"); Statement s = c.createStatement()) {
+                s.execute("ALTER SYSTEM SET synchronous_standby_names = " + quote(names));
+                s.execute("SELECT pg_reload_conf()");
+            } catch (SQLException e) {
+                throw n.failure("cannot set synchronous_standby_names", e);
+            }
         }
     }
 
@@ -726,7 +734,10 @@ public final class EmbeddedCluster implements AutoCloseable {
             return this;
         }
 
-        /** {@code synchronous_standby_names}, e.g. {@code "ANY 1 (standby1, standby2)"} or {@code "*"}. */
+        /**
+         * {@code synchronous_standby_names}, e.g. {@code "ANY 1 (standby1, standby2)"} or {@code "*"}, set once the
+         * standbys stream and kept by every node (see {@link EmbeddedCluster#setSynchronousStandbyNames}).
+         */
         public Builder synchronousStandbyNames(String names) {
             this.synchronousStandbyNames = Objects.requireNonNull(names, "synchronousStandbyNames");
             return this;

@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -64,6 +65,15 @@ class EmbeddedClusterLifecycleIT {
             assertThat(queryLong(cluster.standby(0), "SELECT count(*) FROM t")).isEqualTo(1);
             assertThat(queryLong(cluster.primary(),
                     "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'")).isEqualTo(1);
+            // the setting is the cluster's, not only the first primary's: a promoted standby keeps it (a failover
+            // test that relied on it was asynchronous after its first promotion, and lost an acknowledged write)
+            cluster.standby(0).promote();
+            try (Connection c = cluster.standby(0).connect(); Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT pg_is_in_recovery(), current_setting('synchronous_standby_names')")) {
+                rs.next();
+                assertThat(rs.getBoolean(1)).isFalse();
+                assertThat(rs.getString(2)).isEqualTo("standby1");
+            }
         }
     }
 }
