@@ -89,6 +89,8 @@ public final class ProxyBenchmark {
                 cluster.awaitStreaming(primary, s);
             }
             Map<String, Target> targets = new LinkedHashMap<>();
+            Map<String, ProxyChild> proxies = new LinkedHashMap<>();
+            List<String> checkRows = new ArrayList<>();
             StringBuilder nodeList = new StringBuilder(primary.host() + ":" + primary.port());
             cluster.standbys().forEach(s -> nodeList.append(',').append(s.host()).append(':').append(s.port()));
             String nodes = nodeList.toString();
@@ -99,9 +101,12 @@ public final class ProxyBenchmark {
                             case "direct" -> targets.put(w, new Target(w, primary.port()));
                             // each proxy in a JVM of its own, the same way: this build's, and a baseline build's
                             // (-Dproxybench.baseline.cp=CLASSPATH, e.g. the commit before a change) side by side
-                            case "readsplit" -> targets.put(w, new Target("readsplit proxy",
-                                    serveChild(System.getProperty("java.class.path"), nodes, cluster, maxClients, peers,
-                                            work.resolve("proxy.out"))));
+                            case "readsplit" -> {
+                                ProxyChild child = serveChild(System.getProperty("java.class.path"), nodes, cluster,
+                                        maxClients, peers, work.resolve("proxy.out"));
+                                proxies.put("readsplit proxy", child);
+                                targets.put(w, new Target("readsplit proxy", child.port()));
+                            }
                             case "eventual" -> {
                                 // the same proxy, the client asking for eventual consistency (no read-your-writes
                                 // wait after a write: what pgpool-II and PgBouncer give)
@@ -112,9 +117,12 @@ public final class ProxyBenchmark {
                                 targets.put(w, new Target("readsplit proxy, eventual", rs.port(),
                                         "-c readsplit.consistency=eventual"));
                             }
-                            case "baseline" -> targets.put(w, new Target("readsplit proxy (baseline)",
-                                    serveChild(System.getProperty("proxybench.baseline.cp"), nodes, cluster, maxClients,
-                                            peers, work.resolve("baseline.out"))));
+                            case "baseline" -> {
+                                ProxyChild child = serveChild(System.getProperty("proxybench.baseline.cp"), nodes,
+                                        cluster, maxClients, peers, work.resolve("baseline.out"));
+                                proxies.put("readsplit proxy (baseline)", child);
+                                targets.put(w, new Target("readsplit proxy (baseline)", child.port()));
+                            }
                             case "pgbouncer" -> startPeer(w, work, cluster, maxClients, peers, targets);
                             case "pgpool" -> startPeer(w, work, cluster, maxClients, peers, targets);
                             default -> throw new IllegalArgumentException("unknown target " + w
@@ -136,6 +144,10 @@ public final class ProxyBenchmark {
                     for (Map.Entry<String, List<String>> wl : workloads.entrySet()) {
                         for (int clients : clientCounts) {
                             String load = loadAverage();
+                            Map<String, long[]> checksBefore = new LinkedHashMap<>();
+                            for (Map.Entry<String, ProxyChild> e : proxies.entrySet()) {
+                                checksBefore.put(e.getKey(), e.getValue().replayChecks());
+                            }
                             Map<String, List<Result>> byTarget = new LinkedHashMap<>();
                             List<Target> order = new ArrayList<>(targets.values());
                             for (int r = 0; r < rounds; r++) {
@@ -147,6 +159,17 @@ public final class ProxyBenchmark {
                                 }
                             }
                             load = load + " / " + loadAverage();
+                            for (Map.Entry<String, ProxyChild> e : proxies.entrySet()) {
+                                long[] before = checksBefore.get(e.getKey());
+                                long[] after = e.getValue().replayChecks();
+                                if (before != null && after != null) {
+                                    long sent = after[0] - before[0];
+                                    checkRows.add(String.format(Locale.ROOT, "| %s | %d | %s | %d | %d | %s |",
+                                            wl.getKey(), clients, e.getKey(), sent, after[1] - before[1],
+                                            sent == 0 ? "-" : String.format(Locale.ROOT, "%.1f",
+                                                    100.0 * (after[1] - before[1]) / sent)));
+                                }
+                            }
                             Result direct = median(byTarget.get("direct"));
                             for (Target t : order) {
                                 Result r = median(byTarget.get(t.name()));
@@ -155,6 +178,23 @@ public final class ProxyBenchmark {
                                         direct == null ? "-" : String.format(Locale.ROOT, "%.2f", r.tps() / direct.tps()),
                                         r.p50Millis(), r.p99Millis(), r.failed(), load);
                             }
+                        }
+                    }
+                    if (!checkRows.isEmpty()) {
+                        // a read after a write is led by a replay check; a short one drops the read's rows and runs it
+                        // again: what read-your-writes cost in these runs, counted by the proxy (all rounds of a row)
+                        System.out.println();
+                        System.out.println("| workload | clients | target | replay checks | short | short % |");
+                        System.out.println("|---|---:|---|---:|---:|---:|");
+                        checkRows.forEach(System.out::println);
+                    }
+                    for (Map.Entry<String, ProxyChild> e : proxies.entrySet()) {
+                        String status = e.getValue().status();
+                        int at = status.indexOf(" routes ");
+                        if (at >= 0) {
+                            System.out.println();
+                            System.out.println("routes of the " + e.getKey() + " so far (warm-up included):"
+                                    + status.substring(at + 7));
                         }
                     }
                     System.out.println();
@@ -268,15 +308,47 @@ public final class ProxyBenchmark {
                     .maxClients(maxClients + 50).maxIdlePerNode(maxClients + 10).build())) {
                 System.out.println("port " + proxy.address().getPort());
                 System.out.flush();
-                while (System.in.read() >= 0) {
-                    // until the parent closes our stdin (or dies)
+                java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in,
+                        StandardCharsets.UTF_8));
+                String line;
+                while ((line = in.readLine()) != null) { // until the parent closes our stdin (or dies)
+                    if (line.equals("status")) {
+                        System.out.println("status " + proxy.status().toJson() + " routes " + ds.routeCounts()
+                                + " consistencyWaits " + ds.consistencyWaits() + " waitedMillis "
+                                + TimeUnit.NANOSECONDS.toMillis(ds.consistencyWaitNanos()));
+                        System.out.flush();
+                    }
                 }
             }
         }
     }
 
-    private static int serveChild(String classpath, String nodes, EmbeddedCluster cluster, int maxClients,
-                                  List<Process> children, Path out) throws IOException {
+    /** A proxy in a child JVM: where it listens, and its status JSON, asked over its stdin and stdout. */
+    record ProxyChild(Process process, java.io.BufferedReader out, int port) {
+        String status() throws IOException {
+            process.getOutputStream().write("status\n".getBytes(StandardCharsets.US_ASCII));
+            process.getOutputStream().flush();
+            String line;
+            while ((line = out.readLine()) != null) {
+                if (line.startsWith("status ")) {
+                    return line.substring(7);
+                }
+            }
+            throw new IllegalStateException("the proxy ended before it answered a status request");
+        }
+
+        /** Its replay checks so far: sent, short; null when its build does not count them. */
+        long[] replayChecks() throws IOException {
+            Matcher m = REPLAY_CHECKS.matcher(status());
+            return m.find() ? new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2))} : null;
+        }
+    }
+
+    private static final Pattern REPLAY_CHECKS = Pattern.compile(
+            "\"replayChecks\":\\{\"sent\":(\\d+),\"short\":(\\d+)\\}");
+
+    private static ProxyChild serveChild(String classpath, String nodes, EmbeddedCluster cluster, int maxClients,
+                                         List<Process> children, Path out) throws IOException {
         if (classpath == null || classpath.isBlank()) {
             throw new IllegalArgumentException("target baseline needs -Dproxybench.baseline.cp=CLASSPATH");
         }
@@ -297,7 +369,7 @@ public final class ProxyBenchmark {
         String line;
         while ((line = r.readLine()) != null) {
             if (line.startsWith("port ")) {
-                return Integer.parseInt(line.substring(5).trim());
+                return new ProxyChild(p, r, Integer.parseInt(line.substring(5).trim()));
             }
         }
         throw new IllegalStateException("the proxy did not start: " + Files.readString(out));

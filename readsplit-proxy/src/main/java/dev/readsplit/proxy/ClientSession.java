@@ -335,6 +335,12 @@ final class ClientSession {
             if (minLsn >= 0 && x.checkedLsn() >= 0) {
                 node.observeReplayLsn(x.checkedLsn(), generation);
             }
+            if (minLsn >= 0 && failure == null) {
+                server.stats().replayChecks.increment();
+                if (x.stale()) {
+                    server.stats().replayChecksShort.increment();
+                }
+            }
             if (failure == null && !x.misroute() && !x.stale()) {
                 if (waitingSince != 0) {
                     replayWaited(waitingSince);

@@ -57,6 +57,12 @@ public final class ProxyMetrics implements MeterBinder {
         FunctionCounter.builder("readsplit.proxy.errors", stats, s -> s.backendFailures.sum()).tags(common)
                 .tag("kind", "backend_failure")
                 .description("ErrorResponses sent to clients; backend connection failures").register(r);
+        FunctionCounter.builder("readsplit.proxy.replay.checks", stats, s -> s.replayChecks.sum()
+                        - s.replayChecksShort.sum()).tags(common).tag("outcome", "replayed")
+                .description("Replay checks that led reads after a write, by what they found").register(r);
+        FunctionCounter.builder("readsplit.proxy.replay.checks", stats, s -> s.replayChecksShort.sum()).tags(common)
+                .tag("outcome", "short")
+                .description("Replay checks that led reads after a write, by what they found").register(r);
         proxy.dataSource().topology().nodes().forEach(n -> nodeMeters(r, n.name()));
         nodes.addAll(proxy.dataSource().topology().nodes().stream().map(dev.readsplit.topology.NodeView::name).toList());
     }

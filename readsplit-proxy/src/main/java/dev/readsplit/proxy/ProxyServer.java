@@ -279,7 +279,8 @@ public final class ProxyServer implements AutoCloseable {
         return new ProxyStatus(a.getHostString() + ":" + a.getPort(), config.auth().label(),
                 config.poolMode().name().toLowerCase(java.util.Locale.ROOT), clientsNow, nodes,
                 stats.bytesReceived.sum(), stats.bytesSent.sum(), stats.errorsToClients.sum(),
-                stats.backendFailures.sum());
+                stats.backendFailures.sum(), new ProxyStatus.ReplayChecks(stats.replayChecks.sum(),
+                stats.replayChecksShort.sum()));
     }
 
     /** The proxy's Micrometer meters ({@code readsplit.proxy.*}): bind them to a registry, e.g. the admin server's. */

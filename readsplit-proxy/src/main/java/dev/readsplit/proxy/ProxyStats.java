@@ -9,7 +9,8 @@ import java.util.function.Consumer;
 
 /**
  * The proxy's running counters: client connections accepted and refused, failed logins, bytes to and from clients,
- * errors sent to clients, backend failures, and statements routed per node. Lock-free ({@link LongAdder}s), fed by
+ * errors sent to clients, backend failures, statements routed per node, and the replay checks that led reads after
+ * a write (and how many of them found the replica short). Lock-free ({@link LongAdder}s), fed by
  * the event loop, the workers and the sessions ({@link SessionListener}); read by {@link ProxyStatus} and the
  * Micrometer meters ({@link ProxyMetrics}).
  */
@@ -22,6 +23,9 @@ final class ProxyStats implements SessionListener {
     final LongAdder bytesSent = new LongAdder();
     final LongAdder errorsToClients = new LongAdder();
     final LongAdder backendFailures = new LongAdder();
+    /** Replay checks sent with a read (docs/proxy.md, "Read-your-writes"), and those that found the replica short. */
+    final LongAdder replayChecks = new LongAdder();
+    final LongAdder replayChecksShort = new LongAdder();
     private final Map<String, LongAdder> statements = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> nodeFailures = new ConcurrentHashMap<>();
     private volatile Consumer<String> onNewNode = n -> { };

@@ -16,9 +16,11 @@ import java.util.List;
  * @param bytesSent     bytes sent to clients since start
  * @param errorsToClients ErrorResponses sent to clients (relayed from PostgreSQL or the proxy's own)
  * @param backendFailures backend connections that failed (connect or mid-exchange)
+ * @param replayChecks    the replay checks that led reads after a write
  */
 public record ProxyStatus(String listen, String auth, String poolMode, Clients clients, List<NodeBackends> nodes,
-                          long bytesReceived, long bytesSent, long errorsToClients, long backendFailures) {
+                          long bytesReceived, long bytesSent, long errorsToClients, long backendFailures,
+                          ReplayChecks replayChecks) {
 
     public ProxyStatus {
         nodes = List.copyOf(nodes);
@@ -31,6 +33,14 @@ public record ProxyStatus(String listen, String auth, String poolMode, Clients c
      */
     public record Clients(int active, int idle, int login, int total, int max, long accepted, long refused,
                           long loginFailures) {
+    }
+
+    /**
+     * Replay checks since start (docs/proxy.md, "Read-your-writes"): {@code sent} led a read on a replica in its round
+     * trip; {@code shortOfPosition} found the replica short of the session's position (the read's rows were dropped and
+     * it ran again later, or on the primary).
+     */
+    public record ReplayChecks(long sent, long shortOfPosition) {
     }
 
     /** One node's backends: {@code inUse} (held by client sessions), {@code idle} (pooled), and its counters. */
@@ -58,7 +68,8 @@ public record ProxyStatus(String listen, String auth, String poolMode, Clients c
         }
         sb.append("],\"bytes\":{\"received\":").append(bytesReceived).append(",\"sent\":").append(bytesSent)
                 .append("},\"errors\":{\"toClients\":").append(errorsToClients).append(",\"backendFailures\":")
-                .append(backendFailures).append("}}");
+                .append(backendFailures).append("},\"replayChecks\":{\"sent\":").append(replayChecks.sent())
+                .append(",\"short\":").append(replayChecks.shortOfPosition()).append("}}");
         return sb.toString();
     }
 

@@ -250,6 +250,7 @@ class ProxyIT {
     void readYourWritesWithA300msReplicaDelayNeverReadsStale() throws Exception {
         cluster.standbys().forEach(s -> s.setApplyDelay(Duration.ofMillis(300)));
         try {
+            ProxyStatus.ReplayChecks before = proxy.status().replayChecks();
             for (String mode : List.of("simple", "extended")) {
                 try (Connection c = connect("&preferQueryMode=" + mode); Statement s = c.createStatement()) {
                     // a read first, so the session holds a standby's backend: each read after a write below then
@@ -266,6 +267,20 @@ class ProxyIT {
                     assertThat(stale).isZero();
                 }
             }
+            // each of the 40 reads went out with the standby's replay check and found it short (300 ms > the 100-ms
+            // readYourWritesWait): the status says so
+            ProxyStatus.ReplayChecks after = proxy.status().replayChecks();
+            assertThat(after.shortOfPosition() - before.shortOfPosition()).isGreaterThanOrEqualTo(40);
+            assertThat(after.sent() - before.sent()).isGreaterThanOrEqualTo(after.shortOfPosition() - before.shortOfPosition());
+            assertThat(proxy.status().toJson()).contains("\"replayChecks\":{\"sent\":" + after.sent() + ",\"short\":"
+                    + after.shortOfPosition() + "}");
+            io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
+                    new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+            proxy.metrics().bindTo(registry);
+            assertThat(ProxyStatusIT.counter(registry, "readsplit.proxy.replay.checks", "outcome", "short"))
+                    .isEqualTo(after.shortOfPosition());
+            assertThat(ProxyStatusIT.counter(registry, "readsplit.proxy.replay.checks", "outcome", "replayed"))
+                    .isEqualTo(after.sent() - after.shortOfPosition());
             // across sessions (another process in real life): the token carries the position
             String token;
             try (Connection a = connect(""); Statement s = a.createStatement()) {
