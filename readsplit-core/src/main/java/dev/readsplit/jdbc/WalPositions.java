@@ -1,23 +1,18 @@
 package dev.readsplit.jdbc;
 
+import dev.readsplit.routing.WalPositionQueries;
+
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 
 /**
- * The PostgreSQL WAL positions read-your-writes is built on, asked of a server over a physical connection.
- *
- * <p>A session's causal position is {@code pg_current_wal_insert_lsn()} on the primary, read after its commit
- * returned. Its commit record was inserted into WAL before the commit returned, and the insert position only moves
- * forward, so this position is at or past the end of the commit record, whatever {@code synchronous_commit} says.
- * (The write or flush position would not do: with {@code synchronous_commit=off} a commit returns before its
- * record is written, so they can still be before it.)
+ * The PostgreSQL WAL positions read-your-writes is built on ({@link WalPositionQueries}: which positions, and why),
+ * asked of a server over a physical connection.
  */
 final class WalPositions {
 
-    private static final String CURRENT_LSN = "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint";
-    private static final String REPLAY_LSN = "SELECT pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0')::bigint";
     private static final String SYSTEM_ID = "SELECT system_identifier FROM pg_control_system()";
 
     private WalPositions() {
@@ -25,12 +20,12 @@ final class WalPositions {
 
     /** The primary's WAL insert position, as a byte position. */
     static long currentInsertLsn(Connection primary) throws SQLException {
-        return single(primary, CURRENT_LSN);
+        return single(primary, WalPositionQueries.INSERT_POSITION);
     }
 
     /** The position a standby has replayed (from the server itself, now), or -1 when it reports none. */
     static long replayLsn(Connection standby) throws SQLException {
-        return single(standby, REPLAY_LSN);
+        return single(standby, WalPositionQueries.REPLAY_POSITION);
     }
 
     /**

@@ -440,8 +440,7 @@ final class BackendConnection implements AutoCloseable {
                 case 'D' -> {
                     if (!seen) {
                         seen = true;
-                        int len = m.int32(2);
-                        value = len < 0 ? null : new String(m.body(), 6, len, StandardCharsets.UTF_8);
+                        value = m.firstColumn();
                     }
                 }
                 case 'E' -> error = m;

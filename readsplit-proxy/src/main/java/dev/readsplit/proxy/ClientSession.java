@@ -9,6 +9,7 @@ import dev.readsplit.routing.Attempt;
 import dev.readsplit.routing.Decision;
 import dev.readsplit.routing.Operation;
 import dev.readsplit.routing.ReplayWait;
+import dev.readsplit.routing.WalPositionQueries;
 import dev.readsplit.routing.Router;
 import dev.readsplit.routing.SessionState;
 import dev.readsplit.sql.Classification;
@@ -65,14 +66,6 @@ final class ClientSession {
             "(?is)\\s*(COMMIT|END|ROLLBACK|ABORT)(?:\\s+(?:WORK|TRANSACTION))?\\s*;?\\s*");
     private static final Pattern LISTEN = Pattern.compile("(?i)\\bLISTEN\\b");
     private static final Pattern MORE_THAN_ONE_STATEMENT = Pattern.compile(";\\s*\\S");
-    private static final String CURRENT_LSN = "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint";
-    private static final String REPLAY_LSN = "SELECT pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0')::bigint";
-    /**
-     * {@link #CURRENT_LSN} that cannot fail (NULL on a server in recovery), for after a client's statement that may
-     * leave a transaction open, which an error would abort.
-     */
-    private static final String TRAILING_LSN = "SELECT CASE WHEN pg_is_in_recovery() THEN NULL"
-            + " ELSE pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint END";
 
     private final ProxyServer server;
     private final ReadsplitDataSource ds;
@@ -316,11 +309,11 @@ final class ClientSession {
         long minLsn = checkLsn;
         int generation = minLsn >= 0 ? node.replayGeneration() : 0;
         if (minLsn >= 0) {
-            x.replayCheck(Msg.query(REPLAY_LSN), minLsn);
+            x.replayCheck(Msg.query(WalPositionQueries.REPLAY_POSITION), minLsn);
         }
         boolean resolves = node == primary && resolvesWithTheWrite(d, c, sql);
         if (resolves) {
-            x.trailingPosition(Msg.query(TRAILING_LSN));
+            x.trailingPosition(Msg.query(WalPositionQueries.INSERT_POSITION_OR_NULL));
         }
         relayKept(b);
         long start = System.nanoTime();
@@ -1229,7 +1222,7 @@ final class ClientSession {
         CausalPosition p = state.causal();
         long ticket = p.beginResolve();
         Node primary = server.topology().primary();
-        long lsn = longValue(primary, CURRENT_LSN);
+        long lsn = longValue(primary, WalPositionQueries.INSERT_POSITION);
         if (lsn < 0) {
             throw new ReadsplitException(ReadsplitException.Reason.CAUSAL_POSITION_UNKNOWN, ds.name()
                     + ": the primary " + primary.name() + " reported no WAL insert position");
@@ -1240,7 +1233,7 @@ final class ClientSession {
     /** A standby's replay position over this session's backend to it, or -1 when it cannot answer now. */
     private long replayLsn(Node n) {
         try {
-            return longValue(n, REPLAY_LSN);
+            return longValue(n, WalPositionQueries.REPLAY_POSITION);
         } catch (IOException | BackendConnection.BackendError e) {
             return -1; // that candidate cannot answer now (its failure went to the topology); the others are asked
         }

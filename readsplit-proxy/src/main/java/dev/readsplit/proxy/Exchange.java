@@ -248,7 +248,7 @@ final class Exchange {
         }
         if (inTrailing) {
             if (t == 'D') {
-                trailingLsn = firstLong(m);
+                trailingLsn = m.firstColumnLong();
             } else if (t == 'E') {
                 trailingLsn = -1; // no position: the session's next read asks the primary itself
             } else if (t == 'Z') {
@@ -261,7 +261,7 @@ final class Exchange {
             if (checkMinLsn >= 0) {
                 // the replay check (never shown: an error of it, a promoted standby's NULL, mean "not replayed")
                 if (t == 'D') {
-                    checkedLsn = firstLong(m);
+                    checkedLsn = m.firstColumnLong();
                 } else if (t == 'E') {
                     checkedLsn = -1;
                 } else if (t == 'Z') {
@@ -436,21 +436,6 @@ final class Exchange {
     /** What the trailing position query returned (-1 none). */
     long trailingLsn() {
         return trailingLsn;
-    }
-
-    /** The first column of a DataRow as a {@code bigint}, -1 when NULL. */
-    private static long firstLong(Msg m) {
-        int len = m.int32(2);
-        if (len < 0) {
-            return -1;
-        }
-        long v = 0;
-        byte[] b = m.body();
-        boolean negative = b[6] == '-';
-        for (int i = negative ? 7 : 6; i < 6 + len; i++) {
-            v = v * 10 + (b[i] - '0');
-        }
-        return negative ? -v : v;
     }
 
     /** A replica refused it with 25006 before any response reached the client. */

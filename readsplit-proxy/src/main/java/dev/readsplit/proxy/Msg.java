@@ -33,6 +33,29 @@ record Msg(byte type, byte[] body) {
         return ((body[at] & 0xff) << 8) | (body[at + 1] & 0xff);
     }
 
+    /** A DataRow's first column as text, or null for SQL NULL. */
+    String firstColumn() {
+        int len = int32(2);
+        return len < 0 ? null : new String(body, 6, len, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * A DataRow's first column read as a decimal integer, without allocating (the proxy's own position queries, on the
+     * event loop), or -1 for SQL NULL. The column must be an integer in text format.
+     */
+    long firstColumnLong() {
+        int len = int32(2);
+        if (len < 0) {
+            return -1;
+        }
+        boolean negative = body[6] == '-';
+        long v = 0;
+        for (int i = negative ? 7 : 6; i < 6 + len; i++) {
+            v = v * 10 + (body[i] - '0');
+        }
+        return negative ? -v : v;
+    }
+
     /** The NUL-terminated string at {@code at}; {@link #end(int)} gives the offset after it. */
     String cstring(int at) {
         int end = end(at);

@@ -57,6 +57,7 @@ public class LogicalConnectionBenchmark {
     private ReadsplitDataSource readsplit;
     private ReadsplitDataSource eventual;
     private ReadsplitDataSource roundRobin;
+    private ReadsplitDataSource threadScope;
     private HikariDataSource hikari;
 
     @Setup(Level.Trial)
@@ -65,6 +66,7 @@ public class LogicalConnectionBenchmark {
         readsplit = dataSource("rs", Consistency.readYourWrites(), null);
         eventual = dataSource("rs-eventual", Consistency.eventual(), null);
         roundRobin = dataSource("rs-round-robin", Consistency.readYourWrites(), BalancerKind.ROUND_ROBIN);
+        threadScope = dataSource("rs-thread", Consistency.readYourWrites(), null, CausalScope.THREAD);
         HikariConfig hc = new HikariConfig();
         hc.setJdbcUrl("jdbc:stub:plain");
         hc.setMaximumPoolSize(4);
@@ -75,6 +77,17 @@ public class LogicalConnectionBenchmark {
     /** @param balancer null for the default */
     private static ReadsplitDataSource dataSource(String name, Consistency consistency, BalancerKind balancer)
             throws InterruptedException {
+        return dataSource(name, consistency, balancer, CausalScope.CONNECTION);
+    }
+
+    /**
+     * @param balancer null for the default
+     * @param scope    each operation is one web request: with the generic dialect a thread that wrote would read the
+     *                 primary for good under the thread scope (the default), and every later benchmark would measure
+     *                 that; so only a data source that never writes gets {@code THREAD}
+     */
+    private static ReadsplitDataSource dataSource(String name, Consistency consistency, BalancerKind balancer,
+                                                  CausalScope scope) throws InterruptedException {
         ReadsplitConfig.Builder b = ReadsplitConfig.builder().name(name);
         if (balancer != null) {
             b.balancer(balancer);
@@ -85,9 +98,7 @@ public class LogicalConnectionBenchmark {
                 .addReplica(NodeConfig.ofUrl("jdbc:stub:replica2"))
                 .primaryPoolSize(4).replicaPoolSize(4).minIdle(4)
                 .consistency(consistency)
-                // each operation is one web request: with the generic dialect a thread that wrote would read the
-                // primary for good under the default thread scope, and every later benchmark would measure that
-                .causalScope(CausalScope.CONNECTION)
+                .causalScope(scope)
                 .healthCheckInterval(Duration.ofSeconds(1))
                 .build();
         ReadsplitDataSource ds = new ReadsplitDataSource(config);
@@ -104,6 +115,7 @@ public class LogicalConnectionBenchmark {
         readsplit.close();
         eventual.close();
         roundRobin.close();
+        threadScope.close();
         hikari.close();
     }
 
@@ -143,6 +155,17 @@ public class LogicalConnectionBenchmark {
     @Benchmark
     public int readsplitRoundRobinSelect() throws SQLException {
         try (Connection c = roundRobin.getConnection()) {
+            return select(c);
+        }
+    }
+
+    /**
+     * {@link #readsplitSelect} under the default causal scope, {@code thread} (a data source no benchmark writes
+     * through): what a read pays for looking up its thread's position.
+     */
+    @Benchmark
+    public int readsplitThreadScopeSelect() throws SQLException {
+        try (Connection c = threadScope.getConnection()) {
             return select(c);
         }
     }
