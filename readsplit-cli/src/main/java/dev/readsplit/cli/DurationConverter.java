@@ -34,6 +34,21 @@ final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
         return d;
     }
 
+    /** The same grammar, but 0 is taken too: for an option where 0 means "not at all" ({@code --drain-timeout 0s}). */
+    static final class OrZero implements CommandLine.ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            Duration d = DurationGrammar.parseOrNull(value);
+            if (d != null && d.isZero()) {
+                return d;
+            }
+            if (d != null && d.isNegative()) {
+                throw new CommandLine.TypeConversionException("duration cannot be negative: '" + value + "'");
+            }
+            return new DurationConverter().convert(value);
+        }
+    }
+
     /** @throws CommandLine.ParameterException (exit 2) when {@code d} is outside {@code min..max} */
     static void checkRange(CommandLine cl, String option, Duration d, Duration min, Duration max) {
         if (d != null && (d.compareTo(min) < 0 || d.compareTo(max) > 0)) {

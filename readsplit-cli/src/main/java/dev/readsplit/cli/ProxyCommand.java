@@ -83,6 +83,12 @@ final class ProxyCommand implements Callable<Integer> {
             + " transaction's end, unless it holds state that cannot move; see docs/proxy.md).")
     String poolMode;
 
+    @Option(names = "--drain-timeout", converter = DurationConverter.OrZero.class, paramLabel = "DURATION",
+            defaultValue = "10s", description = "At shutdown, how long clients inside a transaction may take to end"
+            + " it (each client is closed with 57P01 once outside one; the rest after this; 0s: close them all at"
+            + " once; at most 1d; default: ${DEFAULT-VALUE}).")
+    Duration drainTimeout;
+
     @Option(names = "--duration", converter = DurationConverter.class, paramLabel = "DURATION",
             description = "Stop after this long (default: run until interrupted).")
     Duration duration;
@@ -106,7 +112,10 @@ final class ProxyCommand implements Callable<Integer> {
             if (adminPort != null && (adminPort < 0 || adminPort > 65535)) {
                 throw new IllegalArgumentException("--admin-port must be 0..65535: " + adminPort);
             }
-            b.listen(listen).maxClients(maxClients).auth(method).poolMode(dev.readsplit.proxy.PoolMode.parse(poolMode));
+            b.listen(listen).maxClients(maxClients).auth(method).poolMode(dev.readsplit.proxy.PoolMode.parse(poolMode))
+                    .drainTimeout(drainTimeout);
+            DurationConverter.checkRange(spec.commandLine(), "--drain-timeout", drainTimeout, Duration.ZERO,
+                    Duration.ofDays(1));
             if (tlsCert != null || tlsKey != null) {
                 b.tls(tlsCert, tlsKey);
             }

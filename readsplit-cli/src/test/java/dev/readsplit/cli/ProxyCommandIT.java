@@ -154,6 +154,12 @@ class ProxyCommandIT {
         Cli pool = Cli.run("proxy", "--url", url, "--pool-mode", "statement");
         assertThat(pool.exitCode()).isEqualTo(ReadsplitCommand.EXIT_USAGE);
         assertThat(pool.err()).contains("statement").contains("session").contains("transaction");
+        Cli drain = Cli.run("proxy", "--url", url, "--drain-timeout", "-5s");
+        assertThat(drain.exitCode()).isEqualTo(ReadsplitCommand.EXIT_USAGE);
+        assertThat(drain.err()).contains("--drain-timeout").contains("negative").contains("-5s");
+        Cli longDrain = Cli.run("proxy", "--url", url, "--drain-timeout", "2d");
+        assertThat(longDrain.exitCode()).isEqualTo(ReadsplitCommand.EXIT_USAGE);
+        assertThat(longDrain.err()).contains("--drain-timeout").contains("1d");
     }
 
     @Test

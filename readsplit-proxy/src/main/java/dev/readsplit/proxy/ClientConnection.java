@@ -173,6 +173,12 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
             Msg m = inbox.poll();
             if (m == null) {
                 if (phase == Phase.READY && s != null) {
+                    if (server.draining() && lastStatus == 'I') {
+                        // the proxy is shutting down and this client waits for nothing, outside a transaction
+                        offload(() -> fatal("57P01", "terminating connection due to administrator command:"
+                                + " the readsplit proxy is shutting down"));
+                        return;
+                    }
                     s.idle();
                 }
                 return;
@@ -527,6 +533,18 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
         server.closed(this);
         flush();
         channel.close();
+    }
+
+    /**
+     * The proxy is shutting down ({@link ProxyServer#close()}): looks at this client on its event loop, and closes it
+     * there if it is idle outside a transaction; a busy one is looked at again as its step ends ({@link #pump()}).
+     */
+    void drainWhenIdle() {
+        channel.eventLoop().execute(() -> {
+            if (!busy) {
+                pump();
+            }
+        });
     }
 
     /** For status: {@code login} until authenticated, then {@code active} (running, or in a transaction) or {@code idle}. */

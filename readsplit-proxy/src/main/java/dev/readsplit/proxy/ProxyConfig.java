@@ -21,15 +21,18 @@ import java.util.Objects;
  * @param tlsCertificate the PEM certificate (chain) served to clients that ask for TLS, or null: no TLS
  * @param tlsKey      its PEM (PKCS#8) private key, or null
  * @param poolMode    when client sessions give their backends back ({@link PoolMode#SESSION} by default)
+ * @param drainTimeout how long {@link ProxyServer#close()} lets clients finish their transactions before it closes
+ *                    them ({@code 0}: at once; 10 s by default)
  */
 public record ProxyConfig(String listenHost, int listenPort, int maxClients, int maxMessageBytes, int maxPipelineBytes,
                           int maxPipelineMessages, int maxIdlePerNode, Duration connectTimeout,
                           Duration authTimeout, Map<String, Secret> users, ClientAuth auth, Path tlsCertificate,
-                          Path tlsKey, PoolMode poolMode) {
+                          Path tlsKey, PoolMode poolMode, Duration drainTimeout) {
 
     public ProxyConfig {
         Objects.requireNonNull(listenHost, "listenHost");
         Objects.requireNonNull(poolMode, "poolMode");
+        Objects.requireNonNull(drainTimeout, "drainTimeout");
         Objects.requireNonNull(auth, "auth");
         users = Collections.unmodifiableMap(new LinkedHashMap<>(users));
     }
@@ -47,7 +50,7 @@ public record ProxyConfig(String listenHost, int listenPort, int maxClients, int
     public String toString() {
         return "ProxyConfig[listen=" + listenHost + ":" + listenPort + ", maxClients=" + maxClients + ", users="
                 + users.keySet() + ", auth=" + auth.label() + ", tls=" + (tlsCertificate != null) + ", poolMode="
-                + poolMode.name().toLowerCase(java.util.Locale.ROOT) + "]";
+                + poolMode.name().toLowerCase(java.util.Locale.ROOT) + ", drainTimeout=" + drainTimeout + "]";
     }
 
     /** Builds a {@link ProxyConfig}; each setter checks its argument at once. */
@@ -62,6 +65,7 @@ public record ProxyConfig(String listenHost, int listenPort, int maxClients, int
         private Duration connectTimeout = Duration.ofSeconds(5);
         private Duration authTimeout = Duration.ofSeconds(10);
         private PoolMode poolMode = PoolMode.SESSION;
+        private Duration drainTimeout = Duration.ofSeconds(10);
         private final Map<String, Secret> users = new LinkedHashMap<>();
         private ClientAuth auth = ClientAuth.SCRAM_SHA_256;
         private Path tlsCertificate;
@@ -188,6 +192,19 @@ public record ProxyConfig(String listenHost, int listenPort, int maxClients, int
             return this;
         }
 
+        /**
+         * How long {@link ProxyServer#close()} waits for clients inside a transaction or running a statement to reach
+         * the end of it (each is closed there, an idle one at once) before it closes the rest; {@link Duration#ZERO}
+         * closes every client at once. Default 10 s.
+         */
+        public Builder drainTimeout(Duration d) {
+            if (d == null || d.isNegative()) {
+                throw new IllegalArgumentException("drainTimeout cannot be negative: " + d);
+            }
+            drainTimeout = d;
+            return this;
+        }
+
         public ProxyConfig build() {
             checkAuth();
             if (maxPipelineBytes < maxMessageBytes) {
@@ -196,7 +213,7 @@ public record ProxyConfig(String listenHost, int listenPort, int maxClients, int
             }
             return new ProxyConfig(listenHost, listenPort, maxClients, maxMessageBytes, maxPipelineBytes,
                     maxPipelineMessages, maxIdlePerNode, connectTimeout, authTimeout, users, auth, tlsCertificate, tlsKey,
-                    poolMode);
+                    poolMode, drainTimeout);
         }
 
         /** Each method's needs: a user list whose entries it can use, or (passthrough) none and a safe channel. */

@@ -79,6 +79,7 @@ public final class ProxyServer implements AutoCloseable {
     private final ProxyMetrics metrics;
     private final Map<Integer, ClientConnection> byPid = new ConcurrentHashMap<>();
     private final Map<Channel, ClientConnection> clients = new ConcurrentHashMap<>();
+    private volatile boolean draining;
     private final AtomicInteger connections = new AtomicInteger();
     private final Map<String, String> serverParameters;
     private final String database;
@@ -370,10 +371,36 @@ public final class ProxyServer implements AutoCloseable {
         return serverParameters;
     }
 
-    /** Stops accepting, closes every client (each session's backends go back to the pool), then the pool. */
+    /**
+     * Whether the proxy is shutting down: each client is closed with {@code 57P01} at its next moment outside a
+     * transaction with nothing running (see {@link #close()}).
+     */
+    boolean draining() {
+        return draining;
+    }
+
+    /**
+     * Shuts down gracefully: stops accepting connections, then closes each client once it is outside a transaction
+     * with no statement running (at once for an idle one; after its {@code COMMIT} or {@code ROLLBACK} for one inside a
+     * transaction), with {@code FATAL 57P01}, as PostgreSQL closes sessions at shutdown. After
+     * {@link ProxyConfig#drainTimeout()} it closes the clients still left (a transaction still open is rolled back by
+     * its backend's reset), then the pool. Each session's backends go back to the pool as its client goes.
+     */
     @Override
     public void close() {
         listener.close().syncUninterruptibly();
+        draining = true;
+        long drainEnd = System.nanoTime() + config.drainTimeout().toNanos();
+        for (ClientConnection c : clients.values()) {
+            c.drainWhenIdle(); // each on its event loop; one that is busy is checked again as its step ends
+        }
+        while (!clients.isEmpty() && System.nanoTime() < drainEnd) {
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+        }
+        if (!clients.isEmpty()) {
+            log.info("readsplit proxy: closing {} clients still inside a transaction or a statement after the drain"
+                    + " timeout ({})", clients.size(), config.drainTimeout());
+        }
         for (Channel ch : clients.keySet()) {
             ch.close().syncUninterruptibly();
         }

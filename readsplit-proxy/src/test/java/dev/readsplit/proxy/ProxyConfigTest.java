@@ -34,6 +34,18 @@ class ProxyConfigTest {
     }
 
     @Test
+    void theDrainTimeoutIsTenSecondsUnlessSetAndCannotBeNegative() {
+        assertThat(ProxyConfig.builder().user("app", Secret.of("pw")).build().drainTimeout())
+                .isEqualTo(java.time.Duration.ofSeconds(10));
+        assertThat(ProxyConfig.builder().user("app", Secret.of("pw")).drainTimeout(java.time.Duration.ZERO).build()
+                .drainTimeout()).isZero();
+        assertThat(assertThrows(IllegalArgumentException.class, () -> ProxyConfig.builder()
+                .drainTimeout(java.time.Duration.ofSeconds(-1))).getMessage()).contains("drainTimeout").contains("-1");
+        assertThat(assertThrows(IllegalArgumentException.class, () -> ProxyConfig.builder().drainTimeout(null))
+                .getMessage()).contains("drainTimeout");
+    }
+
+    @Test
     void passwordsNeverShowInToString() {
         ProxyConfig c = ProxyConfig.builder().listen("127.0.0.1:0").user("app", Secret.of("hunter2")).build();
         assertThat(c.toString()).contains("app").doesNotContain("hunter2");

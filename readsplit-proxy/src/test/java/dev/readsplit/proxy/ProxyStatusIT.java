@@ -24,9 +24,9 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
- * The proxy's status and Micrometer meters on a real primary and standby, driven by pgjdbc: clients active and idle,
- * refused over the limit, failed logins, backends per node in use and idle, statements per node (placement asked of
- * the server), bytes and errors.
+ * The proxy as an operator sees it, on a real primary and standby, driven by pgjdbc: its status and Micrometer meters
+ * (clients active and idle, refused over the limit, failed logins, backends per node in use and idle, statements per
+ * node with placement asked of the server, bytes and errors), and its graceful shutdown.
  */
 class ProxyStatusIT {
 
@@ -149,6 +149,90 @@ class ProxyStatusIT {
                 assertThat(gauge(registry, "readsplit.proxy.backends", "node", replica.name(), "state", "idle"))
                         .isPositive();
             });
+        }
+    }
+
+    /**
+     * A graceful shutdown: close() stops accepting at once and closes an idle client at once with 57P01; a client
+     * inside a transaction goes on until its COMMIT (which commits, asked of the server), is closed right after, and
+     * only then does close() return.
+     */
+    @Test
+    void closingTheProxyLetsAnOpenTransactionCommitAndClosesIdleClientsAtOnce() throws Exception {
+        exec("CREATE TABLE IF NOT EXISTS drained (id int PRIMARY KEY)");
+        ProxyServer p = ProxyServer.start(ds, ProxyConfig.builder().listen("127.0.0.1:0")
+                .user("app", Secret.of(PASSWORD)).drainTimeout(Duration.ofSeconds(60)).build());
+        java.util.concurrent.CompletableFuture<Void> closing = null;
+        try {
+            String url = "jdbc:postgresql://127.0.0.1:" + p.address().getPort() + "/" + cluster.database()
+                    + "?sslmode=disable";
+            try (Connection idle = DriverManager.getConnection(url, "app", PASSWORD);
+                 Connection tx = DriverManager.getConnection(url, "app", PASSWORD);
+                 Statement i = idle.createStatement(); Statement t = tx.createStatement()) {
+                assertThat(port(i, "SELECT inet_server_port()")).isPositive();
+                tx.setAutoCommit(false);
+                t.executeUpdate("INSERT INTO drained VALUES (1)");
+                closing = java.util.concurrent.CompletableFuture.runAsync(p::close);
+                // the idle client is closed without waiting for the transaction, as PostgreSQL closes its sessions
+                SQLException idleClosed = await().atMost(Duration.ofSeconds(30)).until(() -> {
+                    try {
+                        i.execute("SELECT 1");
+                        return null;
+                    } catch (SQLException e) {
+                        return e;
+                    }
+                }, e -> e != null);
+                assertThat(idleClosed.getSQLState()).as(idleClosed.toString()).isEqualTo("57P01");
+                assertThat(idleClosed.getMessage()).contains("shutting down");
+                // no one new gets in
+                assertThrows(SQLException.class, () -> DriverManager.getConnection(url, "app", PASSWORD));
+                // the transaction goes on, commits, and its client is closed after it
+                assertThat(closing).isNotDone();
+                t.executeUpdate("INSERT INTO drained VALUES (2)");
+                tx.commit();
+                closing.get(30, java.util.concurrent.TimeUnit.SECONDS);
+                assertThrows(SQLException.class, () -> t.execute("SELECT 1"));
+            }
+            assertThat(countOnPrimary("SELECT count(*) FROM drained WHERE id IN (1, 2)")).isEqualTo(2);
+        } finally {
+            if (closing == null) {
+                p.close();
+            }
+        }
+    }
+
+    /**
+     * A transaction still open after drainTimeout: close() returns then, the client is closed, and what it did is
+     * rolled back (asked of the server).
+     */
+    @Test
+    void aTransactionStillOpenAfterTheDrainTimeoutIsClosedAndRolledBack() throws Exception {
+        exec("CREATE TABLE IF NOT EXISTS drained (id int PRIMARY KEY)");
+        ProxyServer p = ProxyServer.start(ds, ProxyConfig.builder().listen("127.0.0.1:0")
+                .user("app", Secret.of(PASSWORD)).drainTimeout(Duration.ofMillis(300)).build());
+        String url = "jdbc:postgresql://127.0.0.1:" + p.address().getPort() + "/" + cluster.database()
+                + "?sslmode=disable";
+        try (Connection tx = DriverManager.getConnection(url, "app", PASSWORD); Statement t = tx.createStatement()) {
+            tx.setAutoCommit(false);
+            t.executeUpdate("INSERT INTO drained VALUES (3)");
+            p.close();
+            assertThrows(SQLException.class, () -> t.executeUpdate("INSERT INTO drained VALUES (4)"));
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> countOnPrimary(
+                "SELECT count(*) FROM pg_stat_activity WHERE state LIKE 'idle in transaction%'") == 0);
+        assertThat(countOnPrimary("SELECT count(*) FROM drained WHERE id IN (3, 4)")).isZero();
+    }
+
+    static void exec(String sql) throws SQLException {
+        try (Connection c = cluster.primary().connect(); Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
+    static long countOnPrimary(String sql) throws SQLException {
+        try (Connection c = cluster.primary().connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
         }
     }
 
