@@ -41,7 +41,7 @@ import java.util.regex.Pattern;
  * {@link ClientConnection} hands each step over; see {@link ProxyServer}); only {@link #cancel()} is called from
  * another thread, and reads the volatile {@link #running}.
  */
-final class ClientSession {
+final class ClientSession implements ReadsplitCommands.Session {
 
     private static final Logger log = LoggerFactory.getLogger("dev.readsplit.route");
     /** {@code BEGIN ... READ ONLY}, also followed by {@code SET TRANSACTION ... READ ONLY} in the same text. */
@@ -116,12 +116,14 @@ final class ClientSession {
     private BackendConnection idleBackend;
     /** A passed-through client's login, its backends' too; null: the nodes' configured user. */
     private BackendLogin login;
+    private final ReadsplitCommands commands;
 
     ClientSession(ProxyServer server, Exchange.ClientOutput out, Map<String, String> settings) {
         this.server = server;
         this.ds = server.dataSource();
         this.router = server.router();
         this.out = out;
+        this.commands = new ReadsplitCommands(ds, router, state, out, statements, this);
         // the proxy serves many clients on one event-loop thread: per-thread affinity would give them all one
         // replica; each client keeps its own (docs/proxy.md, routing)
         state.ownAffinity();
@@ -137,6 +139,16 @@ final class ClientSession {
                 || "yes".startsWith(v));
     }
 
+    @Override
+    public Decision lastRoute() {
+        return lastRoute;
+    }
+
+    @Override
+    public char status() {
+        return status;
+    }
+
     /** The client authenticated by pass-through: its backends log in as it. */
     void loginAs(BackendLogin as) {
         login = as;
@@ -144,7 +156,7 @@ final class ClientSession {
 
     /** A {@code readsplit.*} setting given at startup ({@code options=-c readsplit.consistency=strong}). */
     void startupSetting(String name, String value) throws ProtocolError {
-        String error = setReadsplit(name, value);
+        String error = commands.set(name, value);
         if (error != null) {
             throw new ProtocolError("22023", error);
         }
@@ -617,7 +629,7 @@ final class ClientSession {
 
     private void simpleQuery(Msg m) {
         String sql = m.cstring(0);
-        if (readsplitCommand(sql)) {
+        if (commands.simpleQuery(sql)) {
             return;
         }
         Classification c = ds.classify(sql);
@@ -756,7 +768,7 @@ final class ClientSession {
             return;
         }
         String sql = pipelineSql(batch);
-        if (readsplitPipeline(batch, sql)) {
+        if (commands.pipeline(batch, sql)) {
             return;
         }
         if (sql == null) {
@@ -1334,165 +1346,11 @@ final class ClientSession {
     }
 
     // ---------------------------------------------------------------------------------------------
-    // readsplit.* commands
-
-    /** What the proxy answers to a {@code readsplit.*} statement: an error, or its row (SHOW) and tag. */
-    private record Answer(String sqlState, String message, String value) {
-        static Answer error(String sqlState, String message) {
-            return new Answer(sqlState, message, null);
-        }
-    }
-
-    /** {@code SHOW/SET/RESET readsplit.*} as a simple query, answered by the proxy itself; false for any other text. */
-    private boolean readsplitCommand(String sql) {
-        ReadsplitStatement st = ReadsplitStatement.parse(sql);
-        if (st == null) {
-            return false;
-        }
-        Answer a = run(st);
-        if (a.sqlState() != null) {
-            error(a.sqlState(), a.message());
-            return true;
-        }
-        if (st.column() != null) {
-            out.write(Msg.rowDescription(st.column()));
-            out.write(Msg.dataRow(a.value()));
-        }
-        complete(st.tag());
-        return true;
-    }
-
-    /**
-     * A pipeline whose one statement is a {@code readsplit.*} statement, answered message by message as PostgreSQL
-     * would (ParseComplete, BindComplete, descriptions, the row, the tag), the statement run once; false otherwise.
-     */
-    private boolean readsplitPipeline(List<Msg> batch, String sql) {
-        ReadsplitStatement st = ReadsplitStatement.parse(sql);
-        if (st == null) {
-            return false;
-        }
-        for (Msg m : batch) {
-            if (m.type() == 'P' && ReadsplitStatement.parse(m.cstring(m.end(0))) == null) {
-                return false; // another statement in the same pipeline: not the proxy's to answer
-            }
-        }
-        Answer a = null;
-        boolean failed = false;
-        for (Msg m : batch) {
-            if (failed && m.type() != 'S') {
-                continue;
-            }
-            switch (m.type()) {
-                case 'P' -> {
-                    statements.put(m.cstring(0), m.body());
-                    out.write(Msg.builder('1').build());
-                }
-                case 'B' -> out.write(Msg.builder('2').build());
-                case 'D' -> {
-                    if (m.body()[0] == 'S') {
-                        out.write(Msg.builder('t').int16(0).build());
-                    }
-                    out.write(st.column() != null ? Msg.rowDescription(st.column()) : Msg.builder('n').build());
-                }
-                case 'E' -> {
-                    if (a == null) {
-                        a = run(st);
-                    }
-                    if (a.sqlState() != null) {
-                        out.write(Msg.error(a.sqlState(), a.message()));
-                        failed = true;
-                    } else {
-                        if (st.column() != null) {
-                            out.write(Msg.dataRow(a.value()));
-                        }
-                        out.write(Msg.commandComplete(st.tag()));
-                    }
-                }
-                case 'C' -> {
-                    if (m.body()[0] == 'S') {
-                        statements.remove(m.cstring(1));
-                    }
-                    out.write(Msg.builder('3').build());
-                }
-                case 'S' -> out.write(Msg.ready(status));
-                default -> { }
-            }
-        }
-        out.flush();
-        return true;
-    }
-
-    /** Runs a readsplit statement on this session. */
-    private Answer run(ReadsplitStatement st) {
-        String name = st.name();
-        switch (st.kind()) {
-            case SET -> {
-                String error = setReadsplit(name, st.value());
-                return error != null ? Answer.error("22023", error) : new Answer(null, null, null);
-            }
-            case RESET -> {
-                if (name.equals("consistency") || name.equals("max_lag")) {
-                    state.consistencyOverride(null);
-                    return new Answer(null, null, null);
-                }
-                return Answer.error("42704", "readsplit proxy: cannot reset readsplit." + name
-                        + " (consistency, max_lag)");
-            }
-            default -> {
-                String value;
-                try {
-                    value = switch (name) {
-                        case "token" -> token();
-                        case "consistency" -> router.consistency(state).toString();
-                        case "last_route" -> lastRoute == null ? ""
-                                : lastRoute.node().name() + " (" + lastRoute.reason() + ")";
-                        default -> null;
-                    };
-                } catch (IOException | BackendConnection.BackendError | SQLException e) {
-                    return Answer.error("08006", ds.name() + ": the causal token cannot be taken from the primary: "
-                            + e.getMessage());
-                }
-                if (value == null) {
-                    return Answer.error("42704", "unrecognized configuration parameter \"readsplit." + name
-                            + "\" (readsplit proxy: token, consistency, last_route)");
-                }
-                return new Answer(null, null, value);
-            }
-        }
-    }
-
-    /** Applies {@code readsplit.<name> = value}; returns an error message, or null when applied. */
-    private String setReadsplit(String name, String value) {
-        try {
-            switch (name) {
-                case "token" -> {
-                    if (value.isEmpty()) {
-                        return null; // no token to import: nothing to wait for
-                    }
-                    CausalToken token = CausalToken.parse(value);
-                    ds.checkToken(token);
-                    CausalPosition p = state.causal();
-                    if (p == null) {
-                        p = new CausalPosition();
-                        state.causal(p);
-                    }
-                    p.observe(token.lsn());
-                }
-                case "consistency" -> state.consistencyOverride(Consistency.parse(value));
-                case "max_lag" -> state.consistencyOverride(Consistency.parse("bounded_staleness:" + value));
-                default -> {
-                    return "unrecognized configuration parameter \"readsplit." + name
-                            + "\" (readsplit proxy: token, consistency, max_lag)";
-                }
-            }
-            return null;
-        } catch (IllegalArgumentException | SQLException e) {
-            return "invalid value for readsplit." + name + ": " + e.getMessage();
-        }
-    }
+    // readsplit.* commands (answered by ReadsplitCommands)
 
     /** The session's causal token ("" when it has none), taking the position from the primary if a write is pending. */
-    private String token() throws IOException, BackendConnection.BackendError, SQLException {
+    @Override
+    public String token() throws IOException, BackendConnection.BackendError, SQLException {
         CausalPosition p = state.causal();
         if (p == null || p.isEmpty()) {
             return "";
