@@ -351,12 +351,7 @@ final class SessionRouting {
             throw new IllegalArgumentException(CausalToken.MISSING);
         }
         ds.checkToken(token);
-        CausalPosition p = session.causal();
-        if (p == null) {
-            p = new CausalPosition();
-            session.causal(p);
-        }
-        p.observe(token.lsn());
+        session.observeCausal(token.lsn());
     }
 
     private long systemIdentifier(boolean closed) throws SQLException {

@@ -172,4 +172,17 @@ public final class SessionState {
     public void causal(CausalPosition position) {
         this.causal = position;
     }
+
+    /**
+     * The session's later reads must see WAL position {@code lsn} (an imported causal token): observed on its scope's
+     * position, created first for a connection-scoped session that has none yet.
+     */
+    public void observeCausal(long lsn) {
+        CausalPosition p = causal;
+        if (p == null) {
+            p = new CausalPosition();
+            causal = p;
+        }
+        p.observe(lsn);
+    }
 }

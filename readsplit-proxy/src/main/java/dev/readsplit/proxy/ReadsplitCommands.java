@@ -1,7 +1,6 @@
 package dev.readsplit.proxy;
 
 import dev.readsplit.Consistency;
-import dev.readsplit.consistency.CausalPosition;
 import dev.readsplit.consistency.CausalToken;
 import dev.readsplit.jdbc.ReadsplitDataSource;
 import dev.readsplit.routing.Decision;
@@ -193,12 +192,7 @@ final class ReadsplitCommands {
                     }
                     CausalToken token = CausalToken.parse(value);
                     ds.checkToken(token);
-                    CausalPosition p = state.causal();
-                    if (p == null) {
-                        p = new CausalPosition();
-                        state.causal(p);
-                    }
-                    p.observe(token.lsn());
+                    state.observeCausal(token.lsn());
                 }
                 case "consistency" -> state.consistencyOverride(Consistency.parse(value));
                 case "max_lag" -> state.consistencyOverride(Consistency.parse("bounded_staleness:" + value));
