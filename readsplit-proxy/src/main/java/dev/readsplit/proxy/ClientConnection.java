@@ -172,13 +172,21 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
             }
             Msg m = inbox.poll();
             if (m == null) {
+                if (server.draining() && phase != Phase.CLOSED && (phase != Phase.READY || lastStatus == 'I')) {
+                    // the proxy is shutting down and this client waits for nothing, outside a transaction (or has
+                    // not finished its login: as PostgreSQL refuses logins at shutdown)
+                    Phase at = phase;
+                    offload(() -> {
+                        switch (at) {
+                            case READY -> fatal("57P01", "terminating connection due to administrator command:"
+                                    + " the readsplit proxy is shutting down");
+                            case AUTH -> fatal("57P03", "the readsplit proxy is shutting down");
+                            default -> end(); // no startup packet yet: nothing to answer in
+                        }
+                    });
+                    return;
+                }
                 if (phase == Phase.READY && s != null) {
-                    if (server.draining() && lastStatus == 'I') {
-                        // the proxy is shutting down and this client waits for nothing, outside a transaction
-                        offload(() -> fatal("57P01", "terminating connection due to administrator command:"
-                                + " the readsplit proxy is shutting down"));
-                        return;
-                    }
                     s.idle();
                 }
                 return;
@@ -537,7 +545,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
 
     /**
      * The proxy is shutting down ({@link ProxyServer#close()}): looks at this client on its event loop, and closes it
-     * there if it is idle outside a transaction; a busy one is looked at again as its step ends ({@link #pump()}).
+     * there if it is idle outside a transaction or has not finished its login; a busy one is looked at again as its
+     * step ends ({@link #pump()}).
      */
     void drainWhenIdle() {
         channel.eventLoop().execute(() -> {

@@ -153,9 +153,9 @@ class ProxyStatusIT {
     }
 
     /**
-     * A graceful shutdown: close() stops accepting at once and closes an idle client at once with 57P01; a client
-     * inside a transaction goes on until its COMMIT (which commits, asked of the server), is closed right after, and
-     * only then does close() return.
+     * A graceful shutdown: close() stops accepting at once, closes an idle client at once with 57P01 and one still
+     * logging in with 57P03; a client inside a transaction goes on until its COMMIT (which commits, asked of the
+     * server), is closed right after, and only then does close() return (well within its 60-s drain timeout).
      */
     @Test
     void closingTheProxyLetsAnOpenTransactionCommitAndClosesIdleClientsAtOnce() throws Exception {
@@ -168,11 +168,20 @@ class ProxyStatusIT {
                     + "?sslmode=disable";
             try (Connection idle = DriverManager.getConnection(url, "app", PASSWORD);
                  Connection tx = DriverManager.getConnection(url, "app", PASSWORD);
+                 RawClient halfLoggedIn = new RawClient(p.address().getPort());
                  Statement i = idle.createStatement(); Statement t = tx.createStatement()) {
                 assertThat(port(i, "SELECT inet_server_port()")).isPositive();
                 tx.setAutoCommit(false);
                 t.executeUpdate("INSERT INTO drained VALUES (1)");
+                // a client asked for its password that never answers holds no transaction: it must not hold the
+                // shutdown up for the whole drain timeout either
+                halfLoggedIn.startupPacket(196608, ("user\0app\0database\0" + cluster.database() + "\0\0")
+                        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                assertThat(halfLoggedIn.read().type()).isEqualTo((byte) 'R');
                 closing = java.util.concurrent.CompletableFuture.runAsync(p::close);
+                Msg refused = halfLoggedIn.read();
+                assertThat(refused.type()).isEqualTo((byte) 'E');
+                assertThat(refused.field('C')).isEqualTo("57P03");
                 // the idle client is closed without waiting for the transaction, as PostgreSQL closes its sessions
                 SQLException idleClosed = await().atMost(Duration.ofSeconds(30)).until(() -> {
                     try {
