@@ -1364,14 +1364,16 @@ final class ClientSession implements ReadsplitCommands.Session {
     // ---------------------------------------------------------------------------------------------
     // replies of the proxy itself
 
-    private void complete(String tag) {
+    @Override
+    public void complete(String tag) {
         out.write(Msg.commandComplete(tag));
         out.write(Msg.ready(status));
         out.flush();
     }
 
     /** An error, then ReadyForQuery with the session's status (a failed transaction stays failed on its node). */
-    private void error(String sqlState, String message) {
+    @Override
+    public void error(String sqlState, String message) {
         out.write(Msg.error(sqlState, message));
         out.write(Msg.ready(status));
         out.flush();

@@ -29,6 +29,12 @@ final class ReadsplitCommands {
 
         /** The session's causal token ("" when it has none), asking the primary if a write is pending. */
         String token() throws IOException, BackendConnection.BackendError, SQLException;
+
+        /** Ends a simple query's answer: its tag, then ReadyForQuery. */
+        void complete(String tag);
+
+        /** Ends a simple query's answer with an error, then ReadyForQuery. */
+        void error(String sqlState, String message);
     }
 
     private final ReadsplitDataSource ds;
@@ -64,18 +70,14 @@ final class ReadsplitCommands {
         }
         Answer a = run(st);
         if (a.sqlState() != null) {
-            out.write(Msg.error(a.sqlState(), a.message()));
-            out.write(Msg.ready(session.status()));
-            out.flush();
+            session.error(a.sqlState(), a.message());
             return true;
         }
         if (st.column() != null) {
             out.write(Msg.rowDescription(st.column()));
             out.write(Msg.dataRow(a.value()));
         }
-        out.write(Msg.commandComplete(st.tag()));
-        out.write(Msg.ready(session.status()));
-        out.flush();
+        session.complete(st.tag());
         return true;
     }
 
