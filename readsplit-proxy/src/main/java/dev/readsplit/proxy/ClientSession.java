@@ -208,6 +208,9 @@ final class ClientSession implements ReadsplitCommands.Session {
                 if (bound != null) {
                     return Step.BLOCKING;
                 }
+                if (!overflowed) {
+                    deferLeadingBegin(); // answers no more than its own messages: the rest goes on as any pipeline
+                }
                 if (overflowed || pipeline.isEmpty()) {
                     handle(m); // an error or a ReadyForQuery of the proxy's own
                     return Step.DONE;
@@ -664,16 +667,56 @@ final class ClientSession implements ReadsplitCommands.Session {
             complete(word.equals("COMMIT") || word.equals("END") ? "COMMIT" : "ROLLBACK");
             return true;
         }
-        if (deferredBegin != null || state.inTransaction() || c.reason() != Reason.TRANSACTION_CONTROL
-                || c.sessionEffect() != SessionEffect.BEGIN_TRANSACTION || !PLAIN_BEGIN.matcher(sql).matches()) {
+        if (deferredBegin != null || state.inTransaction() || !plainBegin(c, sql)) {
             return false;
         }
-        deferredBegin = sql;
+        defer(sql);
+        complete(LeadingBegin.tag(sql));
+        return true;
+    }
+
+    /** Whether {@code sql} is a {@code BEGIN} the proxy may answer itself and send later ({@link #PLAIN_BEGIN}). */
+    private static boolean plainBegin(Classification c, String sql) {
+        return c.reason() == Reason.TRANSACTION_CONTROL && c.sessionEffect() == SessionEffect.BEGIN_TRANSACTION
+                && PLAIN_BEGIN.matcher(sql).matches();
+    }
+
+    /** The session is in the transaction {@code beginSql} begins, which is sent with its first statement. */
+    private void defer(String beginSql) {
+        deferredBegin = beginSql;
         explicitTransaction = true;
         state.autoCommit(false);
         status = 'T';
-        complete("BEGIN");
-        return true;
+    }
+
+    /**
+     * An extended-protocol pipeline led by the execution of a plain {@code BEGIN} outside a transaction (pgjdbc with
+     * autocommit off sends it ahead of the transaction's first statement; pgbench's extended and prepared modes alone):
+     * its messages are answered here and taken out of the pipeline, and the {@code BEGIN} deferred as a simple query's
+     * ({@link #deferTransaction}), so the first statement, if any, picks the transaction's node. Never blocks.
+     */
+    private void deferLeadingBegin() {
+        if (deferredBegin != null || state.inTransaction() || status != 'I' || pipeline.isEmpty()) {
+            return;
+        }
+        LeadingBegin.Found found = LeadingBegin.find(pipeline, statements);
+        if (found == null || !plainBegin(ds.classify(found.sql()), found.sql())) {
+            return;
+        }
+        List<Msg> begin = pipeline.subList(0, found.messages());
+        Msg parse = begin.get(0);
+        if (parse.type() == 'P' && !parse.cstring(0).isEmpty() && statements.containsKey(parse.cstring(0))) {
+            return; // a named statement parsed again: the backend's "already exists" error is the answer
+        }
+        for (Msg m : begin) {
+            if (m.type() == 'P') {
+                statements.put(m.cstring(0), m.body()); // the client's statement, prepared on a backend when used
+            }
+            pipelineBytes -= m.body().length + 5L;
+        }
+        LeadingBegin.answer(begin, LeadingBegin.tag(found.sql()), out);
+        begin.clear();
+        defer(found.sql());
     }
 
     private void endDeferred() {
@@ -731,6 +774,9 @@ final class ClientSession implements ReadsplitCommands.Session {
     // extended protocol
 
     private void runPipeline(boolean sync) {
+        if (sync && bound == null) {
+            deferLeadingBegin();
+        }
         List<Msg> batch = new ArrayList<>(pipeline);
         discardPipeline();
         if (sync) {

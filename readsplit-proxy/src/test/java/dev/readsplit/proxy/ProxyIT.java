@@ -352,6 +352,107 @@ class ProxyIT {
         }
     }
 
+    /**
+     * pgjdbc with autoCommit=false sends its BEGIN as a simple query in the same write as the first statement's
+     * extended-protocol pipeline: deferred there too, so a session read-only by default, or a first statement SET
+     * TRANSACTION READ ONLY, runs the transaction on a standby; any other transaction runs on the primary, as one
+     * transaction.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"extended", "extendedForPrepared"})
+    void pgjdbcsBeginGoesWithTheTransactionsFirstStatementInEveryExtendedMode(String mode) throws SQLException {
+        try (Connection c = connect("&preferQueryMode=" + mode + "&options=-c%20default_transaction_read_only=on");
+             Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            int port = port(s, "SELECT inet_server_port()");
+            assertThat(port).isIn(standbyPorts);
+            assertThat(port(s, "SELECT inet_server_port()")).isEqualTo(port);
+            try (ResultSet rs = s.executeQuery("SELECT current_setting('transaction_read_only'), pg_is_in_recovery()")) {
+                rs.next();
+                assertThat(rs.getString(1)).isEqualTo("on");
+                assertThat(rs.getBoolean(2)).isTrue();
+            }
+            c.commit();
+        }
+        int id = 46_000 + mode.length();
+        try (Connection c = connect("&preferQueryMode=" + mode); Statement s = c.createStatement();
+             Connection direct = cluster.primary().connect(); Statement d = direct.createStatement()) {
+            c.setAutoCommit(false);
+            s.execute("SET TRANSACTION READ ONLY");
+            assertThat(port(s, "SELECT inet_server_port()")).isIn(standbyPorts);
+            c.commit();
+            assertThat(port(s, "INSERT INTO items VALUES (" + id + ", 'tx') RETURNING inet_server_port()"))
+                    .isEqualTo(primaryPort);
+            assertThat(port(s, "SELECT inet_server_port()")).isEqualTo(primaryPort);
+            assertThat(port(d, "SELECT count(*) FROM items WHERE id = " + id)).as("not committed yet").isZero();
+            c.commit();
+            assertThat(port(d, "SELECT count(*) FROM items WHERE id = " + id)).isEqualTo(1);
+            s.executeUpdate("DELETE FROM items WHERE id = " + id);
+            c.rollback();
+            assertThat(port(d, "SELECT count(*) FROM items WHERE id = " + id)).as("rolled back").isEqualTo(1);
+        }
+    }
+
+    /**
+     * What the proxy answers for a BEGIN it defers in a pipeline is, message for message, what PostgreSQL answers:
+     * the unnamed and a prepared statement, with and without a Describe, alone and ahead of a statement that fails (and
+     * a simple query's START TRANSACTION, with its own tag).
+     */
+    @Test
+    void aDeferredBeginInAPipelineIsAnsweredAsThePrimaryAnswersIt() throws Exception {
+        List<List<Msg>> steps = List.of(
+                List.of(Msg.query("START TRANSACTION")), // a simple query's, and its tag
+                List.of(Msg.query("END")),
+                List.of(LeadingBeginTest.parse("", "BEGIN"), LeadingBeginTest.bind("", ""),
+                        LeadingBeginTest.describe('P', ""), LeadingBeginTest.execute(""), Msg.builder('S').build()),
+                List.of(LeadingBeginTest.parse("", "SELECT 41 + 1"), LeadingBeginTest.bind("", ""),
+                        LeadingBeginTest.execute(""), Msg.builder('S').build()),
+                List.of(Msg.query("COMMIT")),
+                List.of(LeadingBeginTest.parse("st", "START TRANSACTION"), Msg.builder('S').build()),
+                List.of(LeadingBeginTest.bind("", "st"), LeadingBeginTest.describe('S', "st"),
+                        LeadingBeginTest.execute(""), Msg.builder('S').build()),
+                List.of(Msg.query("ROLLBACK")),
+                List.of(LeadingBeginTest.bind("", "st"), LeadingBeginTest.execute(""),
+                        LeadingBeginTest.parse("", "SELECT 1/0"), LeadingBeginTest.bind("", ""),
+                        LeadingBeginTest.execute(""), Msg.builder('S').build()),
+                List.of(Msg.query("SELECT 1")),
+                List.of(Msg.query("ROLLBACK")));
+        List<String> direct;
+        try (RawClient c = new RawClient(cluster.primary().port())) {
+            c.login(cluster.user(), cluster.password(), cluster.database());
+            direct = transcript(c, steps);
+        }
+        try (RawClient c = new RawClient(proxy.address().getPort())) {
+            c.login(USER, PASSWORD, cluster.database());
+            assertThat(transcript(c, steps)).isEqualTo(direct);
+        }
+        assertThat(direct).contains("C BEGIN", "Z T", "C START TRANSACTION", "E 22012", "Z E", "E 25P02");
+    }
+
+    /** Each step's messages sent, then what comes back up to its ReadyForQuery: type and tag, state or SQLSTATE. */
+    private static List<String> transcript(RawClient c, List<List<Msg>> steps) throws IOException {
+        List<String> seen = new ArrayList<>();
+        for (List<Msg> step : steps) {
+            for (Msg m : step) {
+                c.send(m);
+            }
+            Msg r;
+            do {
+                r = c.read();
+                switch (r.type()) {
+                    case 'C' -> seen.add("C " + r.cstring(0));
+                    case 'Z' -> seen.add("Z " + (char) r.body()[0]);
+                    case 'E' -> seen.add("E " + r.field('C'));
+                    case 'D' -> seen.add("D " + r.firstColumn());
+                    case 't' -> seen.add("t " + r.int16(0));
+                    case 'N', 'S' -> { } // notices and parameter changes may differ
+                    default -> seen.add(String.valueOf((char) r.type()));
+                }
+            } while (r.type() != 'Z');
+        }
+        return seen;
+    }
+
     /** The server's port inside a transaction begun with a plain BEGIN (then {@code first}, if not null). */
     private static int portInTransaction(Statement s, String first) throws SQLException {
         s.execute("BEGIN");
@@ -586,6 +687,33 @@ class ProxyIT {
         String text = new String(out, StandardCharsets.UTF_8);
         assertThat(p.exitValue()).as(command + " output:\n" + text).isZero();
         return text;
+    }
+
+    /**
+     * pgbench's extended and prepared modes send BEGIN in the extended protocol (Parse, Bind, Describe, Execute, Sync;
+     * Bind of a prepared statement): deferred as the simple query's is, so the transaction's first statement picks
+     * its node. Each script divides by pg_is_in_recovery(), so a transaction run on the primary fails and aborts its
+     * client.
+     */
+    @Test
+    void pgbenchsExtendedBeginGoesWithTheTransactionsFirstStatement(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        Files.writeString(dir.resolve("readonly-by-default.sql"),
+                "BEGIN;\nSELECT 1 / pg_is_in_recovery()::int;\nSELECT 2 / pg_is_in_recovery()::int;\nEND;\n");
+        Files.writeString(dir.resolve("set-transaction.sql"),
+                "BEGIN;\nSET TRANSACTION READ ONLY;\nSELECT 1 / pg_is_in_recovery()::int;\nCOMMIT;\n");
+        for (String mode : List.of("simple", "extended", "prepared")) {
+            for (String script : List.of("readonly-by-default.sql", "set-transaction.sql")) {
+                List<String> cmd = List.of("/usr/bin/pgbench", "-h", "127.0.0.1", "-p",
+                        String.valueOf(proxy.address().getPort()), "-U", USER, "-n", "-c", "2", "-t", "20",
+                        "-M", mode, "-f", dir.resolve(script).toString(), cluster.database());
+                Map<String, String> env = script.startsWith("readonly")
+                        ? Map.of("PGOPTIONS", "-c default_transaction_read_only=on") : Map.of();
+                String out = run(cmd, env, null);
+                assertThat(out).as(mode + " " + script + ":\n" + out)
+                        .contains("number of transactions actually processed: 40/40");
+            }
+        }
     }
 
     static List<String> psql(String... args) {
