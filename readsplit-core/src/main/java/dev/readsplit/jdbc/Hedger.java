@@ -44,8 +44,9 @@ import java.util.function.LongSupplier;
  * Nothing is scheduled per read.
  *
  * <h2>Threads</h2>
- * {@code readsplit-hedge-<name>} (the scanner, one daemon thread) and {@code readsplit-hedge-<name>-N} (the hedges:
- * at most {@code burst} at once, created on demand, ended after 30 s idle), all stopped by {@link #close()}.
+ * {@code readsplit-hedge-<name>} (the scanner, one daemon thread, started with the data source's first logical
+ * connection: a data source that only serves the proxy, or is never used, has none) and {@code readsplit-hedge-<name>-N}
+ * (the hedges: at most {@code burst} at once, created on demand, ended after 30 s idle), all stopped by {@link #close()}.
  */
 final class Hedger implements AutoCloseable {
 
@@ -58,7 +59,12 @@ final class Hedger implements AutoCloseable {
     private final dev.readsplit.concurrent.HeldSet<InFlightRead> reads = new dev.readsplit.concurrent.HeldSet<>();
     private final HedgeBudgets budgets;
     private final HedgeTokens tokens;
-    private final ScheduledExecutorService scanner;
+    /** Whether the scanner runs on its own thread (else tests call {@link #scan()}). */
+    private final boolean schedule;
+    /** The scanner, once the first logical connection registered (null before, and when not scheduled). */
+    private volatile ScheduledExecutorService scanner;
+    /** Set by {@link #close()}: no scanner starts after it. Guarded by {@code this.hedges}. */
+    private boolean closed;
     private final ThreadPoolExecutor hedges;
     private final long borrowWaitMillis;
     /** Nodes with a statement past budget in the current scan (scanner thread only). */
@@ -78,22 +84,36 @@ final class Hedger implements AutoCloseable {
                 ds.config().health().timeout().toMillis()));
         this.hedges = new ThreadPoolExecutor(0, settings.burst(), 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
                 named("readsplit-hedge-" + ds.name() + "-"));
-        if (schedule) {
+        this.schedule = schedule;
+    }
+
+    /** A slot for a new logical connection's executions (the first one starts the scanner). */
+    InFlightRead register(LogicalConnection connection) {
+        InFlightRead r = new InFlightRead(connection);
+        reads.add(r);
+        if (schedule && scanner == null) {
+            startScanner();
+        }
+        return r;
+    }
+
+    private void startScanner() {
+        synchronized (hedges) {
+            if (scanner != null || closed) {
+                return;
+            }
             ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(1, named("readsplit-hedge-" + ds.name()));
             s.setRemoveOnCancelPolicy(true);
             long tick = settings.tickNanos();
             s.scheduleWithFixedDelay(this::scanQuietly, tick, tick, TimeUnit.NANOSECONDS);
-            this.scanner = s;
-        } else {
-            this.scanner = null;
+            scanner = s;
         }
     }
 
-    /** A slot for a new logical connection's executions. */
-    InFlightRead register(LogicalConnection connection) {
-        InFlightRead r = new InFlightRead(connection);
-        reads.add(r);
-        return r;
+    /** Whether the scanner thread has been started (and not stopped by {@link #close()}). */
+    boolean scanning() {
+        ScheduledExecutorService s = scanner;
+        return s != null && !s.isShutdown();
     }
 
     void unregister(InFlightRead r) {
@@ -309,8 +329,11 @@ final class Hedger implements AutoCloseable {
     /** Stops the scanner and the hedges (running hedges are left to end; their answers are dropped). */
     @Override
     public void close() {
-        if (scanner != null) {
-            scanner.shutdownNow();
+        synchronized (hedges) {
+            closed = true;
+            if (scanner != null) {
+                scanner.shutdownNow();
+            }
         }
         hedges.shutdownNow();
     }
