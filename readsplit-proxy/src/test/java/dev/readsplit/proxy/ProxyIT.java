@@ -1131,6 +1131,34 @@ class ProxyIT {
         }
     }
 
+    /**
+     * A notification that reaches a backend while the proxy runs a query of its own there (a session setting asked,
+     * a deferred BEGIN) is kept for the client, in order, not dropped with the query's answer. PostgreSQL sends a
+     * notification committed while its listener is idle before that listener's next ReadyForQuery at the latest, so
+     * the proxy's next query on the backend sees it.
+     */
+    @Test
+    void aNotificationThatArrivesDuringTheProxysOwnQueryIsKeptForTheClient() throws Exception {
+        try (BackendConnection b = proxy.pool().open(proxy.topology().primary(), null)) {
+            assertThat(b.queryValue("LISTEN kept_channel")).isNull();
+            assertThat(b.hasKept()).isFalse();
+            try (Connection c = cluster.primary().connect(); Statement s = c.createStatement()) {
+                s.execute("NOTIFY kept_channel, 'first'");
+                s.execute("NOTIFY kept_channel, 'second'");
+            }
+            assertThat(b.queryValue("SELECT 40 + 2")).isEqualTo("42");
+            assertThat(b.hasKept()).isTrue();
+            List<String> payloads = new ArrayList<>();
+            for (Msg m = b.takeKept(); m != null; m = b.takeKept()) {
+                assertThat((char) m.type()).isEqualTo('A');
+                assertThat(m.cstring(4)).isEqualTo("kept_channel");
+                payloads.add(m.cstring(m.end(4)));
+            }
+            assertThat(payloads).containsExactly("first", "second");
+            assertThat(b.hasKept()).isFalse();
+        }
+    }
+
     private static void collect(Connection c, Set<String> into) throws SQLException {
         org.postgresql.PGNotification[] n = c.unwrap(org.postgresql.PGConnection.class).getNotifications();
         if (n != null) {
