@@ -162,6 +162,19 @@ class ProxyCommandIT {
         assertThat(longDrain.err()).contains("--drain-timeout").contains("1d");
     }
 
+    /** A node TLS setting the proxy cannot follow is a usage error naming it, before any connection is tried. */
+    @Test
+    void backendTlsSettingsTheProxyCannotFollowAreAUsageError(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        String base = "jdbc:readsplit:postgresql://127.0.0.1:1/db?user=u&password=p";
+        Cli cert = Cli.run("proxy", "--url", base + "&sslcert=/etc/client.crt");
+        assertThat(cert.exitCode()).isEqualTo(ReadsplitCommand.EXIT_USAGE);
+        assertThat(cert.err()).contains("sslcert").contains("127.0.0.1:1");
+        String root = dir.resolve("root.crt").toString();
+        Cli noRoot = Cli.run("proxy", "--url", base + "&sslmode=verify-full&sslrootcert=" + root);
+        assertThat(noRoot.exitCode()).isEqualTo(ReadsplitCommand.EXIT_USAGE);
+        assertThat(noRoot.err()).contains("verify-full").contains(root);
+    }
+
     @Test
     void badListenAddressIsAUsageError() {
         Cli r = Cli.run("proxy", "--url", "jdbc:readsplit:postgresql://127.0.0.1:1/db?user=u&password=p",

@@ -104,11 +104,12 @@ final class BackendConnection implements AutoCloseable {
      * Connects and logs in to {@code node} on a channel of {@code group}, as {@code login} (null: the node's
      * configured user); the connection is ready for queries (status idle). Blocks: never call it on the event loop.
      */
-    static BackendConnection open(Node node, BackendLogin login, EventLoopGroup group,
+    static BackendConnection open(Node node, BackendLogin login, BackendTls tls, EventLoopGroup group,
                                   Class<? extends SocketChannel> channelClass, int connectTimeoutMillis,
                                   SecureRandom random) throws IOException {
         NodeConfig nc = node.config();
         BackendConnection c = new BackendConnection(node, login);
+        java.util.concurrent.CompletableFuture<Void> negotiated = new java.util.concurrent.CompletableFuture<>();
         ChannelFuture f = new Bootstrap().group(group).channel(channelClass)
                 .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 .option(ChannelOption.TCP_NODELAY, true)
@@ -117,6 +118,9 @@ final class BackendConnection implements AutoCloseable {
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (tls.mode().asks()) {
+                            ch.pipeline().addLast(c.new TlsNegotiation(tls, negotiated));
+                        }
                         ch.pipeline().addLast(new Decoder(node.name()), c.new Handler());
                     }
                 })
@@ -138,6 +142,9 @@ final class BackendConnection implements AutoCloseable {
         }
         c.channel = f.channel();
         try {
+            if (tls.mode().asks()) {
+                c.negotiateTls(negotiated, connectTimeoutMillis);
+            }
             // startup is bounded; queries are not (cancel and health cover them)
             c.login(nc, login == null ? nc.user() : login.user(),
                     login == null ? nc.password() : login.password(), random, connectTimeoutMillis);
@@ -148,6 +155,29 @@ final class BackendConnection implements AutoCloseable {
             throw e;
         }
     }
+
+    /** Sends the SSLRequest and waits for {@link TlsNegotiation} to end it: TLS set up, or plain text allowed. */
+    private void negotiateTls(java.util.concurrent.CompletableFuture<Void> negotiated, int timeoutMillis)
+            throws IOException {
+        channel.writeAndFlush(channel.alloc().buffer(8).writeInt(8).writeInt(SSL_REQUEST_CODE));
+        try {
+            negotiated.get(timeoutMillis, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IOException(node.name() + ": no TLS answer from the server in " + timeoutMillis + " ms");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException(node.name() + ": interrupted while setting up TLS");
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() != null) {
+                cause = cause.getCause(); // the handshake's own reason (an untrusted or misnamed certificate)
+            }
+            throw new IOException(node.name() + ": TLS: " + cause.getMessage(), cause);
+        }
+    }
+
+    /** The SSLRequest code of the protocol (1234 << 16 | 5679). */
+    static final int SSL_REQUEST_CODE = 80877103;
 
     private void login(NodeConfig nc, String user, dev.readsplit.config.Secret credential, SecureRandom random,
                        int timeoutMillis) throws IOException {
@@ -592,6 +622,65 @@ final class BackendConnection implements AutoCloseable {
             if (failure == null) {
                 failure = cause.toString();
             }
+            ctx.close();
+        }
+    }
+
+    /**
+     * Reads the server's one-byte answer to the SSLRequest: {@code S} puts a TLS handler in its place (the negotiation
+     * ends with its handshake), {@code N} removes it, or refuses the server when the mode requires TLS. Bytes after the
+     * {@code S} and before the handshake are refused (they would not be protected: CVE-2021-23222).
+     */
+    private final class TlsNegotiation extends ByteToMessageDecoder {
+        private final BackendTls tls;
+        private final java.util.concurrent.CompletableFuture<Void> done;
+
+        TlsNegotiation(BackendTls tls, java.util.concurrent.CompletableFuture<Void> done) {
+            this.tls = tls;
+            this.done = done;
+        }
+
+        @Override
+        protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+            if (!in.isReadable() || done.isDone()) {
+                return;
+            }
+            byte answer = in.readByte();
+            if (answer == 'S' && !in.isReadable()) {
+                NodeConfig nc = node.config();
+                io.netty.handler.ssl.SslHandler ssl = tls.context().newHandler(ctx.alloc(), nc.host(), nc.port());
+                ssl.handshakeFuture().addListener(h -> {
+                    if (h.isSuccess()) {
+                        done.complete(null);
+                    } else {
+                        done.completeExceptionally(h.cause());
+                        ctx.channel().close();
+                    }
+                });
+                ctx.pipeline().replace(this, "tls", ssl);
+            } else if (answer == 'N' && !tls.mode().requires()) {
+                ctx.pipeline().remove(this);
+                done.complete(null);
+            } else {
+                done.completeExceptionally(new IOException(answer == 'N'
+                        ? "the server does not accept TLS, and sslmode="
+                        + tls.mode().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-') + " requires it"
+                        : answer == 'S' ? "the server sent data after accepting TLS, before the handshake"
+                        : "unexpected answer to the TLS request: " + (answer & 0xff)));
+                in.skipBytes(in.readableBytes());
+                ctx.close();
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+            done.completeExceptionally(new EOFException("the server closed the connection before TLS was set up"));
+            super.channelInactive(ctx);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            done.completeExceptionally(cause);
             ctx.close();
         }
     }

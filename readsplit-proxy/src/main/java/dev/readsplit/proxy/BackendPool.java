@@ -45,14 +45,30 @@ final class BackendPool implements AutoCloseable {
         }
     }
     private volatile boolean closed;
+    /** Each node configuration's TLS settings, read at its first connection (the nodes known at start: at once). */
+    private final Map<dev.readsplit.config.NodeConfig, BackendTls> tls = new ConcurrentHashMap<>();
 
+    /** @param knownTls the TLS settings already read (the nodes known at start), by node configuration */
     BackendPool(ProxyConfig config, Topology topology, SecureRandom random, EventLoopGroup group,
-                Class<? extends SocketChannel> channelClass) {
+                Class<? extends SocketChannel> channelClass, Map<dev.readsplit.config.NodeConfig, BackendTls> knownTls) {
         this.group = group;
         this.channelClass = channelClass;
         this.config = config;
         this.topology = topology;
         this.random = random;
+        this.tls.putAll(knownTls);
+    }
+
+    /**
+     * The TLS settings of {@code node}'s connections (its pgjdbc properties), read once per node configuration. A
+     * setting the proxy cannot follow fails the connection with the reason.
+     */
+    BackendTls tls(Node node) throws IOException {
+        try {
+            return tls.computeIfAbsent(node.config(), BackendTls::of);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(e.getMessage(), e);
+        }
     }
 
     /** An idle connection to {@code node}, or a new one (blocking: never on the event loop). */
@@ -90,8 +106,8 @@ final class BackendPool implements AutoCloseable {
     BackendConnection open(Node node, BackendLogin login) throws IOException {
         BackendConnection c;
         try {
-            c = BackendConnection.open(node, login, group, channelClass, (int) config.connectTimeout().toMillis(),
-                    random);
+            c = BackendConnection.open(node, login, tls(node), group, channelClass,
+                    (int) config.connectTimeout().toMillis(), random);
         } catch (BackendConnection.LoginRefused e) {
             if (login == null || e.sqlState == null || !e.sqlState.startsWith("28")) {
                 topology.onTrafficError(node, asSqlException(node, e));

@@ -99,6 +99,11 @@ public final class ProxyServer implements AutoCloseable {
         this.config = config;
         this.tls = config.tlsCertificate() == null ? null
                 : SslContextBuilder.forServer(config.tlsCertificate().toFile(), config.tlsKey().toFile()).build();
+        // every known node's TLS settings read before anything starts: one the proxy cannot follow fails the start
+        Map<dev.readsplit.config.NodeConfig, BackendTls> backendTls = new java.util.HashMap<>();
+        for (Node n : topology.nodes()) {
+            backendTls.computeIfAbsent(n.config(), BackendTls::of);
+        }
         boolean epoll = Epoll.isAvailable();
         this.group = new MultiThreadIoEventLoopGroup(1, r -> {
             Thread t = new Thread(r, "readsplit-proxy-io");
@@ -106,7 +111,7 @@ public final class ProxyServer implements AutoCloseable {
             return t;
         }, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         this.pool = new BackendPool(config, topology, random, group,
-                epoll ? EpollSocketChannel.class : NioSocketChannel.class);
+                epoll ? EpollSocketChannel.class : NioSocketChannel.class, backendTls);
         this.credentials = new ClientCredentials(config, random);
         this.metrics = new ProxyMetrics(this, stats, ds.name());
         Node primary = topology.primary();
