@@ -31,7 +31,8 @@ import java.util.concurrent.atomic.LongAdder;
  * embedded cluster (a primary and two streaming standbys) and a pgbench-like {@code accounts} table.
  *
  * <p>For each workload, every setup first runs a warm-up interval (not reported), then the setups take
- * turns over the rounds (A B C … A B C …), each for the same number of seconds with the same client
+ * turns over the rounds, the order rotated by one each round (A B C, B C A, C A B …) so that no setup always
+ * runs first or right after the same one, each for the same number of seconds with the same client
  * threads. Every setup holds the same number of server connections (default 2 on the primary and 3 on each
  * replica: 8 in all). Each operation is what a web request does: take a connection, run, close it.
  * Which node ran each statement is counted on the servers themselves ({@code pg_stat_statements} calls of
@@ -256,8 +257,9 @@ public final class MacroBenchmark {
                         Interval warm = measure(s, w, -1, o.warmupSeconds, o.threads, o.rows, monitors, firstErrors);
                         System.out.printf(Locale.ROOT, "  warm-up %-20s %8.0f ops/s%n", s.name(), warm.opsPerSecond());
                     }
+                    List<Setups.Setup> order = new ArrayList<>(setups.values());
                     for (int r = 1; r <= o.rounds; r++) {
-                        for (Setups.Setup s : setups.values()) {
+                        for (Setups.Setup s : order) {
                             Interval iv = measure(s, w, r, o.seconds, o.threads, o.rows, monitors, firstErrors);
                             intervals.add(iv);
                             System.out.printf(Locale.ROOT, "  round %d %-20s %8.0f ops/s  p50 %.3f ms  p99 %.3f ms  errors %d  nodes %s  backends %s%n",
@@ -265,6 +267,7 @@ public final class MacroBenchmark {
                                     iv.latency().getValueAtPercentile(99) / 1000.0, iv.errors(),
                                     shares(iv.statementsPerNode()), Arrays.toString(iv.backendsPerNode()));
                         }
+                        java.util.Collections.rotate(order, -1); // the next round starts with the next setup
                     }
                 }
             } finally {

@@ -128,7 +128,7 @@ final class Report {
         sb.append("Command: `").append(command()).append("`\n\n");
         sb.append(machine).append("\n\n");
         sb.append(String.format(Locale.ROOT, "%d rounds x %d s per setup and workload (setups interleaved within each "
-                        + "round), %d-s warm-up per setup excluded, %d client threads, %,d-row accounts table. "
+                        + "round, their order rotated by one each round), %d-s warm-up per setup excluded, %d client threads, %,d-row accounts table. "
                         + "Each operation takes a connection, runs, and closes it.%n%n",
                 o.rounds, o.seconds, o.warmupSeconds, o.threads, o.rows));
         sb.append("Server connections (the same total in every setup):\n\n");

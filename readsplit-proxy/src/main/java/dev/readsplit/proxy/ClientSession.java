@@ -706,7 +706,7 @@ final class ClientSession implements ReadsplitCommands.Session {
         List<Msg> begin = pipeline.subList(0, found.messages());
         Msg parse = begin.get(0);
         if (parse.type() == 'P' && !parse.cstring(0).isEmpty() && statements.containsKey(parse.cstring(0))) {
-            return; // a named statement parsed again: the backend's "already exists" error is the answer
+            return; // a name the session has prepared already: not answered here, the pipeline runs as sent
         }
         for (Msg m : begin) {
             if (m.type() == 'P') {

@@ -45,6 +45,9 @@ final class LeadingBegin {
             return null;
         }
         Msg bind = pipeline.get(i++);
+        if (bind.body().length < 2) {
+            return null; // malformed: the server says so
+        }
         int stmtAt = bind.end(0);
         if (stmtAt != 1) {
             return null; // a named portal: it may be executed again later in the pipeline
@@ -70,6 +73,9 @@ final class LeadingBegin {
         }
         if (i < pipeline.size() && pipeline.get(i).type() == 'D') {
             Msg d = pipeline.get(i);
+            if (d.body().length < 2) {
+                return null;
+            }
             char kind = (char) d.body()[0];
             String name = d.cstring(1);
             if (!(kind == 'P' && name.isEmpty()) && !(kind == 'S' && name.equals(stmt))) {
@@ -87,7 +93,7 @@ final class LeadingBegin {
                 break; // the unnamed portal is bound anew: the BEGIN's is gone
             }
             if ((m.type() == 'E' && m.cstring(0).isEmpty())
-                    || (m.type() == 'D' && m.body()[0] == 'P' && m.cstring(1).isEmpty())) {
+                    || (m.type() == 'D' && (m.body().length < 2 || (m.body()[0] == 'P' && m.cstring(1).isEmpty())))) {
                 return null; // the BEGIN's portal used again: it must exist where that runs
             }
         }

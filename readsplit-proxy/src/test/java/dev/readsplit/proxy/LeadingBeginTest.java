@@ -76,6 +76,21 @@ class LeadingBeginTest {
     }
 
     @Test
+    void malformedMessagesAreLeftToTheServer() {
+        Msg emptyBind = Msg.builder('B').build();
+        Msg emptyDescribe = Msg.builder('D').build();
+        assertThat(LeadingBegin.find(List.of(parse("", "BEGIN"), emptyBind, execute("")), statements)).isNull();
+        assertThat(LeadingBegin.find(List.of(parse("", "BEGIN"), bind("", ""), emptyDescribe, execute("")), statements))
+                .isNull();
+        assertThat(LeadingBegin.find(List.of(parse("", "BEGIN"), bind("", ""), execute(""), emptyDescribe), statements))
+                .isNull();
+        Msg truncatedParse = Msg.builder('P').cstring("").cstring("BEGIN").build(); // no parameter-type count
+        assertThat(LeadingBegin.find(List.of(truncatedParse, bind("", ""), execute("")), statements)).isNull();
+        Msg truncatedBind = Msg.builder('B').cstring("").cstring("").int16(3).build(); // three formats announced
+        assertThat(LeadingBegin.find(List.of(parse("", "BEGIN"), truncatedBind, execute("")), statements)).isNull();
+    }
+
+    @Test
     void itsPortalUsedAgainBeforeANewBindKeepsItOnTheServer() {
         List<Msg> again = List.of(parse("", "BEGIN"), bind("", ""), execute(""), execute(""));
         assertThat(LeadingBegin.find(again, statements)).isNull();
