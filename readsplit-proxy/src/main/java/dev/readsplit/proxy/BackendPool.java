@@ -104,9 +104,10 @@ final class BackendPool implements AutoCloseable {
      * health and is not reported to the topology.
      */
     BackendConnection open(Node node, BackendLogin login) throws IOException {
+        BackendTls nodeTls = tls(node); // a setting the proxy cannot follow says nothing of the node's health
         BackendConnection c;
         try {
-            c = BackendConnection.open(node, login, tls(node), group, channelClass,
+            c = BackendConnection.open(node, login, nodeTls, group, channelClass,
                     (int) config.connectTimeout().toMillis(), random);
         } catch (BackendConnection.LoginRefused e) {
             if (login == null || e.sqlState == null || !e.sqlState.startsWith("28")) {
