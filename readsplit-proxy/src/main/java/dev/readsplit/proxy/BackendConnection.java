@@ -663,8 +663,7 @@ final class BackendConnection implements AutoCloseable {
                 done.complete(null);
             } else {
                 done.completeExceptionally(new IOException(answer == 'N'
-                        ? "the server does not accept TLS, and sslmode="
-                        + tls.mode().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-') + " requires it"
+                        ? "the server does not accept TLS, and sslmode=" + tls.mode().label() + " requires it"
                         : answer == 'S' ? "the server sent data after accepting TLS, before the handshake"
                         : "unexpected answer to the TLS request: " + (answer & 0xff)));
                 in.skipBytes(in.readableBytes());

@@ -45,9 +45,14 @@ record BackendTls(Mode mode, SslContext context) {
             return this == REQUIRE || this == VERIFY_CA || this == VERIFY_FULL;
         }
 
+        /** The value as pgjdbc spells it ({@code verify-full}). */
+        String label() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+
         static Mode parse(String value) {
             for (Mode m : values()) {
-                if (m.name().replace('_', '-').equalsIgnoreCase(value.trim())) {
+                if (m.label().equalsIgnoreCase(value.trim())) {
                     return m;
                 }
             }
@@ -93,7 +98,7 @@ record BackendTls(Mode mode, SslContext context) {
         if (factory != null && !factory.equals(LIBPQ_FACTORY)) {
             if (!factory.equals(NON_VALIDATING_FACTORY) || checks) {
                 throw new ConfigException("sslfactory", where + "the proxy does not support sslfactory=" + factory
-                        + (checks ? " with sslmode=" + mode.name().toLowerCase(Locale.ROOT).replace('_', '-') : "")
+                        + (checks ? " with sslmode=" + mode.label() : "")
                         + " (it follows sslmode itself; " + NON_VALIDATING_FACTORY + " only with prefer or require)");
             }
         }
@@ -105,9 +110,8 @@ record BackendTls(Mode mode, SslContext context) {
             if (checks) {
                 Path root = rootCertificate(p.get("sslrootcert"));
                 if (!Files.isReadable(root)) {
-                    throw new ConfigException("sslrootcert", where + "sslmode=" + mode.name().toLowerCase(Locale.ROOT)
-                            .replace('_', '-') + " needs a root certificate: cannot read " + root
-                            + " (set sslrootcert)");
+                    throw new ConfigException("sslrootcert", where + "sslmode=" + mode.label()
+                            + " needs a root certificate: cannot read " + root + " (set sslrootcert)");
                 }
                 b.trustManager(root.toFile());
                 b.endpointIdentificationAlgorithm(mode == Mode.VERIFY_FULL ? "HTTPS" : null);

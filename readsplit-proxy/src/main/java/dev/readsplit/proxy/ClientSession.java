@@ -700,7 +700,10 @@ final class ClientSession implements ReadsplitCommands.Session {
             return;
         }
         LeadingBegin.Found found = LeadingBegin.find(pipeline, statements);
-        if (found == null || !plainBegin(ds.classify(found.sql()), found.sql())) {
+        // nearly every pipeline starts with an execution: the pattern turns away all but a BEGIN before anything is
+        // classified (the pipeline's own SQL is classified once, where it is routed)
+        if (found == null || !PLAIN_BEGIN.matcher(found.sql()).matches()
+                || !plainBegin(ds.classify(found.sql()), found.sql())) {
             return;
         }
         List<Msg> begin = pipeline.subList(0, found.messages());
@@ -872,13 +875,13 @@ final class ClientSession implements ReadsplitCommands.Session {
         for (Msg m : batch) {
             if (m.type() == 'P') {
                 String name = m.cstring(0);
-                parsedHere.put(name, m.cstring(m.end(0)));
+                parsedHere.put(name, m.parseQuery());
             } else if (m.type() == 'B') {
-                String stmt = m.cstring(m.end(0));
+                String stmt = m.bindStatement();
                 String text = parsedHere.get(stmt);
                 if (text == null) {
                     byte[] body = statements.get(stmt);
-                    text = body == null ? null : new Msg((byte) 'P', body).cstring(new Msg((byte) 'P', body).end(0));
+                    text = body == null ? null : new Msg((byte) 'P', body).parseQuery();
                 }
                 if (text != null && !texts.contains(text)) {
                     texts.add(text);
@@ -914,7 +917,7 @@ final class ClientSession implements ReadsplitCommands.Session {
                     statements.put(name, m.body());
                 }
                 case 'B' -> {
-                    ensurePrepared(x, b, m.cstring(m.end(0)));
+                    ensurePrepared(x, b, m.bindStatement());
                     x.client(m, "2");
                 }
                 case 'D' -> {

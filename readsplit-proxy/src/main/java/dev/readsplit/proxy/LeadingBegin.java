@@ -52,14 +52,13 @@ final class LeadingBegin {
         if (stmtAt != 1) {
             return null; // a named portal: it may be executed again later in the pipeline
         }
-        String stmt = bind.cstring(stmtAt);
+        String stmt = bind.bindStatement();
         if (parsedName == null) {
             byte[] body = statements.get(stmt);
             if (body == null) {
                 return null; // unknown to the session: the backend answers as PostgreSQL would
             }
-            Msg p = new Msg((byte) 'P', body);
-            text = p.cstring(p.end(0));
+            text = new Msg((byte) 'P', body).parseQuery();
         } else if (!parsedName.equals(stmt)) {
             return null;
         }

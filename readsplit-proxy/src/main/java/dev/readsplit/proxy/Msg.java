@@ -71,6 +71,16 @@ record Msg(byte type, byte[] body) {
         return Math.min(i + 1, body.length + 1);
     }
 
+    /** A Parse message's query text (after its statement name). */
+    String parseQuery() {
+        return cstring(end(0));
+    }
+
+    /** A Bind message's prepared statement name (after its portal name). */
+    String bindStatement() {
+        return cstring(end(0));
+    }
+
     /** An ErrorResponse/NoticeResponse field ({@code 'C'} for the SQLSTATE, {@code 'M'} for the message), or null. */
     String field(char code) {
         int i = 0;

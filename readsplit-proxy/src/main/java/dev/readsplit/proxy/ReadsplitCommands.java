@@ -91,7 +91,7 @@ final class ReadsplitCommands {
             return false;
         }
         for (Msg m : batch) {
-            if (m.type() == 'P' && ReadsplitStatement.parse(m.cstring(m.end(0))) == null) {
+            if (m.type() == 'P' && ReadsplitStatement.parse(m.parseQuery()) == null) {
                 return false; // another statement in the same pipeline: not the proxy's to answer
             }
         }

@@ -31,4 +31,12 @@ class MsgTest {
         assertThat(row.firstColumn()).isEqualTo("123");
         assertThat(row.firstColumnLong()).isEqualTo(123L);
     }
+
+    @Test
+    void aParsesQueryAndABindsStatementFollowTheirFirstName() {
+        Msg parse = Msg.builder('P').cstring("S_1").cstring("SELECT $1").int16(1).int32(23).build();
+        assertThat(parse.parseQuery()).isEqualTo("SELECT $1");
+        Msg bind = Msg.builder('B').cstring("").cstring("S_1").int16(0).int16(0).int16(0).build();
+        assertThat(bind.bindStatement()).isEqualTo("S_1");
+    }
 }
