@@ -902,63 +902,9 @@ final class ClientSession implements ReadsplitCommands.Session {
         return texts.size() == 1 ? texts.get(0) : String.join(";\n", texts);
     }
 
-    /** The pipeline's messages for backend {@code b}: each statement it uses re-prepared there first if needed. */
+    /** The pipeline's messages for backend {@code b}, its prepared statements made to match the client's there. */
     private Exchange pipelineExchange(List<Msg> batch, BackendConnection b, boolean sync) {
-        Exchange x = new Exchange(sync);
-        for (Msg m : batch) {
-            switch (m.type()) {
-                case 'P' -> {
-                    String name = m.cstring(0);
-                    if (!name.isEmpty() && b.prepared.containsKey(name)) {
-                        x.injected(closeStatement(name), '3');
-                    }
-                    x.client(m, "1");
-                    b.prepared.put(name, m.body());
-                    statements.put(name, m.body());
-                }
-                case 'B' -> {
-                    ensurePrepared(x, b, m.bindStatement());
-                    x.client(m, "2");
-                }
-                case 'D' -> {
-                    if (m.body()[0] == 'S') {
-                        ensurePrepared(x, b, m.cstring(1));
-                    }
-                    x.client(m, "Tn");
-                }
-                case 'E' -> x.client(m, "CIs");
-                case 'C' -> {
-                    if (m.body()[0] == 'S') {
-                        String name = m.cstring(1);
-                        statements.remove(name);
-                        b.prepared.remove(name);
-                    }
-                    x.client(m, "3");
-                }
-                case 'S' -> x.client(m, null);
-                default -> throw new IllegalStateException("not a pipeline message: " + m);
-            }
-        }
-        if (!sync) {
-            x.client(Msg.builder('H').build(), null);
-        }
-        return x;
-    }
-
-    private void ensurePrepared(Exchange x, BackendConnection b, String name) {
-        byte[] body = statements.get(name);
-        if (body == null || b.prepared.get(name) == body) {
-            return; // unknown to the session (the backend answers as PostgreSQL would), or already there
-        }
-        if (!name.isEmpty() && b.prepared.containsKey(name)) {
-            x.injected(closeStatement(name), '3');
-        }
-        x.injected(new Msg((byte) 'P', body), '1');
-        b.prepared.put(name, body);
-    }
-
-    private static Msg closeStatement(String name) {
-        return Msg.builder('C').byte1('S').cstring(name).build();
+        return PipelineExchange.build(batch, b, sync, statements);
     }
 
     // ---------------------------------------------------------------------------------------------

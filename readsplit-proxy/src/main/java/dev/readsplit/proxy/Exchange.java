@@ -25,8 +25,12 @@ final class Exchange {
     /** Holding stops (the held responses go out) past this many bytes. */
     static final int MAX_HELD_BYTES = 1 << 20;
 
-    /** What the backend still owes, per message sent, in order. */
-    private record Expect(String terminals, boolean swallow) {
+    /**
+     * What the backend still owes, per message sent, in order: the response types that answer it, whether that answer
+     * is the proxy's (swallowed), and what its answer means for the backend's prepared statements and, once it reaches
+     * the client, for the client's (either null).
+     */
+    private record Expect(String terminals, boolean swallow, Runnable onBackend, Runnable onClient) {
     }
 
     private final ArrayDeque<Expect> expected = new ArrayDeque<>();
@@ -65,9 +69,17 @@ final class Exchange {
 
     /** A message of the client, whose responses are relayed. */
     void client(Msg m, String terminals) {
+        client(m, terminals, null, null);
+    }
+
+    /**
+     * A message of the client, whose responses are relayed; when its answer ({@code terminals}) comes, {@code onBackend}
+     * runs, and {@code onClient} once that answer has gone to the client (never if the exchange is drained unseen).
+     */
+    void client(Msg m, String terminals, Runnable onBackend, Runnable onClient) {
         toSend.add(m);
         if (terminals != null) {
-            expected.add(new Expect(terminals, false));
+            expected.add(new Expect(terminals, false, onBackend, onClient));
         }
     }
 
@@ -117,10 +129,10 @@ final class Exchange {
         return ready;
     }
 
-    /** A message the proxy injects; its one response ({@code terminal}) is swallowed. */
-    void injected(Msg m, char terminal) {
+    /** A message the proxy injects; its one response ({@code terminal}) is swallowed, then {@code onBackend} runs. */
+    void injected(Msg m, char terminal, Runnable onBackend) {
         toSend.add(m);
-        expected.add(new Expect(String.valueOf(terminal), true));
+        expected.add(new Expect(String.valueOf(terminal), true, onBackend, null));
     }
 
     /** Called once when the exchange is over, on the event loop: null, or the backend connection's failure. */
@@ -132,6 +144,8 @@ final class Exchange {
     private ClientOutput client;
     private Done done;
     private List<Msg> held;
+    /** What the held responses mean for the client's prepared statements, run when they are sent. */
+    private List<Runnable> heldEffects;
     private int heldBytes;
     private boolean finished;
 
@@ -146,6 +160,7 @@ final class Exchange {
         this.client = out;
         this.done = whenDone;
         this.held = hold && endsWithSync ? new ArrayList<>() : null;
+        this.heldEffects = held == null ? null : new ArrayList<>(2);
         for (Msg m : toSend) {
             b.write(m);
         }
@@ -281,10 +296,7 @@ final class Exchange {
         }
         if (t == 'G') {
             // COPY FROM STDIN: the client's data now flows to the backend (fromClient) until CopyDone or CopyFail
-            if (held != null) {
-                held.forEach(client::write);
-                held = null;
-            }
+            releaseHeld();
             client.write(m);
             client.flush();
             forwardedAny = true;
@@ -296,9 +308,7 @@ final class Exchange {
         if (t == 'Z') {
             status = (char) m.body()[0];
             if (!misroute && !stale) {
-                if (held != null) {
-                    held.forEach(client::write);
-                }
+                releaseHeld();
                 if (keepReady) {
                     ready = m;
                 } else {
@@ -315,19 +325,24 @@ final class Exchange {
             return;
         }
         if (misroute || stale) {
-            return; // drained until ReadyForQuery, never shown
+            // drained until ReadyForQuery, never shown; what the backend did with its statements still holds there
+            if (t == 'E') {
+                expected.clear();
+            } else {
+                answered(t);
+            }
+            return;
         }
+        Expect head = null;
         if (t == 'E') {
+            expected.clear(); // the backend skips everything up to Sync
             if (held != null && "25006".equals(m.field('C'))) {
                 misroute = true;
                 return;
             }
-            expected.clear(); // the backend skips everything up to Sync
             copyIn = false; // an error ends a COPY's copy-in mode too
             if (!endsWithSync && !syncRelayed) {
-                if (held != null) {
-                    held.forEach(client::write);
-                }
+                releaseHeld();
                 client.write(m);
                 client.flush();
                 forwardedAny = true;
@@ -335,28 +350,55 @@ final class Exchange {
                 return;
             }
         } else {
-            Expect head = expected.peek();
-            if (head != null && head.terminals().indexOf((char) t) >= 0) {
-                expected.poll();
-                if (head.swallow()) {
-                    afterMessage();
-                    return;
-                }
+            head = answered(t);
+            if (head != null && head.swallow()) {
+                afterMessage();
+                return;
             }
         }
+        Runnable effect = head == null ? null : head.onClient();
         if (held != null) {
             held.add(m);
+            if (effect != null) {
+                heldEffects.add(effect);
+            }
             heldBytes += m.body().length;
             if (t == 'D' || t == 'C' || t == 'H' || t == 's' || t == 'I' || heldBytes > MAX_HELD_BYTES) {
-                held.forEach(client::write);
-                held = null;
+                releaseHeld();
                 forwardedAny = true;
             }
         } else {
             client.write(m);
+            if (effect != null) {
+                effect.run();
+            }
             forwardedAny = true;
         }
         afterMessage();
+    }
+
+    /** The message the backend has just answered with a response of type {@code t}, or null; its backend effect run. */
+    private Expect answered(byte t) {
+        Expect head = expected.peek();
+        if (head == null || head.terminals().indexOf((char) t) < 0) {
+            return null;
+        }
+        expected.poll();
+        if (head.onBackend() != null) {
+            head.onBackend().run();
+        }
+        return head;
+    }
+
+    /** Sends the held responses to the client, and records what they mean for its prepared statements. */
+    private void releaseHeld() {
+        if (held == null) {
+            return;
+        }
+        held.forEach(client::write);
+        heldEffects.forEach(Runnable::run);
+        held = null;
+        heldEffects = null;
     }
 
     /** After a Flush, the exchange ends once every message sent is answered. */

@@ -103,8 +103,14 @@ final class ReadsplitCommands {
             }
             switch (m.type()) {
                 case 'P' -> {
-                    statements.put(m.cstring(0), m.body());
-                    out.write(Msg.builder('1').build());
+                    String name = m.cstring(0);
+                    if (!name.isEmpty() && statements.containsKey(name)) {
+                        out.write(Msg.error("42P05", "prepared statement \"" + name + "\" already exists"));
+                        failed = true;
+                    } else {
+                        statements.put(name, m.body());
+                        out.write(Msg.builder('1').build());
+                    }
                 }
                 case 'B' -> out.write(Msg.builder('2').build());
                 case 'D' -> {

@@ -417,6 +417,89 @@ class ProxyIT {
                         LeadingBeginTest.execute(""), Msg.builder('S').build()),
                 List.of(Msg.query("SELECT 1")),
                 List.of(Msg.query("ROLLBACK")));
+        List<String> direct = answeredAsByThePrimary(steps);
+        assertThat(direct).contains("C BEGIN", "Z T", "C START TRANSACTION", "E 22012", "Z E", "E 25P02");
+    }
+
+    /**
+     * The client's prepared statements are what PostgreSQL would hold, whichever backend runs each pipeline (reads
+     * alternate between the replicas): a second Parse of a name fails with 42P05 and keeps the first statement; a
+     * failed Parse and the messages skipped after an error prepare nothing (a Bind of them fails with 26000, a new
+     * Parse of the name succeeds); a closed statement is gone on every backend, also on one that still held it.
+     */
+    @Test
+    void preparedStatementsAreWhatPostgresqlWouldHoldWhicheverBackendRunsThem() throws Exception {
+        awaitBothReplicasEligible();
+        Msg sync = Msg.builder('S').build();
+        List<Msg> runS1 = List.of(LeadingBeginTest.bind("", "s1"), LeadingBeginTest.execute(""), sync);
+        // an unknown statement's Bind ahead of a read, so the pipeline is routed as a read (to either replica)
+        List<Msg> runClosedS1 = List.of(LeadingBeginTest.bind("", "s1"), LeadingBeginTest.execute(""),
+                LeadingBeginTest.parse("", "SELECT 9"), LeadingBeginTest.bind("", ""), LeadingBeginTest.execute(""),
+                sync);
+        List<List<Msg>> steps = List.of(
+                List.of(LeadingBeginTest.parse("s1", "SELECT 1"), sync),
+                List.of(LeadingBeginTest.parse("s1", "SELECT 2"), sync),
+                runS1, runS1, runS1,
+                List.of(LeadingBeginTest.parse("s1", "SELECT 2"), LeadingBeginTest.parse("s2", "SELECT 2"), sync),
+                List.of(LeadingBeginTest.bind("", "s2"), LeadingBeginTest.execute(""), sync),
+                List.of(LeadingBeginTest.parse("bad", "SELEC 1"), LeadingBeginTest.parse("s3", "SELECT 3"), sync),
+                List.of(LeadingBeginTest.bind("", "s3"), LeadingBeginTest.execute(""), sync),
+                List.of(LeadingBeginTest.bind("", "bad"), LeadingBeginTest.execute(""), sync),
+                List.of(LeadingBeginTest.parse("bad", "SELECT 4"), LeadingBeginTest.bind("", "bad"),
+                        LeadingBeginTest.execute(""), sync),
+                List.of(LeadingBeginTest.parse("s3", "SELECT 3"), sync),
+                List.of(LeadingBeginTest.bind("", "s3"), LeadingBeginTest.execute(""), sync),
+                List.of(Msg.builder('C').byte1('S').cstring("s1").build(), sync),
+                runClosedS1, runClosedS1, runClosedS1,
+                List.of(LeadingBeginTest.parse("s1", "SELECT 5"), sync),
+                runS1, runS1);
+        List<String> direct = answeredAsByThePrimary(steps);
+        assertThat(direct).contains("E 42P05", "E 42601", "E 26000", "D 1", "D 4", "D 5");
+        assertThat(direct).doesNotContain("D 2");
+    }
+
+    /** A {@code readsplit.*} statement prepared by name is refused a second Parse of that name, as any statement. */
+    @Test
+    void aReadsplitStatementPreparedTwiceByNameFailsAsPostgresqlWould() throws Exception {
+        Msg sync = Msg.builder('S').build();
+        try (RawClient c = new RawClient(proxy.address().getPort())) {
+            c.login(USER, PASSWORD, cluster.database());
+            List<String> seen = transcript(c, List.of(
+                    List.of(LeadingBeginTest.parse("mode", "SHOW readsplit.consistency"), sync),
+                    List.of(LeadingBeginTest.parse("mode", "SHOW readsplit.consistency"),
+                            LeadingBeginTest.bind("", "mode"), LeadingBeginTest.execute(""), sync),
+                    List.of(LeadingBeginTest.bind("", "mode"), LeadingBeginTest.execute(""), sync)));
+            assertThat(seen).hasSize(8).startsWith("1", "Z I", "E 42P05", "Z I", "2").endsWith("C SHOW", "Z I");
+            assertThat(seen.get(5)).startsWith("D ");
+        }
+    }
+
+    /**
+     * Pooling by transaction, a backend goes from client to client with the statements prepared on it; a client that
+     * binds a statement it never prepared gets 26000 there, as from PostgreSQL, not another client's statement.
+     */
+    @Test
+    void aStatementLeftOnAPooledBackendIsNotTheNextClients() throws Exception {
+        try (ProxyServer tp = ProxyServer.start(ds, ProxyConfig.builder().listen("127.0.0.1:0")
+                .user(USER, Secret.of(PASSWORD)).poolMode(PoolMode.TRANSACTION).build());
+             RawClient a = new RawClient(tp.address().getPort());
+             RawClient b = new RawClient(tp.address().getPort())) {
+            a.login(USER, PASSWORD, cluster.database());
+            b.login(USER, PASSWORD, cluster.database());
+            Msg sync = Msg.builder('S').build();
+            List<Msg> run = List.of(LeadingBeginTest.bind("", "mine"), LeadingBeginTest.execute(""), sync);
+            assertThat(transcript(a, List.of(List.of(LeadingBeginTest.parse("mine",
+                    "/* readsplit:primary */ SELECT pg_backend_pid()"), LeadingBeginTest.parse("",
+                    "/* readsplit:primary */ SELECT 7"), sync)))).containsExactly("1", "1", "Z I");
+            assertThat(transcript(b, List.of(run))).containsExactly("E 26000", "Z I");
+            assertThat(transcript(b, List.of(List.of(LeadingBeginTest.bind("", ""), LeadingBeginTest.execute(""),
+                    sync)))).containsExactly("E 26000", "Z I");
+            assertThat(transcript(a, List.of(run))).startsWith("2").contains("C SELECT 1").endsWith("Z I");
+        }
+    }
+
+    /** Asserts that the proxy answers {@code steps} as the primary does, and returns the primary's transcript. */
+    private static List<String> answeredAsByThePrimary(List<List<Msg>> steps) throws IOException {
         List<String> direct;
         try (RawClient c = new RawClient(cluster.primary().port())) {
             c.login(cluster.user(), cluster.password(), cluster.database());
@@ -426,7 +509,7 @@ class ProxyIT {
             c.login(USER, PASSWORD, cluster.database());
             assertThat(transcript(c, steps)).isEqualTo(direct);
         }
-        assertThat(direct).contains("C BEGIN", "Z T", "C START TRANSACTION", "E 22012", "Z E", "E 25P02");
+        return direct;
     }
 
     /** Each step's messages sent, then what comes back up to its ReadyForQuery: type and tag, state or SQLSTATE. */
