@@ -613,13 +613,35 @@ final class ClientSession implements ReadsplitCommands.Session {
     private boolean dispatchOther(Msg m) {
         switch (m.type()) {
             case 'd', 'c', 'f' -> { } // CopyData/CopyDone/CopyFail outside a COPY (after its error) are dropped, as PG does
-            case 'F' -> error("0A000", "readsplit proxy: the function call protocol message is not supported");
+            case 'F' -> functionCall(m);
             default -> {
                 error("08P01", "readsplit proxy: unexpected message type '" + (char) m.type() + "'");
                 return false;
             }
         }
         return true;
+    }
+
+    /**
+     * What a function-call message ({@code F}: libpq's {@code PQfn}, pgjdbc's Fastpath, which large objects use) is
+     * routed as: a call of procedural code, which may write. It names its function by OID only, so the proxy cannot
+     * tell a read from a write: it goes to the primary, or to the node of the client's transaction, and counts as a
+     * write (docs/proxy.md).
+     */
+    static final String FUNCTION_CALL = "CALL \"function call message\"()";
+
+    /** A function-call message: routed as {@link #FUNCTION_CALL}, the backend's answer (its result or error) relayed. */
+    private void functionCall(Msg m) {
+        if (!pipeline.isEmpty() || bound != null) {
+            discardPipeline();
+            error("08P01", "a function call arrived inside an unfinished extended-protocol pipeline");
+            return;
+        }
+        execute(ds.classify(FUNCTION_CALL), FUNCTION_CALL, backend -> {
+            Exchange x = new Exchange(true);
+            x.client(m, null);
+            return x;
+        }, out);
     }
 
     private void discardPipeline() {

@@ -159,6 +159,59 @@ class ProxyIT {
         }
     }
 
+    /**
+     * Large objects through the proxy: pgjdbc's LargeObjectManager sends function-call messages (Fastpath). They run
+     * in the client's transaction: one that writes on the primary, a read-only one on the replica it began on; a
+     * function call outside a transaction goes to the primary.
+     */
+    @Test
+    void largeObjectsByFunctionCallRunInTheClientsTransaction() throws Exception {
+        awaitBothReplicasEligible();
+        byte[] data = "a large object through the proxy".getBytes(StandardCharsets.UTF_8);
+        long oid;
+        try (Connection c = connect(""); Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            org.postgresql.largeobject.LargeObjectManager lom =
+                    c.unwrap(org.postgresql.PGConnection.class).getLargeObjectAPI();
+            oid = lom.createLO();
+            try (org.postgresql.largeobject.LargeObject lo =
+                         lom.open(oid, org.postgresql.largeobject.LargeObjectManager.WRITE)) {
+                lo.write(data);
+            }
+            assertThat(port(s, "SELECT inet_server_port()")).isEqualTo(primaryPort);
+            c.commit();
+
+            c.setReadOnly(true);
+            int port = port(s, "SELECT inet_server_port()");
+            assertThat(standbyPorts).contains(port);
+            try (org.postgresql.largeobject.LargeObject lo =
+                         lom.open(oid, org.postgresql.largeobject.LargeObjectManager.READ)) {
+                assertThat(lo.read(data.length + 8)).isEqualTo(data);
+            }
+            assertThat(port(s, "SELECT inet_server_port()")).isEqualTo(port);
+            SQLException refused = assertThrows(SQLException.class, lom::createLO);
+            assertThat(refused.getSQLState()).isEqualTo("25006");
+            c.rollback();
+            c.setReadOnly(false);
+            c.setAutoCommit(true);
+        }
+        try (Connection direct = cluster.primary().connect(); Statement s = direct.createStatement();
+             ResultSet rs = s.executeQuery("SELECT lo_get(" + oid + ")")) {
+            rs.next();
+            assertThat(rs.getBytes(1)).isEqualTo(data);
+        }
+        // autocommit: the call goes to the primary (pgjdbc refuses large objects in autocommit; the raw message)
+        Msg unlink = Msg.builder('F').int32(964).int16(1).int16(1).int16(1).int32(4).int32((int) oid).int16(1).build();
+        try (RawClient c = new RawClient(proxy.address().getPort())) {
+            c.login(USER, PASSWORD, cluster.database());
+            assertThat(transcript(c, List.of(List.of(unlink)))).containsExactly("V", "Z I");
+            assertThat(transcript(c, List.of(List.of(unlink)))).containsExactly("E 42704", "Z I");
+        }
+        try (Connection direct = cluster.primary().connect(); Statement s = direct.createStatement()) {
+            assertThat(port(s, "SELECT count(*) FROM pg_largeobject_metadata WHERE oid = " + oid)).isZero();
+        }
+    }
+
     @Test
     void namedStatementsAreRePreparedOnWhicheverReplicaRunsThem() throws SQLException {
         awaitBothReplicasEligible();
@@ -1051,6 +1104,47 @@ class ProxyIT {
         try (Connection c = cluster.primary().connect(); Statement s = c.createStatement()) {
             assertThat(port(s, "SELECT count(*)::int FROM items WHERE v = 'ro'")).isZero();
             assertThat(port(s, "SELECT count(*)::int FROM items WHERE id = 71100 AND v = 'rw'")).isEqualTo(1);
+        }
+    }
+
+    /**
+     * psycopg2's large objects (libpq's lo_* functions, which send function-call messages): written in a transaction
+     * on the primary, read back in a read-only transaction on a replica, unlinked.
+     */
+    @Test
+    void pythonLargeObjectsRunInTheClientsTransaction(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        awaitBothReplicasEligible();
+        String out = python(dir,
+                "c = connect()",
+                "c.autocommit = False",
+                "cur = c.cursor()",
+                "lo = c.lobject(0, 'wb')",
+                "lo.write(b'psycopg2 large object')",
+                "lo.close()",
+                "print('rw', one(cur, 'SELECT inet_server_port()'), lo.oid)",
+                "c.commit()",
+                "c.set_session(readonly=True)",
+                "a = one(cur, 'SELECT inet_server_port()')",
+                "r = c.lobject(lo.oid, 'rb')",
+                "data = r.read().decode()",
+                "r.close()",
+                "print('ro', a, one(cur, 'SELECT inet_server_port()'), data.replace(' ', '_'))",
+                "c.rollback()",
+                "c.set_session(readonly=False)",
+                "c.lobject(lo.oid).unlink()",
+                "c.commit()");
+        List<String[]> lines = out.lines().map(l -> l.split(" ")).toList();
+        assertThat(lines).as(out).hasSize(2);
+        assertThat(lines.get(0)[0]).isEqualTo("rw");
+        assertThat(Integer.parseInt(lines.get(0)[1])).isEqualTo(primaryPort);
+        String[] ro = lines.get(1);
+        assertThat(ro[0]).isEqualTo("ro");
+        assertThat(standbyPorts).contains(Integer.parseInt(ro[1]));
+        assertThat(ro[2]).isEqualTo(ro[1]);
+        assertThat(ro[3]).isEqualTo("psycopg2_large_object");
+        try (Connection c = cluster.primary().connect(); Statement s = c.createStatement()) {
+            assertThat(port(s, "SELECT count(*)::int FROM pg_largeobject_metadata WHERE oid = "
+                    + lines.get(0)[2])).isZero();
         }
     }
 
