@@ -297,6 +297,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
     /** Runs {@code step} on a worker; then the event loop goes on with the next message. */
     private void offload(Runnable step) {
         busy = true;
+        server.stats().workerSteps.increment();
         try {
             server.workers().execute(() -> {
                 try {

@@ -188,7 +188,8 @@ final class ClientSession implements ReadsplitCommands.Session {
      * Handles {@code m} on the event loop if that needs no blocking work: messages that only queue (Parse, Bind...),
      * and the common query, a simple query or a pipeline ending in Sync routed at once ({@code Requirement.NONE}) to a
      * node whose backend the session holds (or the pool has idle), whose exchange then runs on the event loop without
-     * any thread switch. Anything else (the proxy's own statements, SET, read-your-writes waits, a backend to open, a
+     * any thread switch; and a plain {@code BEGIN}, which the proxy answers itself ({@link #deferTransaction}).
+     * Anything else (the proxy's own statements, SET, read-your-writes waits, a backend to open, a
      * failure to retry, Flush, Terminate) is {@link Step#BLOCKING}, untouched, for {@link #handle} on a worker.
      */
     Step onLoop(Msg m, Driver driver) {
@@ -240,9 +241,12 @@ final class ClientSession implements ReadsplitCommands.Session {
             return Step.BLOCKING;
         }
         Classification c = ds.classify(sql);
+        if (query != null && deferTransaction(c, sql)) {
+            return Step.DONE; // a plain BEGIN, answered here and sent with the transaction's first statement: no I/O
+        }
         if (c.sessionEffect() == SessionEffect.SET_SESSION_STATE
                 || (query != null && c.sessionEffect() == SessionEffect.BEGIN_TRANSACTION && !state.inTransaction())) {
-            // followed on every backend the session holds (blocking queries); a BEGIN the proxy may answer itself
+            // followed on every backend the session holds (blocking queries); a BEGIN that opens on its backend now
             return Step.BLOCKING;
         }
         beforeRoute(sql); // idempotent: the worker's path does it again if this one gives up

@@ -63,6 +63,8 @@ public final class ProxyMetrics implements MeterBinder {
         FunctionCounter.builder("readsplit.proxy.replay.checks", stats, s -> s.replayChecksShort.sum()).tags(common)
                 .tag("outcome", "short")
                 .description("Replay checks that led reads after a write, by what they found").register(r);
+        FunctionCounter.builder("readsplit.proxy.worker.steps", stats, s -> s.workerSteps.sum()).tags(common)
+                .description("Client steps run on a worker thread rather than the event loop").register(r);
         proxy.dataSource().topology().nodes().forEach(n -> nodeMeters(r, n.name()));
         nodes.addAll(proxy.dataSource().topology().nodes().stream().map(dev.readsplit.topology.NodeView::name).toList());
     }

@@ -10,7 +10,7 @@ import java.util.function.Consumer;
 /**
  * The proxy's running counters: client connections accepted and refused, failed logins, bytes to and from clients,
  * errors sent to clients, backend failures, statements routed per node, and the replay checks that led reads after
- * a write (and how many of them found the replica short). Lock-free ({@link LongAdder}s), fed by
+ * a write (and how many of them found the replica short), and the client steps run on a worker thread. Lock-free ({@link LongAdder}s), fed by
  * the event loop, the workers and the sessions ({@link SessionListener}); read by {@link ProxyStatus} and the
  * Micrometer meters ({@link ProxyMetrics}).
  */
@@ -26,6 +26,8 @@ final class ProxyStats implements SessionListener {
     /** Replay checks sent with a read (docs/proxy.md, "Read-your-writes"), and those that found the replica short. */
     final LongAdder replayChecks = new LongAdder();
     final LongAdder replayChecksShort = new LongAdder();
+    /** Client steps run on a worker thread: logins, session ends, and messages the event loop does not take itself. */
+    final LongAdder workerSteps = new LongAdder();
     private final Map<String, LongAdder> statements = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> nodeFailures = new ConcurrentHashMap<>();
     private volatile Consumer<String> onNewNode = n -> { };

@@ -17,10 +17,12 @@ import java.util.List;
  * @param errorsToClients ErrorResponses sent to clients (relayed from PostgreSQL or the proxy's own)
  * @param backendFailures backend connections that failed (connect or mid-exchange)
  * @param replayChecks    the replay checks that led reads after a write
+ * @param workerSteps     client steps run on a worker thread rather than the event loop (logins, session ends, and
+ *                        what would block: docs/proxy.md, "Threads and pooling")
  */
 public record ProxyStatus(String listen, String auth, String poolMode, Clients clients, List<NodeBackends> nodes,
                           long bytesReceived, long bytesSent, long errorsToClients, long backendFailures,
-                          ReplayChecks replayChecks) {
+                          ReplayChecks replayChecks, long workerSteps) {
 
     public ProxyStatus {
         nodes = List.copyOf(nodes);
@@ -69,7 +71,8 @@ public record ProxyStatus(String listen, String auth, String poolMode, Clients c
         sb.append("],\"bytes\":{\"received\":").append(bytesReceived).append(",\"sent\":").append(bytesSent)
                 .append("},\"errors\":{\"toClients\":").append(errorsToClients).append(",\"backendFailures\":")
                 .append(backendFailures).append("},\"replayChecks\":{\"sent\":").append(replayChecks.sent())
-                .append(",\"short\":").append(replayChecks.shortOfPosition()).append("}}");
+                .append(",\"short\":").append(replayChecks.shortOfPosition()).append("},\"workerSteps\":")
+                .append(workerSteps).append('}');
         return sb.toString();
     }
 

@@ -511,6 +511,34 @@ class ProxyIT {
         assertThat(direct).doesNotContain("D 2");
     }
 
+    /**
+     * A transaction begun with a plain BEGIN (what psycopg2 and pgbench send before each one) runs on the event loop
+     * from BEGIN to COMMIT once the client holds its backend: no step goes to a worker thread (the status counts them).
+     * Each BEGIN once did.
+     */
+    @Test
+    void aPlainBeginIsAnsweredOnTheEventLoop() throws Exception {
+        Msg begin = Msg.query("BEGIN");
+        Msg read = Msg.query("SELECT inet_server_port()");
+        Msg commit = Msg.query("COMMIT");
+        // a proxy of its own: no other client's login or end counts meanwhile
+        try (ProxyServer own = ProxyServer.start(ds, ProxyConfig.builder().listen("127.0.0.1:0")
+                .user(USER, Secret.of(PASSWORD)).build());
+             RawClient c = new RawClient(own.address().getPort())) {
+            c.login(USER, PASSWORD, cluster.database());
+            assertThat(transcript(c, List.of(List.of(begin), List.of(read), List.of(commit))))
+                    .containsExactly("C BEGIN", "Z T", "T", "D " + primaryPort, "C SELECT 1", "Z T", "C COMMIT", "Z I");
+            long before = own.status().workerSteps();
+            for (int i = 0; i < 5; i++) {
+                assertThat(transcript(c, List.of(List.of(begin), List.of(read), List.of(commit))))
+                        .containsExactly("C BEGIN", "Z T", "T", "D " + primaryPort, "C SELECT 1", "Z T", "C COMMIT",
+                                "Z I");
+            }
+            assertThat(own.status().workerSteps()).isEqualTo(before);
+            assertThat(own.status().toJson()).contains("\"workerSteps\":" + before);
+        }
+    }
+
     /** A {@code readsplit.*} statement prepared by name is refused a second Parse of that name, as any statement. */
     @Test
     void aReadsplitStatementPreparedTwiceByNameFailsAsPostgresqlWould() throws Exception {
