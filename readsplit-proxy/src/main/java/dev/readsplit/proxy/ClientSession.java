@@ -99,6 +99,13 @@ final class ClientSession implements ReadsplitCommands.Session {
     private boolean unmovable;
     /** The transaction was begun by a deferred {@code BEGIN}: the session is out of autocommit until it ends. */
     private boolean explicitTransaction;
+    /**
+     * The proxy answered an error of its own inside a transaction whose {@code BEGIN} it has not sent yet: the
+     * transaction is failed, as PostgreSQL's would be ({@link #inFailedDeferredTransaction}).
+     */
+    private boolean deferredFailed;
+    /** After an error answered at a Flush in such a transaction: the client's messages are skipped up to its Sync. */
+    private boolean skipToSync;
     private char status = 'I';
     private volatile BackendConnection running;
     /** The last decision taken (its node and reason make {@code SHOW readsplit.last_route}), or null. */
@@ -193,6 +200,11 @@ final class ClientSession implements ReadsplitCommands.Session {
      * failure to retry, Flush, Terminate) is {@link Step#BLOCKING}, untouched, for {@link #handle} on a worker.
      */
     Step onLoop(Msg m, Driver driver) {
+        if (deferredFailed || skipToSync || (overflowed && status == 'T')) {
+            // a failed transaction's answers, and an error that fails a transaction on its backend: on a worker
+            return m.type() == 'P' || m.type() == 'B' || m.type() == 'D' || m.type() == 'E' || m.type() == 'C'
+                    ? onLoopQueued(m) : Step.BLOCKING;
+        }
         switch (m.type()) {
             case 'P', 'B', 'D', 'E', 'C' -> {
                 handle(m); // only queues (or skips after an overflow): no I/O
@@ -233,6 +245,11 @@ final class ClientSession implements ReadsplitCommands.Session {
                 return Step.BLOCKING;
             }
         }
+    }
+
+    private Step onLoopQueued(Msg m) {
+        handle(m); // only queues (or skips): no I/O
+        return Step.DONE;
     }
 
     /** The fast path of a simple query ({@code query}) or a pipeline ({@code batch}, without its Sync). */
@@ -573,7 +590,7 @@ final class ClientSession implements ReadsplitCommands.Session {
                 simpleQuery(m);
             }
             case 'P', 'B', 'D', 'E', 'C' -> {
-                if (overflowed) {
+                if (overflowed || skipToSync) {
                     return true; // skipped up to the Sync, as PostgreSQL skips after an error
                 }
                 pipelineBytes += m.body().length + 5L;
@@ -586,7 +603,7 @@ final class ClientSession implements ReadsplitCommands.Session {
                 pipeline.add(m);
             }
             case 'H' -> {
-                if (overflowed) {
+                if (overflowed || skipToSync) {
                     return true;
                 }
                 if (!pipeline.isEmpty()) {
@@ -596,7 +613,11 @@ final class ClientSession implements ReadsplitCommands.Session {
                 }
             }
             case 'S' -> {
-                if (overflowed) {
+                if (skipToSync) {
+                    skipToSync = false;
+                    out.write(Msg.ready(status));
+                    out.flush();
+                } else if (overflowed) {
                     overflowed = false;
                     error("54000", "readsplit proxy: pipeline exceeds " + server.config().maxPipelineBytes()
                             + " bytes or " + server.config().maxPipelineMessages() + " messages before its Sync");
@@ -636,6 +657,10 @@ final class ClientSession implements ReadsplitCommands.Session {
 
     /** A function-call message: routed as {@link #FUNCTION_CALL}, the backend's answer (its result or error) relayed. */
     private void functionCall(Msg m) {
+        if (deferredFailed) {
+            error(ABORTED, ABORTED_MESSAGE);
+            return;
+        }
         if (!pipeline.isEmpty() || bound != null) {
             discardPipeline();
             error("08P01", "a function call arrived inside an unfinished extended-protocol pipeline");
@@ -658,6 +683,10 @@ final class ClientSession implements ReadsplitCommands.Session {
 
     private void simpleQuery(Msg m) {
         String sql = m.cstring(0);
+        if (deferredFailed) {
+            inFailedDeferredTransaction(sql, null);
+            return;
+        }
         if (commands.simpleQuery(sql)) {
             return;
         }
@@ -750,6 +779,7 @@ final class ClientSession implements ReadsplitCommands.Session {
 
     private void endDeferred() {
         deferredBegin = null;
+        deferredFailed = false;
         explicitTransaction = false;
         state.autoCommit(true);
         if (readOnlyTransaction) {
@@ -803,6 +833,18 @@ final class ClientSession implements ReadsplitCommands.Session {
     // extended protocol
 
     private void runPipeline(boolean sync) {
+        if (deferredFailed) {
+            List<Msg> batch = new ArrayList<>(pipeline);
+            discardPipeline();
+            if (sync) {
+                inFailedDeferredTransaction(null, batch);
+            } else {
+                out.write(Msg.error(ABORTED, ABORTED_MESSAGE)); // answered at the Flush; the rest waits for the Sync
+                out.flush();
+                skipToSync = true;
+            }
+            return;
+        }
         if (sync && bound == null) {
             deferLeadingBegin();
         }
@@ -1392,12 +1434,99 @@ final class ClientSession implements ReadsplitCommands.Session {
         out.flush();
     }
 
-    /** An error, then ReadyForQuery with the session's status (a failed transaction stays failed on its node). */
+    /**
+     * An error of the proxy's own, then ReadyForQuery with the session's status. Inside a transaction it fails that
+     * transaction, as PostgreSQL's own error would ({@link #errorSent}). Off the event loop when the client is in a
+     * transaction on a backend.
+     */
     @Override
     public void error(String sqlState, String message) {
         out.write(Msg.error(sqlState, message));
+        errorSent();
         out.write(Msg.ready(status));
         out.flush();
+    }
+
+    static final String ABORTED = "25P02";
+    static final String ABORTED_MESSAGE = "current transaction is aborted, commands ignored until end of transaction block";
+    /**
+     * What fails a client's transaction on its backend after the proxy's own error there: a statement that fails
+     * wherever it runs (a replica, a read-only transaction), whose text says why in the server's log.
+     */
+    static final String FAIL_TRANSACTION = "SELECT 'readsplit proxy: the transaction failed with an error of the proxy''s own'::int";
+
+    /**
+     * The proxy has sent the client an error of its own. Inside a transaction that fails the transaction, as on
+     * PostgreSQL: its statements are refused with 25P02 until it ends, its COMMIT rolls it back, a ROLLBACK TO SAVEPOINT
+     * recovers it. On a backend, the backend's transaction is made to fail with {@link #FAIL_TRANSACTION}, so the server
+     * answers all that itself; before its {@code BEGIN} was sent, the proxy answers it
+     * ({@link #inFailedDeferredTransaction}). Blocks when the transaction is on a backend.
+     */
+    @Override
+    public void errorSent() {
+        if (status != 'T') {
+            return; // outside a transaction, or one the backend has failed already
+        }
+        if (deferredBegin != null) {
+            deferredFailed = true;
+            status = 'E';
+            return;
+        }
+        Node node = state.transactionNode();
+        BackendConnection b = node == null ? null : held.get(node);
+        if (b == null || b.broken()) {
+            return; // its backend is gone: the session learns it at the transaction's next statement
+        }
+        try {
+            b.queryValue(FAIL_TRANSACTION);
+        } catch (BackendConnection.BackendError e) {
+            status = 'E'; // what was meant: the backend's transaction is failed now
+        } catch (IOException e) {
+            lostQuietly(b, e);
+            terminated = true; // the transaction died with its backend, as in lost()
+            out.write(Msg.fatal("08006", ds.name() + ": the connection to " + node.name() + " was lost: "
+                    + e.getMessage()));
+            return;
+        } finally {
+            b.prepared.remove(""); // a simple query destroys the unnamed statement
+        }
+    }
+
+    /**
+     * A statement ({@code sql}, simple query) or pipeline ({@code batch}, up to its Sync) in a transaction the proxy's
+     * own error failed before its {@code BEGIN} was sent: as PostgreSQL answers in a failed transaction, its end
+     * ({@code COMMIT}, {@code END}, {@code ROLLBACK}, {@code ABORT}) is answered {@code ROLLBACK} and ends it, anything
+     * else is refused with 25P02 (nothing ran, so no savepoint exists either).
+     */
+    private void inFailedDeferredTransaction(String sql, List<Msg> batch) {
+        if (sql != null) {
+            if (PLAIN_END.matcher(sql).matches()) {
+                endDeferred();
+                status = 'I';
+                complete("ROLLBACK");
+            } else {
+                error(ABORTED, ABORTED_MESSAGE);
+            }
+            return;
+        }
+        LeadingBegin.Found found = LeadingBegin.find(batch, statements);
+        if (found != null && found.messages() == batch.size() && PLAIN_END.matcher(found.sql()).matches()) {
+            for (Msg m : batch) {
+                if (m.type() == 'P') {
+                    statements.put(m.cstring(0), m.body());
+                }
+            }
+            LeadingBegin.answer(batch, "ROLLBACK", out);
+            endDeferred();
+            status = 'I';
+            out.write(Msg.ready(status));
+            out.flush();
+        } else if (batch.isEmpty()) {
+            out.write(Msg.ready(status));
+            out.flush();
+        } else {
+            error(ABORTED, ABORTED_MESSAGE);
+        }
     }
 
     private void routingFailed(Exception e) {

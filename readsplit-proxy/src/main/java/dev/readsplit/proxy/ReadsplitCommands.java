@@ -35,6 +35,9 @@ final class ReadsplitCommands {
 
         /** Ends a simple query's answer with an error, then ReadyForQuery. */
         void error(String sqlState, String message);
+
+        /** An error of the proxy's own went to the client (in a pipeline): a transaction the client is in fails. */
+        void errorSent();
     }
 
     private final ReadsplitDataSource ds;
@@ -106,6 +109,7 @@ final class ReadsplitCommands {
                     String name = m.cstring(0);
                     if (!name.isEmpty() && statements.containsKey(name)) {
                         out.write(Msg.error("42P05", "prepared statement \"" + name + "\" already exists"));
+                        session.errorSent();
                         failed = true;
                     } else {
                         statements.put(name, m.body());
@@ -125,6 +129,7 @@ final class ReadsplitCommands {
                     }
                     if (a.sqlState() != null) {
                         out.write(Msg.error(a.sqlState(), a.message()));
+                        session.errorSent();
                         failed = true;
                     } else {
                         if (st.column() != null) {

@@ -539,6 +539,75 @@ class ProxyIT {
         }
     }
 
+    /**
+     * An error of the proxy's own inside a transaction fails the transaction as PostgreSQL's own error does: later
+     * statements get 25P02, COMMIT rolls back (nothing of it is kept), ROLLBACK TO SAVEPOINT recovers it; before and
+     * after the transaction's BEGIN was sent, in the simple and the extended protocol. The same steps with a division
+     * by zero in its place, run on the primary itself, give the same answers. The proxy once answered such an error
+     * with the transaction still open, and its COMMIT kept what ran around the error.
+     */
+    @Test
+    void anErrorOfTheProxysOwnFailsTheTransactionAsPostgresqlWould() throws Exception {
+        List<String> direct;
+        try (RawClient c = new RawClient(cluster.primary().port())) {
+            c.login(cluster.user(), cluster.password(), cluster.database());
+            // (a volatile divisor: the division fails at Execute, where the proxy answers, not when planned at Bind)
+            direct = transcript(c, failingTransactions("SELECT 1 / (random() * 0)::int", 81000));
+        }
+        List<String> proxied;
+        try (RawClient c = new RawClient(proxy.address().getPort())) {
+            c.login(USER, PASSWORD, cluster.database());
+            proxied = transcript(c, failingTransactions("SET readsplit.consistency = 'no-such-level'", 82000));
+        }
+        // the division's error is 22012 where the proxy's is 22023, and in a simple query the server sends the
+        // division's row description first
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < direct.size(); i++) {
+            if (direct.get(i).equals("T") && i + 1 < direct.size() && direct.get(i + 1).equals("E 22012")) {
+                continue;
+            }
+            expected.add(direct.get(i).equals("E 22012") ? "E 22023" : direct.get(i));
+        }
+        assertThat(proxied).isEqualTo(expected);
+        assertThat(direct).contains("E 25P02", "C ROLLBACK", "Z E");
+        try (Connection c = cluster.primary().connect(); Statement s = c.createStatement()) {
+            for (int base : new int[] {81000, 82000}) {
+                assertThat(port(s, "SELECT count(*)::int FROM items WHERE id BETWEEN " + base + " AND " + (base + 99)))
+                        .as("rows kept of the transactions from %d", base).isEqualTo(2);
+                assertThat(port(s, "SELECT count(*)::int FROM items WHERE id IN (" + (base + 4) + ", " + (base + 5)
+                        + ")")).as("the rows of the savepoint's transaction").isEqualTo(2);
+            }
+        }
+    }
+
+    /** Transactions that {@code fail} fails: only the savepoint's (rows {@code base + 4} and {@code + 5}) commits. */
+    private static List<List<Msg>> failingTransactions(String fail, int base) {
+        Msg sync = Msg.builder('S').build();
+        java.util.function.IntFunction<Msg> insert = id -> Msg.query("INSERT INTO items VALUES (" + (base + id) + ", 'tx')");
+        List<Msg> extendedCommit = List.of(LeadingBeginTest.parse("", "COMMIT"), LeadingBeginTest.bind("", ""),
+                LeadingBeginTest.execute(""), sync);
+        return List.of(
+                // on its backend: the statements after the error are refused, COMMIT rolls back
+                List.of(Msg.query("BEGIN")), List.of(insert.apply(1)), List.of(Msg.query(fail)),
+                List.of(insert.apply(2)), List.of(Msg.query("SELECT 1")), List.of(Msg.query("COMMIT")),
+                // before its BEGIN went anywhere
+                List.of(Msg.query("BEGIN")), List.of(Msg.query(fail)), List.of(insert.apply(3)),
+                List.of(Msg.query("COMMIT")),
+                // a savepoint recovers it
+                List.of(Msg.query("BEGIN")), List.of(insert.apply(4)), List.of(Msg.query("SAVEPOINT s")),
+                List.of(Msg.query(fail)), List.of(Msg.query("ROLLBACK TO SAVEPOINT s")), List.of(insert.apply(5)),
+                List.of(Msg.query("COMMIT")),
+                // the extended protocol: the error in a pipeline, the COMMIT in one
+                List.of(Msg.query("BEGIN")), List.of(insert.apply(6)),
+                List.of(LeadingBeginTest.parse("", fail), LeadingBeginTest.bind("", ""), LeadingBeginTest.execute(""),
+                        sync),
+                List.of(LeadingBeginTest.parse("", "SELECT 2"), LeadingBeginTest.bind("", ""),
+                        LeadingBeginTest.execute(""), sync),
+                extendedCommit,
+                List.of(Msg.query("BEGIN")), List.of(Msg.query(fail)), extendedCommit,
+                List.of(Msg.query("SELECT 3")));
+    }
+
     /** A {@code readsplit.*} statement prepared by name is refused a second Parse of that name, as any statement. */
     @Test
     void aReadsplitStatementPreparedTwiceByNameFailsAsPostgresqlWould() throws Exception {
