@@ -193,8 +193,9 @@ public final class ProxyBenchmark {
                         int at = status.indexOf(" routes ");
                         if (at >= 0) {
                             System.out.println();
+                            Matcher steps = WORKER_STEPS.matcher(status);
                             System.out.println("routes of the " + e.getKey() + " so far (warm-up included):"
-                                    + status.substring(at + 7));
+                                    + status.substring(at + 7) + (steps.find() ? " workerSteps " + steps.group(1) : ""));
                         }
                     }
                     System.out.println();
@@ -346,6 +347,8 @@ public final class ProxyBenchmark {
 
     private static final Pattern REPLAY_CHECKS = Pattern.compile(
             "\"replayChecks\":\\{\"sent\":(\\d+),\"short\":(\\d+)\\}");
+    /** The proxy's status: client steps run on a worker thread (the rest ran on the event loop). */
+    private static final Pattern WORKER_STEPS = Pattern.compile("\"workerSteps\":(\\d+)");
 
     private static ProxyChild serveChild(String classpath, String nodes, EmbeddedCluster cluster, int maxClients,
                                          List<Process> children, Path out) throws IOException {
