@@ -409,7 +409,7 @@ final class ClientSession implements ReadsplitCommands.Session {
                     startFast(again, c, sql, factory, there, -1, 0, 0, driver);
                     return;
                 }
-                driver.blocking(() -> execute(c, sql, factory, out)); // routed again on a worker (or refused)
+                driver.blocking(() -> execute(c, sql, factory)); // routed again on a worker (or refused)
                 return;
             }
             driver.blocking(() -> {
@@ -434,7 +434,7 @@ final class ClientSession implements ReadsplitCommands.Session {
         Node node = d.node();
         BackendConnection b = held.get(node);
         if (b == null || b.broken() || b.epoch() != node.epoch() || node.state() != dev.readsplit.topology.NodeState.UP) {
-            driver.blocking(() -> execute(c, sql, factory, out));
+            driver.blocking(() -> execute(c, sql, factory));
             return;
         }
         boolean known = node.replayLsn() >= minLsn;
@@ -670,7 +670,7 @@ final class ClientSession implements ReadsplitCommands.Session {
             Exchange x = new Exchange(true);
             x.client(m, null);
             return x;
-        }, out);
+        });
     }
 
     private void discardPipeline() {
@@ -695,14 +695,13 @@ final class ClientSession implements ReadsplitCommands.Session {
             return;
         }
         beforeRoute(sql);
-        Exchange.ClientOutput o = out;
         execute(c, sql, backend -> {
             backend.prepared.remove(""); // a simple query destroys the unnamed statement, as PostgreSQL does
             statements.remove("");
             Exchange x = new Exchange(true);
             x.client(m, null);
             return x;
-        }, o);
+        });
     }
 
     /**
@@ -894,7 +893,7 @@ final class ClientSession implements ReadsplitCommands.Session {
         }
         Classification c = ds.classify(sql);
         beforeRoute(sql);
-        execute(c, sql, b -> pipelineExchange(batch, b, sync), out);
+        execute(c, sql, b -> pipelineExchange(batch, b, sync));
     }
 
     /**
@@ -986,7 +985,7 @@ final class ClientSession implements ReadsplitCommands.Session {
     /** What an exchange's end asks for next. */
     private enum Next { DONE, RETRY, MISROUTE }
 
-    private void execute(Classification c, String sql, ExchangeFactory factory, Exchange.ClientOutput o) {
+    private void execute(Classification c, String sql, ExchangeFactory factory) {
         Decision d;
         try {
             d = route(c, sql, Attempt.FIRST, null);

@@ -100,9 +100,10 @@ final class LeadingBegin {
     }
 
     /**
-     * Answers {@code messages} (a {@link Found}'s) as PostgreSQL does: ParseComplete, BindComplete, for a Describe of
-     * the statement an empty ParameterDescription, NoData (a {@code BEGIN} returns no rows), then the Execute's
-     * CommandComplete with {@code tag}.
+     * Answers {@code messages} (a {@link Found}'s) as PostgreSQL does for a statement without parameters that returns
+     * no rows: ParseComplete, BindComplete, for a Describe of the statement an empty ParameterDescription, NoData,
+     * then the Execute's CommandComplete with {@code tag}. For the proxy's deferred {@code BEGIN}, and for the
+     * {@code COMMIT} of a transaction the proxy's own error failed before its {@code BEGIN} was sent ({@code ROLLBACK}).
      */
     static void answer(List<Msg> messages, String tag, Exchange.ClientOutput out) {
         for (Msg m : messages) {

@@ -540,6 +540,36 @@ class ProxyIT {
     }
 
     /**
+     * The extended protocol's less common answers, message for message as the primary gives them: empty queries,
+     * a Describe of a portal, a portal executed a few rows at a time across pipelines inside a transaction (suspended,
+     * then completed, then closed), a named portal bound twice, and an Execute of a portal that is gone.
+     */
+    @Test
+    void portalsAndEmptyQueriesAreAnsweredAsThePrimaryAnswersThem() throws Exception {
+        Msg sync = Msg.builder('S').build();
+        java.util.function.BiFunction<String, Integer, Msg> executeRows =
+                (portal, rows) -> Msg.builder('E').cstring(portal).int32(rows).build();
+        List<List<Msg>> steps = List.of(
+                List.of(Msg.query("")),
+                List.of(LeadingBeginTest.parse("", ""), LeadingBeginTest.bind("", ""), LeadingBeginTest.execute(""),
+                        sync),
+                List.of(LeadingBeginTest.parse("", "SELECT 41 + 1 AS answer"), LeadingBeginTest.bind("", ""),
+                        LeadingBeginTest.describe('P', ""), LeadingBeginTest.execute(""), sync),
+                List.of(Msg.query("BEGIN")),
+                List.of(LeadingBeginTest.parse("series", "SELECT generate_series(1, 5)"),
+                        LeadingBeginTest.bind("p1", "series"), executeRows.apply("p1", 2), sync),
+                List.of(executeRows.apply("p1", 2), sync),
+                List.of(executeRows.apply("p1", 0), sync),
+                List.of(Msg.builder('C').byte1('P').cstring("p1").build(), sync),
+                List.of(LeadingBeginTest.bind("p2", "series"), LeadingBeginTest.bind("p2", "series"), sync),
+                List.of(Msg.query("ROLLBACK")),
+                List.of(executeRows.apply("p3", 0), sync),
+                List.of(Msg.query("SELECT 1; ; SELECT 2")));
+        List<String> direct = answeredAsByThePrimary(steps);
+        assertThat(direct).contains("I", "s", "D 5", "E 42P03", "E 34000");
+    }
+
+    /**
      * An error of the proxy's own inside a transaction fails the transaction as PostgreSQL's own error does: later
      * statements get 25P02, COMMIT rolls back (nothing of it is kept), ROLLBACK TO SAVEPOINT recovers it; before and
      * after the transaction's BEGIN was sent, in the simple and the extended protocol. The same steps with a division
