@@ -1476,6 +1476,12 @@ final class ClientSession implements ReadsplitCommands.Session {
         if (b == null || b.broken()) {
             return; // its backend is gone: the session learns it at the transaction's next statement
         }
+        if (b.eventLoop().inEventLoop()) {
+            // every caller runs on a worker (onLoop hands such steps over): blocking here would never return
+            log.warn("{} proxy: an error inside a transaction was answered on the event loop; the transaction on {}"
+                    + " is not failed", ds.name(), node.name());
+            return;
+        }
         try {
             b.queryValue(FAIL_TRANSACTION);
         } catch (BackendConnection.BackendError e) {
