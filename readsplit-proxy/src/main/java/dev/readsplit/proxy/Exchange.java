@@ -144,7 +144,7 @@ final class Exchange {
     private ClientOutput client;
     private Done done;
     private List<Msg> held;
-    /** What the held responses mean for the client's prepared statements, run when they are sent. */
+    /** What the held responses mean for the client's prepared statements, run when they are sent (null: nothing). */
     private List<Runnable> heldEffects;
     private int heldBytes;
     private boolean finished;
@@ -160,7 +160,6 @@ final class Exchange {
         this.client = out;
         this.done = whenDone;
         this.held = hold && endsWithSync ? new ArrayList<>() : null;
-        this.heldEffects = held == null ? null : new ArrayList<>(2);
         for (Msg m : toSend) {
             b.write(m);
         }
@@ -360,6 +359,9 @@ final class Exchange {
         if (held != null) {
             held.add(m);
             if (effect != null) {
+                if (heldEffects == null) {
+                    heldEffects = new ArrayList<>(2);
+                }
                 heldEffects.add(effect);
             }
             heldBytes += m.body().length;
@@ -396,9 +398,11 @@ final class Exchange {
             return;
         }
         held.forEach(client::write);
-        heldEffects.forEach(Runnable::run);
+        if (heldEffects != null) {
+            heldEffects.forEach(Runnable::run);
+            heldEffects = null;
+        }
         held = null;
-        heldEffects = null;
     }
 
     /** After a Flush, the exchange ends once every message sent is answered. */

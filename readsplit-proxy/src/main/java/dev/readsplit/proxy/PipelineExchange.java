@@ -26,8 +26,8 @@ final class PipelineExchange {
     private final BackendConnection backend;
     private final Exchange x;
     /** What the pipeline's earlier messages will have changed, by name, over the two maps. */
-    private final Map<String, byte[]> clientAfter = new HashMap<>(4);
-    private final Map<String, byte[]> backendAfter = new HashMap<>(4);
+    private final Map<String, byte[]> clientAfter = new HashMap<>();
+    private final Map<String, byte[]> backendAfter = new HashMap<>();
 
     private PipelineExchange(Map<String, byte[]> clientStatements, BackendConnection backend, boolean sync) {
         this.clientStatements = clientStatements;
