@@ -65,6 +65,9 @@ final class ClientSession implements ReadsplitCommands.Session {
     private static final Pattern PLAIN_END = Pattern.compile(
             "(?is)\\s*(COMMIT|END|ROLLBACK|ABORT)(?:\\s+(?:WORK|TRANSACTION))?\\s*;?\\s*");
     private static final Pattern LISTEN = Pattern.compile("(?i)\\bLISTEN\\b");
+    /** {@code ROLLBACK [WORK | TRANSACTION] TO [SAVEPOINT] name}, the name (quoted or not) in group 1. */
+    private static final Pattern ROLLBACK_TO = Pattern.compile(
+            "(?is)\\s*ROLLBACK(?:\\s+(?:WORK|TRANSACTION))?\\s+TO(?:\\s+SAVEPOINT)?\\s+(\"(?:[^\"]|\"\")+\"|[^\\s;\"]+)\\s*;?\\s*");
     private static final Pattern MORE_THAN_ONE_STATEMENT = Pattern.compile(";\\s*\\S");
 
     private final ProxyServer server;
@@ -1500,38 +1503,56 @@ final class ClientSession implements ReadsplitCommands.Session {
     /**
      * A statement ({@code sql}, simple query) or pipeline ({@code batch}, up to its Sync) in a transaction the proxy's
      * own error failed before its {@code BEGIN} was sent: as PostgreSQL answers in a failed transaction, its end
-     * ({@code COMMIT}, {@code END}, {@code ROLLBACK}, {@code ABORT}) is answered {@code ROLLBACK} and ends it, anything
-     * else is refused with 25P02 (nothing ran, so no savepoint exists either).
+     * ({@code COMMIT}, {@code END}, {@code ROLLBACK}, {@code ABORT}) is answered {@code ROLLBACK} and ends it; a
+     * {@code ROLLBACK TO SAVEPOINT} fails with 3B001 (nothing ran, so no savepoint exists); anything else is refused
+     * with 25P02.
      */
     private void inFailedDeferredTransaction(String sql, List<Msg> batch) {
         if (sql != null) {
+            java.util.regex.Matcher to;
             if (PLAIN_END.matcher(sql).matches()) {
                 endDeferred();
                 status = 'I';
                 complete("ROLLBACK");
+            } else if ((to = ROLLBACK_TO.matcher(sql)).matches()) {
+                noSuchSavepoint(to.group(1));
             } else {
                 error(ABORTED, ABORTED_MESSAGE);
             }
             return;
         }
         LeadingBegin.Found found = LeadingBegin.find(batch, statements);
-        if (found != null && found.messages() == batch.size() && PLAIN_END.matcher(found.sql()).matches()) {
+        java.util.regex.Matcher to = found == null ? null : ROLLBACK_TO.matcher(found.sql());
+        boolean end = found != null && PLAIN_END.matcher(found.sql()).matches();
+        if (found != null && found.messages() == batch.size() && (end || to.matches())) {
             for (Msg m : batch) {
                 if (m.type() == 'P') {
                     statements.put(m.cstring(0), m.body());
                 }
             }
-            LeadingBegin.answer(batch, "ROLLBACK", out);
-            endDeferred();
-            status = 'I';
-            out.write(Msg.ready(status));
-            out.flush();
+            if (end) {
+                LeadingBegin.answer(batch, "ROLLBACK", out);
+                endDeferred();
+                status = 'I';
+                out.write(Msg.ready(status));
+                out.flush();
+            } else {
+                LeadingBegin.answer(batch.subList(0, batch.size() - 1), "", out); // all but the Execute, which fails
+                noSuchSavepoint(to.group(1));
+            }
         } else if (batch.isEmpty()) {
             out.write(Msg.ready(status));
             out.flush();
         } else {
             error(ABORTED, ABORTED_MESSAGE);
         }
+    }
+
+    /** PostgreSQL's error for a {@code ROLLBACK TO} a savepoint that does not exist ({@code token} as written). */
+    private void noSuchSavepoint(String token) {
+        String name = token.startsWith("\"") ? token.substring(1, token.length() - 1).replace("\"\"", "\"")
+                : token.toLowerCase(java.util.Locale.ROOT);
+        error("3B001", "savepoint \"" + name + "\" does not exist");
     }
 
     private void routingFailed(Exception e) {
