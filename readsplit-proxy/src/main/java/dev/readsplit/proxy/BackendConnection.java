@@ -159,7 +159,7 @@ final class BackendConnection implements AutoCloseable {
     /** Sends the SSLRequest and waits for {@link TlsNegotiation} to end it: TLS set up, or plain text allowed. */
     private void negotiateTls(java.util.concurrent.CompletableFuture<Void> negotiated, int timeoutMillis)
             throws IOException {
-        channel.writeAndFlush(channel.alloc().buffer(8).writeInt(8).writeInt(SSL_REQUEST_CODE));
+        channel.writeAndFlush(channel.alloc().buffer(8).writeInt(8).writeInt(Msg.SSL_REQUEST));
         try {
             negotiated.get(timeoutMillis, TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.TimeoutException e) {
@@ -175,9 +175,6 @@ final class BackendConnection implements AutoCloseable {
             throw new IOException(node.name() + ": TLS: " + cause.getMessage(), cause);
         }
     }
-
-    /** The SSLRequest code of the protocol (1234 << 16 | 5679). */
-    static final int SSL_REQUEST_CODE = 80877103;
 
     private void login(NodeConfig nc, String user, dev.readsplit.config.Secret credential, SecureRandom random,
                        int timeoutMillis) throws IOException {
@@ -521,7 +518,7 @@ final class BackendConnection implements AutoCloseable {
         NodeConfig nc = node.config();
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress(nc.host(), nc.port()), timeoutMillis);
-            Msg m = Msg.builder('\0').int32(16).int32(80877102).int32(pid).int32(secret).build();
+            Msg m = Msg.builder('\0').int32(16).int32(Msg.CANCEL_REQUEST).int32(pid).int32(secret).build();
             s.getOutputStream().write(m.body());
             s.getOutputStream().flush();
             s.getInputStream().read(); // the server closes the socket when done

@@ -37,9 +37,6 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
 
     private static final Logger log = LoggerFactory.getLogger(ClientConnection.class);
     static final long MAX_QUEUED_BYTES = 4L << 20;
-    private static final int SSL_REQUEST = 80877103;
-    private static final int GSSENC_REQUEST = 80877104;
-    private static final int CANCEL_REQUEST = 80877102;
     private static final int FLUSH_AT = 64 * 1024;
 
     private enum Phase { STARTUP, AUTH, READY, CLOSED }
@@ -99,7 +96,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         Msg m = (Msg) msg;
         if (!startupSeen && m.type() == Msg.STARTUP && m.body().length == 4) {
-            if (m.int32(0) == SSL_REQUEST && server.tls() != null && !tlsStarted) {
+            if (m.int32(0) == Msg.SSL_REQUEST && server.tls() != null && !tlsStarted) {
                 // on the event loop, before the client's TLS handshake can arrive: 'S', then TLS under the decoder
                 tlsStarted = true;
                 ctx.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {'S'}));
@@ -358,13 +355,13 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
         }
         int code = m.int32(0);
         switch (code) {
-            case SSL_REQUEST, GSSENC_REQUEST -> {
+            case Msg.SSL_REQUEST, Msg.GSSENC_REQUEST -> {
                 // no TLS configured (an SSLRequest with TLS is answered on the event loop), GSSAPI encryption is not
                 // offered: 'N', and the client goes on in plain text (or gives up, with its own clear message)
                 channel.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {'N'}));
                 return;
             }
-            case CANCEL_REQUEST -> {
+            case Msg.CANCEL_REQUEST -> {
                 if (m.body().length == 12) {
                     server.cancel(m.int32(4), m.int32(8));
                 }

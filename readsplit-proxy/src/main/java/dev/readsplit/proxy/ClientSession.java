@@ -203,10 +203,10 @@ final class ClientSession implements ReadsplitCommands.Session {
      * failure to retry, Flush, Terminate) is {@link Step#BLOCKING}, untouched, for {@link #handle} on a worker.
      */
     Step onLoop(Msg m, Driver driver) {
-        if (deferredFailed || skipToSync || (overflowed && status == 'T')) {
+        boolean queues = m.type() == 'P' || m.type() == 'B' || m.type() == 'D' || m.type() == 'E' || m.type() == 'C';
+        if (!queues && (deferredFailed || skipToSync || (overflowed && status == 'T'))) {
             // a failed transaction's answers, and an error that fails a transaction on its backend: on a worker
-            return m.type() == 'P' || m.type() == 'B' || m.type() == 'D' || m.type() == 'E' || m.type() == 'C'
-                    ? onLoopQueued(m) : Step.BLOCKING;
+            return Step.BLOCKING;
         }
         switch (m.type()) {
             case 'P', 'B', 'D', 'E', 'C' -> {
@@ -248,11 +248,6 @@ final class ClientSession implements ReadsplitCommands.Session {
                 return Step.BLOCKING;
             }
         }
-    }
-
-    private Step onLoopQueued(Msg m) {
-        handle(m); // only queues (or skips): no I/O
-        return Step.DONE;
     }
 
     /** The fast path of a simple query ({@code query}) or a pipeline ({@code batch}, without its Sync). */

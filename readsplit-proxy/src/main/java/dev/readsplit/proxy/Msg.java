@@ -10,6 +10,12 @@ import java.nio.charset.StandardCharsets;
 record Msg(byte type, byte[] body) {
 
     static final byte STARTUP = 0;
+    /** The codes a startup-phase message carries in place of a protocol version: SSLRequest (1234 << 16 | 5679). */
+    static final int SSL_REQUEST = 80877103;
+    /** GSSENCRequest (1234 << 16 | 5680). */
+    static final int GSSENC_REQUEST = 80877104;
+    /** CancelRequest (1234 << 16 | 5678). */
+    static final int CANCEL_REQUEST = 80877102;
 
     /** The message as it goes on the wire: type, length, body. */
     byte[] encode() {
