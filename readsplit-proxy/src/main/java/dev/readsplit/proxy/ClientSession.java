@@ -1499,8 +1499,8 @@ final class ClientSession implements ReadsplitCommands.Session {
      * A statement ({@code sql}, simple query) or pipeline ({@code batch}, up to its Sync) in a transaction the proxy's
      * own error failed before its {@code BEGIN} was sent: as PostgreSQL answers in a failed transaction, its end
      * ({@code COMMIT}, {@code END}, {@code ROLLBACK}, {@code ABORT}) is answered {@code ROLLBACK} and ends it; a
-     * {@code ROLLBACK TO SAVEPOINT} fails with 3B001 (nothing ran, so no savepoint exists); anything else is refused
-     * with 25P02.
+     * {@code ROLLBACK TO SAVEPOINT} fails with 3B001 (nothing ran, so no savepoint exists), and a Parse of such a
+     * statement under a name the session holds with 42P05; anything else is refused with 25P02.
      */
     private void inFailedDeferredTransaction(String sql, List<Msg> batch) {
         if (sql != null) {
@@ -1520,6 +1520,13 @@ final class ClientSession implements ReadsplitCommands.Session {
         java.util.regex.Matcher to = found == null ? null : ROLLBACK_TO.matcher(found.sql());
         boolean end = found != null && PLAIN_END.matcher(found.sql()).matches();
         if (found != null && found.messages() == batch.size() && (end || to.matches())) {
+            Msg parse = batch.get(0);
+            if (parse.type() == 'P' && !parse.cstring(0).isEmpty() && statements.containsKey(parse.cstring(0))) {
+                // a statement that ends the transaction passes the failed transaction's check, then its name is
+                // refused as PostgreSQL refuses it anywhere, and the transaction stays failed
+                error("42P05", "prepared statement \"" + parse.cstring(0) + "\" already exists");
+                return;
+            }
             for (Msg m : batch) {
                 if (m.type() == 'P') {
                     statements.put(m.cstring(0), m.body());

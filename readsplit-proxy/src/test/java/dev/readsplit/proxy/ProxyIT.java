@@ -599,7 +599,8 @@ class ProxyIT {
             expected.add(direct.get(i).equals("E 22012") ? "E 22023" : direct.get(i));
         }
         assertThat(proxied).isEqualTo(expected);
-        assertThat(direct).contains("E 25P02", "C ROLLBACK", "Z E", "E 3B001 savepoint \"none\" does not exist",
+        assertThat(direct).contains("E 25P02", "C ROLLBACK", "Z E", "E 42P05",
+                "E 3B001 savepoint \"none\" does not exist",
                 "E 3B001 savepoint \"No\"ne\" does not exist");
         try (Connection c = cluster.primary().connect(); Statement s = c.createStatement()) {
             for (int base : new int[] {81000, 82000}) {
@@ -618,11 +619,15 @@ class ProxyIT {
         List<Msg> extendedCommit = List.of(LeadingBeginTest.parse("", "COMMIT"), LeadingBeginTest.bind("", ""),
                 LeadingBeginTest.execute(""), sync);
         return List.of(
+                List.of(LeadingBeginTest.parse("done", "SELECT 'prepared outside the transactions'"), sync),
                 // on its backend: the statements after the error are refused, COMMIT rolls back
                 List.of(Msg.query("BEGIN")), List.of(insert.apply(1)), List.of(Msg.query(fail)),
                 List.of(insert.apply(2)), List.of(Msg.query("SELECT 1")), List.of(Msg.query("COMMIT")),
                 // before its BEGIN went anywhere
                 List.of(Msg.query("BEGIN")), List.of(Msg.query(fail)), List.of(insert.apply(3)),
+                // a statement that ends it, under a name already prepared (42P05), which leaves it failed
+                List.of(LeadingBeginTest.parse("done", "COMMIT"), LeadingBeginTest.bind("", "done"),
+                        LeadingBeginTest.execute(""), sync),
                 List.of(Msg.query("COMMIT")),
                 // there, no savepoint exists to roll back to
                 List.of(Msg.query("BEGIN")), List.of(Msg.query(fail)), List.of(Msg.query("ROLLBACK TO SAVEPOINT none")),
