@@ -1438,7 +1438,12 @@ final class ClientSession implements ReadsplitCommands.Session {
      */
     @Override
     public void error(String sqlState, String message) {
-        out.write(Msg.error(sqlState, message));
+        error(Msg.error(sqlState, message));
+    }
+
+    /** Sends {@code errorResponse}, fails the client's transaction if it is in one, then ReadyForQuery. */
+    private void error(Msg errorResponse) {
+        out.write(errorResponse);
         errorSent();
         out.write(Msg.ready(status));
         out.flush();
@@ -1520,11 +1525,11 @@ final class ClientSession implements ReadsplitCommands.Session {
         java.util.regex.Matcher to = found == null ? null : ROLLBACK_TO.matcher(found.sql());
         boolean end = found != null && PLAIN_END.matcher(found.sql()).matches();
         if (found != null && found.messages() == batch.size() && (end || to.matches())) {
-            Msg parse = batch.get(0);
-            if (parse.type() == 'P' && !parse.cstring(0).isEmpty() && statements.containsKey(parse.cstring(0))) {
+            String name = batch.get(0).type() == 'P' ? batch.get(0).cstring(0) : "";
+            if (!name.isEmpty() && statements.containsKey(name)) {
                 // a statement that ends the transaction passes the failed transaction's check, then its name is
                 // refused as PostgreSQL refuses it anywhere, and the transaction stays failed
-                error("42P05", "prepared statement \"" + parse.cstring(0) + "\" already exists");
+                error(Msg.alreadyPrepared(name));
                 return;
             }
             for (Msg m : batch) {

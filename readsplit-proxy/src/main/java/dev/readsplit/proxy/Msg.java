@@ -157,6 +157,11 @@ record Msg(byte type, byte[] body) {
     // ---------------------------------------------------------------------------------------------
     // messages the proxy sends itself
 
+    /** PostgreSQL's error for a Parse of a statement name the session already holds. */
+    static Msg alreadyPrepared(String name) {
+        return error("42P05", "prepared statement \"" + name + "\" already exists");
+    }
+
     static Msg error(String sqlState, String message) {
         return builder('E').byte1('S').cstring("ERROR").byte1('V').cstring("ERROR").byte1('C').cstring(sqlState)
                 .byte1('M').cstring(message).byte1(0).build();

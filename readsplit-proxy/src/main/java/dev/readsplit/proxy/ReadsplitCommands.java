@@ -108,7 +108,7 @@ final class ReadsplitCommands {
                 case 'P' -> {
                     String name = m.cstring(0);
                     if (!name.isEmpty() && statements.containsKey(name)) {
-                        out.write(Msg.error("42P05", "prepared statement \"" + name + "\" already exists"));
+                        out.write(Msg.alreadyPrepared(name));
                         session.errorSent();
                         failed = true;
                     } else {
