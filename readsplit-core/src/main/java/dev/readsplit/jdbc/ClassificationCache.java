@@ -11,9 +11,22 @@ import java.util.concurrent.ConcurrentHashMap;
  * distinct text is classified once. A {@link String} caches its hash, so a hit on a reused text (the usual
  * case: a constant) costs a hash-table probe and an identity comparison.
  *
- * <p>Bounded: when full it is cleared and fills again with what is in use (applications that inline
- * literals into their SQL produce endless distinct texts; they pay the classifier, not unbounded memory).
- * Texts longer than {@link #MAX_TEXT} are not kept.
+ * <h2>Admission on the second sighting</h2>
+ * A text enters the cache the second time it is seen, not the first: a table of the hashes of recent misses (the
+ * "doorkeeper" of TinyLFU, as in Caffeine) remembers it in between. Texts with literals inlined (psql, psycopg2,
+ * {@code pgbench -M simple}, anything through the proxy's simple protocol) are new on every statement; without the
+ * doorkeeper each one was put into the map, and the map filled and was cleared every {@code capacity} statements,
+ * so those workloads paid a put and a growing, cold table on top of the classifier, and evicted the texts that do
+ * repeat. With it they pay one probe of a small table and one store into an {@code int[]}. A text that repeats is
+ * classified twice before it is kept.
+ *
+ * <p>Bounded: when full the map is cleared and fills again with what is in use. Texts longer than {@link #MAX_TEXT}
+ * are not kept.
+ *
+ * <h2>Concurrency</h2>
+ * The map is a {@link ConcurrentHashMap}. The doorkeeper is a plain {@code int[]} read and written without
+ * synchronisation: {@code int} stores are atomic, and a lost or stale store only delays (or hastens) one text's
+ * admission by a sighting; what is cached is always the classifier's answer for that very text.
  */
 final class ClassificationCache {
 
@@ -22,11 +35,17 @@ final class ClassificationCache {
     private final SqlClassifier classifier;
     private final int capacity;
     private final ConcurrentHashMap<String, Classification> cache;
+    /** Hashes of texts seen once and not (yet) admitted, indexed by their spread hash; length a power of two. */
+    private final int[] seenOnce;
 
     ClassificationCache(SqlClassifier classifier, int capacity) {
+        if (capacity < 1) {
+            throw new IllegalArgumentException("capacity must be at least 1: " + capacity);
+        }
         this.classifier = classifier;
         this.capacity = capacity;
         this.cache = new ConcurrentHashMap<>(Math.min(capacity, 256));
+        this.seenOnce = new int[Integer.highestOneBit(Math.max(16, capacity - 1)) << 1];
     }
 
     Classification classify(String sql) {
@@ -36,6 +55,12 @@ final class ClassificationCache {
         Classification c = cache.get(sql);
         if (c == null) {
             c = classifier.classify(sql);
+            int h = sql.hashCode(); // cached by the String since the probe above
+            int slot = (h ^ (h >>> 16)) & (seenOnce.length - 1);
+            if (seenOnce[slot] != h) {
+                seenOnce[slot] = h; // first sighting (or its slot was taken since): remember it, keep nothing
+                return c;
+            }
             if (cache.size() >= capacity) {
                 cache.clear();
             }
