@@ -339,13 +339,14 @@ final class ClientSession implements ReadsplitCommands.Session {
         if (checkLsn >= 0) {
             b.prepared.remove(""); // the check is a simple query: it destroys the unnamed statement
         }
+        boolean opensTransaction = deferredBegin != null; // the deferred BEGIN goes first, in the same round trip
         Exchange x = beginIfDeferred(factory, b);
         long minLsn = checkLsn;
         int generation = minLsn >= 0 ? node.replayGeneration() : 0;
         if (minLsn >= 0) {
             x.replayCheck(Msg.query(WalPositionQueries.REPLAY_POSITION), minLsn);
         }
-        boolean resolves = node == primary && resolvesWithTheWrite(d, c, sql);
+        boolean resolves = node == primary && resolvesWithTheWrite(d, c, sql, opensTransaction);
         if (resolves) {
             x.trailingPosition(Msg.query(WalPositionQueries.INSERT_POSITION_OR_NULL));
         }
@@ -463,11 +464,17 @@ final class ClientSession implements ReadsplitCommands.Session {
      * Whether this execution on the primary may record a write that ends outside a transaction (an autocommit write,
      * or the end of a transaction that may have written), for a session that reads its writes: then the primary's WAL
      * insert position is asked in the same round trip, after it ({@link Exchange#trailingPosition}), and the session's
-     * next read need not ask for it first.
+     * next read need not ask for it first. A statement sent after a deferred {@code BEGIN} ({@code opensTransaction})
+     * runs inside the transaction: its position would be of no use (the commit's is), so none is asked, unless the
+     * text also ends the transaction.
      */
-    private boolean resolvesWithTheWrite(Decision d, Classification c, String sql) {
+    private boolean resolvesWithTheWrite(Decision d, Classification c, String sql, boolean opensTransaction) {
         if (router.consistency(state).level() != Consistency.Level.READ_YOUR_WRITES || mentionsCopy(sql)) {
             return false;
+        }
+        if (opensTransaction) {
+            // unless the text itself ends the transaction ("UPDATE ...; COMMIT")
+            return c.sessionEffect() == SessionEffect.END_TRANSACTION;
         }
         boolean ends = c.reason() == Reason.TRANSACTION_CONTROL && c.sessionEffect() == SessionEffect.END_TRANSACTION;
         return state.inTransaction() ? ends && state.transactionMayHaveWritten() : d.mayHaveWritten();
@@ -818,12 +825,32 @@ final class ClientSession implements ReadsplitCommands.Session {
      * {@code SET TRANSACTION READ WRITE}): the transaction is read-only, so it may run on a replica (JDBC's setReadOnly).
      */
     private void beforeRoute(String sql) {
-        if (!state.inTransaction() && (BEGIN_READ_ONLY.matcher(sql).lookingAt()
-                || (deferredBegin != null && SET_TRANSACTION_READ_ONLY.matcher(sql).lookingAt())
-                || (deferredBegin != null && readOnlyByDefault && !SET_TRANSACTION_READ_WRITE.matcher(sql).lookingAt()))) {
+        if (state.inTransaction()) {
+            return;
+        }
+        // the patterns begin with BEGIN, START or SET after blanks: a text that begins otherwise (most of them) skips
+        // the regular expressions (a Matcher per statement on the event loop)
+        char first = firstNonBlank(sql);
+        boolean b = first == 'b' || first == 'B';
+        boolean st = first == 's' || first == 'S';
+        if (((b || st) && BEGIN_READ_ONLY.matcher(sql).lookingAt())
+                || (deferredBegin != null && st && SET_TRANSACTION_READ_ONLY.matcher(sql).lookingAt())
+                || (deferredBegin != null && readOnlyByDefault
+                        && !(st && SET_TRANSACTION_READ_WRITE.matcher(sql).lookingAt()))) {
             state.readOnly(true);
             readOnlyTransaction = true;
         }
+    }
+
+    /** The first character of {@code sql} that the patterns' {@code \s} does not match (ASCII blanks), or 0. */
+    static char firstNonBlank(String sql) {
+        for (int i = 0, n = sql.length(); i < n; i++) {
+            char ch = sql.charAt(i);
+            if (ch != ' ' && ch != '\t' && ch != '\n' && ch != '\013' && ch != '\f' && ch != '\r') {
+                return ch;
+            }
+        }
+        return 0;
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ final class Exchange {
     }
 
     private final ArrayDeque<Expect> expected = new ArrayDeque<>();
-    private final List<Msg> toSend = new ArrayList<>();
+    private final List<Msg> toSend = new ArrayList<>(4); // a statement is one to a few messages
     private final boolean endsWithSync;
     private boolean forwardedAny;
     private boolean misroute;

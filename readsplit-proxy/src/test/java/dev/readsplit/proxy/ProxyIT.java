@@ -382,6 +382,46 @@ class ProxyIT {
     }
 
     /**
+     * A write transaction asks the primary for its WAL position once, with its commit: not also after its first
+     * statement, which ran inside the transaction (a deferred BEGIN sent with it) where the position is of no use. The
+     * session still reads its write right after the commit. pg_stat_statements on the primary counts the queries.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"simple", "extended", "autoCommitOff"})
+    void aWriteTransactionAsksForThePrimarysPositionOnceWithItsCommit(String mode) throws Exception {
+        String positions = "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements"
+                + " WHERE query LIKE 'SELECT CASE WHEN pg_is_in_recovery() THEN%pg_current_wal_insert_lsn%'";
+        int base = 47_000 + 100 * List.of("simple", "extended", "autoCommitOff").indexOf(mode);
+        int transactions = 10;
+        try (Connection c = connect("&preferQueryMode=" + (mode.equals("simple") ? "simple" : "extended"));
+             Statement s = c.createStatement()) {
+            long before = queryLong(cluster.primary(), positions);
+            for (int i = 0; i < transactions; i++) {
+                int id = base + i;
+                if (mode.equals("autoCommitOff")) {
+                    c.setAutoCommit(false);
+                    s.executeUpdate("INSERT INTO items VALUES (" + id + ", 'once')");
+                    s.executeUpdate("UPDATE items SET v = 'once more' WHERE id = " + id);
+                    c.commit();
+                    c.setAutoCommit(true);
+                } else {
+                    s.execute("BEGIN");
+                    s.executeUpdate("INSERT INTO items VALUES (" + id + ", 'once')");
+                    s.executeUpdate("UPDATE items SET v = 'once more' WHERE id = " + id);
+                    s.execute("END");
+                }
+                try (ResultSet rs = s.executeQuery("SELECT v FROM items WHERE id = " + id)) {
+                    assertThat(rs.next()).as("the session reads its write").isTrue();
+                    assertThat(rs.getString(1)).isEqualTo("once more");
+                }
+            }
+            long after = queryLong(cluster.primary(), positions);
+            assertThat(after - before).as("position queries on the primary for " + transactions + " transactions")
+                    .isEqualTo(transactions);
+        }
+    }
+
+    /**
      * A session whose transactions are read-only by default (SET SESSION CHARACTERISTICS, or the startup parameter
      * default_transaction_read_only) runs a plain BEGIN on a standby; SET TRANSACTION READ WRITE first, or the default
      * set back, keeps the transaction on the primary.
