@@ -34,7 +34,10 @@ import java.util.stream.Stream;
  * one run. Each row (workload x clients) runs every target back to back, {@code rounds} times with the order rotated,
  * and reports the median of each column, so the ratios compare like with like on a loaded machine; the load average
  * (before / after the row) is printed per row. Then a fixed-rate run at 8 clients gives the latency each one
- * adds (p50/p99 minus direct's, none of them saturated).
+ * adds (p50/p99 minus direct's, none of them saturated). Every row also gives the CPU per transaction of the tier in
+ * between, of the servers and of pgbench ({@link CpuMeter}). Targets without a tier: {@code direct} (the primary),
+ * {@code standby} (one standby) and {@code split} (half the clients straight to each standby: the ceiling of any
+ * splitter on the same machine), the last two on {@code -S} only.
  *
  * <p>pgbouncer and pgpool are Debian's ({@code apt-get install pgbouncer pgpool2}); a missing one is skipped with a
  * note. Like PostgreSQL they run as {@code nobody} (setpriv) when this JVM is root. Loopback only; every run is
@@ -46,17 +49,38 @@ import java.util.stream.Stream;
  */
 public final class ProxyBenchmark {
 
+    private static final String STANDBY = "direct to a standby (-S only)";
+    private static final String SPLIT = "direct, half the clients to each standby (-S only)";
     private static final Pattern TPS = Pattern.compile("tps = ([0-9.]+) \\(without initial connection time\\)");
     private static final Pattern FAILED = Pattern.compile("number of failed transactions: (\\d+)");
+    private static final Pattern TRANSACTIONS = Pattern.compile("number of transactions actually processed: (\\d+)");
 
-    /** Where pgbench connects; {@code options}: its startup options (PGOPTIONS), or null. */
-    record Target(String name, int port, String options) {
-        Target(String name, int port) {
-            this(name, port, null);
+    /**
+     * Where pgbench connects: one port, or several that share the clients and the rate (one pgbench per port, run
+     * together); {@code options}: its startup options (PGOPTIONS), or null; {@code pid}: the process between pgbench
+     * and PostgreSQL whose CPU is counted (the proxy JVM, PgBouncer, pgpool-II's main process), -1 for none.
+     */
+    record Target(String name, List<Integer> ports, String options, long pid) {
+        Target(String name, int port, long pid) {
+            this(name, List.of(port), null, pid);
+        }
+
+        Target(String name, int port, String options, long pid) {
+            this(name, List.of(port), options, pid);
+        }
+
+        int port() {
+            return ports.get(0);
         }
     }
 
-    record Result(double tps, double p50Millis, double p99Millis, long failed) {
+    /**
+     * One run: tps, latency, failures, and the CPU per transaction, in microseconds, of the middle tier (its process
+     * tree), of the three PostgreSQL servers (their trees: backends, walsender and startup processes included) and
+     * of pgbench; -1 where it could not be read.
+     */
+    record Result(double tps, double p50Millis, double p99Millis, long failed, double middleMicros,
+                  double serverMicros, double pgbenchMicros) {
     }
 
     public static void main(String[] args) throws Exception {
@@ -98,14 +122,22 @@ public final class ProxyBenchmark {
                 {
                     for (String w : wanted) {
                         switch (w) {
-                            case "direct" -> targets.put(w, new Target(w, primary.port()));
+                            case "direct" -> targets.put(w, new Target(w, primary.port(), -1));
+                            // pgbench straight to one standby: what a query costs a replica's server with no tier
+                            // in between (-S only: the mix's updates fail there)
+                            case "standby" -> targets.put(w, new Target(STANDBY,
+                                    cluster.standbys().get(0).port(), -1));
+                            // half the clients straight to each standby: reads split by hand, no tier in between,
+                            // the ceiling of any splitter over these two standbys (-S only)
+                            case "split" -> targets.put(w, new Target(SPLIT,
+                                    cluster.standbys().stream().map(EmbeddedNode::port).toList(), null, -1));
                             // each proxy in a JVM of its own, the same way: this build's, and a baseline build's
                             // (-Dproxybench.baseline.cp=CLASSPATH, e.g. the commit before a change) side by side
                             case "readsplit" -> {
                                 ProxyChild child = serveChild(System.getProperty("java.class.path"), nodes, cluster,
                                         maxClients, peers, work.resolve("proxy.out"));
                                 proxies.put("readsplit proxy", child);
-                                targets.put(w, new Target("readsplit proxy", child.port()));
+                                targets.put(w, new Target("readsplit proxy", child.port(), child.process().pid()));
                             }
                             case "eventual" -> {
                                 // the same proxy, the client asking for eventual consistency (no read-your-writes
@@ -115,29 +147,35 @@ public final class ProxyBenchmark {
                                     throw new IllegalArgumentException("target eventual needs readsplit before it");
                                 }
                                 targets.put(w, new Target("readsplit proxy, eventual", rs.port(),
-                                        "-c readsplit.consistency=eventual"));
+                                        "-c readsplit.consistency=eventual", rs.pid()));
                             }
                             case "baseline" -> {
                                 ProxyChild child = serveChild(System.getProperty("proxybench.baseline.cp"), nodes,
                                         cluster, maxClients, peers, work.resolve("baseline.out"));
                                 proxies.put("readsplit proxy (baseline)", child);
-                                targets.put(w, new Target("readsplit proxy (baseline)", child.port()));
+                                targets.put(w, new Target("readsplit proxy (baseline)", child.port(),
+                                        child.process().pid()));
                             }
                             case "pgbouncer" -> startPeer(w, work, cluster, maxClients, peers, targets);
                             case "pgpool" -> startPeer(w, work, cluster, maxClients, peers, targets);
                             default -> throw new IllegalArgumentException("unknown target " + w
-                                    + " (direct, readsplit, eventual, baseline, pgbouncer, pgpool)");
+                                    + " (direct, standby, split, readsplit, eventual, baseline, pgbouncer, pgpool)");
                         }
                     }
                     String db = cluster.database();
                     String user = cluster.user();
+                    List<Long> servers = cluster.nodes().stream().map(EmbeddedNode::pid).toList();
                     // warm-up: the JIT of the proxy, the peers' process pools, every node's cache
                     for (Target t : targets.values()) {
-                        pgbench(t, work, user, db, mode, maxClients, Math.min(seconds, 5), List.of("-S"), 0);
+                        pgbench(t, servers, work, user, db, mode, maxClients, Math.min(seconds, 5), List.of("-S"), 0);
                     }
                     System.out.println();
-                    System.out.println("| workload | clients | target | tps | x direct | p50 ms | p99 ms | failed | load avg before / after |");
-                    System.out.println("|---|---:|---|---:|---:|---:|---:|---:|---|");
+                    // CPU per transaction (user + system, microseconds; medians over the rounds, login included) of the
+                    // tier between pgbench and PostgreSQL, of the three servers, and of pgbench: on 2 busy cores the
+                    // tps is about 2 s of CPU per second over their sum, so these columns say where a gap comes from
+                    System.out.println("| workload | clients | target | tps | x direct | p50 ms | p99 ms | failed "
+                            + "| middle CPU µs/tx | servers CPU µs/tx | pgbench CPU µs/tx | load avg before / after |");
+                    System.out.println("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
                     Map<String, List<String>> workloads = new LinkedHashMap<>();
                     workloads.put("-S", List.of("-S"));
                     workloads.put("90/10", List.of("-b", "select-only@9", "-b", "simple-update@1"));
@@ -154,8 +192,12 @@ public final class ProxyBenchmark {
                                 // every round runs each target once, the order rotated: drift of the load spreads evenly
                                 for (int i = 0; i < order.size(); i++) {
                                     Target t = order.get((i + r) % order.size());
+                                    if ((t.name().equals(STANDBY) || t.name().equals(SPLIT)) && !wl.getKey().equals("-S")) {
+                                        continue;
+                                    }
                                     byTarget.computeIfAbsent(t.name(), k -> new ArrayList<>())
-                                            .add(pgbench(t, work, user, db, mode, clients, seconds, wl.getValue(), 0));
+                                            .add(pgbench(t, servers, work, user, db, mode, clients, seconds,
+                                                    wl.getValue(), 0));
                                 }
                             }
                             load = load + " / " + loadAverage();
@@ -173,10 +215,15 @@ public final class ProxyBenchmark {
                             Result direct = median(byTarget.get("direct"));
                             for (Target t : order) {
                                 Result r = median(byTarget.get(t.name()));
-                                System.out.printf(Locale.ROOT, "| %s | %d | %s | %.0f | %s | %.2f | %.2f | %d | %s |%n",
+                                if (r == null) {
+                                    continue;
+                                }
+                                System.out.printf(Locale.ROOT,
+                                        "| %s | %d | %s | %.0f | %s | %.2f | %.2f | %d | %s | %s | %s | %s |%n",
                                         wl.getKey(), clients, t.name(), r.tps(),
                                         direct == null ? "-" : String.format(Locale.ROOT, "%.2f", r.tps() / direct.tps()),
-                                        r.p50Millis(), r.p99Millis(), r.failed(), load);
+                                        r.p50Millis(), r.p99Millis(), r.failed(), micros(r.middleMicros()),
+                                        micros(r.serverMicros()), micros(r.pgbenchMicros()), load);
                             }
                         }
                     }
@@ -206,7 +253,7 @@ public final class ProxyBenchmark {
                     Result direct = null;
                     for (Target t : targets.values()) {
                         String load = loadAverage();
-                        Result r = pgbench(t, work, user, db, mode, 8, seconds, List.of("-S"), rate);
+                        Result r = pgbench(t, servers, work, user, db, mode, 8, seconds, List.of("-S"), rate);
                         if (t.name().equals("direct")) {
                             direct = r;
                         }
@@ -233,23 +280,59 @@ public final class ProxyBenchmark {
         }
     }
 
-    /** One pgbench run against {@code t}: tps (without connection time), p50/p99 from the per-transaction log. */
-    static Result pgbench(Target t, Path work, String user, String db, String mode, int clients, int seconds,
-                          List<String> workload, int rate) throws IOException, InterruptedException {
+    /**
+     * One pgbench run against {@code t}: tps (without connection time), p50/p99 from the per-transaction log, and
+     * the CPU per transaction of {@code t}'s middle tier, of the {@code servers}' process trees and of pgbench.
+     */
+    static Result pgbench(Target t, List<Long> servers, Path work, String user, String db, String mode, int clients,
+                          int seconds, List<String> workload, int rate) throws IOException, InterruptedException {
         Path logs = Files.createTempDirectory(work, "log");
-        List<String> cmd = new ArrayList<>(List.of("/usr/bin/pgbench", "-h", "127.0.0.1", "-p", String.valueOf(t.port()),
-                "-U", user, "-n", "-M", mode, "-c", String.valueOf(clients), "-j", "2", "-T", String.valueOf(seconds),
-                "-l", "--log-prefix=" + logs.resolve("tx")));
-        if (rate > 0) {
-            cmd.addAll(List.of("-R", String.valueOf(rate)));
+        int parts = t.ports().size();
+        if (clients < parts || (rate > 0 && rate < parts)) {
+            throw new IllegalArgumentException(t.name() + " needs at least " + parts + " clients and tps");
         }
-        cmd.addAll(workload);
-        cmd.add(db);
-        String out = run(cmd, logs.resolve("out"), t.options());
-        Matcher m = TPS.matcher(out);
-        Matcher f = FAILED.matcher(out);
-        if (!m.find()) {
-            throw new IllegalStateException(t.name() + ": pgbench reported no tps:\n" + out);
+        List<List<String>> cmds = new ArrayList<>();
+        for (int i = 0; i < parts; i++) {
+            // the clients and the rate shared out, the first pgbench taking what does not divide evenly
+            int c = clients / parts + (i == 0 ? clients % parts : 0);
+            List<String> cmd = new ArrayList<>(List.of("/usr/bin/pgbench", "-h", "127.0.0.1", "-p",
+                    String.valueOf(t.ports().get(i)), "-U", user, "-n", "-M", mode, "-c", String.valueOf(c), "-j",
+                    String.valueOf(Math.min(2, c)), "-T", String.valueOf(seconds), "-l",
+                    "--log-prefix=" + logs.resolve("tx" + i)));
+            if (rate > 0) {
+                cmd.addAll(List.of("-R", String.valueOf(rate / parts + (i == 0 ? rate % parts : 0))));
+            }
+            cmd.addAll(workload);
+            cmd.add(db);
+            cmds.add(cmd);
+        }
+        long middleBefore = t.pid() > 0 ? CpuMeter.ticks(List.of(t.pid())) : -1;
+        long serversBefore = CpuMeter.ticks(servers);
+        long pgbenchBefore = CpuMeter.ownChildrenTicks();
+        List<Process> running = new ArrayList<>();
+        for (int i = 0; i < parts; i++) {
+            running.add(start(cmds.get(i), logs.resolve("out" + i), t.options()));
+        }
+        List<String> outs = new ArrayList<>();
+        for (int i = 0; i < parts; i++) {
+            outs.add(finish(running.get(i), cmds.get(i), logs.resolve("out" + i)));
+        }
+        long middle = t.pid() > 0 ? CpuMeter.ticks(List.of(t.pid())) : -1;
+        long server = CpuMeter.ticks(servers);
+        long pgbenchTicks = CpuMeter.ownChildrenTicks();
+        double tps = 0;
+        long transactions = 0;
+        long failed = 0;
+        for (String out : outs) {
+            Matcher m = TPS.matcher(out);
+            if (!m.find()) {
+                throw new IllegalStateException(t.name() + ": pgbench reported no tps:\n" + out);
+            }
+            tps += Double.parseDouble(m.group(1));
+            Matcher n = TRANSACTIONS.matcher(out);
+            transactions += n.find() ? Long.parseLong(n.group(1)) : 0;
+            Matcher f = FAILED.matcher(out);
+            failed += f.find() ? Long.parseLong(f.group(1)) : 0;
         }
         long[] latencies;
         try (Stream<Path> files = Files.list(logs)) {
@@ -262,8 +345,21 @@ public final class ProxyBenchmark {
             }).mapToLong(l -> Long.parseLong(l.split(" ")[2])).sorted().toArray();
         }
         deleteTree(logs);
-        return new Result(Double.parseDouble(m.group(1)), percentile(latencies, 0.50) / 1000.0,
-                percentile(latencies, 0.99) / 1000.0, f.find() ? Long.parseLong(f.group(1)) : 0);
+        return new Result(tps, percentile(latencies, 0.50) / 1000.0, percentile(latencies, 0.99) / 1000.0, failed,
+                perTransaction(middleBefore, middle, transactions), perTransaction(serversBefore, server, transactions),
+                perTransaction(pgbenchBefore, pgbenchTicks, transactions));
+    }
+
+    /** CPU microseconds per transaction between two readings in ticks; -1 when either is missing. */
+    static double perTransaction(long beforeTicks, long afterTicks, long transactions) {
+        if (beforeTicks < 0 || afterTicks < beforeTicks || transactions <= 0) {
+            return -1;
+        }
+        return (afterTicks - beforeTicks) * 1_000_000.0 / CpuMeter.TICKS_PER_SECOND / transactions;
+    }
+
+    static String micros(double v) {
+        return v < 0 ? "-" : String.format(Locale.ROOT, "%.1f", v);
     }
 
     /** Per column, the median over the rounds (tps, p50, p99 each on its own); failures summed. */
@@ -275,7 +371,13 @@ public final class ProxyBenchmark {
         double[] p50 = rs.stream().mapToDouble(Result::p50Millis).sorted().toArray();
         double[] p99 = rs.stream().mapToDouble(Result::p99Millis).sorted().toArray();
         return new Result(tps[tps.length / 2], p50[p50.length / 2], p99[p99.length / 2],
-                rs.stream().mapToLong(Result::failed).sum());
+                rs.stream().mapToLong(Result::failed).sum(), medianOf(rs, Result::middleMicros),
+                medianOf(rs, Result::serverMicros), medianOf(rs, Result::pgbenchMicros));
+    }
+
+    private static double medianOf(List<Result> rs, java.util.function.ToDoubleFunction<Result> f) {
+        double[] v = rs.stream().mapToDouble(f).sorted().toArray();
+        return v[v.length / 2];
     }
 
     static long percentile(long[] sorted, double q) {
@@ -359,9 +461,11 @@ public final class ProxyBenchmark {
                 "-Xmx1g", "-XX:+UseParallelGC"));
         String jfr = System.getProperty("proxybench.jfr");
         if (jfr != null) {
-            // -Dproxybench.jfr=DIR: a JFR profile of each proxy JVM, kept in DIR (the work directory is deleted)
-            cmd.add("-XX:StartFlightRecording=settings=profile,filename=" + Path.of(jfr).toAbsolutePath()
-                    .resolve(out.getFileName() + ".jfr"));
+            // -Dproxybench.jfr=DIR: a JFR profile of each proxy JVM, kept in DIR (the work directory is deleted);
+            // -Dproxybench.jfr.options=...: JFR's options instead of settings=profile, e.g. to add an event with
+            // "settings=profile,+jdk.JavaExceptionThrow#enabled=true"
+            cmd.add("-XX:StartFlightRecording=" + System.getProperty("proxybench.jfr.options", "settings=profile")
+                    + ",filename=" + Path.of(jfr).toAbsolutePath().resolve(out.getFileName() + ".jfr"));
         }
         cmd.addAll(List.of("-cp", classpath, ProxyBenchmark.class.getName(), "serve", nodes, cluster.database(),
                 cluster.user(), String.valueOf(maxClients)));
@@ -392,6 +496,7 @@ public final class ProxyBenchmark {
         Path dir = Files.createDirectories(work.resolve(name));
         int port = freePort();
         List<String> cmd;
+        String label;
         if (name.equals("pgbouncer")) {
             EmbeddedNode p = cluster.primary();
             Files.writeString(dir.resolve("userlist.txt"), "\"" + cluster.user() + "\" \"\"\n");
@@ -411,7 +516,7 @@ public final class ProxyBenchmark {
                     "logfile = " + dir.resolve("pgbouncer.log"),
                     "pidfile = " + dir.resolve("pgbouncer.pid"), ""));
             cmd = List.of(binary, dir.resolve("pgbouncer.ini").toString());
-            targets.put(name, new Target("PgBouncer (session pool, primary)", port));
+            label = "PgBouncer (session pool, primary)";
         } else {
             List<String> conf = new ArrayList<>(List.of(
                     "backend_clustering_mode = 'streaming_replication'",
@@ -453,7 +558,7 @@ public final class ProxyBenchmark {
             Files.writeString(dir.resolve("pcp.conf"), "");
             cmd = List.of(binary, "-n", "-f", dir.resolve("pgpool.conf").toString(), "-F",
                     dir.resolve("pcp.conf").toString());
-            targets.put(name, new Target("pgpool-II (load balancing)", port));
+            label = "pgpool-II (load balancing)";
         }
         List<String> full = new ArrayList<>();
         if (isRoot()) {
@@ -464,6 +569,7 @@ public final class ProxyBenchmark {
         Process p = new ProcessBuilder(full).redirectErrorStream(true).redirectOutput(dir.resolve("stdout").toFile())
                 .start();
         peers.add(p);
+        targets.put(name, new Target(label, port, p.pid())); // setpriv execs the peer: the same pid
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (true) {
             try (Socket s = new Socket()) {
@@ -509,11 +615,19 @@ public final class ProxyBenchmark {
     }
 
     static String run(List<String> cmd, Path out, String pgoptions) throws IOException, InterruptedException {
+        return finish(start(cmd, out, pgoptions), cmd, out);
+    }
+
+    private static Process start(List<String> cmd, Path out, String pgoptions) throws IOException {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile());
         if (pgoptions != null) {
             pb.environment().put("PGOPTIONS", pgoptions);
         }
-        Process p = pb.start();
+        return pb.start();
+    }
+
+    /** Waits for {@code p} (bounded), its output to {@code out}; fails naming {@code cmd} when it did not end well. */
+    private static String finish(Process p, List<String> cmd, Path out) throws IOException, InterruptedException {
         if (!p.waitFor(15, TimeUnit.MINUTES)) {
             p.destroyForcibly();
             throw new IllegalStateException("timed out: " + cmd);
