@@ -473,8 +473,8 @@ final class ClientSession implements ReadsplitCommands.Session {
             return false;
         }
         if (opensTransaction) {
-            // unless the text itself ends the transaction ("UPDATE ...; COMMIT")
-            return c.sessionEffect() == SessionEffect.END_TRANSACTION;
+            // unless the text itself writes and ends the transaction ("UPDATE ...; COMMIT")
+            return c.sessionEffect() == SessionEffect.END_TRANSACTION && d.mayHaveWritten();
         }
         boolean ends = c.reason() == Reason.TRANSACTION_CONTROL && c.sessionEffect() == SessionEffect.END_TRANSACTION;
         return state.inTransaction() ? ends && state.transactionMayHaveWritten() : d.mayHaveWritten();

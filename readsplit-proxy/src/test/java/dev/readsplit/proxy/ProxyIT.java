@@ -384,16 +384,19 @@ class ProxyIT {
     /**
      * A write transaction asks the primary for its WAL position once, with its commit: not also after its first
      * statement, which ran inside the transaction (a deferred BEGIN sent with it) where the position is of no use. The
-     * session still reads its write right after the commit. pg_stat_statements on the primary counts the queries.
+     * session still reads its write right after the commit. A text that writes and commits after the BEGIN gets its
+     * question in the same round trip. pg_stat_statements on the primary counts the queries.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"simple", "extended", "autoCommitOff"})
+    @ValueSource(strings = {"simple", "extended", "autoCommitOff", "writesAndCommitsInOneText"})
     void aWriteTransactionAsksForThePrimarysPositionOnceWithItsCommit(String mode) throws Exception {
         String positions = "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements"
                 + " WHERE query LIKE 'SELECT CASE WHEN pg_is_in_recovery() THEN%pg_current_wal_insert_lsn%'";
-        int base = 47_000 + 100 * List.of("simple", "extended", "autoCommitOff").indexOf(mode);
+        int base = 47_000 + 100 * List.of("simple", "extended", "autoCommitOff", "writesAndCommitsInOneText")
+                .indexOf(mode);
         int transactions = 10;
-        try (Connection c = connect("&preferQueryMode=" + (mode.equals("simple") ? "simple" : "extended"));
+        try (Connection c = connect("&preferQueryMode="
+                + (mode.equals("simple") || mode.equals("writesAndCommitsInOneText") ? "simple" : "extended"));
              Statement s = c.createStatement()) {
             long before = queryLong(cluster.primary(), positions);
             for (int i = 0; i < transactions; i++) {
@@ -404,6 +407,10 @@ class ProxyIT {
                     s.executeUpdate("UPDATE items SET v = 'once more' WHERE id = " + id);
                     c.commit();
                     c.setAutoCommit(true);
+                } else if (mode.equals("writesAndCommitsInOneText")) {
+                    s.execute("BEGIN");
+                    s.execute("INSERT INTO items VALUES (" + id + ", 'once'); UPDATE items SET v = 'once more' WHERE id = "
+                            + id + "; COMMIT");
                 } else {
                     s.execute("BEGIN");
                     s.executeUpdate("INSERT INTO items VALUES (" + id + ", 'once')");
