@@ -16,28 +16,39 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The CPU time (user + system, in clock ticks) that process trees have used so far, read from Linux's
- * {@code /proc/PID/stat}: for each root, the root and every live descendant, each with the time of its children
- * already ended and waited for ({@code cutime}, {@code cstime}). Two readings around a run give the CPU the tree
+ * One reading of the CPU time (user + system, in clock ticks) that every process has used so far, from Linux's
+ * {@code /proc/PID/stat}: for a tree, the root and every live descendant, each with the time of its children
+ * already ended and waited for ({@code cutime}, {@code cstime}). Two readings around a run give the CPU a tree
  * spent in it, backends that ended during the run included (their time has moved to their parent's child times).
- * Off Linux, or when {@code /proc} cannot be read, every reading is {@code -1}.
+ * One reading serves every tree asked of it ({@code /proc} is read once). Off Linux, or when {@code /proc} cannot be
+ * read, every figure of it is {@code -1}.
  */
 final class CpuMeter {
 
     /** Linux's USER_HZ, the unit of the times in /proc/PID/stat on every architecture Java runs on. */
     static final long TICKS_PER_SECOND = 100;
 
-    private CpuMeter() {
+    /** pid to {ppid, utime + stime + cutime + cstime, cutime + cstime}; null when /proc could not be read. */
+    private final Map<Long, long[]> procs;
+    private final Map<Long, List<Long>> children = new HashMap<>();
+
+    private CpuMeter(Map<Long, long[]> procs) {
+        this.procs = procs;
+        if (procs != null) {
+            procs.forEach((pid, v) -> children.computeIfAbsent(v[0], k -> new ArrayList<>()).add(pid));
+        }
     }
 
-    /** Ticks used so far by the trees rooted at {@code roots} (a root that is not running counts 0), or -1. */
-    static long ticks(Collection<Long> roots) {
-        Map<Long, long[]> procs = readAll();
+    /** Reads every process now. */
+    static CpuMeter read() {
+        return new CpuMeter(readAll());
+    }
+
+    /** Ticks used by the trees rooted at {@code roots} (a root that is not running counts 0), or -1. */
+    long ticks(Collection<Long> roots) {
         if (procs == null) {
             return -1;
         }
-        Map<Long, List<Long>> children = new HashMap<>();
-        procs.forEach((pid, v) -> children.computeIfAbsent(v[0], k -> new ArrayList<>()).add(pid));
         long sum = 0;
         Set<Long> seen = new HashSet<>();
         Deque<Long> todo = new ArrayDeque<>(roots);
@@ -53,9 +64,9 @@ final class CpuMeter {
         return sum;
     }
 
-    /** Ticks used so far by this JVM's ended and waited-for children (pgbench runs), or -1. */
-    static long ownChildrenTicks() {
-        long[] v = parse(Path.of("/proc/self/stat"));
+    /** Ticks used by {@code pid}'s ended and waited-for children (this JVM's: the pgbench runs), or -1. */
+    long childrenTicks(long pid) {
+        long[] v = procs == null ? null : procs.get(pid);
         return v == null ? -1 : v[2];
     }
 

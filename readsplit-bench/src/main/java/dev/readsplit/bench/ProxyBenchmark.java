@@ -36,8 +36,8 @@ import java.util.stream.Stream;
  * (before / after the row) is printed per row. Then a fixed-rate run at 8 clients gives the latency each one
  * adds (p50/p99 minus direct's, none of them saturated). Every row also gives the CPU per transaction of the tier in
  * between, of the servers and of pgbench ({@link CpuMeter}). Targets without a tier: {@code direct} (the primary),
- * {@code standby} (one standby) and {@code split} (half the clients straight to each standby: the ceiling of any
- * splitter on the same machine), the last two on {@code -S} only.
+ * {@code standby} (one standby) and {@code split} (half the clients straight to each standby: a splitter that costs
+ * nothing itself), the last two on {@code -S} only.
  *
  * <p>pgbouncer and pgpool are Debian's ({@code apt-get install pgbouncer pgpool2}); a missing one is skipped with a
  * note. Like PostgreSQL they run as {@code nobody} (setpriv) when this JVM is root. Loopback only; every run is
@@ -128,7 +128,7 @@ public final class ProxyBenchmark {
                             case "standby" -> targets.put(w, new Target(STANDBY,
                                     cluster.standbys().get(0).port(), -1));
                             // half the clients straight to each standby: reads split by hand, no tier in between,
-                            // the ceiling of any splitter over these two standbys (-S only)
+                            // a splitter over these two standbys that costs nothing itself (-S only)
                             case "split" -> targets.put(w, new Target(SPLIT,
                                     cluster.standbys().stream().map(EmbeddedNode::port).toList(), null, -1));
                             // each proxy in a JVM of its own, the same way: this build's, and a baseline build's
@@ -306,9 +306,8 @@ public final class ProxyBenchmark {
             cmd.add(db);
             cmds.add(cmd);
         }
-        long middleBefore = t.pid() > 0 ? CpuMeter.ticks(List.of(t.pid())) : -1;
-        long serversBefore = CpuMeter.ticks(servers);
-        long pgbenchBefore = CpuMeter.ownChildrenTicks();
+        long self = ProcessHandle.current().pid();
+        CpuMeter before = CpuMeter.read();
         List<Process> running = new ArrayList<>();
         for (int i = 0; i < parts; i++) {
             running.add(start(cmds.get(i), logs.resolve("out" + i), t.options()));
@@ -317,9 +316,7 @@ public final class ProxyBenchmark {
         for (int i = 0; i < parts; i++) {
             outs.add(finish(running.get(i), cmds.get(i), logs.resolve("out" + i)));
         }
-        long middle = t.pid() > 0 ? CpuMeter.ticks(List.of(t.pid())) : -1;
-        long server = CpuMeter.ticks(servers);
-        long pgbenchTicks = CpuMeter.ownChildrenTicks();
+        CpuMeter after = CpuMeter.read();
         double tps = 0;
         long transactions = 0;
         long failed = 0;
@@ -346,8 +343,10 @@ public final class ProxyBenchmark {
         }
         deleteTree(logs);
         return new Result(tps, percentile(latencies, 0.50) / 1000.0, percentile(latencies, 0.99) / 1000.0, failed,
-                perTransaction(middleBefore, middle, transactions), perTransaction(serversBefore, server, transactions),
-                perTransaction(pgbenchBefore, pgbenchTicks, transactions));
+                t.pid() > 0 ? perTransaction(before.ticks(List.of(t.pid())), after.ticks(List.of(t.pid())), transactions)
+                        : -1,
+                perTransaction(before.ticks(servers), after.ticks(servers), transactions),
+                perTransaction(before.childrenTicks(self), after.childrenTicks(self), transactions));
     }
 
     /** CPU microseconds per transaction between two readings in ticks; -1 when either is missing. */
@@ -362,15 +361,12 @@ public final class ProxyBenchmark {
         return v < 0 ? "-" : String.format(Locale.ROOT, "%.1f", v);
     }
 
-    /** Per column, the median over the rounds (tps, p50, p99 each on its own); failures summed. */
+    /** Per column, the median over the rounds (each column on its own); failures summed. */
     static Result median(List<Result> rs) {
         if (rs == null || rs.isEmpty()) {
             return null;
         }
-        double[] tps = rs.stream().mapToDouble(Result::tps).sorted().toArray();
-        double[] p50 = rs.stream().mapToDouble(Result::p50Millis).sorted().toArray();
-        double[] p99 = rs.stream().mapToDouble(Result::p99Millis).sorted().toArray();
-        return new Result(tps[tps.length / 2], p50[p50.length / 2], p99[p99.length / 2],
+        return new Result(medianOf(rs, Result::tps), medianOf(rs, Result::p50Millis), medianOf(rs, Result::p99Millis),
                 rs.stream().mapToLong(Result::failed).sum(), medianOf(rs, Result::middleMicros),
                 medianOf(rs, Result::serverMicros), medianOf(rs, Result::pgbenchMicros));
     }

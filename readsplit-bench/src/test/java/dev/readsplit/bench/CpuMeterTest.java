@@ -22,15 +22,17 @@ class CpuMeterTest {
     void countsThisProcessesTreeAndNothingForAProcessThatIsNotThere() {
         assumeTrue(java.nio.file.Files.isReadable(java.nio.file.Path.of("/proc/self/stat")), "Linux /proc");
         long self = ProcessHandle.current().pid();
-        long before = CpuMeter.ticks(List.of(self));
+        long before = CpuMeter.read().ticks(List.of(self));
         long x = 0;
         long until = System.nanoTime() + 300_000_000L; // 300 ms of CPU: at least a tick in any accounting
         while (System.nanoTime() < until) {
             x += Long.numberOfTrailingZeros(x + System.nanoTime());
         }
         assertThat(x).isNotNegative();
-        assertThat(CpuMeter.ticks(List.of(self))).isGreaterThan(before);
-        assertThat(CpuMeter.ticks(List.of(Long.MAX_VALUE))).isZero();
-        assertThat(CpuMeter.ownChildrenTicks()).isNotNegative();
+        CpuMeter after = CpuMeter.read();
+        assertThat(after.ticks(List.of(self))).isGreaterThan(before);
+        assertThat(after.ticks(List.of(Long.MAX_VALUE))).isZero();
+        assertThat(after.childrenTicks(self)).isNotNegative();
+        assertThat(after.childrenTicks(Long.MAX_VALUE)).isEqualTo(-1);
     }
 }

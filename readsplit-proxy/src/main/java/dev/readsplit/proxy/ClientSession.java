@@ -339,14 +339,14 @@ final class ClientSession implements ReadsplitCommands.Session {
         if (checkLsn >= 0) {
             b.prepared.remove(""); // the check is a simple query: it destroys the unnamed statement
         }
-        boolean opensTransaction = deferredBegin != null; // the deferred BEGIN goes first, in the same round trip
+        // decided while a deferred BEGIN is pending (beginIfDeferred puts it before the statement and clears it)
+        boolean resolves = node == primary && resolvesWithTheWrite(d, c, sql);
         Exchange x = beginIfDeferred(factory, b);
         long minLsn = checkLsn;
         int generation = minLsn >= 0 ? node.replayGeneration() : 0;
         if (minLsn >= 0) {
             x.replayCheck(Msg.query(WalPositionQueries.REPLAY_POSITION), minLsn);
         }
-        boolean resolves = node == primary && resolvesWithTheWrite(d, c, sql, opensTransaction);
         if (resolves) {
             x.trailingPosition(Msg.query(WalPositionQueries.INSERT_POSITION_OR_NULL));
         }
@@ -464,15 +464,15 @@ final class ClientSession implements ReadsplitCommands.Session {
      * Whether this execution on the primary may record a write that ends outside a transaction (an autocommit write,
      * or the end of a transaction that may have written), for a session that reads its writes: then the primary's WAL
      * insert position is asked in the same round trip, after it ({@link Exchange#trailingPosition}), and the session's
-     * next read need not ask for it first. A statement sent after a deferred {@code BEGIN} ({@code opensTransaction})
-     * runs inside the transaction: its position would be of no use (the commit's is), so none is asked, unless the
-     * text also ends the transaction.
+     * next read need not ask for it first. A statement that goes out behind a deferred {@code BEGIN} runs inside the
+     * transaction: its position would be of no use (the commit's is), so none is asked, unless the text also writes
+     * and ends the transaction.
      */
-    private boolean resolvesWithTheWrite(Decision d, Classification c, String sql, boolean opensTransaction) {
+    private boolean resolvesWithTheWrite(Decision d, Classification c, String sql) {
         if (router.consistency(state).level() != Consistency.Level.READ_YOUR_WRITES || mentionsCopy(sql)) {
             return false;
         }
-        if (opensTransaction) {
+        if (deferredBegin != null) {
             // unless the text itself writes and ends the transaction ("UPDATE ...; COMMIT")
             return c.sessionEffect() == SessionEffect.END_TRANSACTION && d.mayHaveWritten();
         }
