@@ -198,7 +198,10 @@ final class Setups {
             MacroBenchmark.sleep(50);
         }
         String connections = "Readsplit's pools: primary " + primaryConns + ", each replica " + replicaConns
-                + " (+1 health-check connection per node, idle between 1-s checks); balancer "
+                + " (+1 health-check connection per node, idle between 1-s checks"
+                + (config.routing().consistency().level() == Consistency.Level.READ_YOUR_WRITES
+                ? "; +1 position connection per node, for the WAL positions of reads after writes" : "")
+                + "); balancer "
                 + config.routing().balancer() + ", " + config.routing().consistency() + ", causal scope "
                 + config.routing().causalScope();
         return split(name, connections, ds, ds, ds::close);

@@ -21,10 +21,22 @@ public final class CausalPosition {
     private final AtomicLong writes = new AtomicLong();
     private final AtomicLong covered = new AtomicLong();
     private final AtomicLong lsn = new AtomicLong(-1);
+    /** {@link System#nanoTime()} when the last write was recorded: set before the count moves (see {@link #notBefore}). */
+    private final AtomicLong lastWriteNanos = new AtomicLong(System.nanoTime());
 
     /** Something that may have written has committed (or may have): the position must be taken again. */
     public void recordWrite() {
+        lastWriteNanos.accumulateAndGet(System.nanoTime(), Math::max); // two writers: the later time stays
         writes.incrementAndGet();
+    }
+
+    /**
+     * After {@link #beginResolve()}: a {@link System#nanoTime()} after the writes its ticket covers returned, so any
+     * insert position the primary reported to a question sent at or after it covers them (another session's question
+     * will do). Writes record their time before they are counted, so the ticket never covers a write later than this.
+     */
+    public long notBefore() {
+        return lastWriteNanos.get();
     }
 
     /** Whether a write committed since the location was last taken. */

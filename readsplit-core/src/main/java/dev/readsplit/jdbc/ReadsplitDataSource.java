@@ -60,6 +60,7 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
     private final Router router;
     private final FailureFunnel funnel;
     private final ReplayWait replayWait;
+    private final PositionChannels positionChannels;
     private final CausalScopes causalScopes;
     private final ClassificationCache classifications;
     /** Primary changes seen (the events themselves are in the topology's one ring). */
@@ -109,6 +110,7 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
                 config.routing().shadowMode());
         this.funnel = new FailureFunnel(topology);
         this.replayWait = new ReplayWait(selector, config.routing().readYourWritesWait().toNanos());
+        this.positionChannels = new PositionChannels(config);
         this.causalScopes = new CausalScopes(config.routing().causalScope());
         this.operations = new Operations(this);
         this.hedger = hedging.enabled() ? new Hedger(this, hedging, hedgeTicker, scheduleHedge) : null;
@@ -357,6 +359,11 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
         return replayWait;
     }
 
+    /** The connections WAL-position questions share (docs/consistency.md). */
+    PositionChannels positionChannels() {
+        return positionChannels;
+    }
+
     CausalScopes causalScopes() {
         return causalScopes;
     }
@@ -461,6 +468,7 @@ public final class ReadsplitDataSource implements DataSource, AutoCloseable {
         }
         failover.close();
         healthChecker.close();
+        positionChannels.close();
         topology.close();
     }
 

@@ -64,10 +64,30 @@ final class SessionRouting {
         this.postgres = ds.cluster().primary().isPostgres();
     }
 
-    /** A standby's replay position, over this session's connection to it or one borrowed for the question. */
+    /**
+     * The primary's insert position: over the session's own connection to it if it holds one, else over the data
+     * source's position channel, shared with the sessions asking now; over a pool's connection where the channel
+     * cannot serve.
+     */
+    private long insertLsn(Node primary, long notBefore, long maxWaitMillis) throws SQLException {
+        PhysicalConnections held = conn.physicals();
+        Connection own = held.heldTo(primary);
+        if (own != null) {
+            return WalPositions.currentInsertLsn(own);
+        }
+        return ds.positionChannels().insertLsn(primary, notBefore,
+                () -> held.ask(primary, maxWaitMillis, WalPositions::currentInsertLsn));
+    }
+
+    /** A standby's replay position, over this session's connection to it or the shared position channel. */
     private long freshReplayLsn(Node n) {
         try {
-            return conn.physicals().ask(n, Long.MAX_VALUE, WalPositions::replayLsn);
+            PhysicalConnections held = conn.physicals();
+            Connection own = held.heldTo(n);
+            if (own != null) {
+                return WalPositions.replayLsn(own);
+            }
+            return ds.positionChannels().replayLsn(n, () -> held.ask(n, Long.MAX_VALUE, WalPositions::replayLsn));
         } catch (SQLException e) {
             conn.funnel(n, e);
             return -1;
@@ -186,6 +206,7 @@ final class SessionRouting {
     private void resolveCausalPosition() throws SQLException {
         CausalPosition p = session.causal();
         long ticket = p.beginResolve();
+        long notBefore = p.notBefore(); // after the ticket: see CausalPosition
         Node primary = ds.cluster().primary();
         long lsn;
         long until = 0;
@@ -193,8 +214,8 @@ final class SessionRouting {
             try {
                 // over a connection borrowed for this one question unless the session holds one: the read this
                 // resolves for runs elsewhere, and the primary's pool must not wait on it
-                lsn = conn.physicals().ask(primary, until == 0 ? Long.MAX_VALUE
-                        : Math.max(1, (until - System.nanoTime()) / 1_000_000L), WalPositions::currentInsertLsn);
+                lsn = insertLsn(primary, notBefore, until == 0 ? Long.MAX_VALUE
+                        : Math.max(1, (until - System.nanoTime()) / 1_000_000L));
                 break;
             } catch (SQLException e) {
                 conn.funnel(primary, e);

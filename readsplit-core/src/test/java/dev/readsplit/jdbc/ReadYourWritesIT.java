@@ -162,6 +162,26 @@ class ReadYourWritesIT {
         }
     }
 
+    /** A data source whose primary pool has one connection; reads wait out the standbys' 300-ms delay. */
+    private static ReadsplitDataSource primaryPoolOfOne(String name, Duration connectionTimeout) {
+        var config = Clusters.config(cluster).name(name).primaryPoolSize(1).replicaPoolSize(2)
+                .minIdle(1).connectionTimeout(connectionTimeout)
+                // wait out the standbys' 300-ms delay instead of reading the primary
+                .readYourWritesWait(Duration.ofSeconds(10)).build();
+        ReadsplitDataSource d = new ReadsplitDataSource(config);
+        Clusters.awaitAllUp(d);
+        return d;
+    }
+
+    /** Inserts a new row on a logical connection it then closes; returns its id. */
+    private static long writeOnAClosedConnection(ReadsplitDataSource d) throws SQLException {
+        long id = ids.incrementAndGet();
+        try (Connection a = d.getConnection()) {
+            insert(a, id);
+        }
+        return id;
+    }
+
     /**
      * A read that had to learn where its thread's writes end asks the primary, and then waits for a standby: it must
      * not keep the primary's connection through that wait and its read. It did, so with a primary pool of one, a
@@ -170,16 +190,8 @@ class ReadYourWritesIT {
      */
     @Test
     void aReadAfterAWriteHoldsNoPrimaryConnectionOnceItReadsAStandby() throws Exception {
-        var config = Clusters.config(cluster).name("ryw-primary-pool-1").primaryPoolSize(1).replicaPoolSize(2)
-                .minIdle(1).connectionTimeout(Duration.ofSeconds(3))
-                // wait out the standbys' 300-ms delay instead of reading the primary
-                .readYourWritesWait(Duration.ofSeconds(10)).build();
-        try (ReadsplitDataSource small = new ReadsplitDataSource(config)) {
-            Clusters.awaitAllUp(small);
-            long id = ids.incrementAndGet();
-            try (Connection a = small.getConnection()) {
-                insert(a, id);
-            }
+        try (ReadsplitDataSource small = primaryPoolOfOne("ryw-primary-pool-1", Duration.ofSeconds(3))) {
+            long id = writeOnAClosedConnection(small);
             try (Connection b = small.getConnection()) {
                 try (PreparedStatement ps = b.prepareStatement(
                         "SELECT count(*), inet_server_port() FROM items WHERE id = ?")) {
@@ -204,6 +216,37 @@ class ReadYourWritesIT {
                     other.shutdownNow();
                 }
             }
+        }
+    }
+
+    /**
+     * The position a read after a write needs is asked over the data source's position channel, not a connection of
+     * the primary's pool: with that pool's only connection held by a transaction, the read still learns where its
+     * thread's write ends and reads it on a standby. Before, it queued for the pool behind the writes (and here,
+     * with the connection never given back, failed after connectionTimeout).
+     */
+    @Test
+    void aReadAfterAWriteNeedsNoConnectionFromThePrimarysPool() throws Exception {
+        try (ReadsplitDataSource small = primaryPoolOfOne("ryw-primary-pool-busy", Duration.ofSeconds(1))) {
+            long id = writeOnAClosedConnection(small);
+            try (Connection holder = small.getConnection()) {
+                holder.setAutoCommit(false);
+                insert(holder, ids.incrementAndGet()); // the primary pool's only connection, in a transaction
+                try (Connection b = small.getConnection();
+                     PreparedStatement ps = b.prepareStatement(
+                             "SELECT count(*), inet_server_port(), pg_is_in_recovery() FROM items WHERE id = ?")) {
+                    ps.setLong(1, id);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        assertThat(rs.getLong(1)).as("the write, read on port %d", rs.getInt(2)).isEqualTo(1);
+                        assertThat(rs.getBoolean(3)).as("read on a standby (port %d)", rs.getInt(2)).isTrue();
+                    }
+                }
+                holder.rollback();
+            }
+            assertThat(queryLong(cluster.primary(), "SELECT count(*) FROM pg_stat_activity"
+                    + " WHERE application_name = 'ryw-primary-pool-busy-positions'"))
+                    .as("one position connection on the primary").isEqualTo(1);
         }
     }
 

@@ -82,6 +82,18 @@ class TlsIT {
                 assertThat(rs.getBoolean(1)).as("primary connection over TLS").isTrue();
                 assertThat(rs.getInt(2)).isEqualTo(cluster.primary().port());
             }
+            // a read after a write learns where the write ends over the primary's position connection: TLS too
+            // (a connection that holds none of its own to the primary: the first one is closed)
+            try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+                s.execute("CREATE TABLE IF NOT EXISTS tls_written (id int)");
+            }
+            try (Connection c = ds.getConnection(); Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT count(*) FROM tls_written")) {
+                rs.next();
+            }
+            assertThat(queryLong(cluster.primary(), "SELECT count(*) FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid)"
+                    + " WHERE a.application_name = '" + ds.name() + "-positions' AND s.ssl"))
+                    .as("the primary's position connection over TLS").isEqualTo(1);
             // the health checks' own connections too, and no connection of the data source in the clear
             for (EmbeddedNode n : cluster.nodes()) {
                 assertThat(queryLong(n, "SELECT count(*) FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid)"
