@@ -181,8 +181,14 @@ public final class MacroBenchmark {
     }
 
     /** One measured interval of one setup. */
+    /**
+     * @param clientCpuMicros CPU microseconds per operation of this JVM (the client: the setup's code, the driver, the
+     *                        other setups' idle background threads), -1 when unknown
+     * @param serverCpuMicros the same of the three PostgreSQL servers (their process trees), -1 when unknown
+     */
     record Interval(String setup, Workload workload, int round, long ops, double seconds, long errors,
-                    Histogram latency, long[] statementsPerNode, int[] backendsPerNode) {
+                    Histogram latency, long[] statementsPerNode, int[] backendsPerNode, double clientCpuMicros,
+                    double serverCpuMicros) {
         double opsPerSecond() {
             return ops / seconds;
         }
@@ -233,6 +239,7 @@ public final class MacroBenchmark {
             for (EmbeddedNode n : nodes) {
                 monitors.add(n.connect());
             }
+            serverPids = nodes.stream().map(EmbeddedNode::pid).toList();
             Map<String, Setups.Setup> setups = new LinkedHashMap<>();
             Map<String, String> failedSetups = new LinkedHashMap<>();
             for (String name : o.setups) {
@@ -262,10 +269,11 @@ public final class MacroBenchmark {
                         for (Setups.Setup s : order) {
                             Interval iv = measure(s, w, r, o.seconds, o.threads, o.rows, monitors, firstErrors);
                             intervals.add(iv);
-                            System.out.printf(Locale.ROOT, "  round %d %-20s %8.0f ops/s  p50 %.3f ms  p99 %.3f ms  errors %d  nodes %s  backends %s%n",
+                            System.out.printf(Locale.ROOT, "  round %d %-20s %8.0f ops/s  p50 %.3f ms  p99 %.3f ms  errors %d  nodes %s  backends %s  cpu/op client %.1f servers %.1f us%n",
                                     r, s.name(), iv.opsPerSecond(), iv.latency().getValueAtPercentile(50) / 1000.0,
                                     iv.latency().getValueAtPercentile(99) / 1000.0, iv.errors(),
-                                    shares(iv.statementsPerNode()), Arrays.toString(iv.backendsPerNode()));
+                                    shares(iv.statementsPerNode()), Arrays.toString(iv.backendsPerNode()),
+                                    iv.clientCpuMicros(), iv.serverCpuMicros());
                         }
                         java.util.Collections.rotate(order, -1); // the next round starts with the next setup
                     }
@@ -349,9 +357,23 @@ public final class MacroBenchmark {
         }
     }
 
+    /** The servers' postmaster pids, for their CPU time ({@link CpuMeter}); empty until the cluster is up. */
+    private static List<Long> serverPids = List.of();
+
+    /** This JVM's CPU time in nanoseconds (all its threads), -1 when the platform does not say. */
+    static long processCpuNanos() {
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getProcessCpuTime();
+        }
+        return -1;
+    }
+
     static Interval measure(Setups.Setup setup, Workload w, int round, int seconds, int threads, int rows,
                             List<Connection> monitors, Map<String, String> firstErrors) throws Exception {
         long[] before = statementCounts(monitors);
+        long clientBefore = processCpuNanos();
+        CpuMeter serversBefore = CpuMeter.read();
         Recorder recorder = new Recorder(3);
         LongAdder ops = new LongAdder();
         LongAdder errors = new LongAdder();
@@ -407,13 +429,20 @@ public final class MacroBenchmark {
             System.err.println("  " + setup.name() + ": workers still running 120 s after the interval; abandoning them");
         }
         window[1] = System.nanoTime();
+        long clientAfter = processCpuNanos();
+        CpuMeter serversAfter = CpuMeter.read();
         long[] after = statementCounts(monitors);
         long[] perNode = new long[after.length];
         for (int i = 0; i < after.length; i++) {
             perNode[i] = after[i] - before[i];
         }
-        return new Interval(setup.name(), w, round, ops.sum(), (window[1] - window[0]) / 1e9, errors.sum(),
-                recorder.getIntervalHistogram(), perNode, backends);
+        long n = ops.sum();
+        double client = clientBefore < 0 || clientAfter < clientBefore || n == 0 ? -1
+                : (clientAfter - clientBefore) / 1000.0 / n;
+        double servers = serverPids.isEmpty() ? -1 : ProxyBenchmark.perTransaction(serversBefore.ticks(serverPids),
+                serversAfter.ticks(serverPids), n);
+        return new Interval(setup.name(), w, round, n, (window[1] - window[0]) / 1e9, errors.sum(),
+                recorder.getIntervalHistogram(), perNode, backends, client, servers);
     }
 
     static void runOne(Setups.Setup s, Workload w, SplittableRandom random, int rows, boolean check) throws SQLException {

@@ -46,7 +46,7 @@ final class Report {
 
     record Row(String setup, Workload workload, double median, double min, double max, double p50Ms, double p99Ms,
                long errors, double[] sharePercent, int[] backends, Double ratioMedian, double[] ratios,
-               Double primaryRatioMedian) {
+               Double primaryRatioMedian, double clientCpuMicros, double serverCpuMicros) {
     }
 
     /** Per-round ratios of {@code mine} to {@code baseline}'s interval of the same round and workload, sorted. */
@@ -89,7 +89,9 @@ final class Report {
             double[] p = ratios(mine, w, PRIMARY_BASELINE);
             out.add(new Row(name, w, median(ops), ops[0], ops[ops.length - 1], h.getValueAtPercentile(50) / 1000.0,
                     h.getValueAtPercentile(99) / 1000.0, errors, share, backends, r.length == 0 ? null : median(r), r,
-                    p.length == 0 ? null : median(p)));
+                    p.length == 0 ? null : median(p),
+                    median(mine.stream().mapToDouble(Interval::clientCpuMicros).sorted().toArray()),
+                    median(mine.stream().mapToDouble(Interval::serverCpuMicros).sorted().toArray())));
         }
         return out;
     }
@@ -142,21 +144,24 @@ final class Report {
                 + "in the same round); ×primary: the same against primary-pool (one pool on the primary); p50/p99: client-side latency of one operation over all measured rounds; "
                 + "statements per node: share of the benchmark's statements each server executed "
                 + "(pg_stat_statements calls, ").append(String.join(" / ", nodeNames))
-                .append("); backends: busy client backends per node seen mid-interval (max over rounds).\n");
+                .append("); backends: busy client backends per node seen mid-interval (max over rounds); CPU µs/op: CPU time per "
+                        + "operation (median over rounds) of the client JVM (the setup, the driver, every setup's idle "
+                        + "background threads) and of the three servers' process trees, from the OS (-1: unknown).\n");
         for (Workload w : o.workloads) {
             List<Row> rows = rows(w);
             if (rows.isEmpty()) {
                 continue;
             }
             sb.append("\n#### ").append(w.label).append(": ").append(w.description).append("\n\n");
-            sb.append("| setup | ops/s median [min–max] | ×hand | ×primary | p50 ms | p99 ms | errors | statements per node % | backends |\n");
-            sb.append("|---|---:|---:|---:|---:|---:|---:|---|---|\n");
+            sb.append("| setup | ops/s median [min–max] | ×hand | ×primary | p50 ms | p99 ms | errors | statements per node % | backends | CPU µs/op client / servers |\n");
+            sb.append("|---|---:|---:|---:|---:|---:|---:|---|---|---:|\n");
             for (Row r : rows) {
-                sb.append(String.format(Locale.ROOT, "| %s | %.0f [%.0f–%.0f] | %s | %s | %.3f | %.3f | %d | %s | %s |%n",
+                sb.append(String.format(Locale.ROOT, "| %s | %.0f [%.0f–%.0f] | %s | %s | %.3f | %.3f | %d | %s | %s | %.1f / %.1f |%n",
                         r.setup(), r.median(), r.min(), r.max(),
                         r.ratioMedian() == null ? "–" : String.format(Locale.ROOT, "%.3f", r.ratioMedian()),
                         r.primaryRatioMedian() == null ? "–" : String.format(Locale.ROOT, "%.3f", r.primaryRatioMedian()),
-                        r.p50Ms(), r.p99Ms(), r.errors(), shares(r.sharePercent()), join(r.backends())));
+                        r.p50Ms(), r.p99Ms(), r.errors(), shares(r.sharePercent()), join(r.backends()),
+                        r.clientCpuMicros(), r.serverCpuMicros()));
             }
         }
         if (!firstErrors.isEmpty()) {
@@ -213,11 +218,12 @@ final class Report {
                 first = false;
                 sb.append(String.format(Locale.ROOT, "    {\"workload\": %s, \"setup\": %s, \"opsPerSecond\": {\"median\": %.1f, \"min\": %.1f, \"max\": %.1f}, "
                                 + "\"ratioToHandRouted\": %s, \"ratioToPrimaryPool\": %s, \"perRoundRatios\": %s, \"p50Ms\": %.4f, \"p99Ms\": %.4f, \"errors\": %d, "
-                                + "\"statementSharePercent\": %s, \"busyBackends\": %s}",
+                                + "\"statementSharePercent\": %s, \"busyBackends\": %s, \"clientCpuMicrosPerOp\": %.2f, \"serverCpuMicrosPerOp\": %.2f}",
                         str(w.label), str(r.setup()), r.median(), r.min(), r.max(),
                         r.ratioMedian() == null ? "null" : String.format(Locale.ROOT, "%.4f", r.ratioMedian()),
                         r.primaryRatioMedian() == null ? "null" : String.format(Locale.ROOT, "%.4f", r.primaryRatioMedian()),
-                        arr(r.ratios()), r.p50Ms(), r.p99Ms(), r.errors(), arr(r.sharePercent()), Arrays.toString(r.backends())));
+                        arr(r.ratios()), r.p50Ms(), r.p99Ms(), r.errors(), arr(r.sharePercent()), Arrays.toString(r.backends()),
+                        r.clientCpuMicros(), r.serverCpuMicros()));
             }
         }
         sb.append("\n  ],\n  \"intervals\": [");
