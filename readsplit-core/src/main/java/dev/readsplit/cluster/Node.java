@@ -306,6 +306,15 @@ public final class Node implements Candidate {
     }
 
     /**
+     * Connections idle in this node's pool at this moment (none it could still open), 0 when the pool does not say: a
+     * borrower finds one without waiting.
+     */
+    public int idleNow() {
+        HikariPoolMXBean mx = pool.getHikariPoolMXBean();
+        return mx == null ? 0 : mx.getIdleConnections();
+    }
+
+    /**
      * Connections this node's pool can give without a wait (HikariCP's pool MXBean): the idle ones plus the room
      * left under its maximum, since a pool that has not opened all its connections yet (a node just added, a pool
      * with {@code minIdle} 0) opens one instead of making the borrower wait; -1 while the pool is closed.

@@ -14,9 +14,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Asks a PostgreSQL node for a WAL position (the primary's insert position after a session's writes, a standby's
- * replay position) over one connection per node kept for these questions, not a pool's, and shared by every session of
- * the data source ({@link SharedQuestion}): a session that must learn where its writes end does not queue for a
- * primary pool its own writes keep busy, and sessions that ask together share one round trip. See
+ * replay position) without waiting for its pool: over a connection idle in the pool at that moment (questions then
+ * run in parallel), and when none is idle, over one connection per node kept for these questions and shared by every
+ * session of the data source ({@link SharedQuestion}), where sessions that ask together share one round trip. A
+ * session that must learn where its writes end so never queues for a primary pool its own writes keep busy. See
  * docs/consistency.md, "What read-your-writes costs".
  *
  * <p>Where the channel cannot serve (the node is down or fenced, or the connection cannot be opened), the question
@@ -130,6 +131,11 @@ final class PositionChannels implements AutoCloseable {
             if (closed || !node.isPostgres() || state == NodeState.DOWN || state == NodeState.FENCED
                     || (openFailed && System.nanoTime() - openFailedAtNanos
                     < TimeUnit.MILLISECONDS.toNanos(RETRY_OPEN_MILLIS))) {
+                return fallback.ask();
+            }
+            if (node.idleNow() > 0) {
+                // the pool has a connection idle now: ask over it at once, in parallel with the other sessions, rather
+                // than queue on the one channel (with 8 connections per node the channel's queue cost more than it saved)
                 return fallback.ask();
             }
             return shared.ask(notBefore, () -> {

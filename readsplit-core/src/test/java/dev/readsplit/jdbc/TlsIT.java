@@ -55,6 +55,7 @@ class TlsIT {
         p.setProperty("readsplit.user", cluster.user());
         p.setProperty("readsplit.password", cluster.password());
         p.setProperty("readsplit.healthCheckInterval", "200ms");
+        p.setProperty("readsplit.primaryPoolSize", "1");
         // every replica within a few reads of one thread: round-robin (the default affinity keeps a thread on one)
         p.setProperty("readsplit.balancer", "round_robin");
         p.setProperty("readsplit.jdbc.sslmode", sslmode);
@@ -82,14 +83,22 @@ class TlsIT {
                 assertThat(rs.getBoolean(1)).as("primary connection over TLS").isTrue();
                 assertThat(rs.getInt(2)).isEqualTo(cluster.primary().port());
             }
-            // a read after a write learns where the write ends over the primary's position connection: TLS too
-            // (a connection that holds none of its own to the primary: the first one is closed)
+            // a read after a write learns where the write ends over the primary's position connection when the
+            // primary's pool (of one here) has no idle connection: TLS too
             try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
                 s.execute("CREATE TABLE IF NOT EXISTS tls_written (id int)");
             }
-            try (Connection c = ds.getConnection(); Statement s = c.createStatement();
-                 ResultSet rs = s.executeQuery("SELECT count(*) FROM tls_written")) {
-                rs.next();
+            try (Connection holder = ds.getConnection(); Statement hs = holder.createStatement()) {
+                holder.setAutoCommit(false);
+                // holds the pool's only primary connection (a JDBC transaction starts on the primary), writing no WAL:
+                // an uncommitted insert's WAL would put the read's position past what the standbys can have until the
+                // walwriter flushes it (200 ms), past readYourWritesWait
+                hs.execute("SELECT 1");
+                try (Connection c = ds.getConnection(); Statement s = c.createStatement();
+                     ResultSet rs = s.executeQuery("SELECT count(*) FROM tls_written")) {
+                    rs.next();
+                }
+                holder.rollback();
             }
             assertThat(queryLong(cluster.primary(), "SELECT count(*) FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid)"
                     + " WHERE a.application_name = '" + ds.name() + "-positions' AND s.ssl"))
