@@ -180,8 +180,9 @@ public final class MacroBenchmark {
         }
     }
 
-    /** One measured interval of one setup. */
     /**
+     * One measured interval of one setup.
+     *
      * @param clientCpuMicros CPU microseconds per operation of this JVM (the client: the setup's code, the driver, the
      *                        other setups' idle background threads), -1 when unknown
      * @param serverCpuMicros the same of the three PostgreSQL servers (their process trees), -1 when unknown
@@ -239,7 +240,7 @@ public final class MacroBenchmark {
             for (EmbeddedNode n : nodes) {
                 monitors.add(n.connect());
             }
-            serverPids = nodes.stream().map(EmbeddedNode::pid).toList();
+            List<Long> serverPids = nodes.stream().map(EmbeddedNode::pid).toList();
             Map<String, Setups.Setup> setups = new LinkedHashMap<>();
             Map<String, String> failedSetups = new LinkedHashMap<>();
             for (String name : o.setups) {
@@ -261,13 +262,13 @@ public final class MacroBenchmark {
                     System.out.println();
                     System.out.println("workload " + w.label + ": " + w.description);
                     for (Setups.Setup s : setups.values()) {
-                        Interval warm = measure(s, w, -1, o.warmupSeconds, o.threads, o.rows, monitors, firstErrors);
+                        Interval warm = measure(s, w, -1, o.warmupSeconds, o.threads, o.rows, monitors, serverPids, firstErrors);
                         System.out.printf(Locale.ROOT, "  warm-up %-20s %8.0f ops/s%n", s.name(), warm.opsPerSecond());
                     }
                     List<Setups.Setup> order = new ArrayList<>(setups.values());
                     for (int r = 1; r <= o.rounds; r++) {
                         for (Setups.Setup s : order) {
-                            Interval iv = measure(s, w, r, o.seconds, o.threads, o.rows, monitors, firstErrors);
+                            Interval iv = measure(s, w, r, o.seconds, o.threads, o.rows, monitors, serverPids, firstErrors);
                             intervals.add(iv);
                             System.out.printf(Locale.ROOT, "  round %d %-20s %8.0f ops/s  p50 %.3f ms  p99 %.3f ms  errors %d  nodes %s  backends %s  cpu/op client %.1f servers %.1f us%n",
                                     r, s.name(), iv.opsPerSecond(), iv.latency().getValueAtPercentile(50) / 1000.0,
@@ -357,9 +358,6 @@ public final class MacroBenchmark {
         }
     }
 
-    /** The servers' postmaster pids, for their CPU time ({@link CpuMeter}); empty until the cluster is up. */
-    private static List<Long> serverPids = List.of();
-
     /** This JVM's CPU time in nanoseconds (all its threads), -1 when the platform does not say. */
     static long processCpuNanos() {
         if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
@@ -369,8 +367,10 @@ public final class MacroBenchmark {
         return -1;
     }
 
+    /** @param serverPids the servers' postmaster pids, for their CPU time ({@link CpuMeter}) */
     static Interval measure(Setups.Setup setup, Workload w, int round, int seconds, int threads, int rows,
-                            List<Connection> monitors, Map<String, String> firstErrors) throws Exception {
+                            List<Connection> monitors, List<Long> serverPids, Map<String, String> firstErrors)
+            throws Exception {
         long[] before = statementCounts(monitors);
         long clientBefore = processCpuNanos();
         CpuMeter serversBefore = CpuMeter.read();

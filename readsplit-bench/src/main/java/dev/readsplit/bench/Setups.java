@@ -200,7 +200,8 @@ final class Setups {
         String connections = "Readsplit's pools: primary " + primaryConns + ", each replica " + replicaConns
                 + " (+1 health-check connection per node, idle between 1-s checks"
                 + (config.routing().consistency().level() == Consistency.Level.READ_YOUR_WRITES
-                ? "; +1 position connection per node, for the WAL positions of reads after writes" : "")
+                ? "; at most +1 position connection per node, for the WAL positions of reads after writes when"
+                + " the node's pool has none idle" : "")
                 + "); balancer "
                 + config.routing().balancer() + ", " + config.routing().consistency() + ", causal scope "
                 + config.routing().causalScope();

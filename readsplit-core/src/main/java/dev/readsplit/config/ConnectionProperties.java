@@ -23,6 +23,21 @@ public final class ConnectionProperties {
     }
 
     /**
+     * The properties of a connection a data source keeps to a PostgreSQL node outside its pools (the health checks',
+     * the WAL-position questions'): {@code node}'s own, with pgjdbc's connect, login and socket timeouts as a backstop
+     * at twice {@code healthCheckTimeout} (pgjdbc counts whole seconds; the health checks fail a node sooner, and a
+     * DOWN node's connections are aborted), and {@code ApplicationName} {@code <data source>-<purpose>}.
+     */
+    public static Builder dedicated(ReadsplitConfig config, NodeConfig node, String purpose) {
+        int timeoutSeconds = (int) Math.max(1, (2 * config.health().timeout().toMillis() + 999) / 1000);
+        return new Builder(node)
+                .set("connectTimeout", Integer.toString(timeoutSeconds))
+                .set("loginTimeout", Integer.toString(timeoutSeconds))
+                .set("socketTimeout", Integer.toString(timeoutSeconds))
+                .set("ApplicationName", config.name() + "-" + purpose);
+    }
+
+    /**
      * The libpq connection string of {@code node} for a standby's {@code primary_conninfo}:
      * {@code host port user [password] [sslmode]}, values quoted as libpq wants. No {@code application_name}:
      * the standby's walreceiver then uses its {@code cluster_name}, so {@code synchronous_standby_names} keeps

@@ -107,18 +107,13 @@ final class JdbcProbe implements Probe {
         if (c != null) {
             return c;
         }
-        ConnectionProperties.Builder props = ConnectionProperties.of(node.config());
         if (node.isPostgres()) {
-            // the driver's own timeouts are a backstop at twice the check timeout (pgjdbc counts whole
-            // seconds); the checker's watchdog fails a check at healthCheckTimeout and aborts the connection
-            int timeoutSeconds = (int) Math.max(1, (2 * config.health().timeout().toMillis() + 999) / 1000);
-            props.set("connectTimeout", Integer.toString(timeoutSeconds));
-            props.set("loginTimeout", Integer.toString(timeoutSeconds));
-            props.set("socketTimeout", Integer.toString(timeoutSeconds));
-            props.set("ApplicationName", config.name() + "-health");
-            c = new org.postgresql.Driver().connect(node.config().jdbcUrl(), props.build());
+            // the driver's own timeouts are a backstop; the checker's watchdog fails a check at healthCheckTimeout
+            // and aborts the connection
+            c = new org.postgresql.Driver().connect(node.config().jdbcUrl(),
+                    ConnectionProperties.dedicated(config, node.config(), "health").build());
         } else {
-            c = java.sql.DriverManager.getConnection(node.config().jdbcUrl(), props.build());
+            c = java.sql.DriverManager.getConnection(node.config().jdbcUrl(), ConnectionProperties.of(node.config()).build());
         }
         if (c == null) {
             throw new SQLException("the driver refused the URL of " + node.name(), "08001");

@@ -72,18 +72,6 @@ final class PositionChannels implements AutoCloseable {
         return channel(replayChannels, standby).ask(System.nanoTime(), WalPositions::replayLsn, fallback);
     }
 
-    /** How many questions the channels asked (one shared question counts once). */
-    long questionsAsked() {
-        long n = 0;
-        for (Channel c : insertChannels.values()) {
-            n += c.shared.questionsStarted();
-        }
-        for (Channel c : replayChannels.values()) {
-            n += c.shared.questionsStarted();
-        }
-        return n;
-    }
-
     private Channel channel(ConcurrentHashMap<Node, Channel> channels, Node node) {
         Channel c = channels.get(node);
         if (c == null) {
@@ -139,24 +127,21 @@ final class PositionChannels implements AutoCloseable {
                 return fallback.ask();
             }
             return shared.ask(notBefore, () -> {
-                boolean reused = connection != null;
-                Connection c = open();
-                if (c == null) {
-                    return fallback.ask();
-                }
-                try {
-                    return askOver(c, question);
-                } catch (SQLException e) {
-                    if (!reused || !SqlStates.isConnectionLevel(e)) {
-                        throw e;
-                    }
-                    // an idle connection the server closed meanwhile (a restart, an idle timeout): not news about the
-                    // node now, as a pool validates an idle connection before lending it; a fresh one is asked instead
-                    c = open();
+                for (boolean retried = false; ; retried = true) {
+                    boolean reused = connection != null;
+                    Connection c = open();
                     if (c == null) {
                         return fallback.ask();
                     }
-                    return askOver(c, question);
+                    try {
+                        return askOver(c, question);
+                    } catch (SQLException e) {
+                        // an idle connection the server closed meanwhile (a restart, an idle timeout) is not news about
+                        // the node now, as a pool validates an idle connection before lending it: once, a fresh one
+                        if (retried || !reused || !SqlStates.isConnectionLevel(e)) {
+                            throw e;
+                        }
+                    }
                 }
             });
         }
@@ -185,16 +170,10 @@ final class PositionChannels implements AutoCloseable {
             }
             drop();
             int now = node.epoch();
-            ConnectionProperties.Builder props = ConnectionProperties.of(node.config());
-            // the driver's own timeouts at twice the check timeout, as the health checks' connection has them
-            // (pgjdbc counts whole seconds): a node that stops answering is found DOWN first, which aborts the question
-            int timeoutSeconds = (int) Math.max(1, (2 * config.health().timeout().toMillis() + 999) / 1000);
-            props.set("connectTimeout", Integer.toString(timeoutSeconds));
-            props.set("loginTimeout", Integer.toString(timeoutSeconds));
-            props.set("socketTimeout", Integer.toString(timeoutSeconds));
-            props.set("ApplicationName", config.name() + "-positions");
             try {
-                c = new org.postgresql.Driver().connect(node.config().jdbcUrl(), props.build());
+                // the health checks' timeouts: a node that stops answering is found DOWN first, which aborts the question
+                c = new org.postgresql.Driver().connect(node.config().jdbcUrl(),
+                        ConnectionProperties.dedicated(config, node.config(), "positions").build());
             } catch (SQLException e) {
                 c = null;
             }

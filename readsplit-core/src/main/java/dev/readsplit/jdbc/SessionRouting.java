@@ -65,9 +65,8 @@ final class SessionRouting {
     }
 
     /**
-     * The primary's insert position: over the session's own connection to it if it holds one, else over the data
-     * source's position channel, shared with the sessions asking now; over a pool's connection where the channel
-     * cannot serve.
+     * The primary's insert position: over the session's own connection to it if it holds one, else as
+     * {@link PositionChannels} asks it (an idle pool connection, else the shared position connection).
      */
     private long insertLsn(Node primary, long notBefore, long maxWaitMillis) throws SQLException {
         PhysicalConnections held = conn.physicals();
@@ -79,7 +78,7 @@ final class SessionRouting {
                 () -> held.ask(primary, maxWaitMillis, WalPositions::currentInsertLsn));
     }
 
-    /** A standby's replay position, over this session's connection to it or the shared position channel. */
+    /** A standby's replay position, over this session's connection to it or as {@link PositionChannels} asks it. */
     private long freshReplayLsn(Node n) {
         try {
             PhysicalConnections held = conn.physicals();
@@ -212,8 +211,8 @@ final class SessionRouting {
         long until = 0;
         while (true) {
             try {
-                // over a connection borrowed for this one question unless the session holds one: the read this
-                // resolves for runs elsewhere, and the primary's pool must not wait on it
+                // never over a connection the session keeps for it: the read this resolves for runs elsewhere, and
+                // the primary's pool must not wait on it (see insertLsn)
                 lsn = insertLsn(primary, notBefore, until == 0 ? Long.MAX_VALUE
                         : Math.max(1, (until - System.nanoTime()) / 1_000_000L));
                 break;
