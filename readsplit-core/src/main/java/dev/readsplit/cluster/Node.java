@@ -15,13 +15,11 @@ import dev.readsplit.config.ConnectionProperties;
 import dev.readsplit.config.NodeConfig;
 import dev.readsplit.config.ReadsplitConfig;
 
-import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
 
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -41,18 +39,8 @@ public final class Node implements Candidate {
     /** {@link NodeConfig#isPostgres()}, asked on every statement: a prefix test of the URL, taken once. */
     private final boolean postgres;
     private final HikariDataSource pool;
-    private final AtomicInteger inFlight = new AtomicInteger();
-    private final LongAdder readsServed = new LongAdder();
-    private final LongAdder writesServed = new LongAdder();
-    /**
-     * Statement durations in microseconds since the node joined (1 µs .. 1 h, 2 digits; see {@link #statementLatency()}),
-     * in {@link #LATENCY_STRIPES} histograms picked by thread: every statement records into one, and one histogram
-     * shared by every thread made each record four contended atomic updates of the same cache lines (a JFR profile of
-     * the stub-driver benchmark had HdrHistogram's min/max update alone at 9 % of the samples).
-     */
-    private final ConcurrentHistogram[] statementMicros = new ConcurrentHistogram[LATENCY_STRIPES];
-    private static final int LATENCY_STRIPES = 4;
-    private static final long MAX_STATEMENT_MICROS = 3_600_000_000L;
+    /** Running and ended statements, their durations: written by every statement, in per-thread stripes. */
+    private final StatementStats statements = new StatementStats();
     private final AtomicLong replayLsn = new AtomicLong(-1);
     private volatile long walLsn = -1;
     private volatile long walLsnMillis;
@@ -62,7 +50,6 @@ public final class Node implements Candidate {
 
     private volatile Role role;
     private volatile NodeState state = NodeState.UP;
-    private volatile long latencyEwmaNanos;
     private volatile long lastCheckMillis;
     private volatile int consecutiveFailures;
     private volatile int consecutiveSuccesses;
@@ -82,9 +69,6 @@ public final class Node implements Candidate {
     Node(ReadsplitConfig ds, NodeConfig config, Role configuredRole) {
         this.config = config;
         this.postgres = config.isPostgres();
-        for (int i = 0; i < LATENCY_STRIPES; i++) {
-            statementMicros[i] = new ConcurrentHistogram(1, MAX_STATEMENT_MICROS, 2);
-        }
         this.role = configuredRole;
         this.pool = new HikariDataSource(poolConfig(ds, config, configuredRole));
         this.connectionTimeoutMillis = Math.max(250, ds.pool().connectionTimeout().toMillis());
@@ -297,12 +281,12 @@ public final class Node implements Candidate {
 
     @Override
     public int inFlight() {
-        return inFlight.get();
+        return statements.running();
     }
 
     @Override
     public long latencyEwmaNanos() {
-        return latencyEwmaNanos;
+        return statements.ewmaNanos();
     }
 
     /**
@@ -345,51 +329,43 @@ public final class Node implements Candidate {
 
     private volatile boolean stalled;
 
-    public void beginStatement() {
-        inFlight.incrementAndGet();
+    /** A statement starts on this node; returns the token its {@link #endStatement(int, long, boolean)} takes. */
+    public int beginStatement() {
+        return statements.begin();
     }
 
+    /**
+     * A statement that took {@code elapsedNanos} ended: counted as a read or a write, its duration recorded in
+     * {@link #statementLatency()} and, for one statement in {@value StatementStats#EWMA_SAMPLE} per thread (and the
+     * first), in {@link #latencyEwmaNanos()}.
+     *
+     * @param begun what {@link #beginStatement()} returned for it
+     */
+    public void endStatement(int begun, long elapsedNanos, boolean read) {
+        statements.end(begun, elapsedNanos, read);
+    }
+
+    /** {@link #endStatement(int, long, boolean)} of a statement this thread began. */
     public void endStatement(long elapsedNanos, boolean read) {
-        inFlight.decrementAndGet();
-        if (read) {
-            readsServed.increment();
-        } else {
-            writesServed.increment();
-        }
-        statementMicros[(int) Thread.currentThread().getId() & (LATENCY_STRIPES - 1)]
-                .recordValue(Math.max(1, Math.min(MAX_STATEMENT_MICROS, elapsedNanos / 1000)));
-        recordLatency(elapsedNanos);
+        statements.end(StatementStats.stripe(), elapsedNanos, read);
     }
 
     /**
      * A copy of the distribution of statement durations on this node, in microseconds, since it joined
      * (cumulative: a reader that wants the last interval subtracts its previous copy, so any number of readers
-     * can sample it). Recording is lock-free ({@link ConcurrentHistogram}); a copy taken while statements end
-     * may miss the last few of them.
+     * can sample it). Every statement is in it, 1 µs to 1 h with 2 significant digits; recording is lock-free (per-thread
+     * stripes of {@code ConcurrentHistogram}s); a copy taken while statements end may miss the last few of them.
      */
     public Histogram statementLatency() {
-        Histogram all = new Histogram(1, MAX_STATEMENT_MICROS, 2);
-        for (ConcurrentHistogram stripe : statementMicros) {
-            all.add(stripe.copy());
-        }
-        return all;
-    }
-
-    /**
-     * A statement's response time into {@link #latencyEwmaNanos()}: an EWMA with alpha = 1/8 (cheap, and a single
-     * slow query moves it only an eighth of the way); the first sample seeds it.
-     */
-    public void recordLatency(long nanos) {
-        long old = latencyEwmaNanos;
-        latencyEwmaNanos = old == 0 ? Math.max(1, nanos) : old + ((nanos - old) >> 3);
+        return statements.latency();
     }
 
     public long readsServed() {
-        return readsServed.sum();
+        return statements.reads();
     }
 
     public long writesServed() {
-        return writesServed.sum();
+        return statements.writes();
     }
 
     public Role role() {
@@ -448,10 +424,7 @@ public final class Node implements Candidate {
     void recordCheckLatency(long nanos) {
         long old = checkLatencyEwmaNanos;
         checkLatencyEwmaNanos = old == 0 ? Math.max(1, nanos) : old + ((nanos - old) >> 3);
-        long statements = latencyEwmaNanos;
-        if (statements != 0) {
-            latencyEwmaNanos = statements + ((nanos - statements) >> 3);
-        }
+        statements.nudgeEwma(nanos);
     }
 
     /** The current lag alert level (time lag against the {@code lagAlert*} thresholds). */

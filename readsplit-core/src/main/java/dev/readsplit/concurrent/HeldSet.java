@@ -27,13 +27,21 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 public final class HeldSet<T> implements Iterable<T> {
 
     static final int SEGMENT = 32;
+    /**
+     * Array elements between two slots: 32 references (128 bytes with compressed references, twice a cache line, as
+     * the JDK's {@code @Contended} pads), so that no two slots share a cache line (or an adjacent-line prefetch pair).
+     * Packed slots made every add and remove of one thread invalidate the line the others were adding to: on the
+     * 2-core benchmark machine the stub-driver benchmark ran twice as slow per operation with 2 threads as with 1
+     * (docs/benchmarks.md, "Shared cache lines on the operation path").
+     */
+    static final int STRIDE = 32;
 
     /** Copy-on-write: replaced (one segment longer) under {@code this}, read without a lock. */
     private volatile AtomicReferenceArray<Object>[] segments;
 
     @SuppressWarnings("unchecked")
     public HeldSet() {
-        segments = new AtomicReferenceArray[] {new AtomicReferenceArray<>(SEGMENT)};
+        segments = new AtomicReferenceArray[] {new AtomicReferenceArray<>(SEGMENT * STRIDE)};
     }
 
     /** Adds {@code item} (not null, not already in the set). */
@@ -44,7 +52,7 @@ public final class HeldSet<T> implements Iterable<T> {
         while (true) {
             for (AtomicReferenceArray<Object> seg : segs) {
                 for (int j = 0; j < SEGMENT; j++) {
-                    int i = (start + j) & (SEGMENT - 1);
+                    int i = ((start + j) & (SEGMENT - 1)) * STRIDE;
                     if (seg.get(i) == null && seg.compareAndSet(i, null, item)) {
                         return;
                     }
@@ -62,7 +70,7 @@ public final class HeldSet<T> implements Iterable<T> {
         int start = start();
         for (AtomicReferenceArray<Object> seg : segments) {
             for (int j = 0; j < SEGMENT; j++) {
-                int i = (start + j) & (SEGMENT - 1);
+                int i = ((start + j) & (SEGMENT - 1)) * STRIDE;
                 if (seg.get(i) == item) {
                     return seg.compareAndSet(i, item, null);
                 }
@@ -76,7 +84,7 @@ public final class HeldSet<T> implements Iterable<T> {
         int n = 0;
         for (AtomicReferenceArray<Object> seg : segments) {
             for (int i = 0; i < SEGMENT; i++) {
-                if (seg.get(i) != null) {
+                if (seg.get(i * STRIDE) != null) {
                     n++;
                 }
             }
@@ -99,7 +107,7 @@ public final class HeldSet<T> implements Iterable<T> {
             private Object advance() {
                 int total = segs.length * SEGMENT;
                 while (++slot < total) {
-                    Object o = segs[slot / SEGMENT].get(slot % SEGMENT);
+                    Object o = segs[slot / SEGMENT].get((slot % SEGMENT) * STRIDE);
                     if (o != null) {
                         return o;
                     }
@@ -132,7 +140,7 @@ public final class HeldSet<T> implements Iterable<T> {
             return now;
         }
         AtomicReferenceArray<Object>[] longer = java.util.Arrays.copyOf(now, now.length + 1);
-        longer[now.length] = new AtomicReferenceArray<>(SEGMENT);
+        longer[now.length] = new AtomicReferenceArray<>(SEGMENT * STRIDE);
         segments = longer;
         return longer;
     }

@@ -241,12 +241,12 @@ final class Hedger implements AutoCloseable {
             hs = c.statement().create(hc);
             c.statement().applySettings(hs);
             long t0 = System.nanoTime();
-            target.beginStatement();
+            int begun = target.beginStatement();
             Object result;
             try {
                 result = c.execution().run(hs);
             } finally {
-                target.endStatement(System.nanoTime() - t0, true);
+                target.endStatement(begun, System.nanoTime() - t0, true);
             }
             if (r.hedgeWon(new InFlightRead.Answer(c.seq(), target, hs, hc, result, d))) {
                 handedOver = true;

@@ -80,7 +80,7 @@ final class StatementExecutor {
                 continue;
             }
             long start = System.nanoTime();
-            node.beginStatement();
+            int begun = node.beginStatement();
             InFlightRead slot = conn.inFlight;
             if (slot != null) {
                 slot.begin(node, conn.dataSource().hedger().now(), read && hedgeable(st, c, op, d, conn), st, exec, c,
@@ -97,12 +97,12 @@ final class StatementExecutor {
                 if (slot != null && slot.end()) {
                     dropAnswer(slot);
                 }
-                node.endStatement(System.nanoTime() - start, read);
+                node.endStatement(begun, System.nanoTime() - start, read);
                 throw e;
             } finally {
                 st.running(null);
             }
-            node.endStatement(System.nanoTime() - start, read);
+            node.endStatement(begun, System.nanoTime() - start, read);
             if (slot != null && slot.end()) {
                 // a hedge answered first on another node (and aborted this statement's connection): its answer is
                 // this execution's; this connection is evicted, never pooled again

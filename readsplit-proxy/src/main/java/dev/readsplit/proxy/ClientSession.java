@@ -353,13 +353,13 @@ final class ClientSession implements ReadsplitCommands.Session {
         relayKept(b);
         long start = System.nanoTime();
         boolean read = c.isRead();
-        node.beginStatement();
+        int begun = node.beginStatement();
         server.sessionListener().statementRouted(node);
         running = b;
         BackendConnection backend = b;
         x.start(b, out, d.retry().onMisroute() || d.retry().onConnectionFailure(), failure -> {
             running = null;
-            node.endStatement(System.nanoTime() - start, read);
+            node.endStatement(begun, System.nanoTime() - start, read);
             if (minLsn >= 0 && x.checkedLsn() >= 0) {
                 node.observeReplayLsn(x.checkedLsn(), generation);
             }
@@ -1062,7 +1062,7 @@ final class ClientSession implements ReadsplitCommands.Session {
             relayKept(b);
             long start = System.nanoTime();
             boolean read = c != null && c.isRead();
-            node.beginStatement();
+            int begun = node.beginStatement();
             server.sessionListener().statementRouted(node);
             running = b;
             IOException failure = null;
@@ -1073,7 +1073,7 @@ final class ClientSession implements ReadsplitCommands.Session {
             } finally {
                 running = null;
             }
-            node.endStatement(System.nanoTime() - start, read);
+            node.endStatement(begun, System.nanoTime() - start, read);
             Next next;
             try {
                 next = outcome(x, b, failure, d, c, sql, retried);
