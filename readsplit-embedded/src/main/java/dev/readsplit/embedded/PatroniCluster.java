@@ -388,7 +388,15 @@ public final class PatroniCluster implements AutoCloseable {
         }
     }
 
-    /** The last lines of every log, for failure messages. */
+    /** Log lines that name a failure (PostgreSQL's and Patroni's levels, and the messages of a failed start). */
+    private static final java.util.regex.Pattern CAUSE = java.util.regex.Pattern.compile(
+            "\\b(FATAL|PANIC|ERROR|CRITICAL)\\b|could not|failed|[Ee]xception");
+
+    /**
+     * The last lines of every log, for failure messages, after the earlier lines that say what went wrong (a Patroni
+     * log ends with the stack trace of its giving up; why it gave up, such as a PostgreSQL that would not start, is
+     * logged before it).
+     */
     public String tails() {
         StringBuilder sb = new StringBuilder();
         List<Path> logs = new ArrayList<>();
@@ -401,7 +409,19 @@ public final class PatroniCluster implements AutoCloseable {
             try {
                 List<String> lines = Files.readAllLines(p, StandardCharsets.UTF_8);
                 sb.append("--- ").append(p).append('\n');
-                lines.subList(Math.max(0, lines.size() - 15), lines.size()).forEach(l -> sb.append(l).append('\n'));
+                int tail = Math.max(0, lines.size() - 15);
+                List<String> causes = new ArrayList<>();
+                for (String l : lines.subList(0, tail)) {
+                    if (CAUSE.matcher(l).find()) {
+                        causes.add(l);
+                    }
+                }
+                if (!causes.isEmpty()) {
+                    causes.subList(Math.max(0, causes.size() - 20), causes.size())
+                            .forEach(l -> sb.append(l).append('\n'));
+                    sb.append("...\n");
+                }
+                lines.subList(tail, lines.size()).forEach(l -> sb.append(l).append('\n'));
             } catch (IOException ignored) {
                 // best effort
             }
