@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <h2>Layout</h2>
  * A thread writes to its stripe, picked from its id ({@link #STRIPES} of them: threads with consecutive ids, as a
- * pool's threads usually are, get distinct stripes): the running count is one padded slot per stripe of an
+ * pool's threads usually are, get distinct stripes while there are no more of them than stripes): the running count is one padded slot per stripe of an
  * {@link AtomicLongArray} (a statement increments and decrements the same slot, so every slot stays at least 0 and
  * the sum never misses a statement that runs while it is taken); the durations go to one {@link ConcurrentHistogram} per
  * stripe, created when a thread first records into it. The ended counts are {@link LongAdder}s, which stripe
@@ -30,8 +30,14 @@ import java.util.concurrent.atomic.LongAdder;
  */
 final class StatementStats {
 
-    /** Stripes: a power of two, more than a machine's busy threads usually are. */
-    static final int STRIPES = 16;
+    /**
+     * Stripes: four per processor (rounded up to a power of two), 8 to 64; 8 on the 2-core benchmark machine. Enough
+     * that a pool's threads rarely share one; few enough that a reader's sum (the least-outstanding and latency-aware
+     * balancers read the running count of every candidate on every read) stays a handful of cache lines: with 16 on
+     * that machine, a least-outstanding read cost 20 ns more with one thread than the single counter did.
+     */
+    static final int STRIPES = Math.min(64, Math.max(8,
+            Integer.highestOneBit(Math.max(1, Runtime.getRuntime().availableProcessors()) * 2 - 1) * 4));
     /** Slots between two stripes' running counts: 16 longs, 128 bytes (twice a cache line, as {@code @Contended}). */
     private static final int PAD = 16;
     /** One statement in this many (per stripe) moves the EWMA. */

@@ -35,7 +35,7 @@ import java.util.concurrent.TimeUnit;
  * what one web request does: {@code getConnection()} → {@code prepareStatement} → execute → close.
  * {@code hikari*} does the same through one plain HikariCP pool over the same stub driver: the difference
  * is Readsplit (classifier, routing, balancer, logical connection and statement wrappers). The data sources use the
- * default balancer but {@code readsplitRoundRobinSelect}'s.
+ * default balancer but {@code readsplitRoundRobinSelect}'s and {@code readsplitLeastOutstandingSelect}'s.
  *
  * <p>With generic nodes Readsplit uses its generic dialect (no WAL positions), so the read-your-writes
  * read after a write in the same logical connection is not what PostgreSQL does (it asks the primary for
@@ -57,6 +57,7 @@ public class LogicalConnectionBenchmark {
     private ReadsplitDataSource readsplit;
     private ReadsplitDataSource eventual;
     private ReadsplitDataSource roundRobin;
+    private ReadsplitDataSource leastOutstanding;
     private ReadsplitDataSource threadScope;
     private HikariDataSource hikari;
 
@@ -66,6 +67,8 @@ public class LogicalConnectionBenchmark {
         readsplit = dataSource("rs", Consistency.readYourWrites(), null);
         eventual = dataSource("rs-eventual", Consistency.eventual(), null);
         roundRobin = dataSource("rs-round-robin", Consistency.readYourWrites(), BalancerKind.ROUND_ROBIN);
+        leastOutstanding = dataSource("rs-least-outstanding", Consistency.readYourWrites(),
+                BalancerKind.LEAST_OUTSTANDING);
         threadScope = dataSource("rs-thread", Consistency.readYourWrites(), null, CausalScope.THREAD);
         HikariConfig hc = new HikariConfig();
         hc.setJdbcUrl("jdbc:stub:plain");
@@ -115,6 +118,7 @@ public class LogicalConnectionBenchmark {
         readsplit.close();
         eventual.close();
         roundRobin.close();
+        leastOutstanding.close();
         threadScope.close();
         hikari.close();
     }
@@ -155,6 +159,17 @@ public class LogicalConnectionBenchmark {
     @Benchmark
     public int readsplitRoundRobinSelect() throws SQLException {
         try (Connection c = roundRobin.getConnection()) {
+            return select(c);
+        }
+    }
+
+    /**
+     * {@link #readsplitSelect} with {@code LEAST_OUTSTANDING} named: the balancer that reads every candidate's count of
+     * running statements on every read.
+     */
+    @Benchmark
+    public int readsplitLeastOutstandingSelect() throws SQLException {
+        try (Connection c = leastOutstanding.getConnection()) {
             return select(c);
         }
     }
