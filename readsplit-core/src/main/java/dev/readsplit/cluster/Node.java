@@ -353,8 +353,8 @@ public final class Node implements Candidate {
     /**
      * A copy of the distribution of statement durations on this node, in microseconds, since it joined
      * (cumulative: a reader that wants the last interval subtracts its previous copy, so any number of readers
-     * can sample it). Every statement is in it, 1 µs to 1 h with 2 significant digits; recording is lock-free (per-thread
-     * stripes of {@code ConcurrentHistogram}s); a copy taken while statements end may miss the last few of them.
+     * can sample it). Every statement is in it, 1 µs to 1 h with 2 significant digits; recording is lock-free
+     * (per-thread stripes of {@code ConcurrentHistogram}s); a copy taken while statements end may miss the last few.
      */
     public Histogram statementLatency() {
         return statements.latency();

@@ -12,18 +12,18 @@ import java.util.concurrent.atomic.LongAdder;
  * durations (a distribution and an EWMA). Every statement updates it, from whichever thread runs it, so it is laid out
  * for threads on different cores not to write the same cache line (docs/benchmarks.md, "Shared cache lines on the
  * operation path"): a node-wide counter or histogram that every statement updates moves its cache line between the
- * cores on every statement, and on the 2-core benchmark machine that made the stub-driver benchmark's operation
- * about 1.7 × as slow with 2 threads as with 1.
+ * cores on every statement, and on the 2-core benchmark machine that (with the held sets' packed slots) made the
+ * stub-driver benchmark's operation about twice as slow with 2 threads as with 1.
  *
  * <h2>Layout</h2>
  * A thread writes to its stripe, picked from its id ({@link #STRIPES} of them: threads with consecutive ids, as a
- * pool's threads usually are, get distinct stripes while there are no more of them than stripes): the running count is one padded slot per stripe of an
- * {@link AtomicLongArray} (a statement increments and decrements the same slot, so every slot stays at least 0 and
- * the sum never misses a statement that runs while it is taken); the durations go to one {@link ConcurrentHistogram} per
- * stripe, created when a thread first records into it. The ended counts are {@link LongAdder}s, which stripe
- * themselves. The EWMA is one field that all threads share, so it moves on the first statement and then on one in
- * {@value #EWMA_SAMPLE} of each stripe's statements (by the stripe's own count, kept in the slot after its running
- * count), with alpha 1/8 over those.
+ * pool's threads usually are, get distinct stripes while there are no more of them than stripes). The running count
+ * is one padded slot per stripe of an {@link AtomicLongArray} (a statement increments and decrements the same slot,
+ * so every slot stays at least 0 and the sum never misses a statement that runs while it is taken); the durations go
+ * to one {@link ConcurrentHistogram} per stripe, created when a thread first records into it. The ended counts are
+ * {@link LongAdder}s, which stripe themselves. The EWMA is one field that all threads share, so it moves on the first
+ * statement and then on one in {@value #EWMA_SAMPLE} of each stripe's statements (by the stripe's own count, kept in
+ * the slot after its running count), with alpha 1/8 over those.
  *
  * <p>Readers (status, metrics, the hedger's budgets, the balancers that weigh load or latency) sum the stripes: a
  * sum or a copy taken while statements end may miss the last few of them.
