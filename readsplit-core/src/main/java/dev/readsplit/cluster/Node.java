@@ -345,11 +345,6 @@ public final class Node implements Candidate {
         statements.end(begun, elapsedNanos, read);
     }
 
-    /** {@link #endStatement(int, long, boolean)} of a statement this thread began. */
-    public void endStatement(long elapsedNanos, boolean read) {
-        statements.end(StatementStats.stripe(), elapsedNanos, read);
-    }
-
     /**
      * A copy of the distribution of statement durations on this node, in microseconds, since it joined
      * (cumulative: a reader that wants the last interval subtracts its previous copy, so any number of readers

@@ -52,14 +52,19 @@ final class StatementStats {
     private volatile long ewmaNanos;
 
     /** The calling thread's stripe. */
-    static int stripe() {
+    private static int stripe() {
         return (int) Thread.currentThread().getId() & (STRIPES - 1);
+    }
+
+    /** Where stripe {@code s}'s running count is in {@link #running} (its ended count is the slot after it). */
+    private static int slot(int s) {
+        return (s + 1) * PAD;
     }
 
     /** A statement starts; returns its stripe, for {@link #end}. */
     int begin() {
         int s = stripe();
-        running.getAndIncrement((s + 1) * PAD);
+        running.getAndIncrement(slot(s));
         return s;
     }
 
@@ -68,7 +73,7 @@ final class StatementStats {
      * a statement on another thread than the one that began it: the count goes back down on the same slot).
      */
     void end(int s, long elapsedNanos, boolean read) {
-        int slot = (s + 1) * PAD;
+        int slot = slot(s);
         running.getAndDecrement(slot);
         long ended = running.incrementAndGet(slot + 1); // the stripe's own count, on the line just written
         if (read) {
@@ -95,15 +100,15 @@ final class StatementStats {
     /** Statements running now: the sum of the stripes (never below 0). */
     int running() {
         long n = 0;
-        for (int s = 1; s <= STRIPES; s++) {
-            n += running.get(s * PAD);
+        for (int s = 0; s < STRIPES; s++) {
+            n += running.get(slot(s));
         }
         return (int) Math.max(0, Math.min(Integer.MAX_VALUE, n));
     }
 
     /** Statements running on stripe {@code s} (for tests: never below 0). */
     long runningOn(int s) {
-        return running.get((s + 1) * PAD);
+        return running.get(slot(s));
     }
 
     long reads() {

@@ -52,7 +52,7 @@ public final class HeldSet<T> implements Iterable<T> {
         while (true) {
             for (AtomicReferenceArray<Object> seg : segs) {
                 for (int j = 0; j < SEGMENT; j++) {
-                    int i = ((start + j) & (SEGMENT - 1)) * STRIDE;
+                    int i = index((start + j) & (SEGMENT - 1));
                     if (seg.get(i) == null && seg.compareAndSet(i, null, item)) {
                         return;
                     }
@@ -70,7 +70,7 @@ public final class HeldSet<T> implements Iterable<T> {
         int start = start();
         for (AtomicReferenceArray<Object> seg : segments) {
             for (int j = 0; j < SEGMENT; j++) {
-                int i = ((start + j) & (SEGMENT - 1)) * STRIDE;
+                int i = index((start + j) & (SEGMENT - 1));
                 if (seg.get(i) == item) {
                     return seg.compareAndSet(i, item, null);
                 }
@@ -84,7 +84,7 @@ public final class HeldSet<T> implements Iterable<T> {
         int n = 0;
         for (AtomicReferenceArray<Object> seg : segments) {
             for (int i = 0; i < SEGMENT; i++) {
-                if (seg.get(i * STRIDE) != null) {
+                if (seg.get(index(i)) != null) {
                     n++;
                 }
             }
@@ -107,7 +107,7 @@ public final class HeldSet<T> implements Iterable<T> {
             private Object advance() {
                 int total = segs.length * SEGMENT;
                 while (++slot < total) {
-                    Object o = segs[slot / SEGMENT].get((slot % SEGMENT) * STRIDE);
+                    Object o = segs[slot / SEGMENT].get(index(slot % SEGMENT));
                     if (o != null) {
                         return o;
                     }
@@ -143,6 +143,11 @@ public final class HeldSet<T> implements Iterable<T> {
         longer[now.length] = new AtomicReferenceArray<>(SEGMENT * STRIDE);
         segments = longer;
         return longer;
+    }
+
+    /** Where slot {@code slot} (0 to {@value #SEGMENT} - 1) of a segment is in the segment's array. */
+    private static int index(int slot) {
+        return slot * STRIDE;
     }
 
     /** The slot a thread starts probing at: its id, mixed (Fibonacci hashing), so threads spread over a segment. */

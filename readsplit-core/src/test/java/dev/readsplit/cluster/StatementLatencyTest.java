@@ -48,8 +48,7 @@ class StatementLatencyTest {
                     return;
                 }
                 for (int i = 0; i < perThread; i++) {
-                    replica.beginStatement();
-                    replica.endStatement(micros * 1_000, true);
+                    replica.endStatement(replica.beginStatement(), micros * 1_000, true);
                 }
             });
             w.start();
@@ -69,7 +68,7 @@ class StatementLatencyTest {
         assertThat(replica.readsServed()).isEqualTo((long) threads * perThread);
         assertThat(replica.inFlight()).isZero();
         // a copy: statements recorded later do not change it
-        replica.endStatement(5_000_000, true);
+        replica.endStatement(replica.beginStatement(), 5_000_000, true);
         assertThat(h.getTotalCount()).isEqualTo((long) threads * perThread);
         assertThat(replica.statementLatency().getTotalCount()).isEqualTo((long) threads * perThread + 1);
     }

@@ -20,26 +20,26 @@ class StatementStatsTest {
         Thread[] workers = new Thread[threads];
         for (int t = 0; t < threads; t++) {
             workers[t] = new Thread(() -> {
-                stats.begin();
+                int token = stats.begin();
                 begun.countDown();
                 try {
                     release.await(30, TimeUnit.SECONDS);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
-                stats.end(StatementStats.stripe(), 1_000, true);
+                stats.end(token, 1_000, true);
             });
             workers[t].start();
         }
         assertThat(begun.await(30, TimeUnit.SECONDS)).isTrue();
-        stats.begin(); // and one on this thread
+        int mine = stats.begin(); // and one on this thread
         assertThat(stats.running()).isEqualTo(threads + 1);
         release.countDown();
         for (Thread w : workers) {
             w.join();
         }
         assertThat(stats.running()).isEqualTo(1);
-        stats.end(StatementStats.stripe(), 1_000, false);
+        stats.end(mine, 1_000, false);
         assertThat(stats.running()).isZero();
         assertThat(stats.reads()).isEqualTo(threads);
         assertThat(stats.writes()).isEqualTo(1);
@@ -68,16 +68,13 @@ class StatementStatsTest {
     @Test
     void theFirstStatementSeedsTheEwmaAndOneInEightPerThreadMovesIt() {
         assertThat(stats.ewmaNanos()).isZero();
-        stats.begin();
-        stats.end(StatementStats.stripe(), 8_000, true);
+        stats.end(stats.begin(), 8_000, true);
         assertThat(stats.ewmaNanos()).as("seeded by the first").isEqualTo(8_000);
         for (int i = 2; i < StatementStats.EWMA_SAMPLE; i++) {
-            stats.begin();
-            stats.end(StatementStats.stripe(), 1_000_000, true);
+            stats.end(stats.begin(), 1_000_000, true);
         }
         assertThat(stats.ewmaNanos()).as("statements 2 to 7 of this thread: not sampled").isEqualTo(8_000);
-        stats.begin();
-        stats.end(StatementStats.stripe(), 1_608_000, true); // the 8th: moves it an eighth of the way
+        stats.end(stats.begin(), 1_608_000, true); // the 8th: moves it an eighth of the way
         assertThat(stats.ewmaNanos()).isEqualTo(8_000 + (1_600_000 >> 3));
         assertThat(stats.latency().getTotalCount()).as("every statement is in the distribution")
                 .isEqualTo(StatementStats.EWMA_SAMPLE);
@@ -87,8 +84,7 @@ class StatementStatsTest {
     void aCheckMovesTheEwmaOnlyOnceAStatementSeededIt() {
         stats.nudgeEwma(5_000_000);
         assertThat(stats.ewmaNanos()).isZero();
-        stats.begin();
-        stats.end(StatementStats.stripe(), 1_000_000, true);
+        stats.end(stats.begin(), 1_000_000, true);
         stats.nudgeEwma(9_000_000);
         assertThat(stats.ewmaNanos()).isEqualTo(2_000_000);
     }

@@ -253,7 +253,7 @@ class TopologyTest {
     void checksDoNotSeedTheStatementLatencyButKeepItFreshOnceSeeded() {
         topology.checkSucceeded(r1, 50 * MS, clock.millis());
         assertThat(r1.latencyEwmaNanos()).as("no statement yet: unsampled, so the balancer explores it").isZero();
-        r1.endStatement(MS, true); // a statement seeds it
+        r1.endStatement(r1.beginStatement(), MS, true); // a statement seeds it
         assertThat(r1.latencyEwmaNanos()).isEqualTo(MS);
         topology.checkSucceeded(r1, 9 * MS, clock.millis());
         assertThat(r1.latencyEwmaNanos()).as("an idle node's figure follows its checks").isEqualTo(2 * MS);

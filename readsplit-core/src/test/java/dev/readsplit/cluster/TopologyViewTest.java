@@ -73,8 +73,8 @@ class TopologyViewTest {
     @Test
     void showsLagAndServedCounters() {
         topology.recordLag(r1, 4096, 1500);
-        r1.endStatement(2_000_000, true);
-        r1.endStatement(2_000_000, false);
+        r1.endStatement(r1.beginStatement(), 2_000_000, true);
+        r1.endStatement(r1.beginStatement(), 2_000_000, false);
         NodeView v = view.node(r1.name());
         assertThat(v.lagBytes()).isEqualTo(4096);
         assertThat(v.lagMillis()).isEqualTo(1500);

@@ -113,11 +113,11 @@ class LagStatusTest {
             assertThat(registry.get("readsplit.replica.lag.trend").tag("node", "r1").gauge()).isNotNull();
             assertThat(registry.get("readsplit.replica.hit.ratio").gauge().value()).as("before any read").isNaN();
 
-            Topology.of(ds).node("r1").endStatement(1_000, true);
-            Topology.of(ds).node("r2").endStatement(1_000, true);
-            Topology.of(ds).node("r2").endStatement(1_000, true);
-            Topology.of(ds).primary().endStatement(1_000, true);
-            Topology.of(ds).primary().endStatement(1_000, false);
+            statement(Topology.of(ds).node("r1"), true);
+            statement(Topology.of(ds).node("r2"), true);
+            statement(Topology.of(ds).node("r2"), true);
+            statement(Topology.of(ds).primary(), true);
+            statement(Topology.of(ds).primary(), false);
             assertThat(registry.get("readsplit.replica.hit.ratio").gauge().value()).isEqualTo(0.75);
         }
     }
@@ -125,8 +125,8 @@ class LagStatusTest {
     @Test
     void replicaHitRateInTheMetricsSnapshot() {
         assertThat(MetricsSnapshot.of(ds).replicaHitRatePercent()).isNull();
-        Topology.of(ds).node("r1").endStatement(1_000, true);
-        Topology.of(ds).primary().endStatement(1_000, true);
+        statement(Topology.of(ds).node("r1"), true);
+        statement(Topology.of(ds).primary(), true);
         MetricsSnapshot m = MetricsSnapshot.of(ds);
         assertThat(m.replicaReads()).isEqualTo(1);
         assertThat(m.replicaHitRatePercent()).isEqualTo(50.0);
@@ -153,5 +153,10 @@ class LagStatusTest {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         }
+    }
+
+    /** One statement of 1 µs, begun and ended on {@code node}. */
+    private static void statement(Node node, boolean read) {
+        node.endStatement(node.beginStatement(), 1_000, read);
     }
 }
