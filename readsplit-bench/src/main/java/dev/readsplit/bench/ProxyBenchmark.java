@@ -37,7 +37,11 @@ import java.util.stream.Stream;
  * adds (p50/p99 minus direct's, none of them saturated). Every row also gives the CPU per transaction of the tier in
  * between, of the servers and of pgbench ({@link CpuMeter}). Targets without a tier: {@code direct} (the primary),
  * {@code standby} (one standby) and {@code split} (half the clients straight to each standby: a splitter that costs
- * nothing itself), the last two on {@code -S} only.
+ * nothing itself), the last two on {@code -S} only. Proxy targets: {@code readsplit} (session pooling), {@code
+ * eventual} (the same proxy, the client asking for eventual consistency), {@code transaction} (transaction pooling),
+ * {@code pipelined} (transaction pooling with pipelining, depth {@code -Dproxybench.pipelineDepth}, 8 by default),
+ * {@code baseline} (another build's proxy); peers: {@code pgbouncer} (session pooling), {@code pgbouncer-tx}
+ * (transaction pooling), {@code pgpool}.
  *
  * <p>pgbouncer and pgpool are Debian's ({@code apt-get install pgbouncer pgpool2}); a missing one is skipped with a
  * note. Like PostgreSQL they run as {@code nobody} (setpriv) when this JVM is root. Loopback only; every run is
@@ -139,6 +143,18 @@ public final class ProxyBenchmark {
                                 proxies.put("readsplit proxy", child);
                                 targets.put(w, new Target("readsplit proxy", child.port(), child.process().pid()));
                             }
+                            // transaction pooling, one statement at a time per server connection, and with
+                            // pipelining (-Dproxybench.pipelineDepth, 8 by default): docs/proxy.md, "Pipelining"
+                            case "transaction", "pipelined" -> {
+                                String depth = w.equals("transaction") ? "1"
+                                        : System.getProperty("proxybench.pipelineDepth", "8");
+                                String label = w.equals("transaction") ? "readsplit proxy, transaction pooling"
+                                        : "readsplit proxy, transaction pooling, pipeline depth " + depth;
+                                ProxyChild child = serveChild(System.getProperty("java.class.path"), nodes, cluster,
+                                        maxClients, peers, work.resolve(w + ".out"), "transaction", depth);
+                                proxies.put(label, child);
+                                targets.put(w, new Target(label, child.port(), child.process().pid()));
+                            }
                             case "eventual" -> {
                                 // the same proxy, the client asking for eventual consistency (no read-your-writes
                                 // wait after a write: what pgpool-II and PgBouncer give)
@@ -156,10 +172,12 @@ public final class ProxyBenchmark {
                                 targets.put(w, new Target("readsplit proxy (baseline)", child.port(),
                                         child.process().pid()));
                             }
-                            case "pgbouncer" -> startPeer(w, work, cluster, maxClients, peers, targets);
+                            case "pgbouncer", "pgbouncer-tx" -> startPeer(w, work, cluster, maxClients, peers,
+                                    targets);
                             case "pgpool" -> startPeer(w, work, cluster, maxClients, peers, targets);
                             default -> throw new IllegalArgumentException("unknown target " + w
-                                    + " (direct, standby, split, readsplit, eventual, baseline, pgbouncer, pgpool)");
+                                    + " (direct, standby, split, readsplit, transaction, pipelined, eventual, baseline,"
+                                    + " pgbouncer, pgbouncer-tx, pgpool)");
                         }
                     }
                     String db = cluster.database();
@@ -403,8 +421,12 @@ public final class ProxyBenchmark {
                     && System.nanoTime() < deadline) {
                 MacroBenchmark.sleep(100);
             }
-            try (ProxyServer proxy = ProxyServer.start(ds, ProxyConfig.builder().listen("127.0.0.1:0").trust(true)
-                    .maxClients(maxClients + 50).maxIdlePerNode(maxClients + 10).build())) {
+            ProxyConfig.Builder pb = ProxyConfig.builder().listen("127.0.0.1:0").trust(true)
+                    .maxClients(maxClients + 50).maxIdlePerNode(maxClients + 10);
+            if (args.length > 6) { // a pool mode and a pipeline depth
+                pb.poolMode(dev.readsplit.proxy.PoolMode.parse(args[5])).pipelineDepth(Integer.parseInt(args[6]));
+            }
+            try (ProxyServer proxy = ProxyServer.start(ds, pb.build())) {
                 System.out.println("port " + proxy.address().getPort());
                 System.out.flush();
                 java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in,
@@ -448,8 +470,10 @@ public final class ProxyBenchmark {
     /** The proxy's status: client steps run on a worker thread (the rest ran on the event loop). */
     private static final Pattern WORKER_STEPS = Pattern.compile("\"workerSteps\":(\\d+)");
 
+    /** A proxy of {@code classpath} in a child JVM; {@code poolModeAndDepth}: none (session pooling), or both. */
     private static ProxyChild serveChild(String classpath, String nodes, EmbeddedCluster cluster, int maxClients,
-                                         List<Process> children, Path out) throws IOException {
+                                         List<Process> children, Path out, String... poolModeAndDepth)
+            throws IOException {
         if (classpath == null || classpath.isBlank()) {
             throw new IllegalArgumentException("target baseline needs -Dproxybench.baseline.cp=CLASSPATH");
         }
@@ -465,6 +489,7 @@ public final class ProxyBenchmark {
         }
         cmd.addAll(List.of("-cp", classpath, ProxyBenchmark.class.getName(), "serve", nodes, cluster.database(),
                 cluster.user(), String.valueOf(maxClients)));
+        cmd.addAll(List.of(poolModeAndDepth));
         Process p = new ProcessBuilder(cmd).redirectError(out.toFile()).start();
         children.add(p);
         java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
@@ -483,17 +508,18 @@ public final class ProxyBenchmark {
 
     private static void startPeer(String name, Path work, EmbeddedCluster cluster, int maxClients, List<Process> peers,
                                   Map<String, Target> targets) throws IOException, InterruptedException {
-        String binary = name.equals("pgbouncer") ? "/usr/sbin/pgbouncer" : "/usr/sbin/pgpool";
+        boolean bouncer = name.startsWith("pgbouncer");
+        String binary = bouncer ? "/usr/sbin/pgbouncer" : "/usr/sbin/pgpool";
         if (!Files.isExecutable(Path.of(binary))) {
             System.out.println("skipped " + name + ": " + binary + " not installed (apt-get install "
-                    + (name.equals("pgbouncer") ? "pgbouncer" : "pgpool2") + ")");
+                    + (bouncer ? "pgbouncer" : "pgpool2") + ")");
             return;
         }
         Path dir = Files.createDirectories(work.resolve(name));
         int port = freePort();
         List<String> cmd;
         String label;
-        if (name.equals("pgbouncer")) {
+        if (bouncer) {
             EmbeddedNode p = cluster.primary();
             Files.writeString(dir.resolve("userlist.txt"), "\"" + cluster.user() + "\" \"\"\n");
             Files.writeString(dir.resolve("pgbouncer.ini"), String.join("\n",
@@ -505,14 +531,15 @@ public final class ProxyBenchmark {
                     "unix_socket_dir =",
                     "auth_type = trust",
                     "auth_file = " + dir.resolve("userlist.txt"),
-                    "pool_mode = session",
+                    "pool_mode = " + (name.equals("pgbouncer-tx") ? "transaction" : "session"),
                     "max_client_conn = " + (maxClients + 50),
                     "default_pool_size = " + (maxClients + 10),
                     "ignore_startup_parameters = extra_float_digits",
                     "logfile = " + dir.resolve("pgbouncer.log"),
                     "pidfile = " + dir.resolve("pgbouncer.pid"), ""));
             cmd = List.of(binary, dir.resolve("pgbouncer.ini").toString());
-            label = "PgBouncer (session pool, primary)";
+            label = name.equals("pgbouncer-tx") ? "PgBouncer (transaction pool, primary)"
+                    : "PgBouncer (session pool, primary)";
         } else {
             List<String> conf = new ArrayList<>(List.of(
                     "backend_clustering_mode = 'streaming_replication'",

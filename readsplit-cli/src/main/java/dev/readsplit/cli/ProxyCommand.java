@@ -83,6 +83,12 @@ final class ProxyCommand implements Callable<Integer> {
             + " transaction's end, unless it holds state that cannot move; see docs/proxy.md).")
     String poolMode;
 
+    @Option(names = "--pipeline-depth", paramLabel = "N", defaultValue = "1", description = "With --pool-mode"
+            + " transaction: how many clients' autocommit reads one server connection may have in flight at once, each"
+            + " sent behind the one before (1..64; default ${DEFAULT-VALUE}: one at a time; see docs/proxy.md,"
+            + " Pipelining).")
+    int pipelineDepth;
+
     @Option(names = "--drain-timeout", converter = DurationConverter.OrZero.class, paramLabel = "DURATION",
             defaultValue = "10s", description = "At shutdown, how long clients inside a transaction may take to end"
             + " it (each client is closed with 57P01 once outside one; the rest after this; 0s: close them all at"
@@ -113,7 +119,7 @@ final class ProxyCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--admin-port must be 0..65535: " + adminPort);
             }
             b.listen(listen).maxClients(maxClients).auth(method).poolMode(dev.readsplit.proxy.PoolMode.parse(poolMode))
-                    .drainTimeout(drainTimeout);
+                    .drainTimeout(drainTimeout).pipelineDepth(pipelineDepth);
             DurationConverter.checkRange(spec.commandLine(), "--drain-timeout", drainTimeout, Duration.ZERO,
                     Duration.ofDays(1));
             if (tlsCert != null || tlsKey != null) {

@@ -49,7 +49,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Concurrency: used by one client session at a time (the pool hands it out exclusively), which drives it from
  * one thread at a time (the event loop, or its worker while the event loop does not touch it); {@link #cancelKey}
- * fields are read by the cancel path from other threads.
+ * fields are read by the cancel path from other threads. The exception is pipelining
+ * ({@link ProxyConfig#pipelineDepth}): then several sessions' autocommit reads are in flight on it at once, all sent,
+ * answered and ended on the event loop, each exchange's listener getting the messages in turn ({@link #done}).
  */
 final class BackendConnection implements AutoCloseable {
 
@@ -67,6 +69,11 @@ final class BackendConnection implements AutoCloseable {
 
         /** The end of one read from the socket (a moment to check the client's writability). */
         void readComplete();
+
+        /** Whether the client has been sent any of this listener's messages yet (nothing: it may still run again). */
+        default boolean forwardedAny() {
+            return false;
+        }
     }
 
     private final Node node;
@@ -83,6 +90,19 @@ final class BackendConnection implements AutoCloseable {
     private Channel channel;
     private ByteBuf out;
     private Listener listener;
+    /**
+     * Listeners of exchanges sent behind the one answered now (pipelining: {@link ProxyConfig#pipelineDepth}), in the
+     * order their messages went out; each gets the messages once the one before it is {@link #done}. Event loop only.
+     */
+    private final java.util.ArrayDeque<Listener> behind = new java.util.ArrayDeque<>();
+    /** Since when (System.nanoTime) the exchange answered now has been answered: the pipelining wait bound. */
+    private long answeringSince;
+    /** Client sessions' exchanges in flight on it while it is pipelined (shared), event loop only. */
+    private int pipelined;
+    /** No more exchanges go behind those in flight, and it is closed, not pooled, once they are over (a cancel). */
+    private volatile boolean retiring;
+    /** The proxy closed it to stop a cancelled statement that others were pipelined with. */
+    private volatile boolean closedForCancel;
     /** Event loop only: what waits for the socket to take more (a client's COPY data relayed). */
     private Runnable whenWritable;
     /** The passed-through client login it was opened with, or null: the node's configured user. */
@@ -352,10 +372,18 @@ final class BackendConnection implements AutoCloseable {
 
     /**
      * Hands the messages to {@code l} on the event loop from now on (first those that arrived while idle), or back
-     * to {@link #read()} with null. Event loop only.
+     * to {@link #read()} with null; while pipelined, a listener that comes while another one listens waits behind it
+     * until it is {@link #done}. Event loop only.
      */
     void listen(Listener l) {
+        if (l != null && listener != null && listener != l && pipelined > 0) {
+            behind.addLast(l); // pipelined: its answers come after those of every exchange sent before it
+            return;
+        }
         listener = l;
+        if (l != null) {
+            answeringSince = System.nanoTime();
+        }
         Object o;
         while (l != null && listener == l && (o = inbox.poll()) != null) {
             if (o instanceof IOException e) {
@@ -366,6 +394,82 @@ final class BackendConnection implements AutoCloseable {
             }
             l.message((Msg) o);
         }
+    }
+
+    /**
+     * {@code l}'s exchange is over (event loop only): the exchange pipelined next, if any, gets the messages from now
+     * on; none: {@link #read()} gets them. A listener still waiting behind others is just dropped.
+     */
+    void done(Listener l) {
+        if (listener == l) {
+            listener = null;
+            Listener next = behind.pollFirst();
+            if (next != null) {
+                listen(next);
+            }
+        } else {
+            behind.remove(l);
+        }
+    }
+
+    /** Whether {@code l}'s exchange is the one being answered now (the others wait behind it). Event loop only. */
+    boolean answering(Listener l) {
+        return listener == l;
+    }
+
+    /** Whether the exchange being answered now has sent its client anything yet. Event loop only. */
+    boolean answeringForwarded() {
+        Listener l = listener;
+        return l != null && l.forwardedAny();
+    }
+
+    /** Exchanges in flight behind the one answered now. Event loop only. */
+    int waitingBehind() {
+        return behind.size();
+    }
+
+    /**
+     * Whether one more client's exchange may be sent behind those in flight (pipelining, event loop only): fewer than
+     * {@code depth} in flight, and the one answered now has been answered for less than {@code maxWaitNanos}, so a
+     * statement never queues behind a long one.
+     */
+    boolean takesMore(int depth, long now, long maxWaitNanos) {
+        return pipelined < depth && !retiring && !broken && channel.isActive()
+                && (listener == null || now - answeringSince < maxWaitNanos);
+    }
+
+    /** One more client exchange in flight while pipelined; true if it is the first (event loop only). */
+    boolean pipelinedBegin() {
+        return pipelined++ == 0;
+    }
+
+    /** One pipelined exchange over; true if it was the last (event loop only). */
+    boolean pipelinedEnd() {
+        return --pipelined == 0;
+    }
+
+    /** Takes no more exchanges behind those in flight, and is closed rather than pooled once they end. */
+    void retire() {
+        retiring = true;
+    }
+
+    boolean retiring() {
+        return retiring;
+    }
+
+    /**
+     * Closes it to stop a cancelled client's statement that other clients' exchanges are pipelined with (event loop):
+     * every exchange in flight fails; {@link #closedForCancel()} tells them the failure says nothing of the node.
+     */
+    void closeForCancel() {
+        closedForCancel = true;
+        retiring = true;
+        broken = true;
+        channel.close();
+    }
+
+    boolean closedForCancel() {
+        return closedForCancel;
     }
 
     /** Stops handing messages to {@code l} if it has them (event loop only): {@link #read()} gets them again. */
@@ -606,10 +710,15 @@ final class BackendConnection implements AutoCloseable {
                     + (failure == null ? "" : ": " + failure));
             Listener l = listener;
             listener = null;
+            List<Listener> waiting = new java.util.ArrayList<>(behind);
+            behind.clear();
             if (l != null) {
                 l.failed(e);
             } else {
                 inbox.add(e);
+            }
+            for (Listener w : waiting) {
+                w.failed(new EOFException(e.getMessage())); // pipelined behind it: nothing of theirs was answered
             }
         }
 

@@ -221,6 +221,63 @@ final class BackendPool implements AutoCloseable {
         return m;
     }
 
+    /**
+     * Connections with client exchanges pipelined on them now, per node and login user, in the order they became so
+     * (docs/proxy.md, "Pipelining"). Event loop only: every pipelined exchange starts and ends there.
+     */
+    private final Map<Key, ArrayDeque<BackendConnection>> pipelining = new java.util.HashMap<>();
+
+    /**
+     * A connection to {@code node} as {@code login} that may take one more client's autocommit read, sent behind those
+     * in flight (pipelining, event loop only): the first with fewer than {@code depth} in flight, the settings
+     * {@code settings} applied and its current statement younger than {@link ProxyConfig#pipelineMaxWait}; else an idle
+     * one with those settings; else null (the caller takes a connection of its own). Connections are filled in turn,
+     * so as few as the load needs stay busy: each server process answers several statements per wake-up.
+     */
+    BackendConnection pipelined(Node node, BackendLogin login, List<String> settings, int depth) {
+        if (closed) {
+            return null;
+        }
+        Key key = Key.of(node, login);
+        ArrayDeque<BackendConnection> busy = pipelining.get(key);
+        if (busy != null) {
+            long now = System.nanoTime();
+            long maxWait = config.pipelineMaxWait().toNanos();
+            for (BackendConnection c : busy) {
+                if (c.epoch() == node.epoch() && c.applied.equals(settings) && c.takesMore(depth, now, maxWait)) {
+                    return c;
+                }
+            }
+        }
+        BackendConnection c = idle(node, login);
+        if (c != null && !c.applied.equals(settings)) {
+            giveBack(c); // another client's settings: the caller's own path resets it
+            return null;
+        }
+        return c;
+    }
+
+    /** {@code c} has its first pipelined exchange in flight (event loop only). */
+    void pipelining(BackendConnection c) {
+        pipelining.computeIfAbsent(Key.of(c), k -> new ArrayDeque<>()).addLast(c);
+    }
+
+    /**
+     * {@code c}'s last pipelined exchange is over (event loop only): back to the idle connections, or closed if it
+     * is broken, of an older epoch or {@linkplain BackendConnection#retire() retired}.
+     */
+    void pipelined(BackendConnection c) {
+        ArrayDeque<BackendConnection> busy = pipelining.get(Key.of(c));
+        if (busy != null) {
+            busy.remove(c);
+        }
+        if (c.retiring()) {
+            c.close();
+            return;
+        }
+        giveBack(c);
+    }
+
     /** Connections held by client sessions (open, not idle) per node name, for status. */
     Map<String, Integer> inUseCounts() {
         Map<String, Integer> idleNow = idleCounts();

@@ -119,7 +119,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Exc
     public void channelInactive(ChannelHandlerContext ctx) {
         ClientSession s = session;
         if (s != null && s.running()) {
-            server.workers().execute(s::cancel); // a client that hung up mid-query does not keep its backend busy
+            server.workers().execute(s::hungUp); // a client that hung up mid-query does not keep its backend busy
         }
         inbox.add(new Msg((byte) 'X', new byte[0]));
         pump();

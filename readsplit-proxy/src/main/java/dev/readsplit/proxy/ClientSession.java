@@ -111,6 +111,11 @@ final class ClientSession implements ReadsplitCommands.Session {
     private boolean skipToSync;
     private char status = 'I';
     private volatile BackendConnection running;
+    /** The shared backend this client's pipelined read is in flight on, and its exchange; null otherwise. */
+    private volatile BackendConnection pipelinedOn;
+    private volatile Exchange pipelinedExchange;
+    /** This client's cancel closed the connection its pipelined read was on: the read answers 57014 (event loop). */
+    private boolean cancelledHere;
     /** The last decision taken (its node and reason make {@code SHOW readsplit.last_route}), or null. */
     private Decision lastRoute;
     /** The node of the client's transaction was lost: the client is told (FATAL) and disconnected, as by PostgreSQL. */
@@ -289,6 +294,13 @@ final class ClientSession implements ReadsplitCommands.Session {
         if (log.isDebugEnabled()) {
             log.debug("{} proxy: {} -> {}{}", ds.name(), abbreviate(sql), d, checkLsn >= 0 ? " (replay checked)" : "");
         }
+        if (b == null && pipelines(d, c, sql, batch)) {
+            BackendConnection shared = server.pool().pipelined(node, login, replay, server.config().pipelineDepth());
+            if (shared != null) {
+                startPipelined(d, c, sql, query, shared, driver);
+                return Step.PENDING;
+            }
+        }
         if (b == null) {
             BackendConnection idle = server.pool().idle(node, login);
             if (idle != null) {
@@ -307,13 +319,7 @@ final class ClientSession implements ReadsplitCommands.Session {
         }
         ExchangeFactory factory;
         if (batch == null) {
-            factory = backend -> {
-                backend.prepared.remove(""); // a simple query destroys the unnamed statement, as PostgreSQL does
-                statements.remove("");
-                Exchange x = new Exchange(true);
-                x.client(query, null);
-                return x;
-            };
+            factory = simpleQueryExchange(query);
         } else {
             discardPipeline();
             batch.add(Msg.builder('S').build());
@@ -418,6 +424,131 @@ final class ClientSession implements ReadsplitCommands.Session {
                 }
             });
         });
+    }
+
+    /** The exchange of simple query {@code query} on a backend. */
+    private ExchangeFactory simpleQueryExchange(Msg query) {
+        return backend -> {
+            backend.prepared.remove(""); // a simple query destroys the unnamed statement, as PostgreSQL does
+            statements.remove("");
+            Exchange x = new Exchange(true);
+            x.client(query, null);
+            return x;
+        };
+    }
+
+    /**
+     * Whether this execution may go behind other clients' on a shared backend connection (pipelining: transaction
+     * pooling with {@link ProxyConfig#pipelineDepth} above 1): a simple query of one statement that reads, with no
+     * session effect and no COPY, in autocommit outside any transaction, from a session that holds no backend and whose
+     * state can move to any (nothing pinned, no LISTEN, nothing deferred). Anything else takes a backend of its own.
+     */
+    private boolean pipelines(Decision d, Classification c, String sql, List<Msg> batch) {
+        return server.config().pipelineDepth() > 1 && batch == null && c.isRead() && !d.mayHaveWritten()
+                && c.sessionEffect() == SessionEffect.NONE && status == 'I' && state.autoCommit()
+                && !state.inTransaction() && deferredBegin == null && bound == null && !unmovable && !state.pinned()
+                && state.pinnedNode() == null && listenNode == null && held.isEmpty() && !mentionsCopy(sql)
+                && !MORE_THAN_ONE_STATEMENT.matcher(sql).find();
+    }
+
+    /**
+     * Runs the simple query {@code query} (a read, {@link #pipelines}) on the shared backend {@code b}, sent at once
+     * behind whatever other clients have in flight there (event loop). Its answers reach the client when the server
+     * gets to it; nothing before its first row, so a read whose connection is lost, or closed to stop another client's
+     * cancelled statement, runs again elsewhere.
+     */
+    private void startPipelined(Decision d, Classification c, String sql, Msg query, BackendConnection b,
+                                Driver driver) {
+        Node node = d.node();
+        if (b.pipelinedBegin()) {
+            server.pool().pipelining(b);
+        } else {
+            server.stats().pipelined.increment();
+        }
+        ExchangeFactory factory = simpleQueryExchange(query);
+        Exchange x = factory.forBackend(b);
+        long start = System.nanoTime();
+        int begun = node.beginStatement();
+        server.sessionListener().statementRouted(node);
+        cancelledHere = false;
+        pipelinedExchange = x;
+        pipelinedOn = b;
+        running = b;
+        x.start(b, out, true, failure -> {
+            running = null;
+            pipelinedOn = null;
+            pipelinedExchange = null;
+            node.endStatement(begun, System.nanoTime() - start, true);
+            if (b.pipelinedEnd()) {
+                server.pool().pipelined(b);
+            }
+            if (failure == null && !x.misroute()) {
+                if (x.status() != 'I') {
+                    // a read of one statement cannot open a transaction; if one did, no other client's statement may
+                    // run in it: the connection is closed once its exchanges end, and this client, which was told it
+                    // is in a transaction the proxy cannot keep, is disconnected (as when its node is lost)
+                    b.retire();
+                    terminated = true;
+                    out.write(Msg.fatal("08006", ds.name() + ": a pipelined read left a transaction open on "
+                            + node.name()));
+                    out.flush();
+                    driver.resume();
+                    return;
+                }
+                after(d, c, sql, node, x.status());
+                driver.resume();
+                return;
+            }
+            if (failure != null && b.closedForCancel()) {
+                // closed by the proxy, not by a failure: nothing to say of the node
+                if (cancelledHere) {
+                    error("57014", "canceling statement due to user request");
+                    driver.resume();
+                } else if (!x.forwardedAny()) {
+                    server.stats().pipelinedAgain.increment();
+                    driver.blocking(() -> execute(c, sql, factory)); // another client's cancel: run it again
+                } else {
+                    error("08006", ds.name() + ": the connection to " + node.name()
+                            + " was closed to stop another client's cancelled statement");
+                    driver.resume();
+                }
+                return;
+            }
+            driver.blocking(() -> {
+                Next next = outcome(x, b, failure, d, c, sql, false);
+                if (next != Next.DONE) {
+                    executeAgain(c, sql, factory, next, node);
+                }
+            });
+        });
+    }
+
+    /**
+     * A cancel of this client's pipelined read on {@code b} (event loop). The read answered now with nothing behind
+     * it: a CancelRequest, as for any statement, and {@code b} takes nothing more and is closed when done, so a late
+     * cancel reaches no other client's statement. Otherwise other clients' statements share the connection with it:
+     * unless {@code mayClose} is false (the client hung up; the read ends soon, its answer is dropped) or the read
+     * waits behind another client's result already under way (not applied, as a cancel that comes too late), the
+     * connection is closed, the server told to cancel what runs there, this client answered 57014, and the other
+     * clients' reads run again elsewhere (none of them has been answered yet).
+     */
+    private void cancelPipelined(BackendConnection b, boolean mayClose) {
+        Exchange x = pipelinedExchange;
+        if (pipelinedOn != b || x == null) {
+            return; // over already
+        }
+        int timeout = (int) server.config().connectTimeout().toMillis();
+        if (x.answeredNow() && b.waitingBehind() == 0) {
+            b.retire();
+            server.workers().execute(() -> b.cancel(timeout));
+            return;
+        }
+        if (!mayClose || (!x.answeredNow() && b.answeringForwarded())) {
+            return;
+        }
+        cancelledHere = true;
+        b.closeForCancel();
+        server.workers().execute(() -> b.cancel(timeout));
     }
 
     private static final long FIRST_RECHECK_NANOS = java.util.concurrent.TimeUnit.MICROSECONDS.toNanos(250);
@@ -700,13 +831,7 @@ final class ClientSession implements ReadsplitCommands.Session {
             return;
         }
         beforeRoute(sql);
-        execute(c, sql, backend -> {
-            backend.prepared.remove(""); // a simple query destroys the unnamed statement, as PostgreSQL does
-            statements.remove("");
-            Exchange x = new Exchange(true);
-            x.client(m, null);
-            return x;
-        });
+        execute(c, sql, simpleQueryExchange(m));
     }
 
     /**
@@ -1426,10 +1551,27 @@ final class ClientSession implements ReadsplitCommands.Session {
 
     /** Cancels what the client runs now (a CancelRequest with this session's key). */
     void cancel() {
+        cancel(true);
+    }
+
+    /**
+     * The client hung up while a statement of its ran: it is cancelled, so it does not keep its backend busy; a read
+     * pipelined with other clients' is only cancelled where that touches no one else's ({@link #cancelPipelined}).
+     */
+    void hungUp() {
+        cancel(false);
+    }
+
+    private void cancel(boolean mayClose) {
         BackendConnection b = running;
-        if (b != null) {
-            b.cancel((int) server.config().connectTimeout().toMillis());
+        if (b == null) {
+            return;
         }
+        if (pipelinedOn == b) {
+            b.eventLoop().execute(() -> cancelPipelined(b, mayClose));
+            return;
+        }
+        b.cancel((int) server.config().connectTimeout().toMillis());
     }
 
     // ---------------------------------------------------------------------------------------------

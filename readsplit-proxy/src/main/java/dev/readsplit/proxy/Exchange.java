@@ -240,7 +240,17 @@ final class Exchange {
                 client.whenWritable(() -> b.autoRead(true));
             }
         }
+
+        @Override
+        public boolean forwardedAny() {
+            return forwardedAny;
+        }
     };
+
+    /** Whether the backend answers this exchange now (not one pipelined before it). Event loop only. */
+    boolean answeredNow() {
+        return backend != null && backend.answering(listener);
+    }
 
     private void finish(IOException failure) {
         if (finished) {
@@ -248,7 +258,7 @@ final class Exchange {
         }
         finished = true;
         if (backend != null) {
-            backend.listen(null);
+            backend.done(listener); // an exchange pipelined behind this one gets the messages from now on
             backend.autoRead(true);
         }
         done.done(failure);

@@ -23,11 +23,16 @@ import java.util.Objects;
  * @param poolMode    when client sessions give their backends back ({@link PoolMode#SESSION} by default)
  * @param drainTimeout how long {@link ProxyServer#close()} lets clients finish their transactions before it closes
  *                    them ({@code 0}: at once; 10 s by default)
+ * @param pipelineDepth in transaction pooling, how many clients' autocommit reads one backend connection may have in
+ *                    flight at once, sent one behind the other (1, the default: one at a time; docs/proxy.md, "Pipelining")
+ * @param pipelineMaxWait how long the statement a backend answers now may have run for another client's read to be
+ *                    sent behind it (2 ms by default): no read waits long behind a slow statement
  */
 public record ProxyConfig(String listenHost, int listenPort, int maxClients, int maxMessageBytes, int maxPipelineBytes,
                           int maxPipelineMessages, int maxIdlePerNode, Duration connectTimeout,
                           Duration authTimeout, Map<String, Secret> users, ClientAuth auth, Path tlsCertificate,
-                          Path tlsKey, PoolMode poolMode, Duration drainTimeout) {
+                          Path tlsKey, PoolMode poolMode, Duration drainTimeout,
+                          int pipelineDepth, Duration pipelineMaxWait) {
 
     public ProxyConfig {
         Objects.requireNonNull(listenHost, "listenHost");
@@ -35,7 +40,18 @@ public record ProxyConfig(String listenHost, int listenPort, int maxClients, int
         Objects.requireNonNull(drainTimeout, "drainTimeout");
         Objects.requireNonNull(auth, "auth");
         users = Collections.unmodifiableMap(new LinkedHashMap<>(users));
+        if (pipelineDepth < 1 || pipelineDepth > MAX_PIPELINE_DEPTH) {
+            throw new IllegalArgumentException("pipelineDepth must be 1.." + MAX_PIPELINE_DEPTH + ": " + pipelineDepth);
+        }
+        Objects.requireNonNull(pipelineMaxWait, "pipelineMaxWait");
+        if (pipelineDepth > 1 && poolMode != PoolMode.TRANSACTION) {
+            throw new IllegalArgumentException("pipelineDepth " + pipelineDepth + " needs transaction pooling (poolMode"
+                    + " transaction): in session mode each client keeps its backends to itself");
+        }
     }
+
+    /** The most clients' statements one backend connection may have in flight ({@link #pipelineDepth}). */
+    public static final int MAX_PIPELINE_DEPTH = 64;
 
     /** Whether any client user is accepted without a password. */
     public boolean trust() {
@@ -50,7 +66,8 @@ public record ProxyConfig(String listenHost, int listenPort, int maxClients, int
     public String toString() {
         return "ProxyConfig[listen=" + listenHost + ":" + listenPort + ", maxClients=" + maxClients + ", users="
                 + users.keySet() + ", auth=" + auth.label() + ", tls=" + (tlsCertificate != null) + ", poolMode="
-                + poolMode.name().toLowerCase(java.util.Locale.ROOT) + ", drainTimeout=" + drainTimeout + "]";
+                + poolMode.name().toLowerCase(java.util.Locale.ROOT) + ", drainTimeout=" + drainTimeout
+                + ", pipelineDepth=" + pipelineDepth + ", pipelineMaxWait=" + pipelineMaxWait + "]";
     }
 
     /** Builds a {@link ProxyConfig}; each setter checks its argument at once. */
@@ -66,6 +83,8 @@ public record ProxyConfig(String listenHost, int listenPort, int maxClients, int
         private Duration authTimeout = Duration.ofSeconds(10);
         private PoolMode poolMode = PoolMode.SESSION;
         private Duration drainTimeout = Duration.ofSeconds(10);
+        private int pipelineDepth = 1;
+        private Duration pipelineMaxWait = Duration.ofMillis(2);
         private final Map<String, Secret> users = new LinkedHashMap<>();
         private ClientAuth auth = ClientAuth.SCRAM_SHA_256;
         private Path tlsCertificate;
@@ -205,6 +224,32 @@ public record ProxyConfig(String listenHost, int listenPort, int maxClients, int
             return this;
         }
 
+        /**
+         * In transaction pooling, how many clients' autocommit reads one backend connection may have in flight at once,
+         * each sent behind the one before without waiting for its answer (1..{@value ProxyConfig#MAX_PIPELINE_DEPTH};
+         * 1, the default, sends one at a time). Needs {@link PoolMode#TRANSACTION}; see docs/proxy.md, "Pipelining".
+         */
+        public Builder pipelineDepth(int depth) {
+            if (depth < 1 || depth > MAX_PIPELINE_DEPTH) {
+                throw new IllegalArgumentException("pipelineDepth must be 1.." + MAX_PIPELINE_DEPTH + ": " + depth);
+            }
+            pipelineDepth = depth;
+            return this;
+        }
+
+        /**
+         * With pipelining, how long the statement a backend connection answers now may have run for another client's
+         * read to be sent behind it (default 2 ms; at most 1 minute): a read never waits long behind a slow statement,
+         * it takes another connection instead.
+         */
+        public Builder pipelineMaxWait(Duration d) {
+            if (d == null || d.isNegative() || d.isZero() || d.compareTo(Duration.ofMinutes(1)) > 0) {
+                throw new IllegalArgumentException("pipelineMaxWait must be above 0 and at most 1 minute: " + d);
+            }
+            pipelineMaxWait = d;
+            return this;
+        }
+
         public ProxyConfig build() {
             checkAuth();
             if (maxPipelineBytes < maxMessageBytes) {
@@ -213,7 +258,7 @@ public record ProxyConfig(String listenHost, int listenPort, int maxClients, int
             }
             return new ProxyConfig(listenHost, listenPort, maxClients, maxMessageBytes, maxPipelineBytes,
                     maxPipelineMessages, maxIdlePerNode, connectTimeout, authTimeout, users, auth, tlsCertificate, tlsKey,
-                    poolMode, drainTimeout);
+                    poolMode, drainTimeout, pipelineDepth, pipelineMaxWait);
         }
 
         /** Each method's needs: a user list whose entries it can use, or (passthrough) none and a safe channel. */

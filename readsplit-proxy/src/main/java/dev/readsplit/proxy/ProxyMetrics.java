@@ -65,6 +65,12 @@ public final class ProxyMetrics implements MeterBinder {
                 .description("Replay checks that led reads after a write, by what they found").register(r);
         FunctionCounter.builder("readsplit.proxy.worker.steps", stats, s -> s.workerSteps.sum()).tags(common)
                 .description("Client steps run on a worker thread rather than the event loop").register(r);
+        FunctionCounter.builder("readsplit.proxy.pipelined", stats, s -> s.pipelined.sum()).tags(common)
+                .tag("outcome", "sent")
+                .description("Client reads sent behind another client's statement on one backend connection").register(r);
+        FunctionCounter.builder("readsplit.proxy.pipelined", stats, s -> s.pipelinedAgain.sum()).tags(common)
+                .tag("outcome", "ran_again")
+                .description("Client reads sent behind another client's statement on one backend connection").register(r);
         proxy.dataSource().topology().nodes().forEach(n -> nodeMeters(r, n.name()));
         nodes.addAll(proxy.dataSource().topology().nodes().stream().map(dev.readsplit.topology.NodeView::name).toList());
     }

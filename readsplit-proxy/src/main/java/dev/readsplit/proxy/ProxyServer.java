@@ -286,7 +286,8 @@ public final class ProxyServer implements AutoCloseable {
                 config.poolMode().name().toLowerCase(java.util.Locale.ROOT), clientsNow, nodes,
                 stats.bytesReceived.sum(), stats.bytesSent.sum(), stats.errorsToClients.sum(),
                 stats.backendFailures.sum(), new ProxyStatus.ReplayChecks(stats.replayChecks.sum(),
-                stats.replayChecksShort.sum()), stats.workerSteps.sum());
+                stats.replayChecksShort.sum()), stats.workerSteps.sum(),
+                new ProxyStatus.Pipelined(stats.pipelined.sum(), stats.pipelinedAgain.sum()));
     }
 
     /** The proxy's Micrometer meters ({@code readsplit.proxy.*}): bind them to a registry, e.g. the admin server's. */

@@ -10,7 +10,8 @@ import java.util.function.Consumer;
 /**
  * The proxy's running counters: client connections accepted and refused, failed logins, bytes to and from clients,
  * errors sent to clients, backend failures, statements routed per node, and the replay checks that led reads after
- * a write (and how many of them found the replica short), and the client steps run on a worker thread. Lock-free ({@link LongAdder}s), fed by
+ * a write (and how many of them found the replica short), the client steps run on a worker thread, and the reads
+ * pipelined behind other clients'. Lock-free ({@link LongAdder}s), fed by
  * the event loop, the workers and the sessions ({@link SessionListener}); read by {@link ProxyStatus} and the
  * Micrometer meters ({@link ProxyMetrics}).
  */
@@ -28,6 +29,13 @@ final class ProxyStats implements SessionListener {
     final LongAdder replayChecksShort = new LongAdder();
     /** Client steps run on a worker thread: logins, session ends, and messages the event loop does not take itself. */
     final LongAdder workerSteps = new LongAdder();
+    /**
+     * Client reads sent behind another client's statement on one backend connection (pipelining,
+     * {@link ProxyConfig#pipelineDepth}), and pipelined reads that ran again elsewhere because their connection was
+     * closed to stop another client's cancelled statement.
+     */
+    final LongAdder pipelined = new LongAdder();
+    final LongAdder pipelinedAgain = new LongAdder();
     private final Map<String, LongAdder> statements = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> nodeFailures = new ConcurrentHashMap<>();
     private volatile Consumer<String> onNewNode = n -> { };

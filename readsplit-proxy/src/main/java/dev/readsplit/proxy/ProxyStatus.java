@@ -19,10 +19,12 @@ import java.util.List;
  * @param replayChecks    the replay checks that led reads after a write
  * @param workerSteps     client steps run on a worker thread rather than the event loop (logins, session ends, and
  *                        what would block: docs/proxy.md, "Threads and pooling")
+ * @param pipelined       client reads sent behind another client's statement on one backend connection, and those
+ *                        of them run again elsewhere after a cancel closed that connection (docs/proxy.md, "Pipelining")
  */
 public record ProxyStatus(String listen, String auth, String poolMode, Clients clients, List<NodeBackends> nodes,
                           long bytesReceived, long bytesSent, long errorsToClients, long backendFailures,
-                          ReplayChecks replayChecks, long workerSteps) {
+                          ReplayChecks replayChecks, long workerSteps, Pipelined pipelined) {
 
     public ProxyStatus {
         nodes = List.copyOf(nodes);
@@ -43,6 +45,13 @@ public record ProxyStatus(String listen, String auth, String poolMode, Clients c
      * it ran again later, or on the primary).
      */
     public record ReplayChecks(long sent, long shortOfPosition) {
+    }
+
+    /**
+     * Pipelining: {@code sent}, client reads sent behind another client's statement on one backend connection;
+     * {@code ranAgain}, those run again on another connection because theirs was closed to stop a cancelled statement.
+     */
+    public record Pipelined(long sent, long ranAgain) {
     }
 
     /** One node's backends: {@code inUse} (held by client sessions), {@code idle} (pooled), and its counters. */
@@ -72,7 +81,8 @@ public record ProxyStatus(String listen, String auth, String poolMode, Clients c
                 .append("},\"errors\":{\"toClients\":").append(errorsToClients).append(",\"backendFailures\":")
                 .append(backendFailures).append("},\"replayChecks\":{\"sent\":").append(replayChecks.sent())
                 .append(",\"short\":").append(replayChecks.shortOfPosition()).append("},\"workerSteps\":")
-                .append(workerSteps).append('}');
+                .append(workerSteps).append(",\"pipelined\":{\"sent\":").append(pipelined.sent())
+                .append(",\"ranAgain\":").append(pipelined.ranAgain()).append("}}");
         return sb.toString();
     }
 

@@ -34,6 +34,29 @@ class ProxyConfigTest {
     }
 
     @Test
+    void pipeliningIsOffUnlessSetAndNeedsTransactionPoolingAndABoundedDepthAndWait() {
+        ProxyConfig d = ProxyConfig.builder().user("app", Secret.of("pw")).build();
+        assertThat(d.pipelineDepth()).isEqualTo(1);
+        assertThat(d.pipelineMaxWait()).isEqualTo(java.time.Duration.ofMillis(2));
+        ProxyConfig p = ProxyConfig.builder().user("app", Secret.of("pw")).poolMode(PoolMode.TRANSACTION)
+                .pipelineDepth(8).pipelineMaxWait(java.time.Duration.ofMillis(5)).build();
+        assertThat(p.pipelineDepth()).isEqualTo(8);
+        assertThat(p.toString()).contains("pipelineDepth=8").contains("pipelineMaxWait=PT0.005S");
+        assertThat(assertThrows(IllegalArgumentException.class, () -> ProxyConfig.builder().user("app",
+                Secret.of("pw")).pipelineDepth(8).build()).getMessage()).contains("pipelineDepth 8")
+                .contains("transaction");
+        for (int bad : new int[] {0, -1, ProxyConfig.MAX_PIPELINE_DEPTH + 1}) {
+            assertThat(assertThrows(IllegalArgumentException.class, () -> ProxyConfig.builder().pipelineDepth(bad))
+                    .getMessage()).contains("pipelineDepth").contains(String.valueOf(bad));
+        }
+        for (java.time.Duration bad : new java.time.Duration[] {java.time.Duration.ZERO, java.time.Duration.ofMillis(-1),
+                java.time.Duration.ofMinutes(2), null}) {
+            assertThat(assertThrows(IllegalArgumentException.class, () -> ProxyConfig.builder().pipelineMaxWait(bad))
+                    .getMessage()).contains("pipelineMaxWait");
+        }
+    }
+
+    @Test
     void theDrainTimeoutIsTenSecondsUnlessSetAndCannotBeNegative() {
         assertThat(ProxyConfig.builder().user("app", Secret.of("pw")).build().drainTimeout())
                 .isEqualTo(java.time.Duration.ofSeconds(10));

@@ -879,6 +879,196 @@ class ProxyIT {
         return n;
     }
 
+    // ---------------------------------------------------------------------------------------------
+    // pipelining (transaction pooling, pipelineDepth > 1)
+
+    /**
+     * A data source of the primary and the first standby only (every read goes to that standby), with that standby
+     * eligible for reads.
+     */
+    private static ReadsplitDataSource oneReplicaDataSource() {
+        EmbeddedNode standby = cluster.standbys().get(0);
+        ReadsplitDataSource one = new ReadsplitDataSource(ReadsplitConfig.builder().name("proxyit-pipelining")
+                .primary(cluster.primary().host(), cluster.primary().port()).database(cluster.database())
+                .user(cluster.user()).password(cluster.password()).healthCheckInterval(Duration.ofMillis(200))
+                .addReplica(standby.host(), standby.port()).build());
+        await().atMost(Duration.ofSeconds(30)).until(() -> one.topology().nodes().stream()
+                .allMatch(n -> n.state() == NodeState.UP && n.lastCheckMillis() > 0 && !n.lagExcluded()));
+        return one;
+    }
+
+    /** A proxy pipelining up to 8 reads per server connection, behind statements of any age (the tests' sleeps). */
+    private static ProxyServer pipeliningProxy(ReadsplitDataSource one) throws IOException {
+        return ProxyServer.start(one, ProxyConfig.builder().listen("127.0.0.1:0").user(USER, Secret.of(PASSWORD))
+                .poolMode(PoolMode.TRANSACTION).pipelineDepth(8).pipelineMaxWait(Duration.ofMinutes(1)).build());
+    }
+
+    /** pgjdbc clients of {@code p} sending simple queries, each one's connection open (logged in) already. */
+    private static List<Connection> simpleClients(ProxyServer p, int n) throws SQLException {
+        List<Connection> clients = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            clients.add(DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + p.address().getPort() + "/"
+                    + cluster.database() + "?user=" + USER + "&password=" + PASSWORD + "&preferQueryMode=simple"));
+        }
+        return clients;
+    }
+
+    /** The server process on the first standby running {@code sql} now (asked of the standby), or 0 for none. */
+    private static int runningOnTheStandby(String sql) throws SQLException {
+        try (Connection c = cluster.standbys().get(0).connect();
+             PreparedStatement ps = c.prepareStatement("SELECT coalesce(max(pid), 0) FROM pg_stat_activity"
+                     + " WHERE query = ? AND state = 'active'")) {
+            ps.setString(1, sql);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+
+    /**
+     * Each client but the first reading {@code sqlOf.apply(n)} ({@code n} its index) on a thread of {@code pool}: its
+     * {@link #labelPidPort} answer, or {@code "E "} and the SQLSTATE of its error.
+     */
+    private static List<Future<String>> readsOnThreads(java.util.concurrent.ExecutorService pool,
+                                                       List<Connection> clients,
+                                                       java.util.function.IntFunction<String> sqlOf) {
+        List<Future<String>> answers = new ArrayList<>();
+        for (int i = 1; i < clients.size(); i++) {
+            int n = i;
+            answers.add(pool.submit(() -> {
+                try {
+                    return labelPidPort(clients.get(n), sqlOf.apply(n));
+                } catch (SQLException e) {
+                    return "E " + e.getSQLState();
+                }
+            }));
+        }
+        return answers;
+    }
+
+    private static void closeAll(java.util.concurrent.ExecutorService pool, List<Connection> clients)
+            throws SQLException {
+        pool.shutdownNow();
+        for (Connection c : clients) {
+            c.close();
+        }
+    }
+
+    /** {@code sql}'s first column, its server process and port, as one string. */
+    private static String labelPidPort(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1) + " " + rs.getInt(2) + " " + rs.getInt(3);
+        }
+    }
+
+    /**
+     * Pipelining: five clients' autocommit reads sent while a sixth's runs go behind it on the very same server
+     * connection (asked of the server: one process answers them all), each client gets its own answer, and one
+     * client's error stays its own.
+     */
+    @Test
+    void pipelinedReadsOfManyClientsShareOneServerConnectionAndEachGetsItsOwnAnswer() throws Exception {
+        int standbyPort = cluster.standbys().get(0).port();
+        try (ReadsplitDataSource one = oneReplicaDataSource(); ProxyServer tp = pipeliningProxy(one)) {
+            List<Connection> clients = simpleClients(tp, 6);
+            var pool = Executors.newFixedThreadPool(6);
+            try {
+                labelPidPort(clients.get(0), "SELECT 'warm', 0, 0"); // leaves a standby connection idle in the pool
+                String headSql = "SELECT 'client 0' || pg_sleep(3) /* head */, pg_backend_pid(), inet_server_port()";
+                Future<String> first = pool.submit(() -> labelPidPort(clients.get(0), headSql));
+                await().atMost(Duration.ofSeconds(20)).until(() -> runningOnTheStandby(headSql) != 0);
+                int sleeper = runningOnTheStandby(headSql);
+                List<Future<String>> rest = readsOnThreads(pool, clients, n -> n == 3 ? "SELECT 1 / 0, 0, 0"
+                        : "SELECT 'client " + n + "', pg_backend_pid(), inet_server_port()");
+                // all five sent behind the running read, while it still runs
+                await().atMost(Duration.ofSeconds(20)).until(() -> tp.status().pipelined().sent() == 5);
+                assertThat(runningOnTheStandby(headSql)).isEqualTo(sleeper);
+                assertThat(first.get(30, TimeUnit.SECONDS)).isEqualTo("client 0 " + sleeper + " " + standbyPort);
+                for (int i = 1; i < 6; i++) {
+                    assertThat(rest.get(i - 1).get(30, TimeUnit.SECONDS))
+                            .isEqualTo(i == 3 ? "E 22012" : "client " + i + " " + sleeper + " " + standbyPort);
+                }
+                assertThat(tp.status().pipelined().ranAgain()).isZero();
+            } finally {
+                closeAll(pool, clients);
+            }
+        }
+    }
+
+    /**
+     * A cancel of a pipelined read with other clients' reads behind it: the client gets 57014, the server stops the
+     * statement (asked of the server), the reads behind it run again on another server connection and get their
+     * answers, and the node is not taken for failed.
+     */
+    @Test
+    void aCancelledPipelinedReadAnswers57014AndTheReadsBehindItRunElsewhere() throws Exception {
+        try (ReadsplitDataSource one = oneReplicaDataSource(); ProxyServer tp = pipeliningProxy(one)) {
+            List<Connection> clients = simpleClients(tp, 3);
+            var pool = Executors.newFixedThreadPool(3);
+            try {
+                labelPidPort(clients.get(0), "SELECT 'warm', 0, 0");
+                String head = "SELECT pg_sleep(60) /* cancelled with others behind */";
+                Statement cancelled = clients.get(0).createStatement();
+                Future<String> first = pool.submit(() -> assertThrows(SQLException.class,
+                        () -> cancelled.executeQuery(head)).getSQLState());
+                await().atMost(Duration.ofSeconds(20)).until(() -> runningOnTheStandby(head) != 0);
+                int sleeper = runningOnTheStandby(head);
+                List<Future<String>> rest = readsOnThreads(pool, clients,
+                        n -> "SELECT 'client " + n + "', pg_backend_pid(), 0");
+                await().atMost(Duration.ofSeconds(20)).until(() -> tp.status().pipelined().sent() == 2);
+                cancelled.cancel();
+                assertThat(first.get(30, TimeUnit.SECONDS)).isEqualTo("57014");
+                for (int i = 1; i < 3; i++) {
+                    String answer = rest.get(i - 1).get(30, TimeUnit.SECONDS);
+                    assertThat(answer).startsWith("client " + i + " ").doesNotContain(" " + sleeper + " ");
+                }
+                assertThat(tp.status().pipelined().ranAgain()).isEqualTo(2);
+                await().atMost(Duration.ofSeconds(20)).until(() -> runningOnTheStandby(head) == 0);
+                assertThat(tp.status().backendFailures()).isZero();
+                assertThat(one.topology().replicas()).allMatch(n -> n.state() == NodeState.UP);
+                // the cancelled client goes on as any other
+                assertThat(labelPidPort(clients.get(0), "SELECT 'again', 0, inet_server_port()"))
+                        .isEqualTo("again 0 " + cluster.standbys().get(0).port());
+            } finally {
+                closeAll(pool, clients);
+            }
+        }
+    }
+
+    /**
+     * A cancel of a pipelined read that runs with nothing behind it is the server's own (57014 from PostgreSQL), and
+     * the connection it ran on is not used again (a late cancel could otherwise reach another client's statement).
+     */
+    @Test
+    void aCancelledPipelinedReadWithNoneBehindIsStoppedByTheServerAndItsConnectionNotReused() throws Exception {
+        try (ReadsplitDataSource one = oneReplicaDataSource(); ProxyServer tp = pipeliningProxy(one)) {
+            List<Connection> clients = simpleClients(tp, 1);
+            var pool = Executors.newSingleThreadExecutor();
+            try {
+                labelPidPort(clients.get(0), "SELECT 'warm', 0, 0");
+                String head = "SELECT pg_sleep(60) /* cancelled alone */";
+                Statement cancelled = clients.get(0).createStatement();
+                Future<SQLException> first = pool.submit(() -> assertThrows(SQLException.class,
+                        () -> cancelled.executeQuery(head)));
+                await().atMost(Duration.ofSeconds(20)).until(() -> runningOnTheStandby(head) != 0);
+                int sleeper = runningOnTheStandby(head);
+                cancelled.cancel();
+                SQLException e = first.get(30, TimeUnit.SECONDS);
+                assertThat(e.getSQLState()).isEqualTo("57014");
+                assertThat(e.getMessage()).contains("canceling statement due to user request");
+                assertThat(labelPidPort(clients.get(0), "SELECT 'next', pg_backend_pid(), 0"))
+                        .startsWith("next ").isNotEqualTo("next " + sleeper + " 0");
+                assertThat(tp.status().pipelined().ranAgain()).isZero();
+                assertThat(tp.status().backendFailures()).isZero();
+            } finally {
+                pool.shutdownNow();
+                clients.get(0).close();
+            }
+        }
+    }
+
     @Test
     void wrongPasswordsUnknownUsersAndDatabasesAreRefused() {
         String base = "jdbc:postgresql://127.0.0.1:" + proxy.address().getPort() + "/";
