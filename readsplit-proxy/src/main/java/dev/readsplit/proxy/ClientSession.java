@@ -288,7 +288,13 @@ final class ClientSession implements ReadsplitCommands.Session {
         }
         BackendConnection b = held.get(node);
         if (b == null && checkLsn >= 0) {
-            return Step.BLOCKING; // the worker routes again and waits for the position: no unchecked read runs
+            // transaction pooling, or a session's first read there: an idle backend with the session's settings
+            // carries the check as a held one would; without one the worker routes again and waits for the position
+            // (no unchecked read runs, and none is pipelined: a shared backend carries no check)
+            b = holdIdle(node);
+            if (b == null) {
+                return Step.BLOCKING;
+            }
         }
         lastRoute = d;
         if (log.isDebugEnabled()) {
@@ -297,36 +303,49 @@ final class ClientSession implements ReadsplitCommands.Session {
         if (b == null && pipelines(d, c, sql, batch)) {
             BackendConnection shared = server.pool().pipelined(node, login, replay, server.config().pipelineDepth());
             if (shared != null) {
-                startPipelined(d, c, sql, query, shared, driver);
+                startPipelined(d, c, sql, fastExchange(batch, query), shared, driver);
                 return Step.PENDING;
             }
         }
         if (b == null) {
-            BackendConnection idle = server.pool().idle(node, login);
-            if (idle != null) {
-                if (idle.applied.equals(replay)) {
-                    b = idle; // has the session's settings already (none, or another client's same ones)
-                    held.put(node, b);
-                } else {
-                    server.pool().giveBack(idle); // the worker resets it and applies the session's settings
-                }
-            }
+            b = holdIdle(node);
         }
         if (b == null) {
             stashedSql = sql;
             stashedDecision = d; // routed (and counted) once; the worker opens the backend and goes on
             return Step.BLOCKING;
         }
-        ExchangeFactory factory;
-        if (batch == null) {
-            factory = simpleQueryExchange(query);
-        } else {
-            discardPipeline();
-            batch.add(Msg.builder('S').build());
-            factory = backend -> pipelineExchange(batch, backend, true);
-        }
+        ExchangeFactory factory = fastExchange(batch, query);
         startFast(d, c, sql, factory, b, checkLsn, 0, 0, driver);
         return Step.PENDING;
+    }
+
+    /**
+     * An idle pooled backend of {@code node} that has the session's settings already (none, or another client's same
+     * ones), now held by the session; null when the pool has none idle, or only one with other settings (given back:
+     * the worker resets it and applies the session's settings). Event loop.
+     */
+    private BackendConnection holdIdle(Node node) {
+        BackendConnection idle = server.pool().idle(node, login);
+        if (idle == null) {
+            return null;
+        }
+        if (!idle.applied.equals(replay)) {
+            server.pool().giveBack(idle);
+            return null;
+        }
+        held.put(node, idle);
+        return idle;
+    }
+
+    /** The exchange of the fast path's simple query {@code query}, or of its pipeline {@code batch} (Sync added). */
+    private ExchangeFactory fastExchange(List<Msg> batch, Msg query) {
+        if (batch == null) {
+            return simpleQueryExchange(query);
+        }
+        discardPipeline();
+        batch.add(Msg.builder('S').build());
+        return backend -> pipelineExchange(batch, backend, true);
     }
 
     /**
@@ -438,13 +457,42 @@ final class ClientSession implements ReadsplitCommands.Session {
     }
 
     /**
+     * Whether an extended-protocol pipeline (without its Sync) needs nothing of its backend's prepared statements and
+     * leaves nothing there that its client could use later: it begins with a Parse of the unnamed statement, parses
+     * nothing else, and binds, describes and executes only the unnamed statement and portal (what pgbench's
+     * {@code -M extended}, libpq's {@code PQexecParams} and most drivers' one-off parameterised queries send).
+     */
+    static boolean unnamedAndWhole(List<Msg> batch) {
+        if (batch.isEmpty() || batch.get(0).type() != 'P') {
+            return false;
+        }
+        for (int i = 0; i < batch.size(); i++) {
+            Msg m = batch.get(i);
+            byte[] body = m.body();
+            boolean unnamed = switch (m.type()) {
+                case 'P' -> i == 0 && body.length > 0 && body[0] == 0;
+                case 'B' -> body.length > 1 && body[0] == 0 && body[1] == 0; // portal "", statement ""
+                case 'D' -> body.length > 1 && body[1] == 0; // 'S' or 'P', then the name ""
+                case 'E' -> body.length > 0 && body[0] == 0;
+                default -> false; // Close, or anything else: not a one-off statement
+            };
+            if (!unnamed) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
      * Whether this execution may go behind other clients' on a shared backend connection (pipelining: transaction
-     * pooling with {@link ProxyConfig#pipelineDepth} above 1): a simple query of one statement that reads, with no
+     * pooling with {@link ProxyConfig#pipelineDepth} above 1): a simple query, or an extended-protocol pipeline of the
+     * unnamed statement ({@link #unnamedAndWhole}), of one statement that reads, with no
      * session effect and no COPY, in autocommit outside any transaction, from a session that holds no backend and whose
      * state can move to any (nothing pinned, no LISTEN, nothing deferred). Anything else takes a backend of its own.
      */
     private boolean pipelines(Decision d, Classification c, String sql, List<Msg> batch) {
-        return server.config().pipelineDepth() > 1 && batch == null && c.isRead() && !d.mayHaveWritten()
+        return server.config().pipelineDepth() > 1 && (batch == null || unnamedAndWhole(batch)) && c.isRead()
+                && !d.mayHaveWritten()
                 && c.sessionEffect() == SessionEffect.NONE && status == 'I' && state.autoCommit()
                 && !state.inTransaction() && deferredBegin == null && bound == null && !unmovable && !state.pinned()
                 && state.pinnedNode() == null && listenNode == null && held.isEmpty() && !mentionsCopy(sql)
@@ -452,12 +500,13 @@ final class ClientSession implements ReadsplitCommands.Session {
     }
 
     /**
-     * Runs the simple query {@code query} (a read, {@link #pipelines}) on the shared backend {@code b}, sent at once
+     * Runs the read {@code factory} builds (a simple query or an unnamed pipeline, {@link #pipelines}) on the shared
+     * backend {@code b}, sent at once
      * behind whatever other clients have in flight there (event loop). Its answers reach the client when the server
      * gets to it; nothing before its first row, so a read whose connection is lost, or closed to stop another client's
      * cancelled statement, runs again elsewhere.
      */
-    private void startPipelined(Decision d, Classification c, String sql, Msg query, BackendConnection b,
+    private void startPipelined(Decision d, Classification c, String sql, ExchangeFactory factory, BackendConnection b,
                                 Driver driver) {
         Node node = d.node();
         if (b.pipelinedBegin()) {
@@ -465,7 +514,6 @@ final class ClientSession implements ReadsplitCommands.Session {
         } else {
             server.stats().pipelined.increment();
         }
-        ExchangeFactory factory = simpleQueryExchange(query);
         Exchange x = factory.forBackend(b);
         long start = System.nanoTime();
         int begun = node.beginStatement();
@@ -480,6 +528,9 @@ final class ClientSession implements ReadsplitCommands.Session {
             pipelinedExchange = null;
             node.endStatement(begun, System.nanoTime() - start, true);
             if (b.pipelinedEnd()) {
+                // the clients' Parse and simple queries took turns with the unnamed statement, and what the proxy
+                // recorded of it followed the answers, not the order they ran in: no later client may count on it
+                b.prepared.remove("");
                 server.pool().pipelined(b);
             }
             if (failure == null && !x.misroute()) {

@@ -998,6 +998,141 @@ class ProxyIT {
     }
 
     /**
+     * Transaction pooling (here with pipelining on): a read after the session's write, its session holding no backend
+     * between statements, goes out with the standby's replay check in its own round trip on an idle pooled backend
+     * (counted in the status), never pipelined without one, and never reads stale with a 300 ms replica delay. It
+     * once waited on a worker thread each time, asking the standby separately (0 checks in the read's round trip).
+     */
+    @Test
+    void inTransactionPoolingAReadAfterAWriteCarriesItsReplayCheck() throws Exception {
+        EmbeddedNode standby = cluster.standbys().get(0);
+        try (ReadsplitDataSource one = oneReplicaDataSource(); ProxyServer tp = pipeliningProxy(one);
+             Connection c = simpleClients(tp, 1).get(0); Statement s = c.createStatement()) {
+            assertThat(port(s, "SELECT inet_server_port()")).isEqualTo(standby.port()); // a standby backend idles
+            standby.setApplyDelay(Duration.ofMillis(300));
+            try {
+                ProxyStatus.ReplayChecks before = tp.status().replayChecks();
+                int stale = 0;
+                for (int i = 0; i < 10; i++) {
+                    s.executeUpdate("INSERT INTO items VALUES (" + (91_000 + i) + ", 'tx-ryw')");
+                    if (port(s, "SELECT count(*)::int FROM items WHERE id = " + (91_000 + i)) != 1) {
+                        stale++;
+                    }
+                }
+                assertThat(stale).isZero();
+                await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
+                        tp.status().replayChecks().shortOfPosition() - before.shortOfPosition())
+                        .isGreaterThanOrEqualTo(10));
+                assertThat(tp.status().pipelined().sent()).isZero();
+            } finally {
+                standby.setApplyDelay(Duration.ZERO);
+            }
+        }
+    }
+
+    /**
+     * Pipelining in the extended protocol: pgjdbc's parameterised reads (Parse, Bind, Describe and Execute of the
+     * unnamed statement, then Sync) sent while another client's read runs go behind it on the same server connection
+     * (asked of the server), each with its own parameters' answer; one's error (at Execute) stays its own.
+     */
+    @Test
+    void pipelinedExtendedQueriesOfTheUnnamedStatementShareOneServerConnectionToo() throws Exception {
+        int standbyPort = cluster.standbys().get(0).port();
+        try (ReadsplitDataSource one = oneReplicaDataSource(); ProxyServer tp = pipeliningProxy(one)) {
+            List<Connection> clients = simpleClients(tp, 1);
+            for (int i = 1; i < 5; i++) {
+                clients.add(DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + tp.address().getPort() + "/"
+                        + cluster.database() + "?user=" + USER + "&password=" + PASSWORD)); // the extended protocol
+            }
+            var pool = Executors.newFixedThreadPool(5);
+            try {
+                labelPidPort(clients.get(0), "SELECT 'warm', 0, 0");
+                String headSql = "SELECT 'head' || pg_sleep(3) /* extended behind */, pg_backend_pid(), inet_server_port()";
+                Future<String> first = pool.submit(() -> labelPidPort(clients.get(0), headSql));
+                await().atMost(Duration.ofSeconds(20)).until(() -> runningOnTheStandby(headSql) != 0);
+                int sleeper = runningOnTheStandby(headSql);
+                List<Future<String>> rest = new ArrayList<>();
+                for (int i = 1; i < 5; i++) {
+                    int n = i;
+                    rest.add(pool.submit(() -> {
+                        String sql = n == 2 ? "SELECT 1 / ?::int, 0, 0"
+                                : "SELECT ?::text, pg_backend_pid(), inet_server_port()";
+                        try (PreparedStatement ps = clients.get(n).prepareStatement(sql)) {
+                            if (n == 2) {
+                                ps.setInt(1, 0);
+                            } else {
+                                ps.setString(1, "client " + n);
+                            }
+                            try (ResultSet rs = ps.executeQuery()) {
+                                rs.next();
+                                return rs.getString(1) + " " + rs.getInt(2) + " " + rs.getInt(3);
+                            }
+                        } catch (SQLException e) {
+                            return "E " + e.getSQLState();
+                        }
+                    }));
+                }
+                await().atMost(Duration.ofSeconds(20)).until(() -> tp.status().pipelined().sent() == 4);
+                assertThat(first.get(30, TimeUnit.SECONDS)).isEqualTo("head " + sleeper + " " + standbyPort);
+                for (int i = 1; i < 5; i++) {
+                    assertThat(rest.get(i - 1).get(30, TimeUnit.SECONDS))
+                            .isEqualTo(i == 2 ? "E 22012" : "client " + i + " " + sleeper + " " + standbyPort);
+                }
+                // each client goes on as usual on that connection, its unnamed statement parsed again each time
+                assertThat(labelPidPort(clients.get(1), "SELECT 'after', pg_backend_pid(), inet_server_port()"))
+                        .isEqualTo("after " + sleeper + " " + standbyPort);
+            } finally {
+                closeAll(pool, clients);
+            }
+        }
+    }
+
+    /**
+     * A client that parses the unnamed statement in one round trip and binds it in the next, its Parse pipelined on a
+     * server connection where another client's simple query ran after it (and so destroyed it), gets its statement
+     * executed all the same when the connection comes back to it: the proxy prepares it there again. The proxy once
+     * recorded the statement as the connection's still (its confirmation came after the simple query was sent), and
+     * the Bind failed with 26000.
+     */
+    @Test
+    void anUnnamedStatementParsedInAPipelineIsParsedAgainWhereAnotherClientsQueryReplacedIt() throws Exception {
+        Msg sync = Msg.builder('S').build();
+        // three clients of the same (empty) startup settings, so that they may share a server connection
+        try (ReadsplitDataSource one = oneReplicaDataSource(); ProxyServer tp = pipeliningProxy(one);
+             RawClient head = new RawClient(tp.address().getPort());
+             RawClient parser = new RawClient(tp.address().getPort());
+             RawClient other = new RawClient(tp.address().getPort())) {
+            for (RawClient c : List.of(head, parser, other)) {
+                c.login(USER, PASSWORD, cluster.database());
+            }
+            var pool = Executors.newFixedThreadPool(3);
+            try {
+                // the standby's one server connection, idle in the pool with these settings
+                assertThat(transcript(head, List.of(List.of(Msg.query("SELECT 'warm'"))))).endsWith("Z I");
+                String headSql = "SELECT pg_sleep(2) /* parse behind */";
+                Future<List<String>> first = pool.submit(() -> transcript(head, List.of(List.of(Msg.query(headSql)))));
+                await().atMost(Duration.ofSeconds(20)).until(() -> runningOnTheStandby(headSql) != 0);
+                int sleeper = runningOnTheStandby(headSql);
+                Future<List<String>> parsed = pool.submit(() -> transcript(parser,
+                        List.of(List.of(LeadingBeginTest.parse("", "SELECT pg_backend_pid()"), sync))));
+                await().atMost(Duration.ofSeconds(20)).until(() -> tp.status().pipelined().sent() == 1);
+                Future<List<String>> simple = pool.submit(() -> transcript(other,
+                        List.of(List.of(Msg.query("SELECT pg_backend_pid()")))));
+                await().atMost(Duration.ofSeconds(20)).until(() -> tp.status().pipelined().sent() == 2);
+                assertThat(first.get(30, TimeUnit.SECONDS)).endsWith("C SELECT 1", "Z I");
+                assertThat(parsed.get(30, TimeUnit.SECONDS)).containsExactly("1", "Z I");
+                assertThat(simple.get(30, TimeUnit.SECONDS)).containsExactly("T", "D " + sleeper, "C SELECT 1", "Z I");
+                // the Bind of the statement parsed before, on that same server connection (the standby's only one)
+                assertThat(transcript(parser, List.of(List.of(LeadingBeginTest.bind("", ""),
+                        LeadingBeginTest.execute(""), sync)))).containsExactly("2", "D " + sleeper, "C SELECT 1", "Z I");
+                assertThat(tp.status().pipelined().ranAgain()).isZero();
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    /**
      * A cancel of a pipelined read with other clients' reads behind it: the client gets 57014, the server stops the
      * statement (asked of the server), the reads behind it run again on another server connection and get their
      * answers, and the node is not taken for failed.
