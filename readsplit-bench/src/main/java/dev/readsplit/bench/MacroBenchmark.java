@@ -76,6 +76,8 @@ public final class MacroBenchmark {
         List<Workload> workloads = List.of(Workload.values());
         Path json;
         Path markdown;
+        /** Set by --thread-cpu: each round also prints this JVM's CPU per operation by thread group. */
+        boolean threadCpu;
 
         static Options parse(String[] args) {
             Options o = new Options();
@@ -109,6 +111,7 @@ public final class MacroBenchmark {
                     }
                     case "--json" -> o.json = Path.of(value(a, args, ++i));
                     case "--markdown" -> o.markdown = Path.of(value(a, args, ++i));
+                    case "--thread-cpu" -> o.threadCpu = true;
                     case "--help", "-h" -> {
                         System.out.println(usage());
                         return null;
@@ -151,7 +154,9 @@ public final class MacroBenchmark {
                       --setups a,b,...        subset of %s
                       --workloads a,b,...     subset of point-select,mix-90-10,ro-tx-5
                       --json FILE             write every figure as JSON
-                      --markdown FILE         write the report as Markdown""".formatted(Setups.ALL);
+                      --markdown FILE         write the report as Markdown
+                      --thread-cpu            print each round's client CPU per operation by thread group
+                                              (workers, GC, compiler, Readsplit's background threads)""".formatted(Setups.ALL);
         }
 
         private static String value(String option, String[] args, int i) {
@@ -186,10 +191,11 @@ public final class MacroBenchmark {
      * @param clientCpuMicros CPU microseconds per operation of this JVM (the client: the setup's code, the driver, the
      *                        other setups' idle background threads), -1 when unknown
      * @param serverCpuMicros the same of the three PostgreSQL servers (their process trees), -1 when unknown
+     * @param threadTicks     this JVM's CPU ticks in the interval by thread group, most first ({@link ThreadCpu})
      */
     record Interval(String setup, Workload workload, int round, long ops, double seconds, long errors,
                     Histogram latency, long[] statementsPerNode, int[] backendsPerNode, double clientCpuMicros,
-                    double serverCpuMicros) {
+                    double serverCpuMicros, Map<String, Long> threadTicks) {
         double opsPerSecond() {
             return ops / seconds;
         }
@@ -275,6 +281,9 @@ public final class MacroBenchmark {
                                     iv.latency().getValueAtPercentile(99) / 1000.0, iv.errors(),
                                     shares(iv.statementsPerNode()), Arrays.toString(iv.backendsPerNode()),
                                     iv.clientCpuMicros(), iv.serverCpuMicros());
+                            if (o.threadCpu) {
+                                System.out.println("      client threads: " + ThreadCpu.perOperation(iv.threadTicks(), iv.ops(), 8));
+                            }
                         }
                         java.util.Collections.rotate(order, -1); // the next round starts with the next setup
                     }
@@ -373,12 +382,15 @@ public final class MacroBenchmark {
             throws Exception {
         long[] before = statementCounts(monitors);
         long clientBefore = processCpuNanos();
+        ThreadCpu threadsBefore = ThreadCpu.read();
         CpuMeter serversBefore = CpuMeter.read();
         Recorder recorder = new Recorder(3);
         LongAdder ops = new LongAdder();
         LongAdder errors = new LongAdder();
         CountDownLatch start = new CountDownLatch(1);
         CountDownLatch done = new CountDownLatch(threads);
+        // the workers stay alive until their threads' CPU is read (an ended thread's time leaves /proc/self/task)
+        CountDownLatch read = new CountDownLatch(1);
         long[] window = new long[2];
         int[] backends = new int[monitors.size()];
         List<Thread> workers = new ArrayList<>();
@@ -411,6 +423,11 @@ public final class MacroBenchmark {
                 } finally {
                     done.countDown();
                 }
+                try {
+                    read.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
             }, "bench-" + setup.name() + "-" + t);
             th.setDaemon(true);
             workers.add(th);
@@ -430,6 +447,8 @@ public final class MacroBenchmark {
         }
         window[1] = System.nanoTime();
         long clientAfter = processCpuNanos();
+        Map<String, Long> threadTicks = ThreadCpu.read().since(threadsBefore);
+        read.countDown();
         CpuMeter serversAfter = CpuMeter.read();
         long[] after = statementCounts(monitors);
         long[] perNode = new long[after.length];
@@ -442,7 +461,7 @@ public final class MacroBenchmark {
         double servers = serverPids.isEmpty() ? -1 : ProxyBenchmark.perTransaction(serversBefore.ticks(serverPids),
                 serversAfter.ticks(serverPids), n);
         return new Interval(setup.name(), w, round, n, (window[1] - window[0]) / 1e9, errors.sum(),
-                recorder.getIntervalHistogram(), perNode, backends, client, servers);
+                recorder.getIntervalHistogram(), perNode, backends, client, servers, threadTicks);
     }
 
     static void runOne(Setups.Setup s, Workload w, SplittableRandom random, int rows, boolean check) throws SQLException {
