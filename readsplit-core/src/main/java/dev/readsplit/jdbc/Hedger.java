@@ -69,6 +69,13 @@ final class Hedger implements AutoCloseable {
     private final long borrowWaitMillis;
     /** Nodes with a statement past budget in the current scan (scanner thread only). */
     private final Set<Node> pastBudget = Collections.newSetFromMap(new IdentityHashMap<>());
+    /** Every tick while statements run, once a second when none has for a second. */
+    private final ScanPacing pacing;
+    /** The scanner's next look, and the chain it belongs to (a wake-up starts a new one). Guarded by {@code hedges}. */
+    private java.util.concurrent.ScheduledFuture<?> nextScan;
+    private long scanChain;
+    /** How many times a starting statement woke the parked scanner. Guarded by {@code hedges}. */
+    private long wakeUps;
 
     /**
      * @param ticker   nanoseconds, as {@link System#nanoTime()} (tests pass their own)
@@ -85,6 +92,7 @@ final class Hedger implements AutoCloseable {
         this.hedges = new ThreadPoolExecutor(0, settings.burst(), 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
                 named("readsplit-hedge-" + ds.name() + "-"));
         this.schedule = schedule;
+        this.pacing = new ScanPacing(settings.tickNanos());
     }
 
     /** A slot for a new logical connection's executions (the first one starts the scanner). */
@@ -104,9 +112,65 @@ final class Hedger implements AutoCloseable {
             }
             ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(1, named("readsplit-hedge-" + ds.name()));
             s.setRemoveOnCancelPolicy(true);
-            long tick = settings.tickNanos();
-            s.scheduleWithFixedDelay(this::scanQuietly, tick, tick, TimeUnit.NANOSECONDS);
             scanner = s;
+            scheduleScan(++scanChain, settings.tickNanos());
+        }
+    }
+
+    /** Schedules the next look of chain {@code chain} (under {@code hedges}; nothing once closed). */
+    private void scheduleScan(long chain, long delayNanos) {
+        if (closed || scanner == null || scanner.isShutdown()) {
+            return;
+        }
+        try {
+            nextScan = scanner.schedule(() -> tick(chain), delayNanos, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            // shut down meanwhile
+        }
+    }
+
+    /** One look of the scanner thread, then the next at the pace the look calls for, unless a wake-up replaced it. */
+    private void tick(long chain) {
+        boolean active = true;
+        try {
+            active = scan();
+        } catch (RuntimeException e) {
+            log.warn("{}: hedge scan failed: {}", ds.name(), e.toString());
+        }
+        synchronized (hedges) {
+            if (chain == scanChain) {
+                scheduleScan(chain, pacing.afterScan(active));
+            }
+        }
+    }
+
+    /**
+     * A statement is starting (its slot is published): if the scanner is parked, it goes back to looking every tick,
+     * from one tick from now. One volatile read when it is not.
+     */
+    void executionBegan() {
+        if (pacing.parked()) {
+            synchronized (hedges) {
+                if (pacing.wake()) {
+                    wakeUps++;
+                    if (nextScan != null) {
+                        nextScan.cancel(false);
+                    }
+                    scheduleScan(++scanChain, settings.tickNanos());
+                }
+            }
+        }
+    }
+
+    /** Whether the scanner looks only once a second now (nothing ran for a second; for tests and status). */
+    boolean parked() {
+        return pacing.parked();
+    }
+
+    /** How many times a starting statement woke the parked scanner (for tests). */
+    long wakeUps() {
+        synchronized (hedges) {
+            return wakeUps;
         }
     }
 
@@ -134,16 +198,12 @@ final class Hedger implements AutoCloseable {
         return tokens.available();
     }
 
-    private void scanQuietly() {
-        try {
-            scan();
-        } catch (RuntimeException e) {
-            log.warn("{}: hedge scan failed: {}", ds.name(), e.toString());
-        }
-    }
-
-    /** One look at every running statement (the scanner's tick). */
-    synchronized void scan() {
+    /**
+     * One look at every running statement (the scanner's tick). Returns whether it found one running or a node
+     * stalled (then the scanner keeps its pace, {@link ScanPacing}).
+     */
+    synchronized boolean scan() {
+        boolean active = false;
         long now = now();
         Topology topology = ds.cluster();
         List<Node> nodes = topology.nodes();
@@ -159,6 +219,7 @@ final class Hedger implements AutoCloseable {
             if (s == null) {
                 continue;
             }
+            active = true;
             Node node = s.node();
             long budget = budgets.budgetNanos(node);
             if (now - s.startNanos() <= budget) {
@@ -184,6 +245,7 @@ final class Hedger implements AutoCloseable {
         for (int i = 0, n = nodes.size(); i < n; i++) {
             Node node = nodes.get(i);
             boolean stalled = pastBudget.contains(node);
+            active |= stalled || node.stalled();
             if (node.stalled() != stalled) {
                 node.stalled(stalled);
                 log.debug("{}: {} {}", ds.name(), node.name(), stalled ? "has statements stalled past their latency"
@@ -191,6 +253,7 @@ final class Hedger implements AutoCloseable {
             }
         }
         pastBudget.clear();
+        return active;
     }
 
     /** Claims and routes one hedge, and hands it to a hedge thread. False if none was started (token unused). */

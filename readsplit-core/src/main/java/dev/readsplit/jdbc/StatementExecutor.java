@@ -83,8 +83,9 @@ final class StatementExecutor {
             int begun = node.beginStatement();
             InFlightRead slot = conn.inFlight;
             if (slot != null) {
-                slot.begin(node, conn.dataSource().hedger().now(), read && hedgeable(st, c, op, d, conn), st, exec, c,
-                        sql, d, pc);
+                Hedger hedger = conn.dataSource().hedger();
+                slot.begin(node, hedger.now(), read && hedgeable(st, c, op, d, conn), st, exec, c, sql, d, pc);
+                hedger.executionBegan();
             }
             T result = null;
             SQLException failure = null;
