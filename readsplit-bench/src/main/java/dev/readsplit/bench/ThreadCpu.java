@@ -50,18 +50,17 @@ final class ThreadCpu {
         return new ThreadCpu(out);
     }
 
-    /** One /proc/.../stat text as {group name, utime + stime}; null when it is not one. */
+    /**
+     * One /proc/.../stat text as {group name, utime + stime}; null when it is not one. The times are
+     * {@link CpuMeter#parse}'s (a thread's "children" times are its process's: left out).
+     */
     static Map.Entry<String, Long> parse(String stat) {
         int open = stat.indexOf('(');
-        int close = stat.lastIndexOf(')');
-        if (open < 0 || close < open) {
+        long[] v = CpuMeter.parse(stat);
+        if (open < 0 || v == null) {
             return null;
         }
-        String[] f = stat.substring(close + 2).trim().split(" ");
-        if (f.length < 13) {
-            return null;
-        }
-        return Map.entry(group(stat.substring(open + 1, close)), Long.parseLong(f[11]) + Long.parseLong(f[12]));
+        return Map.entry(group(stat.substring(open + 1, stat.lastIndexOf(')'))), v[1] - v[2]);
     }
 
     /** A thread's name without its trailing number and the separator before it. */
