@@ -264,13 +264,16 @@ final class BackendPool implements AutoCloseable {
 
     /**
      * {@code c}'s last pipelined exchange is over (event loop only): back to the idle connections, or closed if it
-     * is broken, of an older epoch or {@linkplain BackendConnection#retire() retired}.
+     * is broken, of an older epoch or {@linkplain BackendConnection#retire() retired}. Its unnamed statement is
+     * forgotten: its clients' Parse and simple queries took turns with it, and what was recorded of it followed the
+     * answers, not the order they ran in, so no later client may count on it.
      */
     void pipelined(BackendConnection c) {
         ArrayDeque<BackendConnection> busy = pipelining.get(Key.of(c));
         if (busy != null) {
             busy.remove(c);
         }
+        c.prepared.remove("");
         if (c.retiring()) {
             c.close();
             return;

@@ -501,10 +501,9 @@ final class ClientSession implements ReadsplitCommands.Session {
 
     /**
      * Runs the read {@code factory} builds (a simple query or an unnamed pipeline, {@link #pipelines}) on the shared
-     * backend {@code b}, sent at once
-     * behind whatever other clients have in flight there (event loop). Its answers reach the client when the server
-     * gets to it; nothing before its first row, so a read whose connection is lost, or closed to stop another client's
-     * cancelled statement, runs again elsewhere.
+     * backend {@code b}, sent at once behind whatever other clients have in flight there (event loop). Its answers
+     * reach the client when the server gets to it; nothing before its first row, so a read whose connection is lost,
+     * or closed to stop another client's cancelled statement, runs again elsewhere.
      */
     private void startPipelined(Decision d, Classification c, String sql, ExchangeFactory factory, BackendConnection b,
                                 Driver driver) {
@@ -528,10 +527,7 @@ final class ClientSession implements ReadsplitCommands.Session {
             pipelinedExchange = null;
             node.endStatement(begun, System.nanoTime() - start, true);
             if (b.pipelinedEnd()) {
-                // the clients' Parse and simple queries took turns with the unnamed statement, and what the proxy
-                // recorded of it followed the answers, not the order they ran in: no later client may count on it
-                b.prepared.remove("");
-                server.pool().pipelined(b);
+                server.pool().pipelined(b); // (which forgets its unnamed statement)
             }
             if (failure == null && !x.misroute()) {
                 if (x.status() != 'I') {
