@@ -5,8 +5,6 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,6 +54,7 @@ public final class EmbeddedCluster implements AutoCloseable {
     private final ServerUser serverUser;
     private final Path root;
     private final List<EmbeddedNode> nodes = new CopyOnWriteArrayList<>();
+    private final LoopbackPorts ports = LoopbackPorts.forThisMachine(new java.util.SplittableRandom());
     private final Thread shutdownHook;
     private int standbySequence;
     private volatile boolean closed;
@@ -209,7 +208,7 @@ public final class EmbeddedCluster implements AutoCloseable {
     }
 
     private EmbeddedNode initPrimary() {
-        EmbeddedNode primary = new EmbeddedNode(this, "primary", freePort(), root.resolve("primary"));
+        EmbeddedNode primary = new EmbeddedNode(this, "primary", ports.next(), root.resolve("primary"));
         try {
             Files.createDirectories(primary.directory());
             List<String> initdb = new ArrayList<>(List.of(binaries.bin("initdb").toString(),
@@ -329,7 +328,7 @@ public final class EmbeddedCluster implements AutoCloseable {
         ensureOpen();
         EmbeddedNode source = nodes.size() == 1 ? primary() : currentPrimary();
         String name = "standby" + (++standbySequence);
-        EmbeddedNode standby = new EmbeddedNode(this, name, freePort(), root.resolve(name));
+        EmbeddedNode standby = new EmbeddedNode(this, name, ports.next(), root.resolve(name));
         baseBackup(source, standby);
         nodes.add(standby);
         standby.start();
@@ -583,15 +582,6 @@ public final class EmbeddedCluster implements AutoCloseable {
             ps.execute();
         } catch (SQLException ignored) {
             // the primary is down or the slot is still active; nothing we can do here
-        }
-    }
-
-    private static int freePort() {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            s.setReuseAddress(true);
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("no free loopback port", e);
         }
     }
 

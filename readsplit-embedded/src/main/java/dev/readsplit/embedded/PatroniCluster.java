@@ -2,8 +2,6 @@ package dev.readsplit.embedded;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -46,6 +44,7 @@ public final class PatroniCluster implements AutoCloseable {
     private final int etcdClientPort;
     private final int etcdPeerPort;
     private final List<Member> members = new ArrayList<>();
+    private final LoopbackPorts ports = LoopbackPorts.forThisMachine(new java.util.SplittableRandom());
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private Process etcd;
     private volatile boolean synchronous;
@@ -197,12 +196,12 @@ public final class PatroniCluster implements AutoCloseable {
             throw new UncheckedIOException("cannot create the Patroni cluster's directory", e);
         }
         this.synchronous = b.synchronous;
-        this.etcdClientPort = freePort();
-        this.etcdPeerPort = freePort();
+        this.etcdClientPort = ports.next();
+        this.etcdPeerPort = ports.next();
         for (int i = 1; i <= b.members; i++) {
             String name = "pg" + i;
             Path dir = root.resolve(name);
-            members.add(new Member(name, freePort(), freePort(), dir, b.noloadbalance.contains(name)));
+            members.add(new Member(name, ports.next(), ports.next(), dir, b.noloadbalance.contains(name)));
         }
         Runtime.getRuntime().addShutdownHook(shutdownHook);
         try {
@@ -642,14 +641,6 @@ public final class PatroniCluster implements AutoCloseable {
             return Integer.parseInt(bin.getParent().getFileName().toString());
         } catch (NumberFormatException e) {
             return 0;
-        }
-    }
-
-    private static int freePort() {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("no free port", e);
         }
     }
 
