@@ -20,23 +20,17 @@ import java.sql.SQLException;
  * autocommit, the replica it reads from. Outside read-only whatever runs through it may have written, so
  * read-your-writes counts it, and the session is reset before its connections return to their pools.
  *
- * <p>Concurrency: one logical connection, one thread at a time.
+ * <p>Stateless (the rules over the logical connection's session; nothing is allocated per connection). Concurrency:
+ * one logical connection, one thread at a time.
  */
 final class DriverObjects {
 
-    private final LogicalConnection conn;
-    private final SessionState session;
-    private final boolean postgres;
-
-    DriverObjects(LogicalConnection conn, SessionState session, boolean postgres) {
-        this.conn = conn;
-        this.session = session;
-        this.postgres = postgres;
+    private DriverObjects() {
     }
 
     /** Whether a physical connection of this data source is a wrapper for {@code iface} (pgjdbc: asked of its class). */
-    boolean isWrapperFor(Class<?> iface) throws SQLException {
-        if (postgres) {
+    static boolean isWrapperFor(LogicalConnection conn, Class<?> iface) throws SQLException {
+        if (conn.primary().isPostgres()) {
             // pgjdbc's connection class, without borrowing a connection to ask
             return iface.isAssignableFrom(org.postgresql.jdbc.PgConnection.class);
         }
@@ -44,14 +38,15 @@ final class DriverObjects {
     }
 
     /** The physical connection's {@code iface}; the session stays on its node until it closes. Do not close it. */
-    <T> T unwrap(Class<T> iface) throws SQLException {
-        if (!isWrapperFor(iface)) {
+    static <T> T unwrap(LogicalConnection conn, Class<T> iface) throws SQLException {
+        if (!isWrapperFor(conn, iface)) {
             throw new ReadsplitException(Reason.NOT_SUPPORTED, conn.dataSource().name()
                     + ": a logical connection is not a wrapper for " + iface.getName());
         }
+        SessionState session = conn.session();
         Decision start = conn.route(null, null, Operation.TRANSACTION_START, Attempt.FIRST, null);
         Node node = session.pinnedNode() != null ? session.pinnedNode()
-                : session.transactionNode() != null ? session.transactionNode() : target(start);
+                : session.transactionNode() != null ? session.transactionNode() : target(conn, session, start);
         Connection physical = conn.physical(node);
         if (!session.autoCommit() && !session.inTransaction()) {
             conn.beforeExecute(start, physical); // what runs through it belongs to the JDBC transaction, which starts there
@@ -64,7 +59,7 @@ final class DriverObjects {
             throw e;
         }
         session.pinTo(node);
-        if (writesThroughUnwrap()) {
+        if (writesThroughUnwrap(session, conn.primary())) {
             // fail closed: whatever the caller runs through it may write, now or until the session closes
             conn.recordWrite();
         }
@@ -72,13 +67,13 @@ final class DriverObjects {
     }
 
     /** The caller holds the primary's physical connection outside read-only: anything it ran may have written. */
-    boolean writesThroughUnwrap() {
+    static boolean writesThroughUnwrap(SessionState session, Node primary) {
         Node pinned = session.pinnedNode();
-        return pinned != null && pinned == conn.primary() && !session.readOnly();
+        return pinned != null && pinned == primary && !session.readOnly();
     }
 
     /** With no transaction or pin yet: the replica a read-only (or replica-bound) autocommit session reads, else the primary. */
-    private Node target(Decision transactionStart) {
+    private static Node target(LogicalConnection conn, SessionState session, Decision transactionStart) {
         boolean replicaBound = session.readOnly() || session.explicitRole() == Role.REPLICA;
         if (replicaBound && session.autoCommit() && transactionStart.node() != conn.primary()) {
             return transactionStart.node();

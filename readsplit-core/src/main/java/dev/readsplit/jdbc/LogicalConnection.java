@@ -43,7 +43,7 @@ import java.util.concurrent.Executor;
  * except through the data source (topology, router, caches, counters) and the causal position of the connection's
  * scope, which are thread-safe.
  */
-final class LogicalConnection extends ConnectionSettings {
+final class LogicalConnection extends ConnectionSettings implements PhysicalConnections.DiscardListener {
 
     private final ReadsplitDataSource ds;
     private final FailureFunnel funnel;
@@ -51,7 +51,6 @@ final class LogicalConnection extends ConnectionSettings {
     private final boolean postgres;
     private final PhysicalConnections physicals;
     private final SessionRouting routing;
-    private final DriverObjects unwrapping;
     private LogicalStatement[] statements; // open statements, in creation order; created on first use
     private int statementCount;
     private boolean closed;
@@ -65,9 +64,8 @@ final class LogicalConnection extends ConnectionSettings {
         this.funnel = ds.funnel();
         this.postgres = ds.cluster().primary().isPostgres();
         session.causal(ds.causalScopes().forNewConnection());
-        this.physicals = new PhysicalConnections(ds.name(), ds.cluster(), funnel, settings, this::discarded);
+        this.physicals = new PhysicalConnections(ds.name(), ds.cluster(), funnel, settings, this);
         this.routing = new SessionRouting(ds, session, settings, this);
-        this.unwrapping = new DriverObjects(this, session, postgres);
         this.inFlight = ds.hedger() == null ? null : ds.hedger().register(this);
     }
 
@@ -137,7 +135,9 @@ final class LogicalConnection extends ConnectionSettings {
         physicals.forEach(action);
     }
 
-    private void discarded(Node node) {
+    /** A physical connection was dropped: the statements opened on it forget it, a transaction on it is lost. */
+    @Override
+    public void discarded(Node node) {
         for (int i = 0; i < statementCount; i++) {
             statements[i].forget(node);
         }
@@ -340,7 +340,7 @@ final class LogicalConnection extends ConnectionSettings {
         if (node == null) {
             return; // nothing ran in this transaction
         }
-        boolean wrote = session.transactionMayHaveWritten() || unwrapping.writesThroughUnwrap();
+        boolean wrote = session.transactionMayHaveWritten() || DriverObjects.writesThroughUnwrap(session, primary());
         try {
             physical(node).commit();
         } catch (SQLException e) {
@@ -603,7 +603,7 @@ final class LogicalConnection extends ConnectionSettings {
             return;
         }
         closed = true;
-        if (unwrapping.writesThroughUnwrap()) {
+        if (DriverObjects.writesThroughUnwrap(session, primary())) {
             recordWrite(); // what the caller ran through the unwrapped connection since: fail closed
         }
         SQLException first = closeStatements();
@@ -672,7 +672,7 @@ final class LogicalConnection extends ConnectionSettings {
             return iface.cast(this);
         }
         checkOpen();
-        return unwrapping.unwrap(iface);
+        return DriverObjects.unwrap(this, iface);
     }
 
     @Override
@@ -681,7 +681,7 @@ final class LogicalConnection extends ConnectionSettings {
             return true;
         }
         checkOpen();
-        return unwrapping.isWrapperFor(iface);
+        return DriverObjects.isWrapperFor(this, iface);
     }
 
     @Override

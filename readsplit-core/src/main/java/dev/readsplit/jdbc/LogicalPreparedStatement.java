@@ -28,7 +28,11 @@ final class LogicalPreparedStatement extends PreparedStatementBindings {
     private final Classification classification;
     /** How to prepare it on a physical connection; null for {@code prepareStatement(sql)} itself. */
     private final LogicalConnection.PhysicalFactory factory;
-    private Binder[] binders = new Binder[8];
+    /** No parameter bound yet: shared, never written (the first {@link #bind} replaces it). */
+    private static final Binder[] NO_BINDERS = new Binder[0];
+
+    /** Indexed by parameter index (1-based); sized at the first bind, most statements having few parameters. */
+    private Binder[] binders = NO_BINDERS;
     /**
      * Which parameters hold a value that can be read only once (a stream, a reader), and how many do; null until the
      * first such value (most statements never bind one).
@@ -57,7 +61,7 @@ final class LogicalPreparedStatement extends PreparedStatementBindings {
             throw new ReadsplitException(Reason.INVALID_ARGUMENT, conn.dataSource().name() + ": parameter index must be at least 1: " + index);
         }
         if (index >= binders.length) {
-            binders = Arrays.copyOf(binders, Math.max(index + 1, binders.length * 2));
+            binders = Arrays.copyOf(binders, Math.max(index + 1, Math.max(4, binders.length * 2)));
             if (readOnce != null) {
                 readOnce = Arrays.copyOf(readOnce, binders.length);
             }

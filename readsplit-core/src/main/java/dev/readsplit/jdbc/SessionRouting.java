@@ -53,7 +53,8 @@ final class SessionRouting {
      */
     private boolean transactionAborted;
 
-    private final ReplayWait.Probe replayProbe = this::freshReplayLsn;
+    /** Made at the first replay wait (most sessions never wait). */
+    private ReplayWait.Probe replayProbe;
 
     SessionRouting(ReadsplitDataSource ds, SessionState session, SessionSettings settings, LogicalConnection conn) {
         this.ds = ds;
@@ -111,6 +112,9 @@ final class SessionRouting {
                 }
                 case REPLAY_WAIT -> {
                     long start = System.nanoTime();
+                    if (replayProbe == null) {
+                        replayProbe = this::freshReplayLsn;
+                    }
                     ds.replayWait().await(d.maxLagMillis(), d.minLsn(), exclude, null, replayProbe);
                     router.counters().consistencyWait(System.nanoTime() - start);
                     waited |= Router.WAITED_REPLAY;
