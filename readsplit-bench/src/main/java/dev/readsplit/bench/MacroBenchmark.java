@@ -78,6 +78,8 @@ public final class MacroBenchmark {
         Path markdown;
         /** Set by --thread-cpu: each round also prints this JVM's CPU per operation by thread group. */
         boolean threadCpu;
+        /** Set by --server-statements: each round also prints what the servers ran per operation. */
+        boolean serverStatements;
 
         static Options parse(String[] args) {
             Options o = new Options();
@@ -112,6 +114,7 @@ public final class MacroBenchmark {
                     case "--json" -> o.json = Path.of(value(a, args, ++i));
                     case "--markdown" -> o.markdown = Path.of(value(a, args, ++i));
                     case "--thread-cpu" -> o.threadCpu = true;
+                    case "--server-statements" -> o.serverStatements = true;
                     case "--help", "-h" -> {
                         System.out.println(usage());
                         return null;
@@ -156,7 +159,10 @@ public final class MacroBenchmark {
                       --json FILE             write every figure as JSON
                       --markdown FILE         write the report as Markdown
                       --thread-cpu            print each round's client CPU per operation by thread group
-                                              (workers, GC, compiler, Readsplit's background threads)""".formatted(Setups.ALL);
+                                              (workers, GC, compiler, Readsplit's background threads)
+                      --server-statements     print each round's sessions, transactions and top statements
+                                              per 1,000 operations on every node, from the servers' own
+                                              pg_stat_statements and pg_stat_database""".formatted(Setups.ALL);
         }
 
         private static String value(String option, String[] args, int i) {
@@ -274,6 +280,7 @@ public final class MacroBenchmark {
                     List<Setups.Setup> order = new ArrayList<>(setups.values());
                     for (int r = 1; r <= o.rounds; r++) {
                         for (Setups.Setup s : order) {
+                            ServerStatements statementsBefore = o.serverStatements ? ServerStatements.read(monitors) : null;
                             Interval iv = measure(s, w, r, o.seconds, o.threads, o.rows, monitors, serverPids, firstErrors);
                             intervals.add(iv);
                             System.out.printf(Locale.ROOT, "  round %d %-20s %8.0f ops/s  p50 %.3f ms  p99 %.3f ms  errors %d  nodes %s  backends %s  cpu/op client %.1f servers %.1f us%n",
@@ -283,6 +290,10 @@ public final class MacroBenchmark {
                                     iv.clientCpuMicros(), iv.serverCpuMicros());
                             if (o.threadCpu) {
                                 System.out.println("      client threads: " + ThreadCpu.perOperation(iv.threadTicks(), iv.ops(), 8));
+                            }
+                            if (statementsBefore != null) {
+                                System.out.print(ServerStatements.read(monitors).since(statementsBefore, iv.ops(), 6,
+                                        nodes.stream().map(EmbeddedNode::name).toList()));
                             }
                         }
                         java.util.Collections.rotate(order, -1); // the next round starts with the next setup

@@ -51,7 +51,7 @@ final class Setups {
     }
 
     static final List<String> ALL = List.of("primary-pool", "replica-pool", "hand-routed", "readsplit",
-            "readsplit-round-robin", "readsplit-affinity", "readsplit-affinity-eventual", "readsplit-eventual", "readsplit-connection-scope", "shardingsphere", "pgjdbc-multihost", "aws-wrapper",
+            "readsplit-round-robin", "readsplit-affinity", "readsplit-affinity-eventual", "readsplit-eventual", "readsplit-connection-scope", "readsplit-no-wait", "shardingsphere", "pgjdbc-multihost", "aws-wrapper",
             "aws-wrapper-hikari");
 
     /**
@@ -76,6 +76,8 @@ final class Setups {
             case "readsplit-eventual" -> readsplit(name, cluster, primaryConns, replicaConns, Consistency.eventual());
             case "readsplit-connection-scope" -> readsplit(name, cluster, primaryConns, replicaConns,
                     Consistency.readYourWrites(), null, dev.readsplit.consistency.CausalScope.CONNECTION);
+            case "readsplit-no-wait" -> readsplit(name, cluster, primaryConns, replicaConns,
+                    Consistency.readYourWrites(), null, null, java.time.Duration.ZERO);
             case "shardingsphere" -> shardingSphere(cluster, primaryConns, replicaConns);
             case "pgjdbc-multihost" -> multiHost(cluster, primaryConns, replicaConns);
             case "aws-wrapper" -> awsWrapper(cluster, primaryConns, replicaConns);
@@ -172,6 +174,13 @@ final class Setups {
     static Setup readsplit(String name, EmbeddedCluster cluster, int primaryConns, int replicaConns,
                            Consistency consistency, dev.readsplit.balance.BalancerKind balancer,
                            dev.readsplit.consistency.CausalScope scope) {
+        return readsplit(name, cluster, primaryConns, replicaConns, consistency, balancer, scope, null);
+    }
+
+    /** @param rywWait {@code readYourWritesWait}, or null for the default (0: a read not yet replayed goes to the primary) */
+    static Setup readsplit(String name, EmbeddedCluster cluster, int primaryConns, int replicaConns,
+                           Consistency consistency, dev.readsplit.balance.BalancerKind balancer,
+                           dev.readsplit.consistency.CausalScope scope, java.time.Duration rywWait) {
         ReadsplitConfig.Builder b = ReadsplitConfig.builder().name(name)
                 .primary(cluster.primary().host(), cluster.primary().port())
                 .database(cluster.database()).user(cluster.user())
@@ -183,6 +192,9 @@ final class Setups {
         }
         if (scope != null) {
             b.causalScope(scope);
+        }
+        if (rywWait != null) {
+            b.readYourWritesWait(rywWait);
         }
         if (cluster.password() != null) {
             b.password(cluster.password());
@@ -204,7 +216,8 @@ final class Setups {
                 + " the node's pool has none idle" : "")
                 + "); balancer "
                 + config.routing().balancer() + ", " + config.routing().consistency() + ", causal scope "
-                + config.routing().causalScope();
+                + config.routing().causalScope()
+                + (rywWait != null ? ", readYourWritesWait " + rywWait.toMillis() + " ms" : "");
         return split(name, connections, ds, ds, ds::close);
     }
 

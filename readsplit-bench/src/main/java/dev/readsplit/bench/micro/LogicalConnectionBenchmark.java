@@ -78,7 +78,7 @@ public class LogicalConnectionBenchmark {
     }
 
     /** @param balancer null for the default */
-    private static ReadsplitDataSource dataSource(String name, Consistency consistency, BalancerKind balancer)
+    static ReadsplitDataSource dataSource(String name, Consistency consistency, BalancerKind balancer)
             throws InterruptedException {
         return dataSource(name, consistency, balancer, CausalScope.CONNECTION);
     }
@@ -89,7 +89,7 @@ public class LogicalConnectionBenchmark {
      *                 primary for good under the thread scope (the default), and every later benchmark would measure
      *                 that; so only a data source that never writes gets {@code THREAD}
      */
-    private static ReadsplitDataSource dataSource(String name, Consistency consistency, BalancerKind balancer,
+    static ReadsplitDataSource dataSource(String name, Consistency consistency, BalancerKind balancer,
                                                   CausalScope scope) throws InterruptedException {
         ReadsplitConfig.Builder b = ReadsplitConfig.builder().name(name);
         if (balancer != null) {
@@ -123,7 +123,7 @@ public class LogicalConnectionBenchmark {
         hikari.close();
     }
 
-    private static int select(Connection c) throws SQLException {
+    static int select(Connection c) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(SELECT)) {
             ps.setInt(1, 42);
             try (ResultSet rs = ps.executeQuery()) {
@@ -133,7 +133,7 @@ public class LogicalConnectionBenchmark {
         }
     }
 
-    private static int update(Connection c) throws SQLException {
+    static int update(Connection c) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(UPDATE)) {
             ps.setInt(1, 5);
             ps.setInt(2, 42);
