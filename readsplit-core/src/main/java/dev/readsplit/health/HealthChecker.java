@@ -127,6 +127,19 @@ public final class HealthChecker implements AutoCloseable {
     }
 
     /**
+     * Whether a check of any node is running now: a traffic error's immediate check, a tick's, a rapid re-check. What
+     * a caller that changes a node's state by hand waits out first, so that a check still in flight cannot overwrite it.
+     */
+    public boolean checking() {
+        for (Slot slot : slots.values()) {
+            if (slot.busy.get()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
      * Starts a check of {@code node} unless one is running; if the running one is past its deadline,
      * counts a timeout failure instead.
      */

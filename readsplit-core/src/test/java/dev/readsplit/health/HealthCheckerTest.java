@@ -183,6 +183,22 @@ class HealthCheckerTest {
     }
 
     @Test
+    void checkingIsTrueFromATrafficErrorsImmediateCheckUntilItEnds() {
+        start(config().build());
+        Node r1 = topology.nodes().get(1);
+        assertThat(checker.checking()).as("nothing started yet").isFalse();
+        CountDownLatch hung = new CountDownLatch(1);
+        probe.hang.put(r1.name(), hung);
+
+        topology.onTrafficError(r1, new SQLException("Connection reset", "08006"));
+
+        assertThat(checker.checking()).as("the immediate check is running (hung)").isTrue();
+        hung.countDown(); // the check fails with 08006 and ends
+        await().atMost(Duration.ofSeconds(5)).until(() -> !checker.checking());
+        assertThat(r1.state()).isNotEqualTo(NodeState.UP);
+    }
+
+    @Test
     void trafficErrorTriggersAnImmediateCheckOfThatNode() {
         start(config().build());
         Node r2 = topology.nodes().get(2);

@@ -50,6 +50,9 @@ class DropInRulesTest {
 
     @AfterEach
     void healed() {
+        // a traffic error in the test started an immediate check of its node: it must not land in the next test and
+        // turn its node SUSPECT there (a read that should fail over and count a retry would then never reach it)
+        StubClusters.awaitChecks(ds);
         for (String n : new String[] {"r1", "r2"}) {
             StubDriver.server("dropin-" + n).dead = false;
             StubDriver.server("dropin-" + n).refuseAsReadOnly = t -> false;

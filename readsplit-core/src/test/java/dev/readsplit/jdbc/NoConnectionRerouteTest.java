@@ -56,6 +56,7 @@ class NoConnectionRerouteTest {
     @BeforeEach
     @AfterEach
     void healed() {
+        StubClusters.awaitChecks(ds);
         for (String n : new String[] {"primary", "r1", "r2"}) {
             StubDriver.server("noconn-" + n).dead = false;
         }

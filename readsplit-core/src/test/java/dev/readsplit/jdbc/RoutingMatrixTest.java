@@ -215,6 +215,7 @@ class RoutingMatrixTest {
             assertThat(ds.readRetries()).isEqualTo(retries + 1);
             assertThat(Topology.of(ds).node("r1").state()).isNotEqualTo(NodeState.UP);
         } finally {
+            StubClusters.awaitChecks(ds);
             StubDriver.server("matrix-r1").dead = false;
             StubClusters.replicas(ds, NodeState.UP);
         }

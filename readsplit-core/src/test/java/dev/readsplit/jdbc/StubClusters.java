@@ -35,6 +35,17 @@ final class StubClusters {
         return new ReadsplitDataSource(config);
     }
 
+    /**
+     * Waits until no health check is running: a traffic error starts an immediate check of its node, which must end
+     * against the stub server as the test left it (dead or not) before the test heals the node by hand, or the check
+     * lands later and turns the node SUSPECT under the next test.
+     */
+    static void awaitChecks(ReadsplitDataSource ds) {
+        org.awaitility.Awaitility.await().pollDelay(java.time.Duration.ZERO)
+                .pollInterval(java.time.Duration.ofMillis(5)).atMost(java.time.Duration.ofSeconds(30))
+                .until(() -> !ds.healthChecker().checking());
+    }
+
     /** Sets every replica's state (the health checker is idle: it stays so). */
     static void replicas(ReadsplitDataSource ds, NodeState state) {
         for (Node n : Topology.of(ds).nodes()) {
