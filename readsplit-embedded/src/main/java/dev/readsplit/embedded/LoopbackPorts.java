@@ -7,6 +7,7 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.function.IntPredicate;
 import java.util.function.IntSupplier;
@@ -71,7 +72,12 @@ final class LoopbackPorts {
      */
     static int[] ephemeralRange(Path file) {
         try {
-            String[] parts = Files.readString(file).trim().split("\\s+");
+            // not Files.readString: on JDK 17 it returns the first byte only of a /proc file (whose size reads as 0)
+            List<String> lines = Files.readAllLines(file);
+            if (lines.isEmpty()) {
+                return null;
+            }
+            String[] parts = lines.get(0).trim().split("\\s+");
             if (parts.length != 2) {
                 return null;
             }

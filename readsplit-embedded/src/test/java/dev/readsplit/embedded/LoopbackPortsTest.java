@@ -92,6 +92,24 @@ class LoopbackPortsTest {
     }
 
     @Test
+    void onLinuxTheKernelsOwnRangeIsReadAndAvoided() {
+        Path real = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(real), "not Linux");
+        int[] range = LoopbackPorts.ephemeralRange(real);
+        assertThat(range).as("read from %s", real).isNotNull().hasSize(2);
+        assertThat(range[0]).isLessThanOrEqualTo(range[1]);
+
+        LoopbackPorts ports = LoopbackPorts.forThisMachine(new SplittableRandom(5));
+        for (int i = 0; i < 50; i++) {
+            int port = ports.next();
+            if (range[0] > LoopbackPorts.LOWEST || range[1] < 65535) { // the range leaves ports outside it
+                assertThat(port < range[0] || port > range[1]).as("port %d outside %d-%d", port, range[0], range[1])
+                        .isTrue();
+            }
+        }
+    }
+
+    @Test
     void onThisMachineEveryPortHandedOutIsDistinctAndBindable() throws IOException {
         LoopbackPorts ports = LoopbackPorts.forThisMachine(new SplittableRandom(3));
         Set<Integer> seen = new HashSet<>();
