@@ -23,7 +23,8 @@ import java.util.stream.Stream;
  * A real Patroni cluster for tests: one etcd and N Patroni nodes (3 by default) from Debian's {@code etcd-server} and
  * {@code patroni} packages, each managing a PostgreSQL server from Debian's {@code postgresql-NN} package (Patroni
  * needs {@code pg_basebackup} and {@code pg_rewind}, which the embedded cluster's binaries do not ship). Everything
- * listens on loopback ports chosen free at start; the servers run as {@code nobody} when the JVM is root (PostgreSQL
+ * listens on loopback ports chosen free at start (never one twice, outside the kernel's ephemeral range: see
+ * {@code LoopbackPorts}); the servers run as {@code nobody} when the JVM is root (PostgreSQL
  * and Patroni refuse root), like {@link EmbeddedCluster}. {@code .ci/run} installs the packages.
  *
  * <p>DCS settings are tight so that tests are quick: {@code ttl} 10 s, {@code loop_wait} 1 s, {@code retry_timeout}
