@@ -23,10 +23,10 @@ import java.util.Set;
  * One reading serves every tree asked of it ({@code /proc} is read once). Off Linux, or when {@code /proc} cannot be
  * read, every figure of it is {@code -1}.
  */
-final class CpuMeter {
+public final class CpuMeter {
 
     /** Linux's USER_HZ, the unit of the times in /proc/PID/stat on every architecture Java runs on. */
-    static final long TICKS_PER_SECOND = 100;
+    public static final long TICKS_PER_SECOND = 100;
 
     /** pid to {ppid, utime + stime + cutime + cstime, cutime + cstime}; null when /proc could not be read. */
     private final Map<Long, long[]> procs;
@@ -97,8 +97,11 @@ final class CpuMeter {
         return parse(s);
     }
 
-    /** The text of one /proc/PID/stat: {ppid, all four times, the children's two}; null when it is not one. */
-    static long[] parse(String s) {
+    /**
+     * The text of one /proc/PID/stat (or /proc/self/task/TID/stat): {ppid, all four times, the children's two}; null
+     * when it is not one. Public for the micro benchmarks' own /proc readers ({@code bench.micro}).
+     */
+    public static long[] parse(String s) {
         int close = s.lastIndexOf(')'); // the command name may hold spaces and parentheses
         if (close < 0) {
             return null;

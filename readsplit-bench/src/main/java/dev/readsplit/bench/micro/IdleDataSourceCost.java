@@ -1,6 +1,7 @@
 package dev.readsplit.bench.micro;
 
 import dev.readsplit.Consistency;
+import dev.readsplit.bench.CpuMeter;
 import dev.readsplit.config.NodeConfig;
 import dev.readsplit.config.ReadsplitConfig;
 import dev.readsplit.jdbc.ReadsplitDataSource;
@@ -44,7 +45,7 @@ public final class IdleDataSourceCost {
             Thread.sleep(seconds * 1000L);
             long[] after = scanner();
             System.out.printf("hedge scanner over %d s idle: %d wake-ups (voluntary context switches), %d ms CPU%n",
-                    seconds, after[0] - before[0], (after[1] - before[1]) * 1000 / 100);
+                    seconds, after[0] - before[0], (after[1] - before[1]) * 1000 / CpuMeter.TICKS_PER_SECOND);
         }
     }
 
@@ -60,9 +61,11 @@ public final class IdleDataSourceCost {
                 long switches = Files.readAllLines(t.resolve("status"), StandardCharsets.US_ASCII).stream()
                         .filter(l -> l.startsWith("voluntary_ctxt_switches"))
                         .mapToLong(l -> Long.parseLong(l.split("\\s+")[1])).sum();
-                String stat = Files.readString(t.resolve("stat"), StandardCharsets.US_ASCII);
-                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                return new long[] {switches, Long.parseLong(f[11]) + Long.parseLong(f[12])};
+                long[] times = CpuMeter.parse(Files.readString(t.resolve("stat"), StandardCharsets.US_ASCII));
+                if (times == null) {
+                    throw new IllegalStateException("unreadable " + t.resolve("stat"));
+                }
+                return new long[] {switches, times[1] - times[2]}; // a thread's own utime + stime
             }
         }
         throw new IllegalStateException("no hedge scanner thread (Linux only)");
