@@ -46,11 +46,8 @@ final class LoopbackPorts {
      */
     static LoopbackPorts forThisMachine(RandomGenerator random) {
         int[] ephemeral = ephemeralRange(EPHEMERAL_RANGE);
-        IntSupplier candidates = ephemeral == null ? LoopbackPorts::kernelAssigned : outside(ephemeral, random);
-        if (candidates == null) {
-            candidates = LoopbackPorts::kernelAssigned;
-        }
-        return new LoopbackPorts(candidates, LoopbackPorts::bindable);
+        IntSupplier outside = ephemeral == null ? null : outside(ephemeral, random);
+        return new LoopbackPorts(outside != null ? outside : LoopbackPorts::kernelAssigned, LoopbackPorts::bindable);
     }
 
     /** The next port: free now and not handed out by this instance before. */
